@@ -1,0 +1,92 @@
+// The job contract (ARCHITECTURE.md "The sync job contract"): config, state and result files.
+// The ONE module of sync-job that the operator imports; it holds zod schemas and nothing else.
+import { z } from 'zod';
+
+/** Freshdesk streams the job knows. `deleted_tickets` carries deleted and spam tickets as deletes. */
+export const freshdeskStreamNames = [
+  'tickets',
+  'conversations',
+  'contacts',
+  'companies',
+  'agents',
+  'groups',
+  'articles',
+  'deleted_tickets',
+] as const;
+export type StreamName = (typeof freshdeskStreamNames)[number];
+
+/** Result files are read from a container's termination message, which the kubelet caps at 4096 bytes. */
+export const maxResultBytes = 4096;
+
+export const jobConfigSchema = z.object({
+  tenantId: z.string().min(1),
+  source: z.object({
+    type: z.literal('freshdesk'),
+    baseUrl: z.url(),
+    streams: z.array(z.object({ name: z.enum(freshdeskStreamNames), intervalSeconds: z.number().int().positive() })).min(1),
+    rateLimitPerMinute: z.number().int().positive().optional(),
+    startDate: z.iso.datetime({ offset: true }).optional(),
+  }),
+  sink: z.object({
+    type: z.enum(['http', 'stdout']),
+    url: z.url().optional(),
+    batchSize: z.number().int().positive().optional(),
+  }),
+});
+export type JobConfig = z.infer<typeof jobConfigSchema>;
+
+/**
+ * A stream's cursor: the high-water `updatedAt` (UTC, one-second granularity) of acknowledged records
+ * plus the ids already delivered at exactly that second. Absent fields mean "from the start".
+ */
+export const cursorSchema = z.object({
+  updatedAt: z.iso.datetime({ offset: true }).optional(),
+  ids: z.array(z.string()).optional(),
+});
+export type Cursor = z.infer<typeof cursorSchema>;
+
+export const stateSchema = z.object({
+  version: z.literal(1),
+  streams: z.record(
+    z.string(),
+    z.object({
+      cursor: cursorSchema,
+      lastSuccessAt: z.iso.datetime({ offset: true }).optional(),
+    }),
+  ),
+});
+export type JobState = z.infer<typeof stateSchema>;
+
+export const runOutcomes = ['Succeeded', 'PartiallySucceeded', 'Failed'] as const;
+export const streamOutcomes = ['Succeeded', 'Failed', 'Skipped', 'NotDue'] as const;
+
+export const resultSchema = z.object({
+  version: z.literal(1),
+  outcome: z.enum(runOutcomes),
+  startedAt: z.iso.datetime({ offset: true }),
+  finishedAt: z.iso.datetime({ offset: true }),
+  /** Set when the whole run failed before or outside any stream (bad config, credentials). */
+  error: z.string().optional(),
+  streams: z.record(
+    z.string(),
+    z.object({
+      outcome: z.enum(streamOutcomes),
+      records: z.number().int().nonnegative(),
+      cursor: cursorSchema,
+      error: z.string().optional(),
+    }),
+  ),
+});
+export type JobResult = z.infer<typeof resultSchema>;
+
+/** Exit codes of the job: 2 makes the Job's podFailurePolicy fail the Job at once. */
+export const exitCodes = { ok: 0, streamFailed: 1, configOrCredentials: 2 } as const;
+
+/** Environment variables of the contract. */
+export const envNames = {
+  config: 'TENANTSYNC_CONFIG',
+  state: 'TENANTSYNC_STATE',
+  result: 'TENANTSYNC_RESULT',
+  sourceApiKey: 'TENANTSYNC_SOURCE_API_KEY',
+  sinkToken: 'TENANTSYNC_SINK_TOKEN',
+} as const;
