@@ -1,0 +1,34 @@
+// vitest globalSetup of the `cluster` project: one real control plane (etcd, kube-apiserver,
+// kube-controller-manager) for the whole run, with crds/ installed; torn down when the run ends.
+import type { TestProject } from 'vitest/node';
+import { startControlPlane } from './control-plane.js';
+import { installCrds } from './crds.js';
+import { binDirEnv, kubeconfigEnv, kubectlEnv } from './provided-context.js';
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const controlPlane = await startControlPlane({ lifetime: 'owned' });
+  let crds: string[];
+  try {
+    crds = await installCrds(controlPlane.kubectlPath, controlPlane.kubeconfigPath);
+  } catch (error) {
+    await controlPlane.stop();
+    throw error;
+  }
+  const crdNames = crds.map((name) => name.split('/').at(-1)).join(', ') || 'none in crds/';
+  console.log(
+    `[controlplane] Kubernetes ${controlPlane.version} (kube-apiserver at ${controlPlane.server}, ready in ${(controlPlane.startupMs / 1000).toFixed(1)} s; CRDs: ${crdNames})`,
+  );
+
+  project.provide('kubeconfigPath', controlPlane.kubeconfigPath);
+  project.provide('kubectlPath', controlPlane.kubectlPath);
+  project.provide('controlPlaneBinDir', controlPlane.binaries.binDir);
+  project.provide('kubeApiServer', controlPlane.server);
+  project.provide('kubernetesVersion', controlPlane.version);
+  process.env[kubeconfigEnv] = controlPlane.kubeconfigPath;
+  process.env[kubectlEnv] = controlPlane.kubectlPath;
+  process.env[binDirEnv] = controlPlane.binaries.binDir;
+
+  return async () => {
+    await controlPlane.stop();
+  };
+}
