@@ -6,14 +6,20 @@ export const durationPattern = '^([0-9]+(\\.[0-9]+)?(h|m|s|ms))+$';
 const durationRegex = new RegExp(durationPattern);
 const unitSeconds: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
 
-/** Parses a Go duration string into seconds; undefined when it is not one. */
+/**
+ * Parses a Go duration string into seconds; undefined when it is not one.
+ * Summed in whole milliseconds, truncated like Go's Duration.Milliseconds() that the CEL twin of
+ * every duration rule reads, so "1.1h" is exactly 3960 and "60500ms" is 60.5 in both worlds.
+ */
 export function parseDurationSeconds(text: string): number | undefined {
   if (!durationRegex.test(text)) return undefined;
-  let total = 0;
+  let totalMs = 0;
   for (const match of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|h|m|s)/g)) {
-    total += Number(match[1]) * (unitSeconds[match[2] as string] as number);
+    const unitMs = (unitSeconds[match[2] as string] as number) * 1000;
+    // Round away binary floating-point noise at the microsecond, then truncate to the millisecond.
+    totalMs += Math.floor(Math.round(Number(match[1]) * unitMs * 1000) / 1000);
   }
-  return total;
+  return totalMs / 1000;
 }
 
 /** Minute intervals that divide an hour and hour intervals that divide a day: the ones cron repeats evenly. */

@@ -1,106 +1,75 @@
 // The TenantSync resource (tenantsync.io/v1alpha1): the ONE schema that gives the TypeScript types,
 // the operator's runtime validation and the CRD's openAPIV3Schema (npm run generate).
 // Every rule a structural schema cannot say is written twice, side by side: as a CEL rule for the
-// API server (x-kubernetes-validations) and as a zod refinement for the operator.
+// API server (x-kubernetes-validations) and as a zod refinement for the operator (field-rules.ts).
 import { z } from 'zod';
 import { freshdeskStreamNames } from '../../sync-job/contract.js';
-import { durationPattern, expressibleIntervalsText, isCronExpressible, parseDurationSeconds } from './duration.js';
+import { expressibleIntervalsText, parseDurationSeconds } from './duration.js';
+import {
+  celDurationMs,
+  celIsDuration,
+  intervalRule,
+  patternRule,
+  streamIntervalRule,
+  timeoutRule,
+  timeZoneRule,
+  urlRule,
+  urlWithoutCredentialsRule,
+  type TwinRule,
+} from './field-rules.js';
+
+export { isAllowedUrl, isKnownTimeZone } from './field-rules.js';
 
 export const group = 'tenantsync.io';
 export const version = 'v1alpha1';
 export const kind = 'TenantSync';
 export const plural = 'tenantsyncs';
+export const singular = 'tenantsync';
+export const shortName = 'tsync';
 export const apiVersion = `${group}/${version}`;
 export const defaultIntervalSeconds = 7200;
 export const defaultInterval = '2h';
 export const runRequestedAtAnnotation = 'tenantsync.io/run-requested-at';
 
-type Rule = { rule: string; message?: string; messageExpression?: string; fieldPath?: string; reason?: string };
-const cel = (...rules: Rule[]) => ({ 'x-kubernetes-validations': rules });
+type CelRule = { rule: string; message?: string; messageExpression?: string; fieldPath?: string; reason?: string };
+const cel = (...rules: CelRule[]) => ({ 'x-kubernetes-validations': rules });
 
-// ---- shared CEL fragments -------------------------------------------------------------------
-const celDurationOk = (expr: string) => `${expr}.matches('${durationPattern}')`;
-const celSeconds = (expr: string) => `duration(${expr}).getSeconds()`;
-const celExpressible = (s: string) =>
-  `(${s} > 0 && ${s} % 60 == 0 && ((${s} < 3600 && 3600 % ${s} == 0) || (${s} % 3600 == 0 && 86400 % ${s} == 0)))`;
-const loopbackHosts = ['localhost', '127.0.0.1', '::1'];
-const celUrlAllowed =
-  `isURL(self) && (url(self).getScheme() == 'https' || (url(self).getScheme() == 'http' && ` +
-  `(url(self).getHostname() in ${JSON.stringify(loopbackHosts).replaceAll('"', "'")} || url(self).getHostname().startsWith('127.') || ` +
-  `url(self).getHostname().endsWith('.svc') || url(self).getHostname().endsWith('.svc.cluster.local'))))`;
-const urlRuleMessage =
-  'must be an https:// URL; plain http:// is allowed only to loopback (localhost, 127.0.0.0/8, ::1) or in-cluster service hosts (*.svc, *.svc.cluster.local)';
-
-/** Twin of celUrlAllowed. */
-export function isAllowedUrl(text: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return false;
-  }
-  if (url.protocol === 'https:') return true;
-  if (url.protocol !== 'http:') return false;
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  return (
-    loopbackHosts.includes(host) || host.startsWith('127.') || host.endsWith('.svc') || host.endsWith('.svc.cluster.local')
-  );
-}
-
-/** Twin of the time-zone check: Intl knows the same IANA database names Go's time package does. */
-export function isKnownTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
+/** A string field checked by twin rules: zod refinements for the operator, CEL for the API server. */
+function twinChecked<T extends z.ZodType<string>>(base: T, description: string, ...rules: TwinRule[]): T {
+  let schema = base;
+  for (const r of rules) schema = schema.refine(r.check, r.message);
+  return schema.meta({ description, ...cel(...rules.map(({ rule, message }) => ({ rule, message }))) });
 }
 
 // ---- field schemas --------------------------------------------------------------------------
-const intervalMessage = `must be a duration such as 15m or 2h that a fixed cron schedule repeats evenly: one of ${expressibleIntervalsText}`;
+const intervalField = twinChecked(
+  z.string().max(32),
+  `How often the tenant is synced, as a duration such as 30m or 2h. The operator turns it into a cron schedule ` +
+    `with a per-tenant minute offset, so tenants with the same interval do not all start at once. ` +
+    `Allowed: ${expressibleIntervalsText} (the intervals a fixed cron schedule repeats evenly). ` +
+    `Set at most one of interval and schedule; when neither is set the tenant is synced every ${defaultInterval}.`,
+  intervalRule,
+);
 
-const intervalField = z
-  .string()
-  .max(32)
-  .refine((v) => {
-    const s = parseDurationSeconds(v);
-    return s !== undefined && isCronExpressible(s);
-  }, intervalMessage)
-  .meta({
-    description:
-      `How often the tenant is synced, as a Flux-style duration (e.g. 30m, 2h). Becomes a cron schedule with a ` +
-      `per-tenant minute offset so tenants do not all start at once. Allowed: ${expressibleIntervalsText}. ` +
-      `Exactly one of interval and schedule may be set; when neither is set the tenant is synced every ${defaultInterval}.`,
-    ...cel({
-      rule: `${celDurationOk('self')} && ${celExpressible(celSeconds('self'))}`,
-      message: intervalMessage,
-    }),
-  });
+// Five whitespace-separated fields of the characters cron uses; the CronJob's own parser checks ranges.
+const scheduleRule = patternRule(
+  '^\\s*([0-9A-Za-z*?/,-]+\\s+){4}[0-9A-Za-z*?/,-]+\\s*$',
+  'must be a 5-field cron expression (minute hour day-of-month month day-of-week) such as "15 */2 * * *"',
+);
+const scheduleField = twinChecked(
+  z.string().max(128),
+  'When the tenant is synced, as a 5-field cron expression (minute hour day-of-month month day-of-week), ' +
+    'e.g. "15 */2 * * *", interpreted in timeZone. Use it instead of interval when syncs must run at fixed ' +
+    'wall-clock times. Set at most one of interval and schedule.',
+  scheduleRule,
+);
 
-const cronPattern = '^\\s*([0-9A-Za-z*?/,-]+\\s+){4}[0-9A-Za-z*?/,-]+\\s*$';
-const scheduleMessage = 'must be a 5-field cron expression (minute hour day-of-month month day-of-week), e.g. "15 */2 * * *"';
-const scheduleField = z
-  .string()
-  .max(128)
-  .regex(new RegExp(cronPattern), scheduleMessage)
-  .meta({
-    description:
-      'A 5-field cron expression (minute hour day-of-month month day-of-week) for when the tenant is synced, ' +
-      'interpreted in timeZone. Use instead of interval when syncs must run at fixed wall-clock times.',
-    ...cel({ rule: `self.matches('${cronPattern}')`, message: scheduleMessage }),
-  });
-
-const timeZoneMessage = 'must be an IANA time zone name such as Europe/Berlin or America/New_York';
-const timeZoneField = z
-  .string()
-  .max(64)
-  .refine(isKnownTimeZone, timeZoneMessage)
-  .meta({
-    description: 'IANA time zone of schedule (e.g. Europe/Berlin). Defaults to the kube-controller-manager\'s time zone (usually UTC). Only with schedule.',
-    // CEL's timestamp accessors reject unknown zones with an evaluation error, which the API server reports.
-    ...cel({ rule: `timestamp('2000-01-01T00:00:00Z').getHours(self) >= 0`, message: timeZoneMessage }),
-  });
+const timeZoneField = twinChecked(
+  z.string().max(64),
+  'IANA time zone in which schedule is interpreted, e.g. Europe/Berlin. Only together with schedule. ' +
+    'Default: the time zone of kube-controller-manager (usually UTC).',
+  timeZoneRule,
+);
 
 const secretKeyRef = (what: string, defaultKey: string) =>
   z
@@ -109,172 +78,251 @@ const secretKeyRef = (what: string, defaultKey: string) =>
         .string()
         .min(1)
         .max(253)
-        .meta({ description: `Name of the Secret in the TenantSync's namespace that holds the ${what}.` }),
+        .meta({ description: `Name of the Secret, in the TenantSync's namespace, that holds the ${what}.` }),
       key: z
         .string()
         .min(1)
         .max(253)
         .default(defaultKey)
-        .meta({ description: `Key in the Secret's data that holds the ${what}.` }),
+        .meta({ description: `Key in the Secret's data that holds the ${what}. Default: ${defaultKey}.` }),
     })
-    .meta({ description: `Reference to the Secret key holding the ${what}. Never copied into status, logs or ConfigMaps.` });
+    .meta({
+      description:
+        `Secret key holding the ${what}. Only the tenant's sync pod reads it (as an environment variable); ` +
+        'it never appears in status, logs, events or ConfigMaps.',
+    });
 
-const urlField = (what: string) =>
-  z
-    .string()
-    .max(2048)
-    .refine(isAllowedUrl, urlRuleMessage)
-    .meta({ description: `${what} ${urlRuleMessage}.`, ...cel({ rule: celUrlAllowed, message: urlRuleMessage }) });
+const urlField = (description: string) => twinChecked(z.string().max(2048), description, urlRule, urlWithoutCredentialsRule);
 
-const streamIntervalMessage = 'must be a duration such as 6h or 24h';
 const streamSchema = z
   .object({
-    name: z.enum(freshdeskStreamNames).meta({ description: 'Stream to sync. One of: ' + freshdeskStreamNames.join(', ') + '.' }),
-    interval: z
-      .string()
-      .max(32)
-      .refine((v) => (parseDurationSeconds(v) ?? 0) >= 1, streamIntervalMessage)
-      .optional()
-      .meta({
-        description:
-          'How often this stream is synced, when less often than the tenant. Must be a multiple of the tenant\'s interval; ' +
-          'a run skips the stream (reporting it NotDue) until this much time has passed since its last success.',
-        ...cel({ rule: `${celDurationOk('self')} && ${celSeconds('self')} >= 1`, message: streamIntervalMessage }),
-      }),
+    name: z.enum(freshdeskStreamNames).meta({ description: `Stream to sync. One of: ${freshdeskStreamNames.join(', ')}.` }),
+    interval: twinChecked(
+      z.string().max(32),
+      'How often this stream is synced, when less often than the tenant, e.g. 24h. Must be a multiple of the ' +
+        "tenant's interval; a run skips the stream (reporting it NotDue) until this much time has passed since " +
+        "its last success. Default: the tenant's interval.",
+      streamIntervalRule,
+    ).optional(),
   })
   .meta({ description: 'One stream of the source and its optional own interval.' });
 
+const hostNameRule = patternRule(
+  '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$',
+  'must be a lower-case host name such as acme.freshdesk.com (no scheme, no path)',
+);
+const tenantIdRule = patternRule('^[A-Za-z0-9][A-Za-z0-9._:-]*$', 'must start with a letter or digit and contain only letters, digits and . _ : -');
+const exactlyOneSourceHostMessage = 'set exactly one of domain and baseUrl';
+
 export const sourceSchema = z
   .object({
-    type: z.literal('freshdesk').default('freshdesk').meta({ description: 'Kind of source. Only freshdesk today.' }),
-    domain: z
-      .string()
-      .max(253)
-      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, 'must be a host name such as acme.freshdesk.com')
-      .optional()
-      .meta({ description: 'Freshdesk host of the tenant, e.g. acme.freshdesk.com (the API is then https://<domain>/api/v2). Exactly one of domain and baseUrl.' }),
-    baseUrl: urlField('Base URL of the Freshdesk API host, without /api/v2 (e.g. https://acme.freshdesk.com). Exactly one of domain and baseUrl.').optional(),
+    type: z.literal('freshdesk').default('freshdesk').meta({ description: 'Kind of source. Only freshdesk today. Default: freshdesk.' }),
+    domain: twinChecked(
+      z.string().max(253),
+      'Freshdesk host of the tenant, e.g. acme.freshdesk.com; the API is then https://<domain>/api/v2. ' +
+        'Set exactly one of domain and baseUrl.',
+      hostNameRule,
+    ).optional(),
+    baseUrl: urlField(
+      'Base URL of the Freshdesk API host, without /api/v2, e.g. https://acme.freshdesk.com. For proxies and tests; ' +
+        'https, or http only to loopback (localhost, 127.0.0.0/8, [::1]) or in-cluster service hosts (*.svc, ' +
+        '*.svc.cluster.local). Set exactly one of domain and baseUrl.',
+    ).optional(),
     credentialsSecretRef: secretKeyRef('Freshdesk API key', 'apiKey'),
     streams: z
       .array(streamSchema)
       .max(freshdeskStreamNames.length)
       .optional()
       .meta({
-        description: 'Streams to sync, each at most once. Default: all streams at the tenant\'s interval.',
+        description: "Streams to sync, each at most once. Default: all streams at the tenant's interval.",
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['name'],
       }),
     startDate: z.iso
       .datetime({ offset: true })
       .optional()
-      .meta({ description: 'Initial cursor: records updated before this time are not synced. Default: everything the API returns.' }),
+      .meta({
+        description:
+          'Initial cursor, an RFC 3339 time such as 2024-01-01T00:00:00Z: records last updated before it are not ' +
+          'synced. Only affects streams that have no cursor yet. Default: everything the API returns.',
+      }),
     rateLimitPerMinute: z
       .number()
       .int()
       .min(1)
       .max(100000)
       .optional()
-      .meta({ description: 'Ceiling on API requests per minute for this tenant, below the account\'s Freshdesk plan limit, so other apps keep a share.' }),
+      .meta({
+        description:
+          "Ceiling on this tenant's Freshdesk API requests per minute, below the account's plan limit, so other " +
+          'apps on the same account keep a share. Default: pace by the rate-limit headers alone.',
+      }),
   })
   .superRefine((s, ctx) => {
     if ((s.domain === undefined) === (s.baseUrl === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'exactly one of domain and baseUrl must be set' });
+      ctx.addIssue({ code: 'custom', message: exactlyOneSourceHostMessage, path: [] });
     }
+    // The API server checks this through the list's map keys (x-kubernetes-list-map-keys).
+    const seen = new Set<string>();
+    s.streams?.forEach((stream, i) => {
+      if (seen.has(stream.name)) ctx.addIssue({ code: 'custom', message: `duplicate stream ${stream.name}`, path: ['streams', i] });
+      seen.add(stream.name);
+    });
   })
   .meta({
-    description: 'Where the tenant\'s data comes from.',
-    ...cel({ rule: 'has(self.domain) != has(self.baseUrl)', message: 'exactly one of domain and baseUrl must be set' }),
+    description: "Where the tenant's data comes from.",
+    ...cel({ rule: 'has(self.domain) != has(self.baseUrl)', message: exactlyOneSourceHostMessage }),
   });
 
 export const sinkSchema = z
   .object({
-    type: z.literal('http').default('http').meta({ description: 'Kind of sink. Only http today (see the sink protocol in the README).' }),
-    url: urlField('URL that receives batches by POST.'),
-    authSecretRef: secretKeyRef('bearer token for the sink', 'token').optional(),
+    type: z.literal('http').default('http').meta({ description: 'Kind of sink. Only http today (the sink protocol in the README). Default: http.' }),
+    url: urlField(
+      'URL that receives the records as JSON batches by POST. https, or http only to loopback (localhost, ' +
+        '127.0.0.0/8, [::1]) or in-cluster service hosts (*.svc, *.svc.cluster.local).',
+    ),
+    authSecretRef: secretKeyRef('bearer token sent to the sink', 'token').optional(),
     batchSize: z
       .number()
       .int()
       .min(1)
       .max(10000)
       .default(100)
-      .meta({ description: 'Records per POST. The cursor is checkpointed after every acknowledged batch.' }),
+      .meta({ description: 'Records per POST, 1 to 10000. The cursor is checkpointed after every acknowledged batch. Default: 100.' }),
   })
   .meta({ description: 'Where records are delivered.' });
 
-const timeoutMessage = 'must be a duration of at least 1m, such as 30m or 2h';
+// core/v1 shapes the sync pod takes over unchanged, described so that kubectl explain and the API
+// server check them instead of storing typos.
+const quantityPattern = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
+const quantity = z
+  .union([z.number().int().nonnegative(), z.string().regex(new RegExp(quantityPattern), 'must be a quantity such as 500m, 1 or 256Mi')])
+  .transform(String)
+  .meta({ 'x-kubernetes-int-or-string': true });
+const resourceList = (what: string) =>
+  z.record(z.string(), quantity).optional().meta({ description: `${what} per resource name, e.g. cpu: 500m, memory: 256Mi.` });
+
+const tolerationSchema = z
+  .object({
+    key: z.string().max(317).optional().meta({ description: 'Taint key the toleration applies to; empty with operator Exists matches all taints.' }),
+    operator: z.enum(['Exists', 'Equal']).optional().meta({ description: 'Exists or Equal (default).' }),
+    value: z.string().max(63).optional().meta({ description: 'Taint value the toleration matches (with operator Equal).' }),
+    effect: z
+      .enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'])
+      .optional()
+      .meta({ description: 'Taint effect to match: NoSchedule, PreferNoSchedule or NoExecute; empty matches all.' }),
+    tolerationSeconds: z.number().int().optional().meta({ description: 'For NoExecute: how long the pod stays bound after the taint appears.' }),
+  })
+  .meta({ description: 'A core/v1 Toleration.' });
+
 export const jobSchema = z
   .object({
-    image: z.string().min(1).max(512).optional().meta({ description: 'Sync image; default: the image the operator was started with.' }),
-    resources: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .meta({ description: 'Compute resources of the sync container (core/v1 ResourceRequirements).', 'x-kubernetes-preserve-unknown-fields': true, type: 'object' }),
-    timeout: z
+    image: z
       .string()
-      .max(32)
-      .default('1h')
-      .refine((v) => (parseDurationSeconds(v) ?? 0) >= 60, timeoutMessage)
-      .meta({
-        description: 'Longest a run may take (the Job\'s activeDeadlineSeconds). The job saves its acknowledged cursor when stopped.',
-        ...cel({ rule: `${celDurationOk('self')} && ${celSeconds('self')} >= 60`, message: timeoutMessage }),
-      }),
-    backoffLimit: z.number().int().min(0).max(10).default(2).meta({ description: 'Retries of a failed run (the Job\'s backoffLimit). Credentials errors are never retried.' }),
-    successfulJobsHistoryLimit: z.number().int().min(0).max(100).default(3).meta({ description: 'Finished Jobs to keep.' }),
-    failedJobsHistoryLimit: z.number().int().min(0).max(100).default(3).meta({ description: 'Failed Jobs to keep.' }),
-    nodeSelector: z.record(z.string(), z.string()).optional().meta({ description: 'Node selector of the sync pod.' }),
-    tolerations: z
-      .array(z.record(z.string(), z.unknown()))
+      .min(1)
+      .max(512)
       .optional()
-      .meta({ description: 'Tolerations of the sync pod (core/v1 Toleration).', items: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } }),
+      .meta({ description: 'Image of the sync container. Default: the sync image the operator is configured with.' }),
+    resources: z
+      .object({ limits: resourceList('Most compute the sync container may use'), requests: resourceList('Compute reserved for the sync container') })
+      .optional()
+      .meta({ description: 'Compute resources of the sync container, as in a core/v1 container. Default: the operator\'s defaults.' }),
+    timeout: twinChecked(
+      z.string().max(32).default('1h'),
+      "Longest a run may take, as a duration such as 30m or 2h (the Job's activeDeadlineSeconds); at least 1m. " +
+        'A stopped run still saves the cursor the sink acknowledged. Default: 1h.',
+      timeoutRule,
+    ),
+    backoffLimit: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(2)
+      .meta({ description: "Retries of a failed run, 0 to 10 (the Job's backoffLimit). Configuration and credentials errors are never retried. Default: 2." }),
+    successfulJobsHistoryLimit: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(3)
+      .meta({ description: 'Successful Jobs (and their pods and logs) to keep. Default: 3.' }),
+    failedJobsHistoryLimit: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(3)
+      .meta({ description: 'Failed Jobs (and their pods and logs) to keep. Default: 3.' }),
+    nodeSelector: z
+      .record(z.string(), z.string())
+      .optional()
+      .meta({ description: 'Node labels the sync pod must be scheduled on, as in a pod spec.' }),
+    tolerations: z.array(tolerationSchema).max(64).optional().meta({ description: 'Tolerations of the sync pod, as in a pod spec.' }),
   })
-  .meta({ description: 'How the sync Job runs.' });
+  .meta({ description: 'How the sync Job runs. Every field has a default.' });
 
-// Rules that relate several spec fields.
+// ---- rules that relate several spec fields ---------------------------------------------------
+const bothIntervalAndScheduleMessage = 'set either interval or schedule, not both';
+const timeZoneWithoutScheduleMessage = 'timeZone applies only to schedule; set schedule or remove timeZone';
+const streamMultipleMessage = `every stream's interval must be a multiple of the tenant's interval (default ${defaultInterval})`;
+
+// Skipped when the tenant's interval is itself invalid or zero: the interval's own rule reports that.
+const celBaseMs = `(has(self.interval) ? ${celDurationMs('self.interval')} : ${defaultIntervalSeconds * 1000})`;
 const celStreamMultiples =
-  `has(self.schedule) || !has(self.source.streams) || self.source.streams.all(s, !has(s.interval) || ` +
-  `!${celDurationOk('s.interval')} || (has(self.interval) && !${celDurationOk('self.interval')}) || ` +
-  `${celSeconds('s.interval')} % (has(self.interval) ? ${celSeconds('self.interval')} : ${defaultIntervalSeconds}) == 0)`;
-const streamMultipleMessage = 'every stream interval must be a multiple of the tenant\'s interval (default 2h)';
+  `has(self.schedule) || !has(self.source.streams) || ` +
+  `(has(self.interval) && (!${celIsDuration('self.interval')} || ${celDurationMs('self.interval')} <= 0)) || ` +
+  `self.source.streams.all(s, !has(s.interval) || !${celIsDuration('s.interval')} || ` +
+  `${celDurationMs('s.interval')} % ${celBaseMs} == 0)`;
+
+/**
+ * The tenant's base interval in seconds: spec.interval, else the 2h default (neither set means every 2h).
+ * Undefined when a cron schedule is set instead, or when the interval does not parse.
+ */
+export function effectiveIntervalSeconds(spec: { interval?: string | undefined; schedule?: string | undefined }): number | undefined {
+  if (spec.schedule !== undefined) return undefined;
+  return spec.interval === undefined ? defaultIntervalSeconds : parseDurationSeconds(spec.interval);
+}
 
 export const tenantSyncSpecSchema = z
   .object({
-    tenantId: z
-      .string()
-      .min(1)
-      .max(128)
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must start with a letter or digit and contain only letters, digits, . _ : -')
-      .optional()
-      .meta({ description: 'Tenant id written on every delivered record. Default: metadata.name.' }),
+    tenantId: twinChecked(
+      z.string().min(1).max(253),
+      'Tenant id written on every delivered record (letters, digits, . _ : -). Default: metadata.name.',
+      tenantIdRule,
+    ).optional(),
     interval: intervalField.optional(),
     schedule: scheduleField.optional(),
     timeZone: timeZoneField.optional(),
-    suspend: z.boolean().default(false).meta({ description: 'Stop starting new runs. A running run finishes.' }),
+    suspend: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Stop starting new runs (scheduled and manual); a run in progress finishes. Default: false.' }),
     source: sourceSchema,
     sink: sinkSchema,
     job: jobSchema.optional(),
   })
   .superRefine((spec, ctx) => {
     if (spec.interval !== undefined && spec.schedule !== undefined) {
-      ctx.addIssue({ code: 'custom', message: 'set either interval or schedule, not both', path: ['interval'] });
+      ctx.addIssue({ code: 'custom', message: bothIntervalAndScheduleMessage, path: ['interval'] });
     }
     if (spec.timeZone !== undefined && spec.schedule === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'timeZone applies only to schedule', path: ['timeZone'] });
+      ctx.addIssue({ code: 'custom', message: timeZoneWithoutScheduleMessage, path: ['timeZone'] });
     }
-    if (spec.schedule === undefined) {
-      const base = spec.interval === undefined ? defaultIntervalSeconds : parseDurationSeconds(spec.interval);
-      spec.source.streams?.forEach((s, i) => {
-        const own = s.interval === undefined ? undefined : parseDurationSeconds(s.interval);
-        if (own !== undefined && base !== undefined && base > 0 && own % base !== 0) {
-          ctx.addIssue({ code: 'custom', message: streamMultipleMessage, path: ['source', 'streams', i, 'interval'] });
-        }
-      });
-    }
+    const base = effectiveIntervalSeconds(spec);
+    if (base === undefined || base <= 0) return;
+    spec.source.streams?.forEach((s, i) => {
+      const own = s.interval === undefined ? undefined : parseDurationSeconds(s.interval);
+      if (own !== undefined && own % base !== 0) {
+        ctx.addIssue({ code: 'custom', message: streamMultipleMessage, path: ['source', 'streams', i, 'interval'] });
+      }
+    });
   })
   .meta({
     description: 'What to sync for one tenant, how often, and where to deliver it.',
     ...cel(
-      { rule: '!(has(self.interval) && has(self.schedule))', message: 'set either interval or schedule, not both', fieldPath: '.interval' },
-      { rule: '!has(self.timeZone) || has(self.schedule)', message: 'timeZone applies only to schedule', fieldPath: '.timeZone' },
+      { rule: '!(has(self.interval) && has(self.schedule))', message: bothIntervalAndScheduleMessage, fieldPath: '.interval' },
+      { rule: '!has(self.timeZone) || has(self.schedule)', message: timeZoneWithoutScheduleMessage, fieldPath: '.timeZone' },
       { rule: celStreamMultiples, message: streamMultipleMessage, fieldPath: '.source.streams' },
     ),
   });
@@ -282,54 +330,67 @@ export type TenantSyncSpec = z.output<typeof tenantSyncSpecSchema>;
 export type TenantSyncSpecInput = z.input<typeof tenantSyncSpecSchema>;
 
 // ---- status ---------------------------------------------------------------------------------
-export const conditionSchema = z.object({
-  type: z.string().max(316),
-  status: z.enum(['True', 'False', 'Unknown']),
-  observedGeneration: z.number().int().nonnegative().optional(),
-  lastTransitionTime: z.string(),
-  reason: z.string().max(1024),
-  message: z.string().max(32768),
-});
+export const conditionSchema = z
+  .object({
+    type: z.string().max(316).meta({ description: 'Ready, Reconciling, Stalled or SyncHealthy.' }),
+    status: z.enum(['True', 'False', 'Unknown']).meta({ description: 'True, False or Unknown.' }),
+    observedGeneration: z.number().int().nonnegative().optional().meta({ description: 'metadata.generation the condition was computed from.' }),
+    lastTransitionTime: z.string().meta({ description: 'When status last changed.' }),
+    reason: z.string().max(1024).meta({ description: 'Why, as one CamelCase word that programs can match on.' }),
+    message: z.string().max(32768).meta({ description: 'Why, for people.' }),
+  })
+  .meta({ description: 'One aspect of the current state (kstatus conventions).' });
 export type Condition = z.infer<typeof conditionSchema>;
 
-const cursorDisplay = z.string().meta({ description: 'The stream\'s cursor for people: the newest acknowledged updatedAt.' });
 export const tenantSyncStatusSchema = z
   .object({
-    observedGeneration: z.number().int().optional(),
+    observedGeneration: z.number().int().optional().meta({ description: 'metadata.generation the operator last acted on.' }),
     conditions: z
       .array(conditionSchema)
       .optional()
-      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
-    cronJobName: z.string().optional(),
-    schedule: z.string().optional().meta({ description: 'The effective cron schedule of the CronJob.' }),
-    nextRunTime: z.string().optional(),
-    lastScheduleTime: z.string().optional(),
+      .meta({
+        description:
+          'Ready summarises the rest; Reconciling while changes are applied; Stalled when a person must act (bad spec, ' +
+          'missing Secret); SyncHealthy False when the last run failed or no run succeeded within twice the interval.',
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+      }),
+    cronJobName: z.string().optional().meta({ description: 'Name of the CronJob that runs the syncs.' }),
+    schedule: z.string().optional().meta({ description: 'The effective cron schedule of the CronJob, derived from interval or taken from schedule.' }),
+    nextRunTime: z.string().optional().meta({ description: 'When the next scheduled run is due.' }),
+    lastScheduleTime: z.string().optional().meta({ description: 'When the CronJob last started a run.' }),
     lastRun: z
       .object({
-        jobName: z.string(),
-        trigger: z.enum(['scheduled', 'manual']),
-        startTime: z.string().optional(),
-        completionTime: z.string().optional(),
-        outcome: z.string(),
-        records: z.number().int().nonnegative().optional(),
-        message: z.string().optional(),
+        jobName: z.string().meta({ description: 'Name of the Job.' }),
+        trigger: z.enum(['scheduled', 'manual']).meta({ description: 'scheduled (by the CronJob) or manual (run-now annotation or kubectl create job).' }),
+        startTime: z.string().optional().meta({ description: 'When the run started.' }),
+        completionTime: z.string().optional().meta({ description: 'When the run finished.' }),
+        outcome: z.string().meta({ description: 'Running, Succeeded, PartiallySucceeded or Failed.' }),
+        records: z.number().int().nonnegative().optional().meta({ description: 'Records delivered to the sink, all streams together.' }),
+        message: z.string().optional().meta({ description: 'What happened, for people.' }),
       })
-      .optional(),
-    lastSuccessfulRunTime: z.string().optional(),
-    consecutiveFailures: z.number().int().nonnegative().optional(),
+      .optional()
+      .meta({ description: 'The most recent run.' }),
+    lastSuccessfulRunTime: z.string().optional().meta({ description: 'When the last fully successful run finished.' }),
+    consecutiveFailures: z.number().int().nonnegative().optional().meta({ description: 'Failed runs since the last success.' }),
     streams: z
       .array(
-        z.object({
-          name: z.string(),
-          cursor: cursorDisplay.optional(),
-          lastSuccessTime: z.string().optional(),
-          lastRecords: z.number().int().nonnegative().optional(),
-          lastOutcome: z.string().optional(),
-        }),
+        z
+          .object({
+            name: z.string().meta({ description: 'Stream name.' }),
+            cursor: z.string().optional().meta({ description: "The stream's cursor for people: the newest acknowledged updatedAt." }),
+            lastSuccessTime: z.string().optional().meta({ description: 'When the stream last synced successfully.' }),
+            lastRecords: z.number().int().nonnegative().optional().meta({ description: 'Records delivered by the last run of the stream.' }),
+            lastOutcome: z.string().optional().meta({ description: 'Succeeded, Failed, Skipped or NotDue.' }),
+          })
+          .meta({ description: 'Progress of one stream.' }),
       )
       .optional()
-      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] }),
-    lastHandledRunRequest: z.string().optional(),
+      .meta({ description: 'Per-stream progress.', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] }),
+    lastHandledRunRequest: z
+      .string()
+      .optional()
+      .meta({ description: `Last value of the ${runRequestedAtAnnotation} annotation that started a manual run.` }),
   })
   .meta({ description: 'Observed state of the TenantSync, written only by the operator.' });
 export type TenantSyncStatus = z.infer<typeof tenantSyncStatusSchema>;
@@ -349,13 +410,21 @@ export const objectMetaSchema = z
   })
   .loose();
 
-export const tenantSyncSchema = z.object({
-  apiVersion: z.literal(apiVersion),
-  kind: z.literal(kind),
-  metadata: objectMetaSchema,
-  spec: tenantSyncSpecSchema,
-  status: tenantSyncStatusSchema.optional(),
-});
+export const tenantSyncDescription =
+  "TenantSync runs one tenant's incremental helpdesk ingestion (Freshdesk) on a durable schedule: the operator " +
+  'keeps a CronJob whose runs pull changed records from the source and push them to the sink, and records ' +
+  'cursors and run results in status. Run now: set the annotation ' +
+  `${runRequestedAtAnnotation} to a new value.`;
+
+export const tenantSyncSchema = z
+  .object({
+    apiVersion: z.literal(apiVersion),
+    kind: z.literal(kind),
+    metadata: objectMetaSchema,
+    spec: tenantSyncSpecSchema,
+    status: tenantSyncStatusSchema.optional(),
+  })
+  .meta({ description: tenantSyncDescription });
 export type TenantSync = z.output<typeof tenantSyncSchema>;
 
 /** Condition types and reasons (CamelCase words; messages are for people). */
