@@ -1,0 +1,464 @@
+// The operator's one path to the Kubernetes API: kubeconfig loading and a small typed REST client
+// (get/list/create/replace/apply/merge-patch/delete/watch) that counts every write it sends.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig, RequestContext, type KubernetesObject } from '@kubernetes/client-node';
+import { fetch, type Dispatcher, type Response } from 'undici';
+import { KubeApiError, KubeConfigError, kubeErrorCodeFor, type KubeStatus } from './errors.js';
+import {
+  apiPrefix,
+  resourceLabel,
+  resourcePath,
+  resourceTypeKey,
+  wellKnownResourceTypes,
+  type ResourceType,
+} from './resources.js';
+
+const inClusterTokenPath = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/**
+ * Loads the kubeconfig the way kubectl does, except that no config at all is an error (the client
+ * library silently falls back to http://localhost:8080): explicit path → $KUBECONFIG (merged list)
+ * → ~/.kube/config → in-cluster service account.
+ */
+export function loadKubeConfig(opts: { kubeconfigPath?: string; context?: string } = {}): KubeConfig {
+  const kc = new KubeConfig();
+  const defaultPath = join(homedir(), '.kube', 'config');
+  if (opts.kubeconfigPath) {
+    if (!existsSync(opts.kubeconfigPath)) {
+      throw new KubeConfigError(`kubeconfig ${opts.kubeconfigPath} does not exist; pass an existing file or unset the flag`);
+    }
+    kc.loadFromFile(opts.kubeconfigPath);
+  } else if (process.env.KUBECONFIG) {
+    kc.loadFromDefault();
+  } else if (existsSync(defaultPath)) {
+    kc.loadFromFile(defaultPath);
+  } else if (process.env.KUBERNETES_SERVICE_HOST && existsSync(inClusterTokenPath)) {
+    kc.loadFromCluster();
+  } else {
+    throw new KubeConfigError(
+      'no Kubernetes configuration found: set KUBECONFIG, pass --kubeconfig, create ~/.kube/config, or run in a pod with a service account',
+    );
+  }
+  if (opts.context) kc.setCurrentContext(opts.context);
+  if (!kc.getCurrentCluster()) {
+    throw new KubeConfigError(`kubeconfig has no cluster for context "${kc.getCurrentContext()}"; check current-context`);
+  }
+  return kc;
+}
+
+/** An object with the fields every request needs. */
+export type KubeObject = KubernetesObject & {
+  apiVersion: string;
+  kind: string;
+  metadata: NonNullable<KubernetesObject['metadata']> & { name: string };
+};
+
+/** Names one object. `namespace` is ignored for cluster-scoped kinds. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string | undefined;
+  name: string;
+}
+
+export interface KubeList<T> {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
+export interface WatchEvent<T> {
+  type: WatchEventType;
+  object: T;
+}
+
+/** The verbs the write counter knows; `apply` is a server-side-apply PATCH. */
+export type WriteVerb = 'create' | 'update' | 'patch' | 'apply' | 'delete';
+
+export interface KubeClientOptions {
+  kubeConfig: KubeConfig;
+  /** Sent as User-Agent, so API server logs and audit show who wrote. */
+  userAgent?: string;
+  /** Deadline of one non-watch request. */
+  requestTimeoutMs?: number;
+  /** Called once for every write request sent (before the answer), e.g. to count it. */
+  onWrite?: (write: { verb: WriteVerb; resource: string }) => void;
+}
+
+export const defaultRequestTimeoutMs = 30_000;
+/** A watch gets this much longer than its server-side timeoutSeconds before we give up on it. */
+export const watchClientSlackMs = 30_000;
+
+interface RawRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number | boolean | undefined> | undefined;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number;
+  write?: { verb: WriteVerb; resource: string };
+}
+
+/**
+ * A small REST client over undici, using the kubeconfig's credentials. Every method that writes
+ * reports itself through `onWrite`; reads never do. Errors are `KubeApiError` with stable codes.
+ */
+export class KubeClient {
+  readonly kubeConfig: KubeConfig;
+  private readonly userAgent: string;
+  private readonly requestTimeoutMs: number;
+  private readonly onWrite: KubeClientOptions['onWrite'];
+  private readonly types = new Map<string, ResourceType>();
+  private dispatcher: Dispatcher | undefined;
+  private dispatcherResolved = false;
+
+  constructor(opts: KubeClientOptions) {
+    this.kubeConfig = opts.kubeConfig;
+    this.userAgent = opts.userAgent ?? 'tenant-sync';
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? defaultRequestTimeoutMs;
+    this.onWrite = opts.onWrite;
+    for (const t of wellKnownResourceTypes) this.types.set(resourceTypeKey(t.apiVersion, t.kind), t);
+  }
+
+  /** Teaches the client a kind (e.g. a CRD) so it never needs discovery for it. */
+  registerResourceType(type: ResourceType): void {
+    this.types.set(resourceTypeKey(type.apiVersion, type.kind), type);
+  }
+
+  /** plural + scope of a kind: from the table, else from discovery (cached). */
+  async resourceType(apiVersion: string, kind: string): Promise<ResourceType> {
+    const key = resourceTypeKey(apiVersion, kind);
+    const known = this.types.get(key);
+    if (known) return known;
+    const list = await this.request<{ resources?: { name: string; kind: string; namespaced: boolean }[] }>({
+      method: 'GET',
+      path: apiPrefix(apiVersion),
+    });
+    for (const r of list.resources ?? []) {
+      if (!r.name.includes('/')) this.types.set(resourceTypeKey(apiVersion, r.kind), { apiVersion, kind: r.kind, plural: r.name, namespaced: r.namespaced });
+    }
+    const found = this.types.get(key);
+    if (!found) {
+      throw new KubeApiError({
+        code: 'KUBE_NOT_FOUND',
+        message: `the API server does not serve kind ${kind} in ${apiVersion}; is its CRD installed?`,
+        method: 'GET',
+        path: apiPrefix(apiVersion),
+        statusCode: 404,
+      });
+    }
+    return found;
+  }
+
+  /** Reads one object; undefined when it does not exist. */
+  async get<T extends KubernetesObject>(ref: ObjectRef, opts: { subresource?: string; signal?: AbortSignal } = {}): Promise<T | undefined> {
+    const type = await this.resourceType(ref.apiVersion, ref.kind);
+    try {
+      return await this.request<T>({
+        method: 'GET',
+        path: resourcePath(type, { namespace: ref.namespace, name: ref.name, subresource: opts.subresource }),
+        signal: opts.signal,
+      });
+    } catch (err) {
+      if (err instanceof KubeApiError && err.code === 'KUBE_NOT_FOUND') return undefined;
+      throw err;
+    }
+  }
+
+  /** Lists one page (or, with `all: true`, every page) of a kind, in a namespace or in all. */
+  async list<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    opts: {
+      namespace?: string | undefined;
+      labelSelector?: string | undefined;
+      fieldSelector?: string | undefined;
+      limit?: number;
+      continue?: string;
+      all?: boolean;
+      signal?: AbortSignal | undefined;
+    } = {},
+  ): Promise<KubeList<T>> {
+    const type = await this.resourceType(apiVersion, kind);
+    return this.listPath<T>(resourcePath(type, { namespace: opts.namespace }), opts);
+  }
+
+  /** Lists a collection path; with `all`, follows `continue` tokens and returns one merged list. */
+  async listPath<T>(
+    path: string,
+    opts: {
+      labelSelector?: string | undefined;
+      fieldSelector?: string | undefined;
+      limit?: number | undefined;
+      continue?: string | undefined;
+      all?: boolean | undefined;
+      signal?: AbortSignal | undefined;
+    } = {},
+  ): Promise<KubeList<T>> {
+    const items: T[] = [];
+    let cont = opts.continue;
+    for (;;) {
+      const page = await this.request<KubeList<T>>({
+        method: 'GET',
+        path,
+        query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit, continue: cont },
+        signal: opts.signal,
+      });
+      items.push(...(page.items ?? []));
+      cont = page.metadata?.continue || undefined;
+      if (!opts.all || !cont) return { ...page, metadata: { ...page.metadata }, items };
+    }
+  }
+
+  /** POST: creates the object; fails with KUBE_ALREADY_EXISTS when the name is taken. */
+  async create<T extends KubeObject>(obj: T, opts: { fieldManager?: string; signal?: AbortSignal } = {}): Promise<T> {
+    const type = await this.resourceType(obj.apiVersion, obj.kind);
+    return this.request<T>({
+      method: 'POST',
+      path: resourcePath(type, { namespace: obj.metadata.namespace }),
+      query: { fieldManager: opts.fieldManager },
+      body: obj,
+      signal: opts.signal,
+      write: { verb: 'create', resource: resourceLabel(type.plural) },
+    });
+  }
+
+  /** PUT: replaces the object; with metadata.resourceVersion set this is optimistic concurrency (KUBE_CONFLICT). */
+  async replace<T extends KubeObject>(
+    obj: T,
+    opts: { fieldManager?: string; subresource?: 'status'; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const type = await this.resourceType(obj.apiVersion, obj.kind);
+    return this.request<T>({
+      method: 'PUT',
+      path: resourcePath(type, { namespace: obj.metadata.namespace, name: obj.metadata.name, subresource: opts.subresource }),
+      query: { fieldManager: opts.fieldManager },
+      body: obj,
+      signal: opts.signal,
+      write: { verb: 'update', resource: resourceLabel(type.plural, opts.subresource) },
+    });
+  }
+
+  /**
+   * Server-side apply (PATCH application/apply-patch+yaml) under `fieldManager`. `force` (default
+   * true) takes over fields another manager owns, as a controller should for what it declares.
+   */
+  async apply<T extends KubeObject>(
+    obj: T,
+    opts: { fieldManager: string; force?: boolean; subresource?: 'status'; signal?: AbortSignal },
+  ): Promise<T> {
+    const type = await this.resourceType(obj.apiVersion, obj.kind);
+    return this.request<T>({
+      method: 'PATCH',
+      path: resourcePath(type, { namespace: obj.metadata.namespace, name: obj.metadata.name, subresource: opts.subresource }),
+      query: { fieldManager: opts.fieldManager, force: opts.force ?? true },
+      body: obj,
+      contentType: 'application/apply-patch+yaml',
+      signal: opts.signal,
+      write: { verb: 'apply', resource: resourceLabel(type.plural, opts.subresource) },
+    });
+  }
+
+  /** JSON merge patch (RFC 7386) of an object or its status. */
+  async mergePatch<T extends KubernetesObject>(
+    ref: ObjectRef,
+    patch: unknown,
+    opts: { fieldManager?: string; subresource?: 'status'; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const type = await this.resourceType(ref.apiVersion, ref.kind);
+    return this.request<T>({
+      method: 'PATCH',
+      path: resourcePath(type, { namespace: ref.namespace, name: ref.name, subresource: opts.subresource }),
+      query: { fieldManager: opts.fieldManager },
+      body: patch,
+      contentType: 'application/merge-patch+json',
+      signal: opts.signal,
+      write: { verb: 'patch', resource: resourceLabel(type.plural, opts.subresource) },
+    });
+  }
+
+  /** Deletes an object; false when it was already gone. Preconditions guard against deleting a successor. */
+  async delete(
+    ref: ObjectRef,
+    opts: {
+      propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+      gracePeriodSeconds?: number;
+      preconditions?: { uid?: string; resourceVersion?: string };
+      signal?: AbortSignal;
+    } = {},
+  ): Promise<boolean> {
+    const type = await this.resourceType(ref.apiVersion, ref.kind);
+    try {
+      await this.request({
+        method: 'DELETE',
+        path: resourcePath(type, { namespace: ref.namespace, name: ref.name }),
+        body: {
+          apiVersion: 'v1',
+          kind: 'DeleteOptions',
+          propagationPolicy: opts.propagationPolicy,
+          gracePeriodSeconds: opts.gracePeriodSeconds,
+          preconditions: opts.preconditions,
+        },
+        signal: opts.signal,
+        write: { verb: 'delete', resource: resourceLabel(type.plural) },
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.code === 'KUBE_NOT_FOUND') return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Watches a collection path from `resourceVersion` with bookmarks. Yields events until the server
+   * closes the stream (normal end, e.g. after timeoutSeconds) or the signal aborts; throws
+   * KubeApiError on an ERROR event (410 → KUBE_GONE) or a broken connection (KUBE_UNAVAILABLE).
+   */
+  async *watch<T>(
+    path: string,
+    opts: {
+      resourceVersion?: string | undefined;
+      labelSelector?: string | undefined;
+      fieldSelector?: string | undefined;
+      timeoutSeconds: number;
+      signal: AbortSignal;
+    },
+  ): AsyncGenerator<WatchEvent<T>, void, undefined> {
+    const query = {
+      watch: true,
+      allowWatchBookmarks: true,
+      resourceVersion: opts.resourceVersion,
+      labelSelector: opts.labelSelector,
+      fieldSelector: opts.fieldSelector,
+      timeoutSeconds: opts.timeoutSeconds,
+    };
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), opts.timeoutSeconds * 1000 + watchClientSlackMs);
+    timer.unref?.();
+    const signal = AbortSignal.any([opts.signal, deadline.signal]);
+    try {
+      const response = await this.send({ method: 'GET', path, query, signal, timeoutMs: 0 });
+      if (!response.body) return;
+      const decoder = new TextDecoder();
+      let buffered = '';
+      try {
+        for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+          buffered += decoder.decode(chunk, { stream: true });
+          let newline: number;
+          while ((newline = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, newline).trim();
+            buffered = buffered.slice(newline + 1);
+            if (!line) continue;
+            const event = JSON.parse(line) as { type: string; object: unknown };
+            if (event.type === 'ERROR') throw statusError('GET', path, event.object as KubeStatus);
+            yield event as WatchEvent<T>;
+          }
+        }
+      } catch (err) {
+        if (err instanceof KubeApiError) throw err;
+        if (signal.aborted) return; // our deadline or the caller: a normal end
+        throw new KubeApiError({ code: 'KUBE_UNAVAILABLE', message: `watch ${path} broke: ${describe(err)}`, method: 'GET', path, cause: err });
+      }
+    } catch (err) {
+      // Our deadline or the caller's abort ends a watch normally; HTTP errors always surface.
+      if (signal.aborted && !(err instanceof KubeApiError && err.statusCode !== undefined)) return;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      deadline.abort(); // closes the connection if the consumer stopped early
+    }
+  }
+
+  /** Sends one request and decodes the JSON answer; non-2xx → KubeApiError. */
+  async request<T>(req: RawRequest): Promise<T> {
+    const response = await this.send(req);
+    const text = await response.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** Releases pooled connections. */
+  async close(): Promise<void> {
+    const d = this.dispatcher;
+    this.dispatcher = undefined;
+    this.dispatcherResolved = false;
+    await d?.close().catch(() => undefined);
+  }
+
+  private async send(req: RawRequest): Promise<Response> {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new KubeConfigError('kubeconfig has no current cluster');
+    const url = new URL(cluster.server.replace(/\/+$/, '') + req.path);
+    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    const ctx = new RequestContext(url.toString(), req.method);
+    await this.kubeConfig.applySecurityAuthentication(ctx);
+    if (!this.dispatcherResolved) {
+      this.dispatcher = ctx.getDispatcher();
+      this.dispatcherResolved = true;
+    }
+    const headers: Record<string, string> = { ...ctx.getHeaders(), Accept: 'application/json', 'User-Agent': this.userAgent };
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = JSON.stringify(req.body);
+      headers['Content-Type'] = req.contentType ?? 'application/json';
+    }
+    const timeoutMs = req.timeoutMs ?? this.requestTimeoutMs;
+    const signals = [req.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter((s): s is AbortSignal => !!s);
+    const signal = signals.length ? AbortSignal.any(signals) : undefined;
+    if (req.write) this.onWrite?.(req.write);
+    let response: Response;
+    try {
+      response = await fetch(url, { method: req.method, headers, body, dispatcher: this.dispatcher, signal });
+    } catch (err) {
+      if (req.signal?.aborted) throw req.signal.reason ?? err;
+      const timedOut = signal?.aborted === true;
+      throw new KubeApiError({
+        code: timedOut ? 'KUBE_TIMEOUT' : 'KUBE_UNAVAILABLE',
+        message: timedOut
+          ? `${req.method} ${req.path}: no answer from the API server within ${timeoutMs} ms`
+          : `${req.method} ${req.path}: cannot reach the API server at ${cluster.server}: ${describe(err)}`,
+        method: req.method,
+        path: req.path,
+        cause: err,
+      });
+    }
+    if (response.status >= 200 && response.status < 300) return response;
+    const text = await response.text().catch(() => '');
+    let status: KubeStatus | undefined;
+    try {
+      status = JSON.parse(text) as KubeStatus;
+    } catch {
+      status = { message: text.slice(0, 500) || response.statusText, code: response.status };
+    }
+    throw statusError(req.method, req.path, { ...status, code: response.status });
+  }
+}
+
+function statusError(method: string, path: string, status: KubeStatus): KubeApiError {
+  const code = status.code ?? 500;
+  return new KubeApiError({
+    code: kubeErrorCodeFor(code, status.reason),
+    message: `${method} ${path}: ${code} ${status.reason ?? ''} ${status.message ?? ''}`.replace(/\s+/g, ' ').trim(),
+    method,
+    path,
+    statusCode: code,
+    status,
+  });
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
+  }
+  return String(err);
+}
+
+/** Convenience: a client for a kubeconfig with the defaults. */
+export function createKubeClient(opts: KubeClientOptions): KubeClient {
+  return new KubeClient(opts);
+}

@@ -1,0 +1,195 @@
+// Kubernetes Events (events.k8s.io/v1) about an object, deduplicated: the same object + type +
+// reason + message within the dedupe window joins one Event's series instead of creating another.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubeClient } from './client.js';
+import { realClock, type Clock } from './clock.js';
+import { isNotFound } from './errors.js';
+
+/** An identical event within this long of the last one joins its series (sliding window). */
+export const defaultEventDedupeWindowMs = 10 * 60_000;
+/** A series' count is written to the API server at most this often (repeats in between are counted locally). */
+export const defaultEventSeriesUpdateIntervalMs = 60_000;
+/** Remembered distinct events; the oldest is forgotten beyond this. */
+export const defaultEventCacheSize = 4096;
+/** events.k8s.io/v1 rejects notes over 1 kB. */
+export const eventNoteMaxBytes = 1024;
+
+export type EventType = 'Normal' | 'Warning';
+
+/** What the recorder remembers of one distinct event. */
+export interface EventSeriesState {
+  namespace: string;
+  name: string;
+  /** Occurrences seen (1 = the create). */
+  count: number;
+  /** Count last written to the API server. */
+  writtenCount: number;
+  lastSeenMs: number;
+  lastWrittenMs: number;
+}
+
+export type EventDecision = 'create' | 'update-series' | 'count-only';
+
+/**
+ * Decides what one more occurrence of an event does. Pure.
+ * No recent twin → a new Event; a twin whose series was written long enough ago → write the
+ * series; otherwise only count it (written with the next update).
+ */
+export function decideEvent(
+  state: EventSeriesState | undefined,
+  nowMs: number,
+  cfg: { dedupeWindowMs: number; seriesUpdateIntervalMs: number },
+): EventDecision {
+  if (!state || nowMs - state.lastSeenMs > cfg.dedupeWindowMs) return 'create';
+  if (nowMs - state.lastWrittenMs >= cfg.seriesUpdateIntervalMs) return 'update-series';
+  return 'count-only';
+}
+
+/** Cuts a string to at most `maxBytes` UTF-8 bytes without splitting a character. Pure. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > maxBytes - 3) break;
+    out += ch;
+    bytes += n;
+  }
+  return out + '...';
+}
+
+const microTime = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+export interface EventRecorderOptions {
+  client: KubeClient;
+  /** `reportingController`, e.g. `tenantsync.io/operator`. */
+  controller: string;
+  /** `reportingInstance`, e.g. the pod name or leader identity (≤ 128 chars). */
+  instance: string;
+  clock?: Clock;
+  dedupeWindowMs?: number;
+  seriesUpdateIntervalMs?: number;
+  cacheSize?: number;
+  /** Called when writing an Event fails (events are best effort; never thrown). */
+  onError?: (err: unknown) => void;
+}
+
+export interface EventRecorderLike {
+  record(obj: KubernetesObject, type: EventType, reason: string, message: string, opts?: { action?: string }): Promise<void>;
+}
+
+/** Records Events about objects. `record` never rejects: a lost Event must not fail a reconcile. */
+export class EventRecorder implements EventRecorderLike {
+  private readonly opts: Required<Omit<EventRecorderOptions, 'onError' | 'clock'>> & Pick<EventRecorderOptions, 'onError'>;
+  private readonly clock: Clock;
+  private readonly cache = new Map<string, EventSeriesState>();
+  private sequence = 0;
+
+  constructor(opts: EventRecorderOptions) {
+    this.opts = {
+      client: opts.client,
+      controller: opts.controller,
+      instance: opts.instance.slice(0, 128),
+      dedupeWindowMs: opts.dedupeWindowMs ?? defaultEventDedupeWindowMs,
+      seriesUpdateIntervalMs: opts.seriesUpdateIntervalMs ?? defaultEventSeriesUpdateIntervalMs,
+      cacheSize: opts.cacheSize ?? defaultEventCacheSize,
+      onError: opts.onError,
+    };
+    this.clock = opts.clock ?? realClock;
+  }
+
+  async record(obj: KubernetesObject, type: EventType, reason: string, message: string, opts: { action?: string } = {}): Promise<void> {
+    const note = truncateUtf8(message, eventNoteMaxBytes);
+    const meta = obj.metadata ?? {};
+    const namespace = meta.namespace || 'default';
+    const key = JSON.stringify([obj.apiVersion, obj.kind, namespace, meta.name, meta.uid, type, reason, note]);
+    const nowMs = this.clock.now().getTime();
+    const state = this.cache.get(key);
+    const decision = decideEvent(state, nowMs, this.opts);
+    try {
+      if (decision === 'create' || !state) {
+        const fresh: EventSeriesState = {
+          namespace,
+          name: eventName(meta.name ?? 'object', nowMs, this.sequence++),
+          count: 1,
+          writtenCount: 1,
+          lastSeenMs: nowMs,
+          lastWrittenMs: nowMs,
+        };
+        this.remember(key, fresh); // before the await: a concurrent twin joins this series
+        await this.create(fresh, obj, type, reason, note, opts.action ?? reason, nowMs);
+        return;
+      }
+      state.count++;
+      state.lastSeenMs = nowMs;
+      this.remember(key, state);
+      if (decision === 'count-only') return;
+      state.lastWrittenMs = nowMs;
+      const count = state.count;
+      try {
+        await this.opts.client.mergePatch(
+          { apiVersion: 'events.k8s.io/v1', kind: 'Event', namespace: state.namespace, name: state.name },
+          { series: { count, lastObservedTime: microTime(nowMs) } },
+        );
+        state.writtenCount = Math.max(state.writtenCount, count);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        // The Event expired (API server --event-ttl, 1 h by default): start a new one.
+        const fresh = { ...state, name: eventName(meta.name ?? 'object', nowMs, this.sequence++), count: 1, writtenCount: 1 };
+        this.remember(key, fresh);
+        await this.create(fresh, obj, type, reason, note, opts.action ?? reason, nowMs);
+      }
+    } catch (err) {
+      this.opts.onError?.(err);
+    }
+  }
+
+  private async create(
+    state: EventSeriesState,
+    obj: KubernetesObject,
+    type: EventType,
+    reason: string,
+    note: string,
+    action: string,
+    nowMs: number,
+  ): Promise<void> {
+    const meta = obj.metadata ?? {};
+    await this.opts.client.create({
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: state.name, namespace: state.namespace },
+      eventTime: microTime(nowMs),
+      reportingController: this.opts.controller,
+      reportingInstance: this.opts.instance,
+      action: action.slice(0, 128),
+      reason: reason.slice(0, 128),
+      note,
+      type,
+      regarding: {
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        namespace: meta.namespace,
+        name: meta.name,
+        uid: meta.uid,
+        resourceVersion: meta.resourceVersion,
+      },
+    });
+  }
+
+  private remember(key: string, state: EventSeriesState): void {
+    this.cache.delete(key); // re-insert: Map order doubles as least-recently-used order
+    this.cache.set(key, state);
+    while (this.cache.size > this.opts.cacheSize) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest === undefined) break;
+      this.cache.delete(oldest);
+    }
+  }
+}
+
+/** `<object name>.<hex time+sequence>` like client-go, cut so the whole name stays ≤ 253 chars. */
+function eventName(objectName: string, nowMs: number, sequence: number): string {
+  const suffix = (BigInt(nowMs) * 1_000_000n + BigInt(sequence % 1_000_000)).toString(16);
+  return `${objectName.slice(0, 253 - suffix.length - 1)}.${suffix}`;
+}

@@ -1,0 +1,152 @@
+// Runs the operator's long-lived parts (controller-runtime's Manager): every Runnable starts at
+// once unless it needs leadership; those start when this process leads and stop when it stops leading.
+import type { OperatorMetrics } from './metrics.js';
+import { LeaderElector, type LeaderElectionConfig } from './leader-election.js';
+import { errorFields, type Logger } from './logger.js';
+
+/**
+ * A long-running part. `start` runs until `signal` aborts, then stops its work and resolves.
+ * A leader-only runnable is started again each time this process regains leadership.
+ */
+export interface Runnable {
+  name: string;
+  /** true: only the leader runs it (it writes); false: every replica runs it (caches, servers). */
+  needLeaderElection: boolean;
+  start(signal: AbortSignal): Promise<void>;
+}
+
+/** A named readiness probe; /readyz is ready when all are. */
+export type ReadyCheck = () => boolean;
+
+export interface ManagerOptions {
+  logger: Logger;
+  metrics?: Pick<OperatorMetrics, 'leader'>;
+  /** Leader election settings; undefined = no election, this process always leads. */
+  leaderElection?: Omit<LeaderElectionConfig, 'logger'> | undefined;
+}
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, boolean>;
+}
+
+/** Thrown by Manager.start when a runnable failed (the manager stopped everything first). */
+export class RunnableFailedError extends Error {
+  override readonly name = 'RunnableFailedError';
+  readonly code = 'RUNNABLE_FAILED' as const;
+  constructor(
+    readonly runnable: string,
+    cause: unknown,
+  ) {
+    super(`runnable ${runnable} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+export class Manager {
+  private readonly logger: Logger;
+  private readonly metrics: Pick<OperatorMetrics, 'leader'> | undefined;
+  private readonly elector: LeaderElector | undefined;
+  private readonly runnables: Runnable[] = [];
+  private readonly readyChecks = new Map<string, ReadyCheck>();
+  private started = false;
+  private leading = false;
+
+  constructor(opts: ManagerOptions) {
+    this.logger = opts.logger.child({ component: 'manager' });
+    this.metrics = opts.metrics;
+    this.elector = opts.leaderElection ? new LeaderElector({ ...opts.leaderElection, logger: opts.logger }) : undefined;
+  }
+
+  /** Adds a runnable; one with `hasSynced()` (an informer) also becomes a readiness check. */
+  add(runnable: Runnable & { hasSynced?: () => boolean }): void {
+    if (this.started) throw new Error(`cannot add runnable ${runnable.name} after the manager started`);
+    this.runnables.push(runnable);
+    const hasSynced = runnable.hasSynced;
+    if (typeof hasSynced === 'function') this.addReadyCheck(`${runnable.name} synced`, () => hasSynced.call(runnable));
+  }
+
+  addReadyCheck(name: string, check: ReadyCheck): void {
+    this.readyChecks.set(name, check);
+  }
+
+  /** Ready when every check passes; a standby (not leader) is still ready. */
+  readiness(): Readiness {
+    const checks: Record<string, boolean> = {};
+    for (const [name, check] of this.readyChecks) {
+      try {
+        checks[name] = check();
+      } catch {
+        checks[name] = false;
+      }
+    }
+    return { ready: Object.values(checks).every(Boolean), checks };
+  }
+
+  isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** The identity written into the Lease (undefined without leader election). */
+  get identity(): string | undefined {
+    return this.elector?.identity;
+  }
+
+  /**
+   * Runs everything until `signal` aborts (e.g. SIGTERM), then stops leader runnables (they drain),
+   * releases the Lease, stops the rest and resolves. If a runnable fails, everything is stopped the
+   * same way and the promise rejects with RunnableFailedError.
+   */
+  async start(signal: AbortSignal): Promise<void> {
+    if (this.started) throw new Error('Manager.start called twice');
+    this.started = true;
+    const stopAll = new AbortController();
+    let failure: RunnableFailedError | undefined;
+    const onAbort = () => stopAll.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) stopAll.abort();
+    const runOne = async (r: Runnable, s: AbortSignal): Promise<void> => {
+      const log = this.logger.child({ runnable: r.name });
+      log.debug('starting');
+      try {
+        await r.start(s);
+        if (!s.aborted) log.warn('runnable returned before it was asked to stop');
+      } catch (err) {
+        log.error({ err: errorFields(err) }, 'runnable failed; stopping the manager');
+        failure ??= new RunnableFailedError(r.name, err);
+        stopAll.abort();
+      }
+    };
+
+    const always = this.runnables.filter((r) => !r.needLeaderElection);
+    const leaderOnly = this.runnables.filter((r) => r.needLeaderElection);
+    // Leader work stops before shared parts (informers, health server) so it drains against a live cache.
+    const leaderWorkStopped = new AbortController();
+    const shared = Promise.all(always.map((r) => runOne(r, leaderWorkStopped.signal)));
+
+    const lead = async (leading: AbortSignal): Promise<void> => {
+      this.setLeading(true);
+      try {
+        await Promise.all(leaderOnly.map((r) => runOne(r, leading)));
+      } finally {
+        this.setLeading(false);
+      }
+    };
+    if (this.elector) {
+      this.setLeading(false);
+      await this.elector.run(stopAll.signal, { onStartedLeading: lead });
+    } else {
+      await lead(stopAll.signal);
+      if (!stopAll.signal.aborted) await new Promise<void>((resolve) => stopAll.signal.addEventListener('abort', () => resolve(), { once: true }));
+    }
+    leaderWorkStopped.abort();
+    await shared;
+    signal.removeEventListener('abort', onAbort);
+    this.logger.info('manager stopped');
+    if (failure) throw failure;
+  }
+
+  private setLeading(leading: boolean): void {
+    this.leading = leading;
+    this.metrics?.leader.set(leading ? 1 : 0);
+  }
+}

@@ -1,0 +1,205 @@
+// A rate-limited work queue keyed by "namespace/name" (client-go's workqueue, trimmed): duplicate
+// adds merge, one key never runs twice at once, failures back off per key, requeue-after is a timer.
+import { expBackoffMs } from './sleep.js';
+
+/** Per-key failure backoff: 1 s, 2 s, 4 s, … capped at 5 min (controller-runtime's cap is ~16 min; 5 min keeps a fixed Secret noticed soon). */
+export const defaultBaseDelayMs = 1_000;
+export const defaultMaxDelayMs = 300_000;
+
+/** What a handler returns: nothing = done; `requeueAfterMs` = run again after that long (backoff reset). */
+export type WorkResult = void | undefined | { requeueAfterMs?: number | undefined };
+export type WorkHandler = (key: string, signal: AbortSignal) => Promise<WorkResult>;
+
+export interface WorkQueueOptions {
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Called whenever the number of ready keys changes (wire it to the depth gauge). */
+  onDepthChange?: (depth: number) => void;
+}
+
+export interface RunOptions {
+  /** Keys processed in parallel (different keys only). Default 1. */
+  workers?: number;
+  /** Abort stops taking keys; run() resolves once in-flight handlers have finished. */
+  signal: AbortSignal;
+  /** A handler threw: the key was re-added after `retryInMs`. Log it here. */
+  onError?: (key: string, err: unknown, retryInMs: number) => void;
+}
+
+/** The failure backoff for the n-th consecutive failure (n from 0). Pure. */
+export function backoffDelayMs(failures: number, baseDelayMs = defaultBaseDelayMs, maxDelayMs = defaultMaxDelayMs): number {
+  return expBackoffMs(failures, baseDelayMs, maxDelayMs);
+}
+
+/** Builds the queue key of an object. */
+export const objectKey = (namespace: string | undefined, name: string): string => (namespace ? `${namespace}/${name}` : name);
+
+/** Splits a queue key back into namespace (may be '') and name. */
+export function parseObjectKey(key: string): { namespace: string; name: string } {
+  const slash = key.indexOf('/');
+  return slash < 0 ? { namespace: '', name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+export class WorkQueue {
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly onDepthChange: ((depth: number) => void) | undefined;
+  /** Keys ready to run, in arrival order (a Set keeps insertion order and merges duplicates). */
+  private readonly ready = new Set<string>();
+  private readonly processing = new Set<string>();
+  /** Keys added while they were processing: re-run right after. */
+  private readonly rerun = new Set<string>();
+  private readonly delayed = new Map<string, { atMs: number; timer: ReturnType<typeof setTimeout> }>();
+  private readonly failures = new Map<string, number>();
+  private waiters: ((key: string | undefined) => void)[] = [];
+  private running = false;
+  private lastDepth = -1;
+
+  constructor(opts: WorkQueueOptions = {}) {
+    this.baseDelayMs = opts.baseDelayMs ?? defaultBaseDelayMs;
+    this.maxDelayMs = opts.maxDelayMs ?? defaultMaxDelayMs;
+    this.onDepthChange = opts.onDepthChange;
+  }
+
+  /** Keys waiting to run now (not delayed, not in flight). */
+  get depth(): number {
+    return this.ready.size;
+  }
+
+  /** Keys currently being processed. */
+  get inFlight(): number {
+    return this.processing.size;
+  }
+
+  /** Keys waiting on a timer (requeue-after or backoff). */
+  get delayedCount(): number {
+    return this.delayed.size;
+  }
+
+  /** Consecutive failures recorded for a key. */
+  failureCount(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  /** Queues a key to run as soon as a worker is free; merges with a queued or running one. */
+  add(key: string): void {
+    if (this.processing.has(key)) {
+      this.rerun.add(key);
+      return;
+    }
+    if (this.ready.has(key)) return;
+    const waiter = this.waiters.shift();
+    if (waiter) {
+      this.processing.add(key); // hand over directly: never queued, never visible as depth
+      waiter(key);
+      return;
+    }
+    this.ready.add(key);
+    this.reportDepth();
+  }
+
+  /** Queues a key after `delayMs`. An earlier pending timer for the key wins; a later one is replaced. */
+  addAfter(key: string, delayMs: number): void {
+    if (delayMs <= 0) {
+      this.add(key);
+      return;
+    }
+    const atMs = Date.now() + delayMs;
+    const pending = this.delayed.get(key);
+    if (pending && pending.atMs <= atMs) return;
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(() => {
+      this.delayed.delete(key);
+      this.add(key);
+    }, delayMs);
+    // A pending requeue must not keep a shutting-down process alive.
+    timer.unref?.();
+    this.delayed.set(key, { atMs, timer });
+  }
+
+  /** Records a failure and queues the key after its backoff; returns that delay. */
+  addRateLimited(key: string): number {
+    const n = this.failureCount(key);
+    this.failures.set(key, n + 1);
+    const delay = backoffDelayMs(n, this.baseDelayMs, this.maxDelayMs);
+    this.addAfter(key, delay);
+    return delay;
+  }
+
+  /** Resets a key's failure backoff (after a success). */
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+
+  /** Drops every queued and delayed key (the queue stays usable). */
+  clear(): void {
+    this.ready.clear();
+    this.rerun.clear();
+    for (const { timer } of this.delayed.values()) clearTimeout(timer);
+    this.delayed.clear();
+    this.reportDepth();
+  }
+
+  /**
+   * Runs `handler` for queued keys with `workers` parallel workers until `signal` aborts, then
+   * waits for in-flight handlers to finish (keys still queued stay queued for the next run).
+   * A thrown error re-queues the key with backoff; a result with requeueAfterMs re-queues it after
+   * that delay; otherwise the key's backoff is forgotten.
+   */
+  async run(handler: WorkHandler, opts: RunOptions): Promise<void> {
+    if (this.running) throw new Error('WorkQueue.run is already running; one run at a time');
+    if (opts.signal.aborted) return;
+    this.running = true;
+    const stop = () => {
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const w of waiters) w(undefined);
+    };
+    opts.signal.addEventListener('abort', stop, { once: true });
+    const worker = async () => {
+      for (;;) {
+        const key = await this.next(opts.signal);
+        if (key === undefined) return;
+        await this.process(key, handler, opts);
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.max(1, opts.workers ?? 1) }, worker));
+    } finally {
+      opts.signal.removeEventListener('abort', stop);
+      this.running = false;
+    }
+  }
+
+  private async process(key: string, handler: WorkHandler, opts: RunOptions): Promise<void> {
+    try {
+      const result = await handler(key, opts.signal);
+      this.forget(key);
+      if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
+    } catch (err) {
+      const delay = this.addRateLimited(key);
+      opts.onError?.(key, err, delay);
+    } finally {
+      this.processing.delete(key);
+      if (this.rerun.delete(key)) this.add(key);
+    }
+  }
+
+  /** The next ready key (marked processing), or undefined once the signal aborts. */
+  private next(signal: AbortSignal): Promise<string | undefined> {
+    if (signal.aborted) return Promise.resolve(undefined);
+    for (const key of this.ready) {
+      this.ready.delete(key);
+      this.processing.add(key);
+      this.reportDepth();
+      return Promise.resolve(key);
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private reportDepth(): void {
+    if (this.ready.size === this.lastDepth) return;
+    this.lastDepth = this.ready.size;
+    this.onDepthChange?.(this.ready.size);
+  }
+}
