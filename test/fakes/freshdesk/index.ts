@@ -1,0 +1,193 @@
+// A Freshdesk API v2 fake on loopback HTTP for the sync job's tests, benchmarks and `npm run local`.
+// It follows the real API (design/FRESHDESK.md) and makes the undocumented parts hard to rely on.
+//
+// Usage:
+//   const fake = await startFreshdeskFake({ apiKey: 'k', rateLimitPerMinute: 50 });
+//   fake.data.addTickets(350, () => ({ updated_at: '2024-05-01T10:00:00Z' }));   // ids 1..350
+//   fetch(`${fake.baseUrl}/api/v2/tickets?updated_since=…`, { headers: { authorization: 'Basic ' + btoa('k:X') } });
+//   fake.faults.failNext(2, 503); fake.faults.onRequest((r) => { if (r.query.page === '2') fake.data.updateTicket(5); });
+//   expect(fake.violations).toEqual([]); await fake.close();
+//
+// Endpoints (GET, bare JSON arrays, `page` from 1, `per_page` default 30 max 100, a `link: <…&page=N>;
+// rel="next"` header only when another page exists; other parameters → 400 invalid_field):
+//   /api/v2/tickets          updated_since (inclusive, whole seconds), order_by=created_at|updated_at|due_by|status,
+//                            order_type=asc|desc (default created_at desc), filter=new_and_my_open|watching|spam|deleted,
+//                            include=requester,stats,company,description (+1 credit each), requester_id, company_id, email.
+//                            With none of filter/updated_since/requester_id/company_id/email: only tickets created in the
+//                            last 30 days (fake clock). Deleted/spam tickets only under filter=deleted/spam, which
+//                            combines with updated_since (as Freshdesk's own filter validation allows). page > 300 → 400.
+//   /api/v2/tickets/:id/conversations   oldest first; 404 for an unknown ticket.
+//   /api/v2/contacts         _updated_since (inclusive), email, mobile, phone, company_id, state=deleted|…; newest created
+//                            first (NOT by updated_at: read every page); no page cap.
+//   /api/v2/companies, /agents, /groups, /solutions/categories, /solutions/categories/:id/folders,
+//   /solutions/folders/:id/articles   id order, no filters.
+// Ties within one second come in a hash-of-id order: stable between identical requests, not by id.
+// Check order per request: rate limit (429 + Retry-After; invalid requests count too) → Basic auth (401) →
+// forbidPath (403) → failNext/slowBody → routing (400/404/405). resetNext/timeoutNext act before all of it and
+// cost no credit. Every answered response carries X-Ratelimit-Total/-Remaining/-Used-CurrentRequest.
+// The rate limit is one fixed 60 s window on the fake clock, opened by the first request after the last closed.
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createClock, type FakeClock } from './clock.js';
+import { seedDemo, type DemoOptions, type DemoSummary } from './demo.js';
+import { FaultPlan, type FaultScope } from './faults.js';
+import { RateLimiter } from './rate-limit.js';
+import { createHandler, type RecordedRequest, type RequestHook, type RetryAfterViolation, type ServerState } from './server.js';
+import { FreshdeskStore } from './store.js';
+
+export type { FakeClock } from './clock.js';
+export type { DemoOptions, DemoSummary } from './demo.js';
+export type { FaultScope } from './faults.js';
+export type { RecordedRequest, RequestHook, RetryAfterViolation } from './server.js';
+export type { RecordPartial, RecordsToAdd } from './store.js';
+
+export interface FreshdeskFakeOptions {
+  /** The API key clients must send as the Basic auth user (any password). Default 'test-api-key'. */
+  apiKey?: string;
+  /** Account-wide credits per minute. Default 400 (the Pro plan); trial accounts have 50. */
+  rateLimitPerMinute?: number;
+  /** Base clock; default real time. `fake.clock.set/advance` shift it. */
+  now?: () => Date;
+  /** Default 0 (any free port). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Oldest entries of `requests` are dropped beyond this many. Default 100,000. */
+  maxRecordedRequests?: number;
+}
+
+/** Adding, changing and reading the fake account's records. Each mutation sets `updated_at` = clock now unless given. */
+export type FreshdeskData = Pick<
+  FreshdeskStore,
+  | 'addTickets'
+  | 'updateTicket'
+  | 'deleteTicket'
+  | 'spamTicket'
+  | 'restoreTicket'
+  | 'addConversation'
+  | 'updateConversation'
+  | 'addContacts'
+  | 'updateContact'
+  | 'deleteContact'
+  | 'addCompanies'
+  | 'updateCompany'
+  | 'addAgents'
+  | 'updateAgent'
+  | 'addGroups'
+  | 'updateGroup'
+  | 'addCategories'
+  | 'addFolders'
+  | 'addArticles'
+  | 'updateArticle'
+  | 'ticket'
+  | 'contact'
+>;
+
+export interface FreshdeskFaults {
+  /** The next `n` requests (matching `scope.path`, if given) get `status` (default 500). `Infinity` = until clear(). */
+  failNext(n: number, status?: number, scope?: FaultScope): void;
+  /** The next `n` requests are accepted and never answered (until close()). */
+  timeoutNext(n: number, scope?: FaultScope): void;
+  /** The next `n` responses send half their body, then the rest after `ms`. */
+  slowBody(n: number, ms: number, scope?: FaultScope): void;
+  /** The next `n` connections are reset (TCP RST) when their request arrives. */
+  resetNext(n: number, scope?: FaultScope): void;
+  setRateLimit(perMinute: number): void;
+  /** Requests under this path prefix (`solutions` = `/api/v2/solutions`) get 403 access_denied. */
+  forbidPath(prefix: string): void;
+  allowPath(prefix: string): void;
+  /** Runs before each request is handled (after it is recorded). Returns an unsubscribe function. */
+  onRequest(hook: RequestHook): () => void;
+  /** Injected faults not yet triggered, by kind. */
+  pending(): { reset: number; timeout: number; fail: number; slow: number };
+  /** Drops pending faults, 403 paths and hooks. */
+  clear(): void;
+}
+
+export interface FreshdeskFake {
+  /** e.g. http://127.0.0.1:PORT; the API is under /api/v2. */
+  baseUrl: string;
+  apiKey: string;
+  close(): Promise<void>;
+  data: FreshdeskData;
+  /** Adds a small realistic help desk (tickets, replies, deletes, spam, contacts, KB) spread over 45 days. */
+  seedDemo(options?: DemoOptions): DemoSummary;
+  /** Every request in arrival order (a live array; `fake.requests.length = 0` forgets them). */
+  requests: RecordedRequest[];
+  /** Requests that arrived while a Retry-After the fake issued was pending: must stay empty. */
+  violations: RetryAfterViolation[];
+  faults: FreshdeskFaults;
+  clock: FakeClock;
+}
+
+export async function startFreshdeskFake(options: FreshdeskFakeOptions = {}): Promise<FreshdeskFake> {
+  const clock = createClock(options.now);
+  const store = new FreshdeskStore(clock);
+  const limiter = new RateLimiter(options.rateLimitPerMinute ?? 400);
+  const plan = new FaultPlan();
+  const state: ServerState = {
+    apiKey: options.apiKey ?? 'test-api-key',
+    clock,
+    store,
+    limiter,
+    faults: plan,
+    hooks: [],
+    requests: [],
+    violations: [],
+    maxRecordedRequests: options.maxRecordedRequests ?? 100_000,
+    hung: new Set(),
+    timers: new Set(),
+    retryAfterUntilMs: 0,
+    seq: 0,
+  };
+  const server: Server = createServer({ keepAliveTimeout: 5_000 }, createHandler(state));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  const faults: FreshdeskFaults = {
+    failNext: (n, status = 500, scope) => plan.add('fail', n, { status, scope }),
+    timeoutNext: (n, scope) => plan.add('timeout', n, { scope }),
+    slowBody: (n, ms, scope) => plan.add('slow', n, { delayMs: ms, scope }),
+    resetNext: (n, scope) => plan.add('reset', n, { scope }),
+    setRateLimit: (perMinute) => limiter.setPerMinute(perMinute),
+    forbidPath: (prefix) => plan.forbid(prefix),
+    allowPath: (prefix) => plan.allow(prefix),
+    onRequest: (hook) => {
+      state.hooks.push(hook);
+      return () => {
+        state.hooks = state.hooks.filter((h) => h !== hook);
+      };
+    },
+    pending: () => plan.remaining(),
+    clear: () => {
+      plan.clear();
+      state.hooks = [];
+    },
+  };
+
+  return {
+    baseUrl: `http://${host}:${address.port}`,
+    apiKey: state.apiKey,
+    data: store,
+    seedDemo: (demoOptions) => seedDemo(store, clock, demoOptions),
+    requests: state.requests,
+    violations: state.violations,
+    faults,
+    clock,
+    close: async () => {
+      for (const timer of state.timers) clearTimeout(timer);
+      state.timers.clear();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

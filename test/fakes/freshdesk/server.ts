@@ -1,0 +1,248 @@
+// The HTTP side of the fake Freshdesk: records each request, applies injected faults, the rate limit,
+// Basic auth and 403s, then answers the list endpoints with bare JSON arrays and `link` headers.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FakeClock } from './clock.js';
+import {
+  accessDeniedBody,
+  internalErrorBody,
+  invalidCredentialsBody,
+  rateLimitedBody,
+  validationFailedBody,
+} from './errors.js';
+import type { FaultPlan, TriggeredFault } from './faults.js';
+import { parseContactQuery, parsePlainQuery, parseTicketQuery, type Paging, type Parsed } from './list-query.js';
+import type { RateLimiter } from './rate-limit.js';
+import { ticketIncludes, type Json } from './records.js';
+import type { RecordTable } from './record-table.js';
+import type { FreshdeskStore, IdView } from './store.js';
+import { toEpochSeconds } from './timestamps.js';
+
+export interface RecordedRequest {
+  /** 1, 2, 3… in arrival order. */
+  seq: number;
+  method: string;
+  /** Path without the query string, e.g. `/api/v2/tickets`. */
+  path: string;
+  /** Query parameters (the last value of a repeated key). */
+  query: Record<string, string>;
+  /** Request headers; the Authorization value is redacted to its scheme. */
+  headers: Record<string, string>;
+  /** The fake clock's time at arrival. */
+  time: Date;
+  /** Status answered; 0 while unanswered and for timeouts and resets. */
+  status: number;
+  /** The injected fault this request triggered, if any. */
+  fault?: 'reset' | 'timeout' | 'fail' | 'slow';
+}
+
+/** A request that arrived while a Retry-After the fake had issued was still pending. */
+export interface RetryAfterViolation {
+  seq: number;
+  method: string;
+  path: string;
+  time: Date;
+  retryAfterUntil: Date;
+}
+
+/** Runs before the request is handled; may edit data (e.g. between two pages of one walk). */
+export type RequestHook = (request: Readonly<RecordedRequest>) => void | Promise<void>;
+
+export interface ServerState {
+  apiKey: string;
+  clock: FakeClock;
+  store: FreshdeskStore;
+  limiter: RateLimiter;
+  faults: FaultPlan;
+  hooks: RequestHook[];
+  requests: RecordedRequest[];
+  violations: RetryAfterViolation[];
+  maxRecordedRequests: number;
+  /** Responses held open by `timeoutNext`, and timers of `slowBody`, ended on close. */
+  hung: Set<ServerResponse>;
+  timers: Set<NodeJS.Timeout>;
+  retryAfterUntilMs: number;
+  seq: number;
+}
+
+type ListAnswer = { status: 200; view: IdView; paging: Paging; render: (id: number) => Json } | { status: 400 | 404; body?: object };
+
+const apiPrefix = '/api/v2';
+
+export function createHandler(state: ServerState): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(state, req, res).catch((error: unknown) => {
+      if (!res.headersSent) send(res, 500, { code: 'fake_error', message: String(error) });
+      else res.destroy();
+    });
+  };
+}
+
+async function handle(state: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://fake.invalid');
+  const now = state.clock.now();
+  const record: RecordedRequest = {
+    seq: ++state.seq,
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers: redactHeaders(req),
+    time: now,
+    status: 0,
+  };
+  remember(state, record);
+  if (now.getTime() < state.retryAfterUntilMs) {
+    state.violations.push({ seq: record.seq, method: record.method, path: record.path, time: now, retryAfterUntil: new Date(state.retryAfterUntilMs) });
+  }
+  for (const hook of [...state.hooks]) await hook(record);
+
+  const network = state.faults.take(url.pathname, ['reset', 'timeout']);
+  if (network?.kind === 'reset') {
+    record.fault = 'reset';
+    req.socket.resetAndDestroy();
+    return;
+  }
+  if (network?.kind === 'timeout') {
+    record.fault = 'timeout';
+    state.hung.add(res);
+    res.on('close', () => state.hung.delete(res));
+    return;
+  }
+
+  const decision = state.limiter.take(costOf(url), state.clock.now().getTime());
+  res.setHeader('X-Ratelimit-Total', String(decision.total));
+  res.setHeader('X-Ratelimit-Remaining', String(decision.remaining));
+  res.setHeader('X-Ratelimit-Used-CurrentRequest', String(decision.used));
+  if (!decision.allowed) {
+    const seconds = decision.retryAfterSeconds!;
+    state.retryAfterUntilMs = Math.max(state.retryAfterUntilMs, state.clock.now().getTime() + seconds * 1000);
+    res.setHeader('Retry-After', String(seconds));
+    return answer(state, record, res, 429, rateLimitedBody(seconds));
+  }
+  if (!authorized(req, state.apiKey)) return answer(state, record, res, 401, invalidCredentialsBody);
+  if (state.faults.isForbidden(url.pathname)) return answer(state, record, res, 403, accessDeniedBody);
+
+  const injected = state.faults.take(url.pathname, ['fail', 'slow']);
+  if (injected?.kind === 'fail') {
+    record.fault = 'fail';
+    return answer(state, record, res, injected.status, injected.status === 500 ? internalErrorBody : undefined);
+  }
+  if (injected) record.fault = 'slow';
+
+  if (record.method !== 'GET') return answer(state, record, res, 405, undefined, injected);
+  const result = route(state, url);
+  if (result.status !== 200) return answer(state, record, res, result.status, result.body, injected);
+  const { view, paging, render } = result;
+  const start = (paging.page - 1) * paging.perPage;
+  const items: Json[] = [];
+  for (let position = start; position < Math.min(view.length, start + paging.perPage); position++) items.push(render(view.at(position)));
+  if (view.length > start + paging.perPage) res.setHeader('link', nextLink(req, url, paging.page + 1));
+  answer(state, record, res, 200, items, injected);
+}
+
+/** `<http://host/api/v2/tickets?…&page=N>; rel="next"`: the request's parameters with the next page last. */
+function nextLink(req: IncomingMessage, url: URL, nextPage: number): string {
+  const params = new URLSearchParams(url.searchParams);
+  params.delete('page');
+  params.append('page', String(nextPage));
+  return `<http://${req.headers.host ?? '127.0.0.1'}${url.pathname}?${params.toString()}>; rel="next"`;
+}
+
+/** Credits a request costs: 1, plus 1 per `include` on the ticket list. */
+function costOf(url: URL): number {
+  if (url.pathname !== `${apiPrefix}/tickets`) return 1;
+  const include = url.searchParams.get('include');
+  return 1 + (include ? include.split(',').filter((name) => name.trim()).length : 0);
+}
+
+function authorized(req: IncomingMessage, apiKey: string): boolean {
+  const header = req.headers.authorization ?? '';
+  const match = /^Basic\s+(\S+)$/i.exec(header);
+  if (!match) return false;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return (colon === -1 ? decoded : decoded.slice(0, colon)) === apiKey;
+}
+
+function route(state: ServerState, url: URL): ListAnswer {
+  const { store } = state;
+  const path = url.pathname.replace(/\/+$/, '');
+  const params = url.searchParams;
+  const list = <T>(parsed: Parsed<T>, view: (query: T) => IdView | undefined, render: (id: number) => Json): ListAnswer => {
+    if (!parsed.ok) return { status: 400, body: validationFailedBody(parsed.errors) };
+    const matched = view(parsed.query);
+    return matched ? { status: 200, view: matched, paging: parsed.paging, render } : { status: 404 };
+  };
+  const plain = (table: RecordTable, view: () => IdView | undefined = () => store.queryAll(table)) =>
+    list(parsePlainQuery(params), view, (id) => store.render(table, id));
+
+  if (path === `${apiPrefix}/tickets`) {
+    const parsed = parseTicketQuery(params, toEpochSeconds(state.clock.now()));
+    return list(parsed, (query) => store.queryTickets(query), (id) => {
+      const ticket = store.render(store.tickets, id);
+      return parsed.ok && parsed.query.include.length ? { ...ticket, ...ticketIncludes(ticket, parsed.query.include, (c) => store.contact(c)) } : ticket;
+    });
+  }
+  let match = new RegExp(`^${apiPrefix}/tickets/(\\d+)/conversations$`).exec(path);
+  if (match) return plain(store.conversations, () => store.queryConversations(Number(match![1])));
+  if (path === `${apiPrefix}/contacts`) {
+    return list(parseContactQuery(params), (query) => store.queryContacts(query), (id) => store.render(store.contacts, id));
+  }
+  if (path === `${apiPrefix}/companies`) return plain(store.companies);
+  if (path === `${apiPrefix}/agents`) return plain(store.agents);
+  if (path === `${apiPrefix}/groups`) return plain(store.groups);
+  if (path === `${apiPrefix}/solutions/categories`) return plain(store.categories);
+  match = new RegExp(`^${apiPrefix}/solutions/categories/(\\d+)/folders$`).exec(path);
+  if (match) return plain(store.folders, () => store.queryFolders(Number(match![1])));
+  match = new RegExp(`^${apiPrefix}/solutions/folders/(\\d+)/articles$`).exec(path);
+  if (match) return plain(store.articles, () => store.queryArticles(Number(match![1])));
+  return { status: 404 };
+}
+
+function answer(
+  state: ServerState,
+  record: RecordedRequest,
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  slow?: TriggeredFault,
+): void {
+  record.status = status;
+  if (!slow || body === undefined) return send(res, status, body);
+  const bytes = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(bytes.length) });
+  const half = Math.floor(bytes.length / 2);
+  res.write(bytes.subarray(0, half));
+  const timer = setTimeout(() => {
+    state.timers.delete(timer);
+    if (!res.destroyed) res.end(bytes.subarray(half));
+  }, slow.delayMs);
+  state.timers.add(timer);
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (body === undefined) {
+    res.writeHead(status, { 'content-length': '0' });
+    res.end();
+    return;
+  }
+  const bytes = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(bytes.length) });
+  res.end(bytes);
+}
+
+function redactHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    headers[name] = name === 'authorization' ? `${text.split(/\s+/)[0] ?? ''} [redacted]` : text;
+  }
+  return headers;
+}
+
+function remember(state: ServerState, record: RecordedRequest): void {
+  state.requests.push(record);
+  const excess = state.requests.length - state.maxRecordedRequests;
+  if (excess > 0) state.requests.splice(0, Math.max(excess, Math.floor(state.maxRecordedRequests / 10)));
+}

@@ -1,0 +1,409 @@
+// The fake account's data: tickets, conversations, contacts, companies, agents, groups and the
+// knowledge base, plus the list queries the server answers. Scales to 200k+ tickets (see RecordTable).
+
+import type { FakeClock } from './clock.js';
+import type { ContactQuery, TicketQuery } from './list-query.js';
+import { RecordTable, type Visibility } from './record-table.js';
+import {
+  renderAgent,
+  renderArticle,
+  renderCategory,
+  renderCompany,
+  renderContact,
+  renderConversation,
+  renderFolder,
+  renderGroup,
+  renderTicket,
+  type Json,
+  type RecordSeed,
+} from './records.js';
+import { toEpochSeconds, toEpochSecondsFrom } from './timestamps.js';
+
+/** Fields of a record to add or patch. Timestamps accept a Date or an ISO string; others are JSON. */
+export interface RecordPartial {
+  created_at?: Date | string;
+  updated_at?: Date | string;
+  [field: string]: unknown;
+}
+
+/** `n` generated records, `n` records built by `each(index)`, or one record per partial. */
+export type RecordsToAdd = number | readonly RecordPartial[];
+
+/** A read-only window onto sorted ids: what a list query matched, in response order. */
+export interface IdView {
+  readonly length: number;
+  at(position: number): number;
+}
+
+const emptyView: IdView = { length: 0, at: () => 0 };
+
+/** ids[start..] in order, or backwards from the end down to `start` when descending. */
+function rangeView(ids: readonly number[], start: number, descending: boolean): IdView {
+  const length = Math.max(0, ids.length - start);
+  return descending
+    ? { length, at: (position) => ids[ids.length - 1 - position]! }
+    : { length, at: (position) => ids[start + position]! };
+}
+
+const queryCacheEntries = 16;
+
+export class FreshdeskStore {
+  readonly tickets = new RecordTable('ticket');
+  readonly conversations = new RecordTable('conversation');
+  readonly contacts = new RecordTable('contact');
+  readonly companies = new RecordTable('company');
+  readonly agents = new RecordTable('agent');
+  readonly groups = new RecordTable('group');
+  readonly categories = new RecordTable('solution category');
+  readonly folders = new RecordTable('solution folder');
+  readonly articles = new RecordTable('solution article');
+  private readonly conversationsByTicket = new Map<number, number[]>();
+  private readonly foldersByCategory = new Map<number, number[]>();
+  private readonly articlesByFolder = new Map<number, number[]>();
+  private readonly queryCache = new Map<string, number[]>();
+  private defaultFolderId: number | undefined;
+
+  constructor(private readonly clock: FakeClock) {}
+
+  // ---- adding and changing records (the `data` API) ----
+
+  addTickets(records: RecordsToAdd, each?: (index: number) => RecordPartial): number[] {
+    return this.addMany(this.tickets, records, each);
+  }
+
+  updateTicket(id: number, patch: RecordPartial = {}): void {
+    this.patch(this.tickets, id, patch);
+  }
+
+  /** Soft delete: the ticket leaves the normal list and shows up under `filter=deleted`. */
+  deleteTicket(id: number, at?: Date | string): void {
+    this.setVisibility(this.tickets, id, 'deleted', at);
+  }
+
+  /** Marks spam: the ticket leaves the normal list and shows up under `filter=spam`. */
+  spamTicket(id: number, at?: Date | string): void {
+    this.setVisibility(this.tickets, id, 'spam', at);
+  }
+
+  /** Restores a deleted or spam ticket to the normal list. */
+  restoreTicket(id: number, at?: Date | string): void {
+    this.setVisibility(this.tickets, id, 'visible', at);
+  }
+
+  /**
+   * Adds a reply or note to a ticket. Whether a reply bumps the ticket's `updated_at` is doubtful on
+   * the real service (Singer issue #21), so it is a choice: `touchTicket` (default true).
+   */
+  addConversation(ticketId: number, partial: RecordPartial = {}, options: { touchTicket?: boolean } = {}): number {
+    this.tickets.mustHave(ticketId);
+    const [id] = this.addMany(this.conversations, [{ ...partial, ticket_id: ticketId }]);
+    const list = this.conversationsByTicket.get(ticketId) ?? [];
+    list.push(id!);
+    this.conversationsByTicket.set(ticketId, list);
+    if (options.touchTicket ?? true) this.updateTicket(ticketId, { updated_at: this.conversationTime(id!) });
+    return id!;
+  }
+
+  updateConversation(id: number, patch: RecordPartial = {}): void {
+    this.patch(this.conversations, id, patch);
+  }
+
+  addContacts(records: RecordsToAdd, each?: (index: number) => RecordPartial): number[] {
+    return this.addMany(this.contacts, records, each);
+  }
+
+  updateContact(id: number, patch: RecordPartial = {}): void {
+    this.patch(this.contacts, id, patch);
+  }
+
+  /** Soft delete: the contact shows up only under `state=deleted`. */
+  deleteContact(id: number, at?: Date | string): void {
+    this.setVisibility(this.contacts, id, 'deleted', at);
+  }
+
+  addCompanies(records: RecordsToAdd, each?: (index: number) => RecordPartial): number[] {
+    return this.addMany(this.companies, records, each);
+  }
+
+  updateCompany(id: number, patch: RecordPartial = {}): void {
+    this.patch(this.companies, id, patch);
+  }
+
+  addAgents(records: RecordsToAdd, each?: (index: number) => RecordPartial): number[] {
+    return this.addMany(this.agents, records, each);
+  }
+
+  updateAgent(id: number, patch: RecordPartial = {}): void {
+    this.patch(this.agents, id, patch);
+  }
+
+  addGroups(records: RecordsToAdd, each?: (index: number) => RecordPartial): number[] {
+    return this.addMany(this.groups, records, each);
+  }
+
+  updateGroup(id: number, patch: RecordPartial = {}): void {
+    this.patch(this.groups, id, patch);
+  }
+
+  addCategories(records: RecordsToAdd, each?: (index: number) => RecordPartial): number[] {
+    const ids = this.addMany(this.categories, records, each);
+    for (const id of ids) this.foldersByCategory.set(id, []);
+    return ids;
+  }
+
+  addFolders(categoryId: number, records: RecordsToAdd, each?: (index: number) => RecordPartial): number[] {
+    this.categories.mustHave(categoryId);
+    const ids = this.addMany(this.folders, records, (index) => ({ ...each?.(index), category_id: categoryId }));
+    for (const id of ids) {
+      this.foldersByCategory.get(categoryId)!.push(id);
+      this.articlesByFolder.set(id, []);
+    }
+    return ids;
+  }
+
+  /**
+   * Adds articles. A partial's `folder_id` places it; else its `category_id` picks that category's
+   * first folder (created if none); else a default "General" category and "FAQ" folder are used.
+   */
+  addArticles(records: RecordsToAdd, each?: (index: number) => RecordPartial): number[] {
+    const partials = this.expand(records, each);
+    const placed = partials.map((partial) => {
+      const folderId = this.folderFor(partial);
+      return { ...partial, folder_id: folderId, category_id: this.folders.fieldsOf(folderId)!.category_id };
+    });
+    const ids = this.addMany(this.articles, placed);
+    ids.forEach((id, index) => this.articlesByFolder.get(placed[index]!.folder_id)!.push(id));
+    return ids;
+  }
+
+  updateArticle(id: number, patch: RecordPartial = {}): void {
+    const { folder_id: _folder, category_id: _category, ...rest } = patch;
+    this.patch(this.articles, id, rest);
+  }
+
+  // ---- reading records back (tests compare deliveries against these) ----
+
+  ticket(id: number): Json {
+    this.tickets.mustHave(id);
+    return renderTicket(this.seed(this.tickets, id));
+  }
+
+  contact(id: number): Json | undefined {
+    return this.contacts.has(id) ? renderContact(this.seed(this.contacts, id)) : undefined;
+  }
+
+  render(table: RecordTable, id: number): Json {
+    const seed = this.seed(table, id);
+    switch (table) {
+      case this.tickets:
+        return renderTicket(seed);
+      case this.conversations:
+        return renderConversation(seed);
+      case this.contacts:
+        return renderContact(seed);
+      case this.companies:
+        return renderCompany(seed);
+      case this.agents:
+        return renderAgent(seed);
+      case this.groups:
+        return renderGroup(seed);
+      case this.categories:
+        return renderCategory(seed);
+      case this.folders:
+        return { ...renderFolder(seed), articles_count: this.articlesByFolder.get(id)?.length ?? 0 };
+      default:
+        return renderArticle(seed);
+    }
+  }
+
+  // ---- list queries ----
+
+  /** Tickets matching a `GET /tickets` query, in Freshdesk's order. */
+  queryTickets(query: TicketQuery): IdView {
+    if (query.filter === 'watching') return emptyView; // the API key's agent watches nothing
+    const visibility: Visibility = query.filter === 'deleted' || query.filter === 'spam' ? query.filter : 'visible';
+    const descending = query.orderType === 'desc';
+    const onlyOpen = query.filter === 'new_and_my_open';
+    const byField = query.orderBy === 'updated_at' || query.orderBy === 'created_at' ? query.orderBy : undefined;
+    const needsRender = onlyOpen || query.requesterId !== undefined || query.companyId !== undefined || query.email !== undefined;
+
+    if (byField && !needsRender) {
+      const index = this.tickets.index(visibility, byField);
+      // Fast paths: one range of a sorted index answers the query.
+      if (query.createdSinceSeconds === undefined && (query.updatedSinceSeconds === undefined || byField === 'updated_at')) {
+        const start = query.updatedSinceSeconds === undefined ? 0 : index.lowerBound(query.updatedSinceSeconds);
+        return rangeView(index.view(), start, descending);
+      }
+      if (query.updatedSinceSeconds === undefined && byField === 'created_at') {
+        return rangeView(index.view(), index.lowerBound(query.createdSinceSeconds!), descending);
+      }
+    }
+
+    const key = `tickets:${this.tickets.version}:${this.contacts.version}:${JSON.stringify(query)}`;
+    const ids = this.cached(key, () => {
+      const base = this.tickets.index(visibility, byField ?? 'created_at').view();
+      const matched = base.filter((id) => {
+        if (query.updatedSinceSeconds !== undefined && this.tickets.updatedAt(id) < query.updatedSinceSeconds) return false;
+        if (query.createdSinceSeconds !== undefined && this.tickets.createdAt(id) < query.createdSinceSeconds) return false;
+        if (!needsRender) return true;
+        const ticket = renderTicket(this.seed(this.tickets, id));
+        if (onlyOpen && ticket.status !== 2) return false;
+        if (query.requesterId !== undefined && ticket.requester_id !== query.requesterId) return false;
+        if (query.companyId !== undefined && ticket.company_id !== query.companyId) return false;
+        if (query.email !== undefined && this.contact(Number(ticket.requester_id))?.email !== query.email) return false;
+        return true;
+      });
+      if (!byField) {
+        const sortKey = (id: number): string | number => {
+          const value = renderTicket(this.seed(this.tickets, id))[query.orderBy];
+          return typeof value === 'number' || typeof value === 'string' ? value : 0;
+        };
+        const keys = new Map(matched.map((id) => [id, sortKey(id)]));
+        matched.sort((a, b) => {
+          const ka = keys.get(a)!;
+          const kb = keys.get(b)!;
+          return ka < kb ? -1 : ka > kb ? 1 : 0; // stable: ties keep the created_at order
+        });
+      }
+      return matched;
+    });
+    return rangeView(ids, 0, descending);
+  }
+
+  /**
+   * Contacts of a `GET /contacts` query, newest created first (Freshdesk documents no order; it is not
+   * by `updated_at`, so a client must read every page of an `_updated_since` query).
+   */
+  queryContacts(query: ContactQuery): IdView {
+    const visibility: Visibility = query.state === 'deleted' ? 'deleted' : 'visible';
+    const index = this.contacts.index(visibility, 'created_at');
+    const filtered =
+      query.updatedSinceSeconds !== undefined ||
+      query.email !== undefined ||
+      query.mobile !== undefined ||
+      query.phone !== undefined ||
+      query.companyId !== undefined ||
+      (query.state !== undefined && query.state !== 'deleted');
+    if (!filtered) return rangeView(index.view(), 0, true);
+    const ids = this.cached(`contacts:${this.contacts.version}:${JSON.stringify(query)}`, () =>
+      index.view().filter((id) => {
+        if (query.updatedSinceSeconds !== undefined && this.contacts.updatedAt(id) < query.updatedSinceSeconds) return false;
+        const contact = renderContact(this.seed(this.contacts, id));
+        if (query.email !== undefined && contact.email !== query.email) return false;
+        if (query.mobile !== undefined && contact.mobile !== query.mobile) return false;
+        if (query.phone !== undefined && contact.phone !== query.phone) return false;
+        if (query.companyId !== undefined && contact.company_id !== query.companyId) return false;
+        if (query.state === 'blocked') return false;
+        if (query.state === 'verified' && contact.active !== true) return false;
+        if (query.state === 'unverified' && contact.active === true) return false;
+        return true;
+      }),
+    );
+    return rangeView(ids, 0, true);
+  }
+
+  /** Every record of a small table in id order (companies, agents, groups, categories). */
+  queryAll(table: RecordTable): IdView {
+    return { length: table.size, at: (position) => position + 1 };
+  }
+
+  /** Conversations of a ticket (oldest first), or undefined when the ticket does not exist. */
+  queryConversations(ticketId: number): IdView | undefined {
+    if (!this.tickets.has(ticketId)) return undefined;
+    const ids = this.conversationsByTicket.get(ticketId) ?? [];
+    const sorted = [...ids].sort((a, b) => this.conversations.createdAt(a) - this.conversations.createdAt(b) || a - b);
+    return rangeView(sorted, 0, false);
+  }
+
+  queryFolders(categoryId: number): IdView | undefined {
+    const ids = this.foldersByCategory.get(categoryId);
+    return ids && rangeView(ids, 0, false);
+  }
+
+  queryArticles(folderId: number): IdView | undefined {
+    const ids = this.articlesByFolder.get(folderId);
+    return ids && rangeView(ids, 0, false);
+  }
+
+  // ---- internals ----
+
+  private nowSeconds(): number {
+    return toEpochSeconds(this.clock.now());
+  }
+
+  private seed(table: RecordTable, id: number): RecordSeed {
+    return {
+      id,
+      createdSeconds: table.createdAt(id),
+      updatedSeconds: table.updatedAt(id),
+      visibility: table.visibilityOf(id),
+      fields: table.fieldsOf(id),
+    };
+  }
+
+  private expand(records: RecordsToAdd, each?: (index: number) => RecordPartial): readonly RecordPartial[] {
+    if (typeof records !== 'number') return records;
+    return Array.from({ length: records }, (_, index) => each?.(index) ?? {});
+  }
+
+  private addMany(table: RecordTable, records: RecordsToAdd, each?: (index: number) => RecordPartial): number[] {
+    const ids: number[] = [];
+    const count = typeof records === 'number' ? records : records.length;
+    const now = this.nowSeconds();
+    for (let index = 0; index < count; index++) {
+      const partial = typeof records === 'number' ? (each?.(index) ?? {}) : records[index]!;
+      const { created_at, updated_at, id, ...fields } = partial;
+      if (id !== undefined) throw new Error(`fake Freshdesk assigns ${table.kind} ids itself; remove "id" from the partial`);
+      const updated = updated_at === undefined ? undefined : toEpochSecondsFrom(updated_at);
+      const created = created_at === undefined ? Math.min(now, updated ?? now) : toEpochSecondsFrom(created_at);
+      ids.push(table.add(created, updated ?? Math.max(created, now), fields));
+    }
+    return ids;
+  }
+
+  private patch(table: RecordTable, id: number, patch: RecordPartial): void {
+    table.mustHave(id);
+    const { created_at, updated_at, id: _id, ...fields } = patch;
+    table.update(id, {
+      updatedSeconds: updated_at === undefined ? this.nowSeconds() : toEpochSecondsFrom(updated_at),
+      createdSeconds: created_at === undefined ? undefined : toEpochSecondsFrom(created_at),
+      fields,
+    });
+  }
+
+  private setVisibility(table: RecordTable, id: number, visibility: Visibility, at?: Date | string): void {
+    table.update(id, { updatedSeconds: at === undefined ? this.nowSeconds() : toEpochSecondsFrom(at), visibility });
+  }
+
+  private conversationTime(id: number): string {
+    return new Date(this.conversations.createdAt(id) * 1000).toISOString();
+  }
+
+  private folderFor(partial: RecordPartial): number {
+    if (typeof partial.folder_id === 'number') {
+      this.folders.mustHave(partial.folder_id);
+      return partial.folder_id;
+    }
+    if (typeof partial.category_id === 'number') {
+      this.categories.mustHave(partial.category_id);
+      const existing = this.foldersByCategory.get(partial.category_id)![0];
+      return existing ?? this.addFolders(partial.category_id, [{ name: 'General' }])[0]!;
+    }
+    if (this.defaultFolderId === undefined) {
+      const [categoryId] = this.addCategories([{ name: 'General', description: 'Frequently asked questions' }]);
+      this.defaultFolderId = this.addFolders(categoryId!, [{ name: 'FAQ' }])[0]!;
+    }
+    return this.defaultFolderId;
+  }
+
+  /** Results of filtered queries, keyed by query and data versions, so deep paging is not O(n) a page. */
+  private cached(key: string, compute: () => number[]): number[] {
+    const hit = this.queryCache.get(key);
+    if (hit) return hit;
+    const ids = compute();
+    this.queryCache.set(key, ids);
+    while (this.queryCache.size > queryCacheEntries) this.queryCache.delete(this.queryCache.keys().next().value!);
+    return ids;
+  }
+}
+

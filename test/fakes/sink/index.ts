@@ -1,0 +1,296 @@
+// A sink receiver on loopback HTTP for the sync job's tests: it checks every POST against the sink
+// protocol, records deliveries and records, and fails or goes down on demand.
+//
+// Usage:
+//   const sink = await startSinkReceiver({ token: 's3cret' });      // POST ${sink.url}
+//   sink.failNext(2, 503, 1); await sink.down(); await sink.up();
+//   expect(sink.idempotencyViolations).toEqual([]); sink.records('acme', 'tickets'); await sink.close();
+//
+// Per POST, in order (each failed check adds to idempotencyViolations and answers a 4xx with
+// {"error": code, "message": …}): method POST (405) → Bearer token when configured (401) →
+// Content-Type application/json (415) → Idempotency-Key present (400) → JSON (400) → body shape
+// {tenantId, stream, batchId, records:[{id, op, updatedAt, data}]}, unknown keys rejected (400) →
+// Idempotency-Key == body.batchId (400) → a key reused with a different body (422).
+// A valid batch then meets any injected failure (failNext/failAlways: that status, Retry-After if set);
+// otherwise a new key is accepted (200 {"status":"accepted"}) and a known key with the same body is
+// acknowledged again (200 {"status":"duplicate"}) without a second delivery.
+// Also flagged (but accepted): the same (tenantId, stream, (id, updatedAt) pairs) under two different keys,
+// since batchId must be a hash of exactly those.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { batchContentKey, canonicalJson, checkBatch, isJsonContentType, type SinkBatch, type SinkRecord } from './protocol.js';
+
+export type { SinkBatch, SinkRecord } from './protocol.js';
+
+export interface SinkReceiverOptions {
+  /** When set, every POST must carry `Authorization: Bearer <token>`. */
+  token?: string;
+  port?: number;
+  host?: string;
+  /** Path of the ingest URL. Default '/ingest'. */
+  path?: string;
+  /** Bodies larger than this get 413. Default 64 MiB. */
+  maxBodyBytes?: number;
+}
+
+/** An accepted batch (replays of the same key and body are not repeated here). */
+export interface Delivery {
+  idempotencyKey: string;
+  body: SinkBatch;
+  receivedAt: Date;
+}
+
+export type AttemptOutcome = 'accepted' | 'duplicate' | 'rejected' | 'injected-failure';
+
+/** Every request that reached the receiver, whatever it answered. */
+export interface Attempt {
+  seq: number;
+  method: string;
+  path: string;
+  idempotencyKey: string | undefined;
+  status: number;
+  outcome: AttemptOutcome;
+  /** Why a request was rejected. */
+  error?: string;
+  tenantId?: string;
+  stream?: string;
+  recordCount?: number;
+  receivedAt: Date;
+}
+
+/** One delivered record with the batch it came in. */
+export interface ReceivedRecord extends SinkRecord {
+  tenantId: string;
+  stream: string;
+  batchId: string;
+}
+
+export interface SinkReceiver {
+  url: string;
+  close(): Promise<void>;
+  deliveries: Delivery[];
+  attempts: Attempt[];
+  /** Delivered records, unique by (tenantId, stream, id, updatedAt, op), in arrival order. */
+  records(tenantId?: string, stream?: string): ReceivedRecord[];
+  /** The state a consumer would hold: per (stream, id) the record with the newest updatedAt. */
+  latest(tenantId?: string, stream?: string): Map<string, ReceivedRecord>;
+  /** The next `n` valid batches get `status` (default 503), with Retry-After when given. */
+  failNext(n: number, status?: number, retryAfterSeconds?: number): void;
+  /** Every valid batch gets `status` until recover(). */
+  failAlways(status?: number, retryAfterSeconds?: number): void;
+  recover(): void;
+  /** Stops listening and drops open connections: clients get connection refused. */
+  down(): Promise<void>;
+  /** Listens again on the same port. */
+  up(): Promise<void>;
+  /** Runs after each request is answered (e.g. to stop the job after the third accepted batch). */
+  onAttempt(hook: (attempt: Attempt) => void): () => void;
+  /** Protocol breaches, one human-readable line each: must stay empty. */
+  idempotencyViolations: string[];
+}
+
+class Rejection extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly violation: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export async function startSinkReceiver(options: SinkReceiverOptions = {}): Promise<SinkReceiver> {
+  const ingestPath = options.path ?? '/ingest';
+  const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
+  const deliveries: Delivery[] = [];
+  const attempts: Attempt[] = [];
+  const violations: string[] = [];
+  const bodiesByKey = new Map<string, string>();
+  const keyByContent = new Map<string, string>();
+  const seenRecords = new Set<string>();
+  const received: ReceivedRecord[] = [];
+  let hooks: ((attempt: Attempt) => void)[] = [];
+  let failures: { remaining: number; status: number; retryAfterSeconds: number | undefined } | undefined;
+  let seq = 0;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const attempt: Attempt = {
+      seq: ++seq,
+      method: req.method ?? '',
+      path: (req.url ?? '').split('?')[0]!,
+      idempotencyKey: headerValue(req, 'idempotency-key'),
+      status: 0,
+      outcome: 'rejected',
+      receivedAt: new Date(),
+    };
+    attempts.push(attempt);
+    const respond = (status: number, body: object, headers: Record<string, string> = {}) => {
+      attempt.status = status;
+      const bytes = Buffer.from(JSON.stringify(body));
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(bytes.length), ...headers });
+      res.end(bytes);
+      for (const hook of [...hooks]) hook(attempt);
+    };
+    try {
+      const raw = await readBody(req, maxBodyBytes);
+      const batch = verify(req, attempt, raw);
+      attempt.tenantId = batch.tenantId;
+      attempt.stream = batch.stream;
+      attempt.recordCount = batch.records.length;
+      if (failures && failures.remaining > 0) {
+        failures.remaining--;
+        attempt.outcome = 'injected-failure';
+        const headers: Record<string, string> = failures.retryAfterSeconds === undefined ? {} : { 'retry-after': String(failures.retryAfterSeconds) };
+        return respond(failures.status, { error: 'injected_failure', message: `receiver told to fail with ${failures.status}` }, headers);
+      }
+      const key = attempt.idempotencyKey!;
+      if (bodiesByKey.has(key)) {
+        attempt.outcome = 'duplicate';
+        return respond(200, { status: 'duplicate', records: batch.records.length });
+      }
+      bodiesByKey.set(key, canonicalJson(batch));
+      deliveries.push({ idempotencyKey: key, body: batch, receivedAt: attempt.receivedAt });
+      for (const record of batch.records) {
+        const identity = JSON.stringify([batch.tenantId, batch.stream, String(record.id), record.updatedAt, record.op]);
+        if (seenRecords.has(identity)) continue;
+        seenRecords.add(identity);
+        received.push({ ...record, tenantId: batch.tenantId, stream: batch.stream, batchId: batch.batchId });
+      }
+      attempt.outcome = 'accepted';
+      return respond(200, { status: 'accepted', records: batch.records.length });
+    } catch (error) {
+      if (!(error instanceof Rejection)) throw error;
+      attempt.error = error.message;
+      if (error.violation) violations.push(`attempt ${attempt.seq}: ${error.message}`);
+      return respond(error.status, { error: error.code, message: error.message });
+    }
+  };
+
+  /** The protocol checks, in order; throws a Rejection for the first one that fails. */
+  const verify = (req: IncomingMessage, attempt: Attempt, raw: Buffer): SinkBatch => {
+    if (req.method !== 'POST') throw new Rejection(405, 'method_not_allowed', `method ${req.method} (the sink protocol is POST only)`, true);
+    if (attempt.path !== ingestPath) throw new Rejection(404, 'not_found', `path ${attempt.path} (the ingest path is ${ingestPath})`, true);
+    if (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`) {
+      const what = req.headers.authorization ? 'a wrong bearer token' : 'no Authorization header';
+      throw new Rejection(401, 'unauthorized', `bad auth: ${what}`, true);
+    }
+    if (!isJsonContentType(req.headers['content-type'])) {
+      throw new Rejection(415, 'unsupported_media_type', `bad content-type ${JSON.stringify(req.headers['content-type'] ?? null)} (want application/json)`, true);
+    }
+    const key = attempt.idempotencyKey;
+    if (!key) throw new Rejection(400, 'missing_idempotency_key', 'missing Idempotency-Key header', true);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new Rejection(400, 'invalid_json', 'body is not valid JSON', true);
+    }
+    const checked = checkBatch(body);
+    if (!checked.ok) throw new Rejection(400, 'invalid_batch', `invalid batch: ${checked.errors.join('; ')}`, true);
+    const batch = checked.batch;
+    if (key !== batch.batchId) {
+      throw new Rejection(400, 'idempotency_key_mismatch', `Idempotency-Key ${JSON.stringify(key)} != body.batchId ${JSON.stringify(batch.batchId)}`, true);
+    }
+    const previous = bodiesByKey.get(key);
+    if (previous !== undefined && previous !== canonicalJson(batch)) {
+      throw new Rejection(422, 'idempotency_key_reused', `Idempotency-Key ${JSON.stringify(key)} reused with a different body`, true);
+    }
+    const content = batchContentKey(batch);
+    const keyForContent = keyByContent.get(content);
+    if (keyForContent === undefined) keyByContent.set(content, key);
+    else if (keyForContent !== key) {
+      violations.push(`attempt ${attempt.seq}: the same records of ${batch.tenantId}/${batch.stream} came under two keys (${keyForContent}, ${key}); batchId must be a hash of tenantId, stream and (id, updatedAt) pairs`);
+    }
+    return batch;
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500).end(String(error));
+    });
+  };
+  let server: Server = createServer(onRequest);
+  const host = options.host ?? '127.0.0.1';
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  const port = await listen(options.port ?? 0);
+
+  const select = (tenantId?: string, stream?: string) =>
+    received.filter((r) => (tenantId === undefined || r.tenantId === tenantId) && (stream === undefined || r.stream === stream));
+
+  return {
+    url: `http://${host}:${port}${ingestPath}`,
+    deliveries,
+    attempts,
+    idempotencyViolations: violations,
+    records: select,
+    latest: (tenantId, stream) => {
+      const state = new Map<string, ReceivedRecord>();
+      for (const record of select(tenantId, stream)) {
+        const key = `${record.stream}/${String(record.id)}`;
+        const current = state.get(key);
+        if (!current || Date.parse(current.updatedAt) <= Date.parse(record.updatedAt)) state.set(key, record);
+      }
+      return state;
+    },
+    failNext: (n, status = 503, retryAfterSeconds) => {
+      failures = { remaining: n, status, retryAfterSeconds };
+    },
+    failAlways: (status = 503, retryAfterSeconds) => {
+      failures = { remaining: Infinity, status, retryAfterSeconds };
+    },
+    recover: () => {
+      failures = undefined;
+    },
+    down: stop,
+    up: async () => {
+      if (server.listening) return;
+      server = createServer(onRequest);
+      await listen(port);
+    },
+    onAttempt: (hook) => {
+      hooks.push(hook);
+      return () => {
+        hooks = hooks.filter((h) => h !== hook);
+      };
+    },
+    close: stop,
+  };
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        reject(new Rejection(413, 'payload_too_large', `body over ${maxBytes} bytes`, false));
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
