@@ -1,0 +1,98 @@
+// What a person sees with kubectl: `kubectl explain` describes the fields, and `kubectl get tsync`
+// shows the printer columns, including the Ready condition's message in words.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expressibleIntervalsText } from '../../operator/api/duration.js';
+import { createTestNamespace, kubectl, type KubectlResult, type TestNamespace } from '../controlplane/test-kube.js';
+
+const publishTimeoutMs = 60_000;
+const retryDelayMs = 500;
+
+/** The API server publishes a new CRD's OpenAPI a moment after it is Established: retry explain briefly. */
+async function explain(field: string): Promise<KubectlResult> {
+  const deadline = Date.now() + publishTimeoutMs;
+  for (;;) {
+    const result = await kubectl(['explain', field]);
+    if (result.code === 0 || Date.now() > deadline) return result;
+    await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
+  }
+}
+
+describe('kubectl explain', () => {
+  it('tenantsync.spec.interval prints a useful description', async () => {
+    const result = await explain('tenantsync.spec.interval');
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/FIELD:\s+interval\s+<string>/);
+    const text = result.stdout.replace(/\s+/g, ' ');
+    expect(text).toContain('How often the tenant is synced');
+    expect(text).toContain(expressibleIntervalsText);
+    expect(text).toContain('every 2h');
+  });
+
+  it('works with the short name and lists the fields of spec with their descriptions', async () => {
+    const result = await explain('tsync.spec');
+    expect(result.stderr).toBe('');
+    for (const field of ['interval', 'schedule', 'timeZone', 'suspend', 'source', 'sink', 'job', 'tenantId']) {
+      expect(result.stdout).toMatch(new RegExp(`^\\s+${field}\\s+<`, 'm'));
+    }
+    const streams = await explain('tsync.spec.source.streams.name');
+    expect(streams.stdout.replace(/\s+/g, ' ')).toContain('One of: tickets, conversations');
+  });
+});
+
+describe('kubectl get tsync', () => {
+  let ns: TestNamespace;
+  beforeAll(async () => {
+    ns = await createTestNamespace('crd-columns');
+  });
+  afterAll(async () => {
+    await ns?.cleanup();
+  });
+
+  it('shows interval, schedule, suspended, ready, last success, age and what is wrong in words', async () => {
+    const manifest = {
+      apiVersion: 'tenantsync.io/v1alpha1',
+      kind: 'TenantSync',
+      metadata: { name: 'acme' },
+      spec: {
+        interval: '4h',
+        source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'acme-freshdesk' } },
+        sink: { url: 'https://ingest.example.com/v1' },
+      },
+    };
+    const applied = await kubectl(['apply', '-n', ns.name, '-f', '-'], { input: JSON.stringify(manifest) });
+    expect(applied.code, applied.stderr).toBe(0);
+
+    // Write status as the operator would (through the status subresource).
+    const status = {
+      status: {
+        schedule: '17 */4 * * *',
+        lastSuccessfulRunTime: new Date(Date.now() - 3 * 3600_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'False',
+            reason: 'SecretNotFound',
+            message: 'Secret acme-freshdesk not found in the namespace',
+            lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+          },
+        ],
+      },
+    };
+    const patched = await kubectl(['patch', '-n', ns.name, 'tsync', 'acme', '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
+    expect(patched.code, patched.stderr).toBe(0);
+
+    const got = await kubectl(['get', '-n', ns.name, 'tsync']);
+    expect(got.stderr).toBe('');
+    const [header, row] = got.stdout.trimEnd().split('\n');
+    expect(header?.split(/\s{2,}/)).toEqual(['NAME', 'INTERVAL', 'SCHEDULE', 'SUSPENDED', 'READY', 'LAST SUCCESS', 'AGE', 'STATUS']);
+    expect(row?.split(/\s{2,}/)).toEqual(['acme', '4h', '17 */4 * * *', 'false', 'False', '3h', expect.stringMatching(/^\d+s$/), 'Secret acme-freshdesk not found in the namespace']);
+  });
+
+  it('lists TenantSyncs under the plural, the singular and the tenant-sync category', async () => {
+    for (const name of ['tenantsyncs', 'tenantsync', 'tenantsyncs.tenantsync.io', 'tenant-sync']) {
+      const got = await kubectl(['get', '-n', ns.name, name, '-o', 'name']);
+      expect(got.stderr, name).toBe('');
+      expect(got.stdout.trim(), name).toBe('tenantsync.tenantsync.io/acme');
+    }
+  });
+});
