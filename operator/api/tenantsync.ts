@@ -297,7 +297,7 @@ export const tenantSyncSpecSchema = z
     suspend: z
       .boolean()
       .default(false)
-      .meta({ description: 'Stop starting new runs (scheduled and manual); a run in progress finishes. Default: false.' }),
+      .meta({ description: 'Stop starting scheduled runs (the CronJob is suspended); a run in progress finishes. Default: false.' }),
     source: sourceSchema,
     sink: sinkSchema,
     job: jobSchema.optional(),
