@@ -62,7 +62,8 @@ export function truncateUtf8(text: string, maxBytes: number): string {
 const microTime = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
 export interface EventRecorderOptions {
-  client: KubeClient;
+  /** Only create and mergePatch are used, so a test fake is two functions. */
+  client: Pick<KubeClient, 'create' | 'mergePatch'>;
   /** `reportingController`, e.g. `tenantsync.io/operator`. */
   controller: string;
   /** `reportingInstance`, e.g. the pod name or leader identity (≤ 128 chars). */

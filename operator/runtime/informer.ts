@@ -44,6 +44,18 @@ export interface InformerOptions {
   pageSize?: number;
 }
 
+/** Counters for logs, tests and debugging. */
+export interface InformerStats {
+  /** Full lists (the first one included). */
+  lists: number;
+  /** Watches opened. */
+  watches: number;
+  /** Relists forced by 410 Gone (resourceVersion too old). */
+  goneRelists: number;
+  /** Errors that made the informer back off. */
+  errors: number;
+}
+
 interface Scope {
   namespace: string | undefined;
   synced: boolean;
@@ -63,6 +75,7 @@ export class Informer<T extends KubernetesObject> {
   private readonly store = new Map<string, T>();
   private readonly scopes: Scope[];
   private syncWaiters: (() => void)[] = [];
+  private readonly counters: InformerStats = { lists: 0, watches: 0, goneRelists: 0, errors: 0 };
 
   constructor(opts: InformerOptions) {
     if (!opts.client && !opts.kubeConfig) throw new Error('Informer needs a client or a kubeConfig');
@@ -113,6 +126,10 @@ export class Informer<T extends KubernetesObject> {
     return [...this.store.keys()];
   }
 
+  stats(): InformerStats {
+    return { ...this.counters };
+  }
+
   /** Runs until `signal` aborts. Never throws. */
   async start(signal: AbortSignal): Promise<void> {
     const loops = this.scopes.map((scope) => this.runScope(scope, signal));
@@ -142,6 +159,7 @@ export class Informer<T extends KubernetesObject> {
         }
         const startedMs = Date.now();
         let events = 0;
+        this.counters.watches++;
         const watch = this.client.watch<T>(path, {
           resourceVersion,
           labelSelector: this.opts.labelSelector,
@@ -164,9 +182,11 @@ export class Informer<T extends KubernetesObject> {
         if (signal.aborted) break;
         if (isGone(err)) {
           log.info({ resourceVersion }, 'resourceVersion too old (410 Gone); relisting');
+          this.counters.goneRelists++;
           resourceVersion = undefined;
           continue;
         }
+        this.counters.errors++;
         const delayMs = jittered(expBackoffMs(failures++, initialMs, maxMs));
         log.warn({ err: errorFields(err), retryInMs: delayMs, failures }, 'list/watch failed; retrying');
         await sleep(delayMs, signal);
@@ -183,6 +203,7 @@ export class Informer<T extends KubernetesObject> {
       all: true,
       signal,
     });
+    this.counters.lists++;
     const seen = new Set<string>();
     for (const obj of list.items) {
       // List items carry no apiVersion/kind; handlers expect whole objects.

@@ -1,0 +1,139 @@
+// Event deduplication: the same object + type + reason + message joins one Event's series (count
+// written at most once per interval) instead of a new Event per reconcile; different ones do not.
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../operator/kube/clock.js';
+import { KubeApiError } from '../../../operator/kube/errors.js';
+import { EventRecorder, decideEvent, truncateUtf8, type EventSeriesState } from '../../../operator/kube/events.js';
+
+const cfg = { dedupeWindowMs: 600_000, seriesUpdateIntervalMs: 60_000 };
+const state = (over: Partial<EventSeriesState> = {}): EventSeriesState => ({
+  namespace: 'ns', name: 'e', count: 1, writtenCount: 1, lastSeenMs: 0, lastWrittenMs: 0, ...over,
+});
+
+describe('decideEvent', () => {
+  it('creates the first Event', () => expect(decideEvent(undefined, 0, cfg)).toBe('create'));
+  it('only counts a repeat within the series update interval', () => expect(decideEvent(state(), 59_999, cfg)).toBe('count-only'));
+  it('writes the series once the interval has passed', () => expect(decideEvent(state(), 60_000, cfg)).toBe('update-series'));
+  it('starts a new Event when the last occurrence is older than the dedupe window', () =>
+    expect(decideEvent(state({ lastSeenMs: 0, lastWrittenMs: 0 }), 600_001, cfg)).toBe('create'));
+  it('the window slides with each occurrence', () =>
+    expect(decideEvent(state({ lastSeenMs: 500_000, lastWrittenMs: 500_000 }), 1_000_000, cfg)).toBe('update-series'));
+});
+
+type Call = { verb: 'create' | 'patch'; name: string; body: Record<string, unknown> };
+function fakeClient(opts: { patchNotFound?: boolean } = {}) {
+  const calls: Call[] = [];
+  return {
+    calls,
+    client: {
+      create: async <T>(obj: T): Promise<T> => {
+        const o = obj as unknown as { metadata: { name: string } } & Record<string, unknown>;
+        calls.push({ verb: 'create', name: o.metadata.name, body: o });
+        return obj;
+      },
+      mergePatch: async <T>(ref: { name: string }, patch: unknown): Promise<T> => {
+        calls.push({ verb: 'patch', name: ref.name, body: patch as Record<string, unknown> });
+        if (opts.patchNotFound) {
+          throw new KubeApiError({ code: 'KUBE_NOT_FOUND', message: 'gone', method: 'PATCH', path: '/x', statusCode: 404 });
+        }
+        return {} as T;
+      },
+    },
+  };
+}
+const tenant = { apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', metadata: { namespace: 'team-a', name: 'acme', uid: 'u-1', resourceVersion: '7' } };
+
+describe('EventRecorder', () => {
+  it('turns 100 identical records within a minute into one Event, then one series update per interval', async () => {
+    const clock = new FakeClock(0);
+    const { client, calls } = fakeClient();
+    const rec = new EventRecorder({ client, controller: 'tenantsync.io/operator', instance: 'pod-1', clock });
+    for (let i = 0; i < 100; i++) {
+      await rec.record(tenant, 'Warning', 'SecretNotFound', 'Secret acme-creds not found');
+      clock.advance(500);
+    }
+    expect(calls.filter((c) => c.verb === 'create')).toHaveLength(1);
+    // 100 occurrences over 50 s: no series write yet (interval 60 s).
+    expect(calls.filter((c) => c.verb === 'patch')).toHaveLength(0);
+    clock.advance(15_000);
+    await rec.record(tenant, 'Warning', 'SecretNotFound', 'Secret acme-creds not found');
+    const patches = calls.filter((c) => c.verb === 'patch');
+    expect(patches).toHaveLength(1);
+    expect(patches[0]!.name).toBe(calls[0]!.name);
+    expect(patches[0]!.body).toMatchObject({ series: { count: 101 } });
+  });
+
+  it('writes a complete events.k8s.io/v1 Event about the object', async () => {
+    const { client, calls } = fakeClient();
+    const rec = new EventRecorder({ client, controller: 'tenantsync.io/operator', instance: 'pod-1', clock: new FakeClock('2025-03-01T00:00:00Z') });
+    await rec.record(tenant, 'Normal', 'CronJobCreated', 'created CronJob acme-sync', { action: 'Apply' });
+    expect(calls[0]!.body).toMatchObject({
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { namespace: 'team-a' },
+      eventTime: '2025-03-01T00:00:00.000000Z',
+      reportingController: 'tenantsync.io/operator',
+      reportingInstance: 'pod-1',
+      action: 'Apply',
+      reason: 'CronJobCreated',
+      note: 'created CronJob acme-sync',
+      type: 'Normal',
+      regarding: { apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: 'team-a', name: 'acme', uid: 'u-1' },
+    });
+    expect(calls[0]!.name).toMatch(/^acme\.[0-9a-f]+$/);
+  });
+
+  it('keeps different reasons, messages, types and objects apart', async () => {
+    const { client, calls } = fakeClient();
+    const rec = new EventRecorder({ client, controller: 'c', instance: 'i', clock: new FakeClock(0) });
+    await rec.record(tenant, 'Normal', 'A', 'm');
+    await rec.record(tenant, 'Normal', 'B', 'm');
+    await rec.record(tenant, 'Normal', 'A', 'm2');
+    await rec.record(tenant, 'Warning', 'A', 'm');
+    await rec.record({ ...tenant, metadata: { ...tenant.metadata, name: 'other', uid: 'u-2' } }, 'Normal', 'A', 'm');
+    await rec.record(tenant, 'Normal', 'A', 'm');
+    expect(calls.map((c) => c.verb)).toEqual(['create', 'create', 'create', 'create', 'create']);
+    expect(new Set(calls.map((c) => c.name)).size).toBe(5);
+  });
+
+  it('creates a new Event after the dedupe window of silence', async () => {
+    const clock = new FakeClock(0);
+    const { client, calls } = fakeClient();
+    const rec = new EventRecorder({ client, controller: 'c', instance: 'i', clock });
+    await rec.record(tenant, 'Normal', 'A', 'm');
+    clock.advance(600_001);
+    await rec.record(tenant, 'Normal', 'A', 'm');
+    expect(calls.map((c) => c.verb)).toEqual(['create', 'create']);
+  });
+
+  it('starts a new Event when the series target expired on the server (404), and never throws', async () => {
+    const clock = new FakeClock(0);
+    const { client, calls } = fakeClient({ patchNotFound: true });
+    const rec = new EventRecorder({ client, controller: 'c', instance: 'i', clock });
+    await rec.record(tenant, 'Normal', 'A', 'm');
+    clock.advance(120_000);
+    await rec.record(tenant, 'Normal', 'A', 'm');
+    expect(calls.map((c) => c.verb)).toEqual(['create', 'patch', 'create']);
+    expect(calls[2]!.name).not.toBe(calls[0]!.name);
+  });
+
+  it('swallows write errors into onError (an Event must never fail a reconcile)', async () => {
+    const errors: unknown[] = [];
+    const rec = new EventRecorder({
+      client: { create: async () => Promise.reject(new Error('apiserver down')), mergePatch: async () => ({}) as never },
+      controller: 'c',
+      instance: 'i',
+      onError: (e) => errors.push(e),
+    });
+    await expect(rec.record(tenant, 'Warning', 'A', 'm')).resolves.toBeUndefined();
+    expect(errors).toHaveLength(1);
+  });
+
+  it('cuts notes to the 1 kB the API accepts', async () => {
+    const { client, calls } = fakeClient();
+    const rec = new EventRecorder({ client, controller: 'c', instance: 'i' });
+    await rec.record(tenant, 'Warning', 'InvalidSpec', 'é'.repeat(2000));
+    expect(Buffer.byteLength(calls[0]!.body.note as string)).toBeLessThanOrEqual(1024);
+    expect(truncateUtf8('short', 1024)).toBe('short');
+  });
+});
