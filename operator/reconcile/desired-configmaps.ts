@@ -1,0 +1,77 @@
+// The two ConfigMaps of a TenantSync: the job config (from the spec, no secrets, applied on every
+// change) and the job state (created once, empty; afterwards only its cursors move, never reset).
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import { freshdeskStreamNames, jobConfigSchema, type JobConfig, type JobState } from '../../sync-job/contract.js';
+import { parseDurationSeconds } from '../api/duration.js';
+import type { TenantSyncSpec } from '../api/tenantsync.js';
+import { childLabels, nameAnnotation, ownerReference, type OwnerIdentity } from './labels.js';
+import { childNames } from './names.js';
+import type { EffectiveSchedule } from './schedule.js';
+
+export const configFileName = 'config.json';
+export const stateFileName = 'state.json';
+/** A stream without its own interval under a cron schedule is due on every run: the cron's 1-minute granularity. */
+export const everyRunIntervalSeconds = 60;
+
+/** The job config of the contract (ARCHITECTURE.md): everything the job needs except secrets. */
+export function jobConfig(spec: TenantSyncSpec, name: string, schedule: EffectiveSchedule): JobConfig {
+  const baseIntervalSeconds = schedule.intervalSeconds ?? everyRunIntervalSeconds;
+  const streams = spec.source.streams ?? freshdeskStreamNames.map((n) => ({ name: n, interval: undefined }));
+  const source: JobConfig['source'] = {
+    type: 'freshdesk',
+    baseUrl: spec.source.baseUrl ?? `https://${spec.source.domain}`,
+    streams: streams.map((s) => {
+      const own = s.interval === undefined ? undefined : parseDurationSeconds(s.interval);
+      return { name: s.name, intervalSeconds: Math.max(1, Math.round(own ?? baseIntervalSeconds)) };
+    }),
+  };
+  if (spec.source.rateLimitPerMinute !== undefined) source.rateLimitPerMinute = spec.source.rateLimitPerMinute;
+  if (spec.source.startDate !== undefined) source.startDate = spec.source.startDate;
+  const sink: JobConfig['sink'] = { type: spec.sink.type, url: spec.sink.url };
+  if (spec.sink.batchSize !== undefined) sink.batchSize = spec.sink.batchSize;
+  // Parsing checks the operator against the contract the job reads; a mismatch is a bug, so it throws.
+  return jobConfigSchema.parse({ tenantId: spec.tenantId ?? name, source, sink });
+}
+
+/** The config ConfigMap, applied with server-side apply on every reconcile that finds it different. */
+export function desiredConfigMap(owner: OwnerIdentity, config: JobConfig): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: childNames(owner.name).configMap,
+      namespace: owner.namespace,
+      labels: childLabels(owner, 'config'),
+      annotations: { [nameAnnotation]: owner.name },
+      ownerReferences: [ownerReference(owner)],
+    },
+    data: { [configFileName]: `${JSON.stringify(config, null, 2)}\n` },
+  };
+}
+
+export const emptyState: JobState = { version: 1, streams: {} };
+
+/** Renders a job state as the state ConfigMap's data. */
+export function stateData(state: JobState): Record<string, string> {
+  return { [stateFileName]: `${JSON.stringify(state, null, 2)}\n` };
+}
+
+/**
+ * The state ConfigMap as it is created when absent (empty state). It is never applied again: the
+ * operator owns its data and moves cursors forward with its own writes, so re-applying the config can
+ * never reset a cursor.
+ */
+export function initialStateConfigMap(owner: OwnerIdentity): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: childNames(owner.name).stateConfigMap,
+      namespace: owner.namespace,
+      labels: childLabels(owner, 'state'),
+      annotations: { [nameAnnotation]: owner.name },
+      ownerReferences: [ownerReference(owner)],
+    },
+    data: stateData(emptyState),
+  };
+}

@@ -1,0 +1,149 @@
+// The CronJob of a TenantSync, a pure function of the validated spec: the job contract of the design
+// (config and state ConfigMaps mounted, secrets by reference, result in the termination message).
+import type { V1CronJob, V1JobTemplateSpec, V1EnvVar, V1ResourceRequirements, V1Toleration } from '@kubernetes/client-node';
+import { envNames, exitCodes } from '../../sync-job/contract.js';
+import { parseDurationSeconds } from '../api/duration.js';
+import { jobSchema, type TenantSyncSpec } from '../api/tenantsync.js';
+import { configFileName, stateFileName } from './desired-configmaps.js';
+import { childLabels, nameAnnotation, ownerReference, triggerLabel, type OwnerIdentity } from './labels.js';
+import { childNames } from './names.js';
+import type { EffectiveSchedule } from './schedule.js';
+
+export const syncContainerName = 'sync';
+export const configMountPath = '/etc/tenantsync/config';
+export const stateMountPath = '/var/lib/tenantsync/state';
+export const terminationMessagePath = '/dev/termination-log';
+/** The uid/gid of the distroless "nonroot" user. */
+export const syncUserId = 65532;
+/**
+ * How late the CronJob controller may still start a missed run (after a controller-manager outage).
+ * Also keeps it from ever counting more than 100 missed schedules.
+ */
+export const startingDeadlineSeconds = 600;
+
+export interface CronJobInputs {
+  readonly owner: OwnerIdentity;
+  readonly spec: TenantSyncSpec;
+  readonly schedule: EffectiveSchedule;
+  /** Image when spec.job.image is not set: the operator's --sync-image. */
+  readonly defaultSyncImage: string;
+  /** A referenced Secret or key is missing: keep the CronJob from starting pods that cannot start. */
+  readonly secretsMissing: boolean;
+}
+
+/** spec.job with the schema's defaults filled in when the user left the whole block out. */
+export function jobSettings(spec: TenantSyncSpec): NonNullable<TenantSyncSpec['job']> {
+  return spec.job ?? jobSchema.parse({});
+}
+
+function syncEnv(spec: TenantSyncSpec): V1EnvVar[] {
+  const env: V1EnvVar[] = [
+    { name: envNames.config, value: `${configMountPath}/${configFileName}` },
+    { name: envNames.state, value: `${stateMountPath}/${stateFileName}` },
+    { name: envNames.result, value: terminationMessagePath },
+    {
+      name: envNames.sourceApiKey,
+      valueFrom: { secretKeyRef: { name: spec.source.credentialsSecretRef.name, key: spec.source.credentialsSecretRef.key } },
+    },
+  ];
+  if (spec.sink.authSecretRef !== undefined) {
+    env.push({
+      name: envNames.sinkToken,
+      valueFrom: { secretKeyRef: { name: spec.sink.authSecretRef.name, key: spec.sink.authSecretRef.key } },
+    });
+  }
+  return env;
+}
+
+/** The Job template of the CronJob; run-now Jobs are copies of it. */
+export function desiredJobTemplate(inputs: Omit<CronJobInputs, 'schedule' | 'secretsMissing'>): V1JobTemplateSpec {
+  const { owner, spec } = inputs;
+  const job = jobSettings(spec);
+  const names = childNames(owner.name);
+  const labels = { ...childLabels(owner, 'sync-job'), [triggerLabel]: 'scheduled' };
+  const annotations = { [nameAnnotation]: owner.name };
+  return {
+    metadata: { labels, annotations },
+    spec: {
+      activeDeadlineSeconds: Math.ceil(parseDurationSeconds(job.timeout) ?? 3600),
+      backoffLimit: job.backoffLimit,
+      podFailurePolicy: {
+        rules: [
+          // Exit code 2 is a configuration or credentials error: retrying cannot help.
+          { action: 'FailJob', onExitCodes: { containerName: syncContainerName, operator: 'In', values: [exitCodes.configOrCredentials] } },
+          // A pod evicted or preempted did not fail on its own; do not count it against backoffLimit.
+          { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+        ],
+      },
+      template: {
+        metadata: { labels, annotations },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: syncUserId,
+            runAsGroup: syncUserId,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            {
+              name: syncContainerName,
+              image: job.image ?? inputs.defaultSyncImage,
+              env: syncEnv(spec),
+              resources: (job.resources ?? {}) as V1ResourceRequirements,
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              terminationMessagePath,
+              terminationMessagePolicy: 'FallbackToLogsOnError',
+              volumeMounts: [
+                { name: 'config', mountPath: configMountPath, readOnly: true },
+                { name: 'state', mountPath: stateMountPath, readOnly: true },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'config', configMap: { name: names.configMap } },
+            { name: 'state', configMap: { name: names.stateConfigMap } },
+            { name: 'tmp', emptyDir: {} },
+          ],
+          ...(job.nodeSelector !== undefined ? { nodeSelector: job.nodeSelector } : {}),
+          ...(job.tolerations !== undefined ? { tolerations: job.tolerations as V1Toleration[] } : {}),
+        },
+      },
+    },
+  };
+}
+
+/** The CronJob, complete: applied with server-side apply, so any field changed by hand is restored. */
+export function desiredCronJob(inputs: CronJobInputs): V1CronJob {
+  const { owner, spec, schedule } = inputs;
+  const job = jobSettings(spec);
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: {
+      name: childNames(owner.name).cronJob,
+      namespace: owner.namespace,
+      labels: childLabels(owner, 'sync-job'),
+      annotations: { [nameAnnotation]: owner.name },
+      ownerReferences: [ownerReference(owner)],
+    },
+    spec: {
+      schedule: schedule.cron,
+      ...(schedule.timeZone !== undefined ? { timeZone: schedule.timeZone } : {}),
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds,
+      suspend: spec.suspend || inputs.secretsMissing,
+      successfulJobsHistoryLimit: job.successfulJobsHistoryLimit,
+      failedJobsHistoryLimit: job.failedJobsHistoryLimit,
+      jobTemplate: desiredJobTemplate(inputs),
+    },
+  };
+}

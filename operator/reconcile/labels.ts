@@ -1,0 +1,51 @@
+// Labels, annotations and the owner reference every child of a TenantSync carries: they let people
+// select a tenant's objects and let the operator map a CronJob, Job or Pod back to its TenantSync.
+import type { V1OwnerReference } from '@kubernetes/client-node';
+import { apiVersion, kind } from '../api/tenantsync.js';
+import { nameLabelValue } from './names.js';
+
+export const fieldManager = 'tenantsync-operator';
+/** Label with the TenantSync's name (cut to 63 characters with a hash when longer). */
+export const nameLabel = 'tenantsync.io/name';
+/** Annotation with the TenantSync's full name: exact even when the label had to be shortened. */
+export const nameAnnotation = 'tenantsync.io/name';
+/** Label on Jobs and Pods: `scheduled` (CronJob template) or `manual` (run-now). */
+export const triggerLabel = 'tenantsync.io/trigger';
+/** Annotation on manual Jobs with the run-requested-at value that created them. */
+export const runRequestAnnotation = 'tenantsync.io/run-request';
+/** What kubectl create job --from=cronjob/… sets; the CronJob controller's own Jobs never carry it. */
+export const instantiateAnnotation = 'cronjob.kubernetes.io/instantiate';
+
+export const appName = 'tenant-sync';
+export const managedBy = 'tenantsync-operator';
+
+export type Component = 'sync-job' | 'config' | 'state';
+
+/** The identity of a TenantSync that children need. */
+export interface OwnerIdentity {
+  readonly name: string;
+  readonly namespace: string;
+  readonly uid: string;
+}
+
+/** Labels of a child: the recommended app.kubernetes.io set plus tenantsync.io/name for selection. */
+export function childLabels(owner: OwnerIdentity, component: Component): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': appName,
+    'app.kubernetes.io/instance': nameLabelValue(owner.name),
+    'app.kubernetes.io/component': component,
+    'app.kubernetes.io/part-of': appName,
+    'app.kubernetes.io/managed-by': managedBy,
+    [nameLabel]: nameLabelValue(owner.name),
+  };
+}
+
+/** Controller owner reference: garbage collection deletes the child with the TenantSync, children first. */
+export function ownerReference(owner: OwnerIdentity): V1OwnerReference {
+  return { apiVersion, kind, name: owner.name, uid: owner.uid, controller: true, blockOwnerDeletion: true };
+}
+
+/** The controller owner reference of an object, if any. */
+export function controllerOf(meta: { ownerReferences?: V1OwnerReference[] } | undefined): V1OwnerReference | undefined {
+  return meta?.ownerReferences?.find((r) => r.controller === true);
+}

@@ -1,0 +1,67 @@
+// Run now (the Flux requestedAt pattern): a new value of the tenantsync.io/run-requested-at annotation
+// starts exactly one manual Job from the CronJob's template; the handled value is echoed into status.
+import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import { runRequestedAtAnnotation } from '../api/tenantsync.js';
+import { instantiateAnnotation, runRequestAnnotation, triggerLabel } from './labels.js';
+import { manualJobName } from './names.js';
+
+export type RunNowDecision =
+  | { readonly action: 'none' }
+  /** A new request that cannot run yet (e.g. its Secret is missing); it stays pending, not echoed. */
+  | { readonly action: 'wait'; readonly value: string }
+  | { readonly action: 'create'; readonly value: string; readonly jobName: string };
+
+export interface RunNowInputs {
+  readonly name: string;
+  readonly annotations: Record<string, string> | undefined;
+  readonly lastHandledRunRequest: string | undefined;
+  /** False while the Job could not start (missing Secret). */
+  readonly canRun: boolean;
+}
+
+/** Whether this reconcile should start a manual Job. */
+export function decideRunNow(inputs: RunNowInputs): RunNowDecision {
+  const value = inputs.annotations?.[runRequestedAtAnnotation];
+  if (value === undefined || value === '' || value === inputs.lastHandledRunRequest) return { action: 'none' };
+  if (!inputs.canRun) return { action: 'wait', value };
+  return { action: 'create', value, jobName: manualJobName(inputs.name, value) };
+}
+
+/**
+ * The manual Job, as `kubectl create job --from=cronjob/…` makes it: the CronJob's live template,
+ * owned by the CronJob (so its history limits and concurrency see it), marked as manual.
+ */
+export function manualJob(cronJob: V1CronJob, jobName: string, requestValue: string): V1Job {
+  const template = cronJob.spec?.jobTemplate;
+  const meta = cronJob.metadata;
+  if (template?.spec === undefined || meta?.uid === undefined || meta.name === undefined) {
+    throw new Error(`CronJob ${meta?.namespace}/${meta?.name} has no job template or uid yet`);
+  }
+  const labels = { ...template.metadata?.labels, [triggerLabel]: 'manual' };
+  const annotations = { ...template.metadata?.annotations, [instantiateAnnotation]: 'manual', [runRequestAnnotation]: requestValue };
+  const podTemplate = template.spec.template;
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: jobName,
+      namespace: meta.namespace,
+      labels,
+      annotations,
+      ownerReferences: [
+        { apiVersion: 'batch/v1', kind: 'CronJob', name: meta.name, uid: meta.uid, controller: true, blockOwnerDeletion: true },
+      ],
+    },
+    spec: {
+      ...template.spec,
+      template: {
+        ...podTemplate,
+        metadata: {
+          ...podTemplate.metadata,
+          labels: { ...podTemplate.metadata?.labels, [triggerLabel]: 'manual' },
+          annotations: { ...podTemplate.metadata?.annotations, [runRequestAnnotation]: requestValue },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { freshdeskStreamNames, jobConfigSchema, stateSchema } from '../../../sync-job/contract.js';
+import { desiredConfigMap, initialStateConfigMap, jobConfig } from '../../../operator/reconcile/desired-configmaps.js';
+import { effectiveSchedule } from '../../../operator/reconcile/schedule.js';
+import type { TenantSyncSpecInput } from '../../../operator/api/tenantsync.js';
+import { ownerOf, tenantSync } from './fixtures.js';
+
+function configOf(spec: Partial<TenantSyncSpecInput> = {}) {
+  const ts = tenantSync(spec);
+  return jobConfig(ts.spec, ts.metadata.name, effectiveSchedule(ts.spec, 'tenants', ts.metadata.name));
+}
+
+describe('jobConfig', () => {
+  it('syncs every stream at the tenant interval when none are listed', () => {
+    const config = configOf({ interval: '4h' });
+    expect(config.source.streams).toEqual(freshdeskStreamNames.map((name) => ({ name, intervalSeconds: 14400 })));
+    expect(config).toMatchObject({
+      tenantId: 'acme',
+      source: { type: 'freshdesk', baseUrl: 'https://acme.freshdesk.com' },
+      sink: { type: 'http', url: 'https://sink.example.com/ingest', batchSize: 100 },
+    });
+  });
+
+  it('gives listed streams their own interval or the tenant interval', () => {
+    const config = configOf({
+      interval: '1h',
+      source: {
+        baseUrl: 'http://127.0.0.1:8081',
+        credentialsSecretRef: { name: 's', key: 'k' },
+        streams: [{ name: 'tickets' }, { name: 'agents', interval: '24h' }],
+        startDate: '2024-01-01T00:00:00Z',
+        rateLimitPerMinute: 40,
+      },
+      tenantId: 'tenant-42',
+    });
+    expect(config).toEqual({
+      tenantId: 'tenant-42',
+      source: {
+        type: 'freshdesk',
+        baseUrl: 'http://127.0.0.1:8081',
+        streams: [
+          { name: 'tickets', intervalSeconds: 3600 },
+          { name: 'agents', intervalSeconds: 86400 },
+        ],
+        startDate: '2024-01-01T00:00:00Z',
+        rateLimitPerMinute: 40,
+      },
+      sink: { type: 'http', url: 'https://sink.example.com/ingest', batchSize: 100 },
+    });
+  });
+
+  it('makes streams due on every run of a cron schedule', () => {
+    expect(configOf({ schedule: '0 3 * * *' }).source.streams[0]?.intervalSeconds).toBe(60);
+  });
+
+  it('holds no secret', () => {
+    const text = JSON.stringify(configOf({ sink: { url: 'https://s.example.com', authSecretRef: { name: 'sink-auth', key: 'token' } } }));
+    expect(text).not.toMatch(/acme-freshdesk|sink-auth|apiKey|token/);
+  });
+});
+
+describe('ConfigMaps', () => {
+  const ts = tenantSync();
+  it('puts the contract config in config.json, owned by the TenantSync', () => {
+    const cm = desiredConfigMap(ownerOf(ts), configOf());
+    expect(cm.metadata).toMatchObject({ name: 'acme-config', namespace: 'tenants', labels: { 'app.kubernetes.io/component': 'config' } });
+    expect(cm.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'TenantSync', controller: true, blockOwnerDeletion: true });
+    expect(jobConfigSchema.parse(JSON.parse(cm.data?.['config.json'] ?? ''))).toEqual(configOf());
+  });
+
+  it('creates the state with no cursors', () => {
+    const cm = initialStateConfigMap(ownerOf(ts));
+    expect(cm.metadata?.name).toBe('acme-state');
+    expect(stateSchema.parse(JSON.parse(cm.data?.['state.json'] ?? ''))).toEqual({ version: 1, streams: {} });
+  });
+});
