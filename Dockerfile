@@ -1,0 +1,36 @@
+# syntax=docker/dockerfile:1
+# The tenant-sync images from one build: target `operator` (the default, last stage) and target `sync-job`.
+#   docker build -t ghcr.io/tenant-sync/operator:0.1.0 .
+#   docker build --target sync-job -t ghcr.io/tenant-sync/sync-job:0.1.0 .
+# Both run as the numeric non-root user 65532 and write nothing to the root filesystem, so they run with
+# readOnlyRootFilesystem (the chart mounts an emptyDir at /tmp for the operator).
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# ---- build: compile TypeScript to dist/ with the dev dependencies --------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY operator/ operator/
+COPY sync-job/ sync-job/
+RUN npm run build
+
+# ---- runtime: production dependencies and the compiled JavaScript only ---------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    HOME=/tmp \
+    NODE_OPTIONS=--enable-source-maps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force && rm -rf /root/.npm
+COPY --from=build /src/dist/ dist/
+USER 65532:65532
+
+# ---- sync-job: one tenant's run (the CronJob's container; no Kubernetes API access) --------------------
+FROM runtime AS sync-job
+ENTRYPOINT ["node", "/app/dist/sync-job/main.js"]
+
+# ---- operator: reconciles TenantSyncs (the chart's Deployment) -----------------------------------------
+FROM runtime AS operator
+EXPOSE 8080
+ENTRYPOINT ["node", "/app/dist/operator/main.js"]

@@ -1,0 +1,97 @@
+{{/*
+Names, labels, image references and the operator's RBAC rules, shared by every template of the chart.
+The RBAC rules live in ONE helper so the ClusterRole (cluster mode) and the Roles (namespaces mode) never drift.
+*/}}
+
+{{- define "tenant-sync.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "tenant-sync.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "tenant-sync.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "tenant-sync.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end -}}
+
+{{- define "tenant-sync.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "tenant-sync.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: tenant-sync
+{{- end -}}
+
+{{- define "tenant-sync.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "tenant-sync.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "tenant-sync.leaseName" -}}
+{{- default (printf "%s-leader" (include "tenant-sync.fullname" .)) .Values.leaderElection.leaseName -}}
+{{- end -}}
+
+{{/* image reference: repository@digest, else repository:tag, tag defaulting to appVersion. Arg: dict "image" . "root" $ */}}
+{{- define "tenant-sync.imageRef" -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" .image.repository .image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .image.repository (default .root.Chart.AppVersion .image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Checks that values.schema.json cannot express with a readable message. */}}
+{{- define "tenant-sync.validate" -}}
+{{- if and (gt (int .Values.replicas) 1) (not .Values.leaderElection.enabled) -}}
+{{- fail (printf "replicas is %d but leaderElection.enabled is false: two operators would reconcile the same TenantSyncs. Enable leaderElection or set replicas to 1." (int .Values.replicas)) -}}
+{{- end -}}
+{{- if and (eq .Values.watch.mode "namespaces") (not .Values.watch.namespaces) -}}
+{{- fail "watch.mode is namespaces but watch.namespaces is empty: list the namespaces whose TenantSyncs the operator manages, or use watch.mode=cluster." -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+What the operator does, as RBAC rules, in every namespace it watches:
+- tenantsyncs: read and watch, patch (annotations it echoes), write status;
+- cronjobs (one per tenant) and jobs (run-now creates one; finished ones are read for results);
+- configmaps: the job config and the state (cursors) it owns;
+- secrets: get only, to tell the user early that a referenced Secret or key is missing (no list/watch);
+- pods: read a finished sync pod's termination message (the run's result);
+- events: report created/failed steps and sync results on the TenantSync.
+*/}}
+{{- define "tenant-sync.watchRules" -}}
+- apiGroups: ["tenantsync.io"]
+  resources: ["tenantsyncs"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: ["tenantsync.io"]
+  resources: ["tenantsyncs/status"]
+  verbs: ["patch", "update"]
+- apiGroups: ["batch"]
+  resources: ["cronjobs", "jobs"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get", "list", "watch", "create", "patch", "update"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end -}}

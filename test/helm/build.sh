@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the chart tests' tools from the Go wrapper modules beside this script, into a cache outside the
+# repo, once per version: helm from ./go (~/.cache/tenant-sync/helm-<version>/bin/helm) and, with the
+# argument "promtool" or "all", promtool from ./promtool (~/.cache/tenant-sync/promtool-<version>/bin).
+# Prints the bin directory of the last tool built on the last line of stdout. Progress goes to stderr.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+what="${1:-helm}"
+export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0
+cache_root="${TENANTSYNC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tenant-sync}"
+
+build() { # name module-dir main-module main-package ldflags-fn
+  local name="$1" dir="$2" module="$3" pkg="$4" ldflags_fn="$5"
+  cd "$here/$dir"
+  local version; version="$(go list -m -f '{{.Version}}' "$module")"
+  local bin="$cache_root/${name}-${version}/bin"
+  mkdir -p "$bin"
+  if [[ -x "$bin/$name" ]]; then
+    echo "[ship-tools] $name ${version} cached at $bin/$name" >&2
+  else
+    echo "[ship-tools] building $name ${version} ($pkg) — the first build takes a few minutes on 2 cores..." >&2
+    local start=$SECONDS
+    go build -trimpath -ldflags "-s -w $("$ldflags_fn" "$version")" -o "$bin/$name.tmp" "$pkg"
+    mv "$bin/$name.tmp" "$bin/$name"
+    echo "[ship-tools] built $name ${version} in $((SECONDS - start))s" >&2
+  fi
+  last_bin="$bin"
+}
+helm_ldflags() { local v=helm.sh/helm/v4/internal/version; echo "-X $v.version=$1 -X $v.gitTreeState=clean"; }
+# Prometheus module v0.X.Y is Prometheus release 3.X.Y.
+promtool_ldflags() { echo "-X github.com/prometheus/common/version.Version=3.${1#v0.3} -X github.com/prometheus/common/version.Branch=release"; }
+
+last_bin=""
+case "$what" in
+  helm) build helm go helm.sh/helm/v4 helm.sh/helm/v4/cmd/helm helm_ldflags ;;
+  promtool) build promtool promtool github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/promtool promtool_ldflags ;;
+  all)
+    build promtool promtool github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/promtool promtool_ldflags
+    build helm go helm.sh/helm/v4 helm.sh/helm/v4/cmd/helm helm_ldflags ;;
+  *) echo "usage: build.sh [helm|promtool|all]" >&2; exit 2 ;;
+esac
+echo "$last_bin"

@@ -1,0 +1,63 @@
+// The Argo CD health check of TenantSync: every case of health/.../health_test.yaml (Argo CD's format)
+// run by a real Lua interpreter, plus the copy embedded in the argocd-cm example staying identical.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { availableLuas, luaCandidates, luaLiteral, runHealthLua } from './lua.js';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const checkDir = join(repoRoot, 'health/tenantsync.io/TenantSync');
+const healthLua = join(checkDir, 'health.lua');
+
+interface HealthTest {
+  healthStatus: { status: string; message: string };
+  inputPath: string;
+}
+const cases = (parse(readFileSync(join(checkDir, 'health_test.yaml'), 'utf8')) as { tests: HealthTest[] }).tests;
+const luas = availableLuas();
+
+describe('health.lua (Argo CD resource health of TenantSync)', () => {
+  it('has a Lua interpreter to run under (CI installs Debian lua5.4)', () => {
+    expect(luas, `none of ${luaCandidates.join(', ')} is on PATH: apt-get install -y lua5.4`).not.toEqual([]);
+  });
+
+  it('has a test case for every testdata file and every health status', () => {
+    const files = readdirSync(join(checkDir, 'testdata')).map((f) => `testdata/${f}`).sort();
+    expect(cases.map((c) => c.inputPath).sort()).toEqual(files);
+    expect(new Set(cases.map((c) => c.healthStatus.status))).toEqual(new Set(['Healthy', 'Progressing', 'Degraded', 'Suspended']));
+  });
+
+  for (const lua of luas) {
+    describe(lua, () => {
+      for (const c of cases) {
+        it(`${c.inputPath} is ${c.healthStatus.status}`, () => {
+          const obj: unknown = parse(readFileSync(join(checkDir, c.inputPath), 'utf8'));
+          expect(runHealthLua(lua, healthLua, obj)).toEqual(c.healthStatus);
+        });
+      }
+    });
+  }
+});
+
+describe('luaLiteral', () => {
+  it.runIf(luas.length > 0)('round-trips quotes, backslashes, newlines and non-ASCII text through Lua', () => {
+    const tricky = 'say "hi"\\ \n\ttab — ünïcødé ✓';
+    const script = join(dirname(fileURLToPath(import.meta.url)), 'testdata/echo-message.lua');
+    expect(runHealthLua(luas[0]!, script, { message: tricky })).toEqual({ status: 'Echo', message: tricky });
+  });
+
+  it('writes nested objects and arrays as table constructors', () => {
+    expect(luaLiteral({ a: [1, 'x', true], b: null })).toBe('{["a"] = {1, "x", true}, ["b"] = nil}');
+  });
+});
+
+describe('examples/argocd/argocd-cm-health.yaml', () => {
+  it('embeds exactly health.lua, under the key Argo CD reads for tenantsync.io/TenantSync', () => {
+    const docs = parseAllDocuments(readFileSync(join(repoRoot, 'examples/argocd/argocd-cm-health.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
+    const cm = docs.find((d) => d.kind === 'ConfigMap') as { metadata: { name: string }; data: Record<string, string> };
+    expect(cm.metadata.name).toBe('argocd-cm');
+    expect(cm.data['resource.customizations.health.tenantsync.io_TenantSync']).toBe(readFileSync(healthLua, 'utf8'));
+  });
+});

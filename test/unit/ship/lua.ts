@@ -1,0 +1,62 @@
+// Runs an Argo CD health.lua the way Argo CD does (a chunk with the resource in the global `obj`,
+// returning {status, message}) under a real Lua interpreter, for the health_test.yaml cases.
+import { spawnSync } from 'node:child_process';
+
+/** Interpreters to try: Argo CD embeds gopher-lua, a Lua 5.1; Debian's lua5.4 is the one CI installs. */
+export const luaCandidates = ['lua5.1', 'lua5.4', 'lua'] as const;
+
+/** The interpreters present on PATH, one name per distinct version (`lua` is often an alias of one of them). */
+export function availableLuas(): string[] {
+  const byVersion = new Map<string, string>();
+  for (const name of luaCandidates) {
+    const probe = spawnSync(name, ['-v'], { encoding: 'utf8' });
+    const version = `${probe.stdout}${probe.stderr}`.trim();
+    if (probe.status === 0 && !byVersion.has(version)) byVersion.set(version, name);
+  }
+  return [...byVersion.values()];
+}
+
+/** A Lua expression for a JSON-like value. Strings become byte-escaped literals any Lua version reads. */
+export function luaLiteral(value: unknown): string {
+  if (value === null || value === undefined) return 'nil';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error(`cannot express ${value} in Lua`);
+    return Number.isInteger(value) ? String(value) : value.toPrecision(17);
+  }
+  if (typeof value === 'string') {
+    let out = '"';
+    for (const byte of Buffer.from(value, 'utf8')) {
+      const printable = byte >= 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x5c;
+      out += printable ? String.fromCharCode(byte) : `\\${String(byte).padStart(3, '0')}`;
+    }
+    return `${out}"`;
+  }
+  if (value instanceof Date) return luaLiteral(value.toISOString());
+  if (Array.isArray(value)) return `{${value.map(luaLiteral).join(', ')}}`;
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => `[${luaLiteral(k)}] = ${luaLiteral(v)}`);
+    return `{${entries.join(', ')}}`;
+  }
+  throw new Error(`cannot express a ${typeof value} in Lua`);
+}
+
+export interface HealthStatus {
+  status: string;
+  message: string;
+}
+
+/** Runs `healthLuaPath` with `obj` set; throws with the interpreter's stderr when the script fails. */
+export function runHealthLua(lua: string, healthLuaPath: string, obj: unknown): HealthStatus {
+  const program = [
+    `obj = ${luaLiteral(obj)}`,
+    `local check = assert(loadfile(${luaLiteral(healthLuaPath)}))`,
+    'local hs = check()',
+    'assert(type(hs) == "table", "health.lua must return a table")',
+    'io.write(tostring(hs.status), "\\n", hs.message == nil and "" or tostring(hs.message))',
+  ].join('\n');
+  const run = spawnSync(lua, ['-'], { input: program, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`${lua} failed on ${healthLuaPath} (exit ${run.status}): ${run.stderr}`);
+  const newline = run.stdout.indexOf('\n');
+  return { status: run.stdout.slice(0, newline), message: run.stdout.slice(newline + 1) };
+}
