@@ -21,6 +21,7 @@
 //                            first (NOT by updated_at: read every page); no page cap.
 //   /api/v2/companies, /agents, /groups, /solutions/categories, /solutions/categories/:id/folders,
 //   /solutions/folders/:id/articles   id order, no filters.
+//   /api/v2/tickets/:id, /api/v2/agents/me   single objects (a cheap credentials check), 404 when unknown.
 // Ties within one second come in a hash-of-id order: stable between identical requests, not by id.
 // Check order per request: rate limit (429 + Retry-After; invalid requests count too) → Basic auth (401) →
 // forbidPath (403) → failNext/slowBody → routing (400/404/405). resetNext/timeoutNext act before all of it and
@@ -33,13 +34,20 @@ import { createClock, type FakeClock } from './clock.js';
 import { seedDemo, type DemoOptions, type DemoSummary } from './demo.js';
 import { FaultPlan, type FaultScope } from './faults.js';
 import { RateLimiter } from './rate-limit.js';
-import { createHandler, type RecordedRequest, type RequestHook, type RetryAfterViolation, type ServerState } from './server.js';
+import {
+  createHandler,
+  type RecordedRequest,
+  type RequestHook,
+  type RequestStats,
+  type RetryAfterViolation,
+  type ServerState,
+} from './server.js';
 import { FreshdeskStore } from './store.js';
 
 export type { FakeClock } from './clock.js';
 export type { DemoOptions, DemoSummary } from './demo.js';
 export type { FaultScope } from './faults.js';
-export type { RecordedRequest, RequestHook, RetryAfterViolation } from './server.js';
+export type { RecordedRequest, RequestHook, RequestStats, RetryAfterViolation } from './server.js';
 export type { RecordPartial, RecordsToAdd } from './store.js';
 
 export interface FreshdeskFakeOptions {
@@ -117,6 +125,8 @@ export interface FreshdeskFake {
   requests: RecordedRequest[];
   /** Requests that arrived while a Retry-After the fake issued was pending: must stay empty. */
   violations: RetryAfterViolation[];
+  /** Counters over all requests, kept even when `requests` is trimmed (benchmarks: maxPage['/api/v2/tickets'] <= 300). */
+  stats: RequestStats;
   faults: FreshdeskFaults;
   clock: FakeClock;
 }
@@ -135,6 +145,7 @@ export async function startFreshdeskFake(options: FreshdeskFakeOptions = {}): Pr
     hooks: [],
     requests: [],
     violations: [],
+    stats: { total: 0, byStatus: {}, maxPage: {} },
     maxRecordedRequests: options.maxRecordedRequests ?? 100_000,
     hung: new Set(),
     timers: new Set(),
@@ -180,6 +191,7 @@ export async function startFreshdeskFake(options: FreshdeskFakeOptions = {}): Pr
     seedDemo: (demoOptions) => seedDemo(store, clock, demoOptions),
     requests: state.requests,
     violations: state.violations,
+    stats: state.stats,
     faults,
     clock,
     close: async () => {

@@ -13,7 +13,7 @@ import {
 import type { FaultPlan, TriggeredFault } from './faults.js';
 import { parseContactQuery, parsePlainQuery, parseTicketQuery, type Paging, type Parsed } from './list-query.js';
 import type { RateLimiter } from './rate-limit.js';
-import { ticketIncludes, type Json } from './records.js';
+import { renderAgent, ticketIncludes, type Json } from './records.js';
 import type { RecordTable } from './record-table.js';
 import type { FreshdeskStore, IdView } from './store.js';
 import { toEpochSeconds } from './timestamps.js';
@@ -48,6 +48,14 @@ export interface RetryAfterViolation {
 /** Runs before the request is handled; may edit data (e.g. between two pages of one walk). */
 export type RequestHook = (request: Readonly<RecordedRequest>) => void | Promise<void>;
 
+/** Counters kept for every request even when `requests` is trimmed (large benchmark runs). */
+export interface RequestStats {
+  total: number;
+  byStatus: Record<number, number>;
+  /** Highest `page` requested per path, e.g. { '/api/v2/tickets': 12 }. */
+  maxPage: Record<string, number>;
+}
+
 export interface ServerState {
   apiKey: string;
   clock: FakeClock;
@@ -57,6 +65,7 @@ export interface ServerState {
   hooks: RequestHook[];
   requests: RecordedRequest[];
   violations: RetryAfterViolation[];
+  stats: RequestStats;
   maxRecordedRequests: number;
   /** Responses held open by `timeoutNext`, and timers of `slowBody`, ended on close. */
   hung: Set<ServerResponse>;
@@ -65,7 +74,8 @@ export interface ServerState {
   seq: number;
 }
 
-type ListAnswer = { status: 200; view: IdView; paging: Paging; render: (id: number) => Json } | { status: 400 | 404; body?: object };
+type ListAnswer = { status: 200; view: IdView; paging: Paging; render: (id: number) => Json };
+type Answer = ListAnswer | { status: 200 | 400 | 404; body?: object };
 
 const apiPrefix = '/api/v2';
 
@@ -91,6 +101,8 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     status: 0,
   };
   remember(state, record);
+  const page = Number(url.searchParams.get('page'));
+  if (Number.isInteger(page) && page > (state.stats.maxPage[record.path] ?? 0)) state.stats.maxPage[record.path] = page;
   if (now.getTime() < state.retryAfterUntilMs) {
     state.violations.push({ seq: record.seq, method: record.method, path: record.path, time: now, retryAfterUntil: new Date(state.retryAfterUntilMs) });
   }
@@ -131,7 +143,7 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
 
   if (record.method !== 'GET') return answer(state, record, res, 405, undefined, injected);
   const result = route(state, url);
-  if (result.status !== 200) return answer(state, record, res, result.status, result.body, injected);
+  if (!('view' in result)) return answer(state, record, res, result.status, result.body, injected);
   const { view, paging, render } = result;
   const start = (paging.page - 1) * paging.perPage;
   const items: Json[] = [];
@@ -164,17 +176,22 @@ function authorized(req: IncomingMessage, apiKey: string): boolean {
   return (colon === -1 ? decoded : decoded.slice(0, colon)) === apiKey;
 }
 
-function route(state: ServerState, url: URL): ListAnswer {
+function route(state: ServerState, url: URL): Answer {
   const { store } = state;
   const path = url.pathname.replace(/\/+$/, '');
   const params = url.searchParams;
-  const list = <T>(parsed: Parsed<T>, view: (query: T) => IdView | undefined, render: (id: number) => Json): ListAnswer => {
+  const list = <T>(parsed: Parsed<T>, view: (query: T) => IdView | undefined, render: (id: number) => Json): Answer => {
     if (!parsed.ok) return { status: 400, body: validationFailedBody(parsed.errors) };
     const matched = view(parsed.query);
     return matched ? { status: 200, view: matched, paging: parsed.paging, render } : { status: 404 };
   };
   const plain = (table: RecordTable, view: () => IdView | undefined = () => store.queryAll(table)) =>
     list(parsePlainQuery(params), view, (id) => store.render(table, id));
+
+  const one = (table: RecordTable, id: number): Answer => {
+    if (params.size > 0) return { status: 400, body: validationFailedBody([...new Set(params.keys())].map((field) => ({ field, message: 'Unexpected/invalid field in request', code: 'invalid_field' as const }))) };
+    return table.has(id) ? { status: 200, body: store.render(table, id) } : { status: 404 };
+  };
 
   if (path === `${apiPrefix}/tickets`) {
     const parsed = parseTicketQuery(params, toEpochSeconds(state.clock.now()));
@@ -183,7 +200,15 @@ function route(state: ServerState, url: URL): ListAnswer {
       return parsed.ok && parsed.query.include.length ? { ...ticket, ...ticketIncludes(ticket, parsed.query.include, (c) => store.contact(c)) } : ticket;
     });
   }
-  let match = new RegExp(`^${apiPrefix}/tickets/(\\d+)/conversations$`).exec(path);
+  let match = new RegExp(`^${apiPrefix}/tickets/(\\d+)$`).exec(path);
+  if (match) return one(store.tickets, Number(match[1]));
+  if (path === `${apiPrefix}/agents/me`) {
+    // The API key's owner: agent 1, or a stand-in when no agents were added (the key always has one).
+    if (store.agents.has(1)) return one(store.agents, 1);
+    const seconds = toEpochSeconds(state.clock.now());
+    return { status: 200, body: renderAgent({ id: 1, createdSeconds: seconds, updatedSeconds: seconds, visibility: 'visible', fields: undefined }) };
+  }
+  match = new RegExp(`^${apiPrefix}/tickets/(\\d+)/conversations$`).exec(path);
   if (match) return plain(store.conversations, () => store.queryConversations(Number(match![1])));
   if (path === `${apiPrefix}/contacts`) {
     return list(parseContactQuery(params), (query) => store.queryContacts(query), (id) => store.render(store.contacts, id));
@@ -208,6 +233,7 @@ function answer(
   slow?: TriggeredFault,
 ): void {
   record.status = status;
+  state.stats.byStatus[status] = (state.stats.byStatus[status] ?? 0) + 1;
   if (!slow || body === undefined) return send(res, status, body);
   const bytes = Buffer.from(JSON.stringify(body));
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(bytes.length) });
@@ -242,6 +268,7 @@ function redactHeaders(req: IncomingMessage): Record<string, string> {
 }
 
 function remember(state: ServerState, record: RecordedRequest): void {
+  state.stats.total++;
   state.requests.push(record);
   const excess = state.requests.length - state.maxRecordedRequests;
   if (excess > 0) state.requests.splice(0, Math.max(excess, Math.floor(state.maxRecordedRequests / 10)));

@@ -71,9 +71,9 @@ export interface SinkReceiver {
   close(): Promise<void>;
   deliveries: Delivery[];
   attempts: Attempt[];
-  /** Delivered records, unique by (tenantId, stream, id, updatedAt, op), in arrival order. */
+  /** Delivered records, unique by (tenantId, stream, id, updatedAt) (first arrival wins), in arrival order. */
   records(tenantId?: string, stream?: string): ReceivedRecord[];
-  /** The state a consumer would hold: per (stream, id) the record with the newest updatedAt. */
+  /** The state a consumer would hold: per `${stream}/${id}` the record with the newest updatedAt (pass tenantId when several tenants deliver). */
   latest(tenantId?: string, stream?: string): Map<string, ReceivedRecord>;
   /** The next `n` valid batches get `status` (default 503), with Retry-After when given. */
   failNext(n: number, status?: number, retryAfterSeconds?: number): void;
@@ -153,7 +153,7 @@ export async function startSinkReceiver(options: SinkReceiverOptions = {}): Prom
       bodiesByKey.set(key, canonicalJson(batch));
       deliveries.push({ idempotencyKey: key, body: batch, receivedAt: attempt.receivedAt });
       for (const record of batch.records) {
-        const identity = JSON.stringify([batch.tenantId, batch.stream, String(record.id), record.updatedAt, record.op]);
+        const identity = JSON.stringify([batch.tenantId, batch.stream, String(record.id), record.updatedAt]);
         if (seenRecords.has(identity)) continue;
         seenRecords.add(identity);
         received.push({ ...record, tenantId: batch.tenantId, stream: batch.stream, batchId: batch.batchId });
