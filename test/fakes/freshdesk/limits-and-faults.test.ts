@@ -40,6 +40,21 @@ describe('rate limit', () => {
     expect(fake.violations).toHaveLength(1);
   });
 
+  it('resets the window when fake.clock advances, with real time flowing underneath', async () => {
+    fake = await startFreshdeskFake({ rateLimitPerMinute: 1 });
+    const url = `${fake.baseUrl}/api/v2/groups`;
+    expect((await getJson(url)).status).toBe(200);
+    const limited = await getJson(url);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(55);
+    fake.clock.advance(Number(limited.headers.get('retry-after')) * 1000);
+    expect((await getJson(url)).status).toBe(200);
+    expect(fake.violations).toEqual([]);
+    fake.clock.set(new Date('2030-01-01T00:00:00Z'));
+    fake.data.addGroups(1);
+    expect(((await getJson(url)).body as { created_at: string }[])[0]!.created_at.slice(0, 10)).toBe('2030-01-01');
+  });
+
   it('charges one extra credit per include and follows setRateLimit', async () => {
     fake = await startFreshdeskFake({ rateLimitPerMinute: 10 });
     fake.data.addTickets(1);
