@@ -156,7 +156,7 @@ export class KubeClient {
   }
 
   /** Reads one object; undefined when it does not exist. */
-  async get<T extends KubernetesObject>(ref: ObjectRef, opts: { subresource?: string; signal?: AbortSignal } = {}): Promise<T | undefined> {
+  async get<T = KubernetesObject>(ref: ObjectRef, opts: { subresource?: string; signal?: AbortSignal } = {}): Promise<T | undefined> {
     const type = await this.resourceType(ref.apiVersion, ref.kind);
     try {
       return await this.request<T>({
@@ -171,7 +171,7 @@ export class KubeClient {
   }
 
   /** Lists one page (or, with `all: true`, every page) of a kind, in a namespace or in all. */
-  async list<T extends KubernetesObject>(
+  async list<T = KubernetesObject>(
     apiVersion: string,
     kind: string,
     opts: {
@@ -265,7 +265,7 @@ export class KubeClient {
   }
 
   /** JSON merge patch (RFC 7386) of an object or its status. */
-  async mergePatch<T extends KubernetesObject>(
+  async mergePatch<T = KubernetesObject>(
     ref: ObjectRef,
     patch: unknown,
     opts: { fieldManager?: string; subresource?: 'status'; signal?: AbortSignal } = {},

@@ -3,7 +3,7 @@
 // scoping, server-side apply idempotency, CRUD helpers, write counting and deduplicated Events.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { KubeClient } from '../../operator/kube/client.js';
+import { KubeClient, type KubeObject } from '../../operator/kube/client.js';
 import { serverSideApply } from '../../operator/kube/apply.js';
 import { EventRecorder } from '../../operator/kube/events.js';
 import { Informer, type InformerEventType } from '../../operator/runtime/informer.js';
@@ -21,10 +21,11 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>): P
 }
 
 const logger: Logger = createLogger({ level: (process.env.TEST_LOG_LEVEL as 'info') ?? 'silent' });
-const configMap = (namespace: string, name: string, data: Record<string, string> = {}): V1ConfigMap & { apiVersion: string; kind: string; metadata: { name: string } } => ({
+type ConfigMap = V1ConfigMap & KubeObject;
+const configMap = (namespace: string, name: string, data: Record<string, string> = {}, labels?: Record<string, string>): ConfigMap => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
-  metadata: { namespace, name },
+  metadata: { namespace, name, labels },
   data,
 });
 
@@ -97,7 +98,7 @@ describe('runtime: informer and kube client against a real API server', () => {
     // Changes spread over several server-side watch timeouts (1–2 s each).
     for (let i = 0; i < 12; i++) {
       const name = `r${i % 4}`;
-      const cm = { ...configMap(ns.name, name, { value: String(i) }), metadata: { namespace: ns.name, name, labels: { series: 'resume' } } };
+      const cm = configMap(ns.name, name, { value: String(i) }, { series: 'resume' });
       if (i < 4) {
         await client.create(cm);
         expected.push({ type: 'ADDED', name, value: String(i) });
@@ -126,11 +127,11 @@ describe('runtime: informer and kube client against a real API server', () => {
     try {
       await a.informer.waitForSync();
       for (const n of [ns.name, other.name, third.name]) {
-        await client.create({ ...configMap(n, 'scoped'), metadata: { namespace: n, name: 'scoped', labels: { scope: 'test' } } });
+        await client.create(configMap(n, 'scoped', {}, { scope: 'test' }));
       }
       await waitFor('both watched namespaces', () => a.informer.list().length === 2);
       // The third namespace's object was written last; give it the same chance to arrive, then check it did not.
-      await client.create({ ...configMap(ns.name, 'marker'), metadata: { namespace: ns.name, name: 'marker', labels: { scope: 'test' } } });
+      await client.create(configMap(ns.name, 'marker', {}, { scope: 'test' }));
       await waitFor('marker', () => a.informer.get(ns.name, 'marker') !== undefined);
       expect(a.informer.get(third.name, 'scoped')).toBeUndefined();
       expect(a.informer.list(other.name)).toHaveLength(1);
@@ -144,7 +145,7 @@ describe('runtime: informer and kube client against a real API server', () => {
     const metrics = createMetrics({ defaultMetrics: false });
     const counted = new KubeClient({ kubeConfig: testKubeConfig(), onWrite: countKubeWrites(metrics) });
     try {
-      const desired = { ...configMap(ns.name, 'applied', { value: 'x' }), metadata: { namespace: ns.name, name: 'applied', labels: { app: 'tenant-sync' } } };
+      const desired = configMap(ns.name, 'applied', { value: 'x' }, { app: 'tenant-sync' });
       const first = await serverSideApply(counted, desired, { fieldManager: 'tenant-sync-operator' });
       const second = await serverSideApply(counted, desired, { fieldManager: 'tenant-sync-operator' });
       expect(second.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
