@@ -1,0 +1,100 @@
+// Runs the helm built by test/helm/build.sh with its state in a throwaway folder (never the user's
+// ~/.config/helm), and renders the chart with given values into parsed objects.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { shipTool } from './tools.js';
+
+export const chartDir = fileURLToPath(new URL('../../charts/tenant-sync', import.meta.url));
+
+export interface HelmResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const helmHome = mkdtempSync(join(tmpdir(), 'tenantsync-helm-home-'));
+const helmTimeoutMs = 120_000;
+
+export function runHelm(args: readonly string[], options: { kubeconfig?: string } = {}): Promise<HelmResult> {
+  const env = {
+    ...process.env,
+    HELM_CACHE_HOME: join(helmHome, 'cache'),
+    HELM_CONFIG_HOME: join(helmHome, 'config'),
+    HELM_DATA_HOME: join(helmHome, 'data'),
+    ...(options.kubeconfig !== undefined ? { KUBECONFIG: options.kubeconfig } : {}),
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(shipTool('helm').path, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), helmTimeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 124, stdout, stderr });
+    });
+  });
+}
+
+/** Writes values to a file for `helm -f` (JSON is YAML). */
+export function valuesFile(values: Record<string, unknown>): string {
+  const path = join(mkdtempSync(join(helmHome, 'values-')), 'values.yaml');
+  writeFileSync(path, JSON.stringify(values));
+  return path;
+}
+
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [key: string]: unknown;
+}
+
+export interface Rendered {
+  yaml: string;
+  objects: K8sObject[];
+}
+
+/** `helm template` of the chart; throws with helm's stderr when it fails. */
+export async function renderChart(options: {
+  release: string;
+  namespace: string;
+  values?: Record<string, unknown>;
+  includeCrds?: boolean;
+}): Promise<Rendered> {
+  const args = ['template', options.release, chartDir, '--namespace', options.namespace];
+  if (options.values !== undefined) args.push('-f', valuesFile(options.values));
+  if (options.includeCrds) args.push('--include-crds');
+  const result = await runHelm(args);
+  if (result.code !== 0) throw new Error(`helm ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
+  const objects = parseAllDocuments(result.stdout)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null);
+  return { yaml: result.stdout, objects };
+}
+
+export function findObject(objects: readonly K8sObject[], kind: string, name?: string, namespace?: string): K8sObject | undefined {
+  return objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name) && (namespace === undefined || o.metadata.namespace === namespace));
+}
+
+/** The chart's one Deployment, typed. */
+export function findDeployment(objects: readonly K8sObject[]): V1Deployment {
+  const deployment = findObject(objects, 'Deployment');
+  if (deployment === undefined) throw new Error('the rendered chart has no Deployment');
+  return deployment as unknown as V1Deployment;
+}
+
+/** The operator container's arguments in the rendered Deployment. */
+export function operatorArgs(objects: readonly K8sObject[]): string[] {
+  return findDeployment(objects).spec?.template.spec?.containers[0]?.args ?? [];
+}

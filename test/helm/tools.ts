@@ -1,0 +1,42 @@
+// Where the chart tests find helm and promtool: the binaries test/helm/build.sh builds from the Go
+// wrapper modules into the cache (~/.cache/tenant-sync/<tool>-<version>/bin), at the versions pinned there.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+export interface ShipTool {
+  name: 'helm' | 'promtool';
+  version: string;
+  /** Where build.sh puts it; `available` tells whether it is there. */
+  path: string;
+  available: boolean;
+  /** The command that builds it. */
+  buildCommand: string;
+}
+
+const tools = {
+  helm: { moduleDir: 'go', module: 'helm.sh/helm/v4' },
+  promtool: { moduleDir: 'promtool', module: 'github.com/prometheus/prometheus' },
+} as const;
+
+export function cacheRoot(): string {
+  return process.env.TENANTSYNC_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tenant-sync');
+}
+
+/** The tool at the version its wrapper go.mod pins. */
+export function shipTool(name: ShipTool['name']): ShipTool {
+  const { moduleDir, module } = tools[name];
+  const goMod = readFileSync(join(here, moduleDir, 'go.mod'), 'utf8');
+  const version = new RegExp(`^\\s*${module.replaceAll('.', '\\.')} (v\\S+)`, 'm').exec(goMod)?.[1];
+  if (version === undefined) throw new Error(`test/helm/${moduleDir}/go.mod does not require ${module}: run test/helm/${moduleDir}/gen-go-mod.sh`);
+  const path = join(cacheRoot(), `${name}-${version}`, 'bin', name);
+  return { name, version, path, available: existsSync(path), buildCommand: `bash test/helm/build.sh ${name}` };
+}
+
+/** Why a test that needs the tool is skipped, or undefined when it can run. */
+export function missingToolMessage(tool: ShipTool): string | undefined {
+  return tool.available ? undefined : `${tool.name} ${tool.version} is not built (${tool.path}): run \`${tool.buildCommand}\``;
+}

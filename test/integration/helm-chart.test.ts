@@ -1,0 +1,182 @@
+// The Helm chart against the real API server: lint, server-side dry-run of the rendered manifests in
+// both watch modes, install + uninstall (the CRD stays), values.schema.json rejections, and the operator
+// and sync pods admitted under Pod Security "restricted".
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments, stringify } from 'yaml';
+import { tenantSyncSchema } from '../../operator/api/tenantsync.js';
+import { desiredCronJob } from '../../operator/reconcile/desired-cronjob.js';
+import { effectiveSchedule } from '../../operator/reconcile/schedule.js';
+import { createTestNamespace, kubectl, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
+import { chartDir, findDeployment, findObject, operatorArgs, renderChart, runHelm, valuesFile, type K8sObject } from '../helm/helm.js';
+import { missingToolMessage, shipTool } from '../helm/tools.js';
+
+const skipReason = missingToolMessage(shipTool('helm'));
+if (skipReason !== undefined) console.warn(`[helm-chart.test] skipped: ${skipReason}`);
+
+const namespacesValues = (namespaces: string[]) => ({ watch: { mode: 'namespaces', namespaces } });
+
+/** Server-side dry-run apply; returns kubectl's result. */
+function dryRunApply(yaml: string, namespace?: string) {
+  const args = ['apply', '--server-side', '--dry-run=server', '--field-manager=helm-chart-test', '-f', '-'];
+  if (namespace !== undefined) args.unshift('-n', namespace);
+  return kubectl(args, { input: yaml });
+}
+
+/** `kubectl get` of one object: true when it exists, false on NotFound, throws otherwise. */
+async function exists(o: K8sObject): Promise<boolean> {
+  const args = ['get', `${o.kind}.${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}`.replace(/\.$/, ''), o.metadata.name, '-o', 'name'];
+  if (o.metadata.namespace !== undefined) args.unshift('-n', o.metadata.namespace);
+  const r = await kubectl(args);
+  if (r.code === 0) return true;
+  if (/NotFound|not found/.test(r.stderr)) return false;
+  throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+}
+
+describe.skipIf(skipReason !== undefined)('helm chart charts/tenant-sync', () => {
+  let release: TestNamespace;
+  let watchedA: TestNamespace;
+  let watchedB: TestNamespace;
+
+  beforeAll(async () => {
+    [release, watchedA, watchedB] = await Promise.all([createTestNamespace('helm-rel'), createTestNamespace('helm-wa'), createTestNamespace('helm-wb')]);
+  });
+  afterAll(async () => {
+    await Promise.all([release, watchedA, watchedB].map((ns) => ns?.cleanup()));
+  });
+
+  it('passes helm lint --strict in both watch modes', async () => {
+    const cluster = await runHelm(['lint', '--strict', chartDir]);
+    expect(cluster.stdout + cluster.stderr).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+    expect(cluster.code).toBe(0);
+    const namespaced = await runHelm(['lint', '--strict', chartDir, '-f', valuesFile(namespacesValues(['team-a', 'team-b']))]);
+    expect(namespaced.code, namespaced.stdout + namespaced.stderr).toBe(0);
+  });
+
+  it('renders cluster mode that the API server accepts (server-side dry-run, CRD included)', async () => {
+    const { yaml, objects } = await renderChart({ release: 'dry-cluster', namespace: release.name, includeCrds: true });
+    expect(objects.map((o) => o.kind).sort()).toEqual(
+      ['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
+    );
+    const result = await dryRunApply(yaml);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.match(/serverside-applied \(server dry run\)/g)).toHaveLength(objects.length);
+  });
+
+  it('renders namespaces mode with Roles only in the watched namespaces, accepted by the API server', async () => {
+    const { yaml, objects } = await renderChart({ release: 'dry-ns', namespace: release.name, values: namespacesValues([watchedA.name, watchedB.name]) });
+    expect(objects.filter((o) => o.kind.startsWith('Cluster'))).toEqual([]);
+    const roles = objects.filter((o) => o.kind === 'Role').map((o) => o.metadata.namespace).sort();
+    expect(roles).toEqual([release.name, watchedA.name, watchedB.name].sort()); // watched namespaces + the lease Role
+    expect(operatorArgs(objects)).toContain(`--namespaces=${watchedA.name},${watchedB.name}`);
+    const result = await dryRunApply(yaml);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  it('helm install creates every object, helm uninstall removes them and keeps the CRD', async () => {
+    const name = `it-${release.name.slice(-5)}`;
+    const install = await runHelm(['install', name, chartDir, '-n', release.name, '--set', 'syncImage.tag=9.9.9'], { kubeconfig: testKubeconfigPath() });
+    expect(install.stderr).toBe('');
+    expect(install.code).toBe(0);
+    expect(install.stdout).toContain('Create your first TenantSync');
+
+    const manifest = await runHelm(['get', 'manifest', name, '-n', release.name], { kubeconfig: testKubeconfigPath() });
+    const objects = parseAllDocuments(manifest.stdout).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => o !== null);
+    expect(objects.length).toBeGreaterThanOrEqual(8);
+    for (const o of objects) expect(await exists(o), `${o.kind} ${o.metadata.name}`).toBe(true);
+
+    const deployment = await kubectl(['-n', release.name, 'get', 'deployment', `${name}-tenant-sync`, '-o', 'jsonpath={.spec.template.spec.containers[0].args}']);
+    expect(JSON.parse(deployment.stdout) as string[]).toContain('--sync-image=ghcr.io/tenant-sync/sync-job:9.9.9');
+
+    const uninstall = await runHelm(['uninstall', name, '-n', release.name, '--wait', '--timeout', '60s'], { kubeconfig: testKubeconfigPath() });
+    expect(uninstall.code, uninstall.stderr).toBe(0);
+    for (const o of objects) expect(await exists(o), `${o.kind} ${o.metadata.name} after uninstall`).toBe(false);
+    const crd = await kubectl(['get', 'crd', 'tenantsyncs.tenantsync.io', '-o', 'name']);
+    expect(crd.stdout.trim()).toBe('customresourcedefinition.apiextensions.k8s.io/tenantsyncs.tenantsync.io');
+  });
+
+  describe('values.schema.json and the chart checks reject bad values with messages that name the value', () => {
+    const cases: [string, string[], RegExp][] = [
+      ['replicas -1', ['--set', 'replicas=-1'], /at '\/replicas': minimum: got -1, want 0/],
+      ['an unknown watch mode', ['--set', 'watch.mode=everywhere'], /at '\/watch\/mode': value must be one of 'cluster', 'namespaces'/],
+      ['an image without repository', ['--set', 'image.repository=null'], /at '\/image': missing property 'repository'/],
+      ['a sync image without repository', ['--set', 'syncImage.repository=null'], /at '\/syncImage': missing property 'repository'/],
+      ['namespaces mode without namespaces', ['--set', 'watch.mode=namespaces'], /at '\/watch\/namespaces': minItems: got 0, want 1/],
+      ['a misspelt top-level key', ['--set', 'replicaCount=3'], /additional properties 'replicaCount' not allowed/],
+      ['two replicas without leader election', ['--set', 'leaderElection.enabled=false'], /replicas is 2 but leaderElection.enabled is false/],
+    ];
+    for (const [what, args, message] of cases) {
+      it(`rejects ${what}`, async () => {
+        const result = await runHelm(['template', 'bad', chartDir, ...args]);
+        expect(result.code).not.toBe(0);
+        expect(result.stderr).toMatch(message);
+        expect(result.stdout).toBe('');
+      });
+    }
+  });
+
+  describe('Pod Security "restricted"', () => {
+    let restricted: TestNamespace;
+    beforeAll(async () => {
+      restricted = await createTestNamespace('helm-psa');
+      const label = await kubectl(['label', 'namespace', restricted.name, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest']);
+      expect(label.code, label.stderr).toBe(0);
+    });
+    afterAll(() => restricted?.cleanup());
+
+    /** The pod template of the chart's Deployment as a Pod in the restricted namespace (with its ServiceAccount created). */
+    async function operatorPod(): Promise<{ pod: K8sObject; syncImage: string }> {
+      const { objects } = await renderChart({ release: 'psa', namespace: restricted.name });
+      const sa = findObject(objects, 'ServiceAccount')!;
+      const created = await kubectl(['apply', '--server-side', '-f', '-'], { input: stringify(sa) });
+      expect(created.code, created.stderr).toBe(0);
+      const template = findDeployment(objects).spec!.template;
+      const syncImage = operatorArgs(objects).find((a) => a.startsWith('--sync-image='))!.slice('--sync-image='.length);
+      return { pod: { apiVersion: 'v1', kind: 'Pod', metadata: { ...template.metadata, name: 'operator', namespace: restricted.name }, spec: template.spec }, syncImage };
+    }
+
+    it('admits the operator pod', async () => {
+      const { pod } = await operatorPod();
+      const result = await dryRunApply(stringify(pod));
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+    });
+
+    it('admits the sync pod the operator builds from the chart-provided sync image', async () => {
+      const { syncImage } = await operatorPod();
+      const tenant = tenantSyncSchema.parse({
+        apiVersion: 'tenantsync.io/v1alpha1',
+        kind: 'TenantSync',
+        metadata: { name: 'acme', namespace: restricted.name, uid: '00000000-0000-4000-8000-000000000001' },
+        spec: {
+          interval: '1h',
+          source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'acme-freshdesk' } },
+          sink: { url: 'https://ingest.example.com/v1', authSecretRef: { name: 'acme-sink' } },
+        },
+      });
+      const cronJob = desiredCronJob({
+        owner: { name: 'acme', namespace: restricted.name, uid: tenant.metadata.uid! },
+        spec: tenant.spec,
+        schedule: effectiveSchedule(tenant.spec, restricted.name, 'acme'),
+        defaultSyncImage: syncImage,
+        secretsMissing: false,
+      });
+      const template = cronJob.spec!.jobTemplate.spec!.template;
+      expect(template.spec!.containers[0]!.image).toBe(syncImage);
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { ...template.metadata, name: 'sync', namespace: restricted.name }, spec: template.spec };
+      const result = await dryRunApply(stringify(pod));
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+    });
+
+    it('is really enforced there: the operator pod without its container securityContext is refused', async () => {
+      const { pod } = await operatorPod();
+      const spec = pod.spec as { containers: { securityContext?: unknown }[] };
+      delete spec.containers[0]!.securityContext;
+      const result = await dryRunApply(stringify(pod));
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(/violates PodSecurity "restricted:latest"/);
+    });
+  });
+});

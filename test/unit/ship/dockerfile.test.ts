@@ -1,0 +1,184 @@
+// The Dockerfile, checked without a Docker engine: its build stage is replayed in a temp folder with only
+// the files it COPYs (so the compile sees what `docker build` would), and every path the runtime stages copy
+// and every entrypoint they name must exist in that build output; the runtime needs production deps only.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ImageFs, copyTarget, isDockerignored, parseCopy, parseDockerfile, parseDockerignore, parseExec, type Stage } from './dockerfile.js';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const stages = parseDockerfile(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
+const ignore = parseDockerignore(readFileSync(join(repoRoot, '.dockerignore'), 'utf8'));
+const packageJson = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+const compileTimeoutMs = 180_000;
+
+const stage = (name: string): Stage => {
+  const found = stages.find((s) => s.name === name);
+  if (!found) throw new Error(`Dockerfile has no stage ${name}`);
+  return found;
+};
+const keyword = (s: Stage, k: string) => s.instructions.filter((i) => i.keyword === k);
+
+/** Every file under a host folder, as paths relative to it. */
+function walk(dir: string, rel = ''): string[] {
+  return readdirSync(join(dir, rel), { withFileTypes: true }).flatMap((e) => {
+    const path = rel ? `${rel}/${e.name}` : e.name;
+    return e.isDirectory() ? walk(dir, path) : [path];
+  });
+}
+
+let work: string;
+/** Image filesystems of the stages, by stage name. */
+const fs = new Map<string, ImageFs>();
+let compile: { status: number | null; output: string };
+
+/** Replays the build stage: COPY from the context (less .dockerignore) into `work`, `npm ci` as a link, then the real `npm run build` compile. */
+function replayBuildStage(): void {
+  const build = stage('build');
+  const image = new ImageFs();
+  let workdir = '/';
+  for (const ins of build.instructions) {
+    if (ins.keyword === 'WORKDIR') workdir = posix.resolve(workdir, ins.args);
+    if (ins.keyword === 'COPY') {
+      const copy = parseCopy(ins);
+      for (const source of copy.sources) {
+        const target = copyTarget(workdir, source, copy.dest);
+        const host = join(work, target);
+        cpSync(join(repoRoot, source), host, { recursive: true, filter: (src) => !isDockerignored(posix.relative(repoRoot, src) || '.', ignore) });
+        image.mount(target, host);
+      }
+    }
+    if (ins.keyword === 'RUN' && /\bnpm ci\b/.test(ins.args)) {
+      // The dependencies `npm ci` would install from the same package-lock.json.
+      symlinkSync(join(repoRoot, 'node_modules'), join(work, workdir, 'node_modules'));
+    }
+    if (ins.keyword === 'RUN' && /\bnpm run build\b/.test(ins.args)) {
+      const tsc = join(work, workdir, 'node_modules/typescript/bin/tsc');
+      const run = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: join(work, workdir), encoding: 'utf8' });
+      compile = { status: run.status, output: `${run.stdout}${run.stderr}` };
+      image.mount(workdir, join(work, workdir));
+    }
+  }
+  fs.set('build', image);
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'tenantsync-dockerfile-'));
+  replayBuildStage();
+}, compileTimeoutMs);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** The image filesystem of a runtime stage (following FROM <earlier stage>), each COPY --from resolved. */
+function runtimeFs(name: string): { image: ImageFs; workdir: string; missing: string[] } {
+  const s = stage(name);
+  const parent = stages.find((p) => p.name === s.base);
+  const inherited = parent ? runtimeFs(parent.name) : { image: new ImageFs(), workdir: '/', missing: [] as string[] };
+  const { image, missing } = inherited;
+  let workdir = inherited.workdir;
+  for (const ins of s.instructions) {
+    if (ins.keyword === 'WORKDIR') workdir = posix.resolve(workdir, ins.args);
+    if (ins.keyword !== 'COPY') continue;
+    const copy = parseCopy(ins);
+    for (const source of copy.sources) {
+      const target = copyTarget(workdir, source, copy.dest);
+      if (copy.from !== undefined) {
+        const host = fs.get(copy.from)?.resolve(source);
+        if (host === undefined) missing.push(`line ${ins.line}: ${source} from stage ${copy.from}`);
+        else image.mount(target, host);
+      } else {
+        image.mount(target, join(repoRoot, source));
+      }
+    }
+  }
+  return { image, workdir, missing };
+}
+
+describe('Dockerfile', () => {
+  it('builds on Node 24 and has the stages operator (default) and sync-job', () => {
+    expect(stages.every((s) => s.base.startsWith('node:24') || stages.some((p) => p.name === s.base))).toBe(true);
+    expect(stages.at(-1)?.name).toBe('operator');
+    expect(stages.map((s) => s.name)).toContain('sync-job');
+  });
+
+  it('copies from the build context only paths that exist and that .dockerignore keeps', () => {
+    const problems: string[] = [];
+    for (const s of stages) {
+      for (const copy of keyword(s, 'COPY').map(parseCopy).filter((c) => c.from === undefined)) {
+        for (const source of copy.sources) {
+          try {
+            statSync(join(repoRoot, source));
+          } catch {
+            problems.push(`line ${copy.line}: ${source} does not exist`);
+          }
+          if (isDockerignored(source, ignore)) problems.push(`line ${copy.line}: ${source} is excluded by .dockerignore`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('compiles with only the files the build stage copies', () => {
+    expect(compile.output).toBe('');
+    expect(compile.status).toBe(0);
+  });
+
+  for (const [target, program] of [
+    ['operator', '/app/dist/operator/main.js'],
+    ['sync-job', '/app/dist/sync-job/main.js'],
+  ] as const) {
+    describe(`target ${target}`, () => {
+      it(`runs ${program}, which the build output has`, () => {
+        const { image, missing } = runtimeFs(target);
+        expect(missing).toEqual([]);
+        const entrypoint = keyword(stage(target), 'ENTRYPOINT').map(parseExec).at(-1);
+        expect(entrypoint).toEqual(['node', program]);
+        expect(image.resolve(program), `${program} is not in the image`).toBeDefined();
+      });
+    });
+  }
+
+  it('installs production dependencies only, and the compiled code needs no other package', () => {
+    const runtime = stage('runtime');
+    expect(keyword(runtime, 'RUN').some((r) => /\bnpm ci\b[^&]*--omit=dev/.test(r.args))).toBe(true);
+    const dist = join(work, '/src/dist');
+    const imported = new Set<string>();
+    for (const file of walk(dist).filter((f) => f.endsWith('.js'))) {
+      const code = readFileSync(join(dist, file), 'utf8');
+      for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"./][^'"]*)['"]/g)) {
+        const spec = m[1]!;
+        if (spec.startsWith('node:') || builtinModules.includes(spec)) continue;
+        imported.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+      }
+    }
+    const notProduction = [...imported].filter((p) => !(p in packageJson.dependencies));
+    expect(notProduction, 'imported by dist/ but not in package.json dependencies').toEqual([]);
+    expect(imported.size).toBeGreaterThan(0);
+  });
+
+  it('runs as the numeric non-root user 65532 in every runtime target', () => {
+    for (const target of ['operator', 'sync-job']) {
+      let s: Stage | undefined = stage(target);
+      let user: string | undefined;
+      while (s && user === undefined) {
+        user = keyword(s, 'USER').map((i) => i.args).at(-1);
+        s = stages.find((p) => p.name === s!.base);
+      }
+      expect(user, target).toBe('65532:65532');
+    }
+  });
+});
+
+describe('.dockerignore', () => {
+  it('keeps node_modules, dist, tests and secrets-prone folders out of the context', () => {
+    for (const path of ['node_modules', 'operator/node_modules/x', 'dist/operator/main.js', '.git/config', 'test/unit/x.test.ts', 'operator/api/crd.test.ts']) {
+      expect(isDockerignored(path, ignore), path).toBe(true);
+    }
+    for (const path of ['package.json', 'operator/main.ts', 'sync-job/contract.ts']) {
+      expect(isDockerignored(path, ignore), path).toBe(false);
+    }
+  });
+});
