@@ -59,7 +59,7 @@ export class HealthServer {
           res.end(body);
         },
         (err: unknown) => {
-          this.opts.logger.error({ err: errorFields(err) }, 'health server request failed');
+          this.opts.logger.error({ error: errorFields(err) }, 'health server request failed');
           res.writeHead(500, { 'Content-Type': 'text/plain' });
           res.end('internal error\n');
         },

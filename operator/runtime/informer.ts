@@ -188,7 +188,7 @@ export class Informer<T extends KubernetesObject> {
         }
         this.counters.errors++;
         const delayMs = jittered(expBackoffMs(failures++, initialMs, maxMs));
-        log.warn({ err: errorFields(err), retryInMs: delayMs, failures }, 'list/watch failed; retrying');
+        log.warn({ error: errorFields(err), retryInMs: delayMs, failures }, 'list/watch failed; retrying');
         await sleep(delayMs, signal);
       }
     }

@@ -272,7 +272,7 @@ export class LeaderElector {
         this.logger.debug('lease changed under us; another candidate won this round');
         return 'failed';
       }
-      if (!signal.aborted) this.logger.warn({ err: errorFields(err) }, 'lease request failed');
+      if (!signal.aborted) this.logger.warn({ error: errorFields(err) }, 'lease request failed');
       return 'failed';
     }
   }
@@ -306,7 +306,7 @@ export class LeaderElector {
       this.observed = released;
       this.logger.info('released the leader lease');
     } catch (err) {
-      this.logger.warn({ err: errorFields(err) }, 'could not release the leader lease; a standby takes over when it expires');
+      this.logger.warn({ error: errorFields(err) }, 'could not release the leader lease; a standby takes over when it expires');
     }
   }
 

@@ -111,7 +111,7 @@ export class Manager {
         await r.start(s);
         if (!s.aborted) log.warn('runnable returned before it was asked to stop');
       } catch (err) {
-        log.error({ err: errorFields(err) }, 'runnable failed; stopping the manager');
+        log.error({ error: errorFields(err) }, 'runnable failed; stopping the manager');
         failure ??= new RunnableFailedError(r.name, err);
         stopAll.abort();
       }
