@@ -92,6 +92,13 @@ export interface KubeClientOptions {
 export const defaultRequestTimeoutMs = 30_000;
 /** A watch gets this much longer than its server-side timeoutSeconds before we give up on it. */
 export const watchClientSlackMs = 30_000;
+/**
+ * A watch that receives nothing (not even a bookmark, which the API server's watch cache sends
+ * about once a minute) for this long is assumed dead — e.g. a peer that vanished without a FIN —
+ * and ends; the informer resumes from its resourceVersion. Without the watch cache (no bookmarks)
+ * this only costs a cheap reconnect of a quiet watch.
+ */
+export const watchIdleTimeoutMs = 150_000;
 
 interface RawRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -327,6 +334,8 @@ export class KubeClient {
       fieldSelector?: string | undefined;
       timeoutSeconds: number;
       signal: AbortSignal;
+      /** Default watchIdleTimeoutMs. */
+      idleTimeoutMs?: number;
     },
   ): AsyncGenerator<WatchEvent<T>, void, undefined> {
     const query = {
@@ -341,13 +350,22 @@ export class KubeClient {
     const timer = setTimeout(() => deadline.abort(), opts.timeoutSeconds * 1000 + watchClientSlackMs);
     timer.unref?.();
     const signal = AbortSignal.any([opts.signal, deadline.signal]);
+    const idleMs = opts.idleTimeoutMs ?? watchIdleTimeoutMs;
+    let idleTimer: ReturnType<typeof setTimeout> | undefined;
+    const touch = () => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => deadline.abort(), idleMs);
+      idleTimer.unref?.();
+    };
     try {
+      touch();
       const response = await this.send({ method: 'GET', path, query, signal, timeoutMs: 0 });
       if (!response.body) return;
       const decoder = new TextDecoder();
       let buffered = '';
       try {
         for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+          touch();
           buffered += decoder.decode(chunk, { stream: true });
           let newline: number;
           while ((newline = buffered.indexOf('\n')) >= 0) {
@@ -370,6 +388,7 @@ export class KubeClient {
       throw err;
     } finally {
       clearTimeout(timer);
+      clearTimeout(idleTimer);
       deadline.abort(); // closes the connection if the consumer stopped early
     }
   }
