@@ -11,6 +11,7 @@ export const reasons = {
   childConflict: 'ChildConflict',
   progressingWithRetry: 'ProgressingWithRetry',
   kubeApiError: 'KubeApiError',
+  reconcileError: 'ReconcileError',
 } as const;
 
 /** Order conditions are written in, so equal states serialize equally. Unknown types keep their place after these. */

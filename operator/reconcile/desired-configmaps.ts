@@ -6,6 +6,7 @@ import { parseDurationSeconds } from '../api/duration.js';
 import type { TenantSyncSpec } from '../api/tenantsync.js';
 import { childLabels, nameAnnotation, ownerReference, type OwnerIdentity } from './labels.js';
 import { childNames } from './names.js';
+import type { Built } from './objects.js';
 import type { EffectiveSchedule } from './schedule.js';
 
 export const configFileName = 'config.json';
@@ -34,7 +35,7 @@ export function jobConfig(spec: TenantSyncSpec, name: string, schedule: Effectiv
 }
 
 /** The config ConfigMap, applied with server-side apply on every reconcile that finds it different. */
-export function desiredConfigMap(owner: OwnerIdentity, config: JobConfig): V1ConfigMap {
+export function desiredConfigMap(owner: OwnerIdentity, config: JobConfig): Built<V1ConfigMap> {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -61,7 +62,7 @@ export function stateData(state: JobState): Record<string, string> {
  * operator owns its data and moves cursors forward with its own writes, so re-applying the config can
  * never reset a cursor.
  */
-export function initialStateConfigMap(owner: OwnerIdentity): V1ConfigMap {
+export function initialStateConfigMap(owner: OwnerIdentity): Built<V1ConfigMap> {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',

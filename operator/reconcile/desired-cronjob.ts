@@ -7,6 +7,7 @@ import { jobSchema, type TenantSyncSpec } from '../api/tenantsync.js';
 import { configFileName, stateFileName } from './desired-configmaps.js';
 import { childLabels, nameAnnotation, ownerReference, triggerLabel, type OwnerIdentity } from './labels.js';
 import { childNames } from './names.js';
+import type { Built } from './objects.js';
 import type { EffectiveSchedule } from './schedule.js';
 
 export const syncContainerName = 'sync';
@@ -122,7 +123,7 @@ export function desiredJobTemplate(inputs: Omit<CronJobInputs, 'schedule' | 'sec
 }
 
 /** The CronJob, complete: applied with server-side apply, so any field changed by hand is restored. */
-export function desiredCronJob(inputs: CronJobInputs): V1CronJob {
+export function desiredCronJob(inputs: CronJobInputs): Built<V1CronJob> {
   const { owner, spec, schedule } = inputs;
   const job = jobSettings(spec);
   return {

@@ -46,6 +46,6 @@ export function ownerReference(owner: OwnerIdentity): V1OwnerReference {
 }
 
 /** The controller owner reference of an object, if any. */
-export function controllerOf(meta: { ownerReferences?: V1OwnerReference[] } | undefined): V1OwnerReference | undefined {
+export function controllerOf<R extends Pick<V1OwnerReference, 'controller'>>(meta: { ownerReferences?: R[] | undefined } | undefined): R | undefined {
   return meta?.ownerReferences?.find((r) => r.controller === true);
 }

@@ -4,6 +4,7 @@ import type { V1CronJob, V1Job } from '@kubernetes/client-node';
 import { runRequestedAtAnnotation } from '../api/tenantsync.js';
 import { instantiateAnnotation, runRequestAnnotation, triggerLabel } from './labels.js';
 import { manualJobName } from './names.js';
+import type { Built } from './objects.js';
 
 export type RunNowDecision =
   | { readonly action: 'none' }
@@ -31,10 +32,10 @@ export function decideRunNow(inputs: RunNowInputs): RunNowDecision {
  * The manual Job, as `kubectl create job --from=cronjob/…` makes it: the CronJob's live template,
  * owned by the CronJob (so its history limits and concurrency see it), marked as manual.
  */
-export function manualJob(cronJob: V1CronJob, jobName: string, requestValue: string): V1Job {
+export function manualJob(cronJob: V1CronJob, jobName: string, requestValue: string): Built<V1Job> {
   const template = cronJob.spec?.jobTemplate;
   const meta = cronJob.metadata;
-  if (template?.spec === undefined || meta?.uid === undefined || meta.name === undefined) {
+  if (template?.spec === undefined || meta?.uid === undefined || meta.name === undefined || meta.namespace === undefined) {
     throw new Error(`CronJob ${meta?.namespace}/${meta?.name} has no job template or uid yet`);
   }
   const labels = { ...template.metadata?.labels, [triggerLabel]: 'manual' };

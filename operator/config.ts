@@ -1,0 +1,178 @@
+// The operator's settings from command-line flags and TENANTSYNC_* environment variables (a flag
+// wins over its variable, which wins over the default). Pure: parseConfig(argv, env) → Config.
+import { readFileSync } from 'node:fs';
+
+export interface OperatorConfig {
+  /** Path of a kubeconfig; undefined = $KUBECONFIG, ~/.kube/config, then in-cluster. */
+  kubeconfig: string | undefined;
+  /** Namespaces to watch; undefined = all. */
+  namespaces: string[] | undefined;
+  /** Image of the sync container when a TenantSync does not name one. */
+  syncImage: string;
+  /** Address of the one HTTP server for /healthz, /readyz and /metrics. */
+  healthAddress: string;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  leaseName: string;
+  leaseDurationSeconds: number;
+  renewDeadlineSeconds: number;
+  retryPeriodSeconds: number;
+  /** Reconciles run in parallel (different TenantSyncs only). */
+  workers: number;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  /** Every cached TenantSync is reconciled again this often (catches drift the watches cannot see). */
+  resyncPeriodSeconds: number;
+  help: boolean;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'INVALID_FLAG' as const;
+}
+
+export const defaultSyncImage = 'ghcr.io/tenant-sync/sync-job:0.1.0';
+export const defaultHealthAddress = '0.0.0.0:8080';
+export const defaultLeaseName = 'tenantsync-operator';
+const inClusterNamespacePath = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+interface FlagSpec {
+  readonly env: string;
+  readonly kind: 'string' | 'boolean' | 'integer';
+  readonly help: string;
+}
+
+/** Every flag, its variable and its help line (the usage text is generated from this table). */
+export const flagSpecs: Record<string, FlagSpec> = {
+  kubeconfig: { env: 'TENANTSYNC_KUBECONFIG', kind: 'string', help: 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account)' },
+  namespaces: { env: 'TENANTSYNC_NAMESPACES', kind: 'string', help: 'comma-separated namespaces to watch (default: all namespaces)' },
+  'sync-image': { env: 'TENANTSYNC_SYNC_IMAGE', kind: 'string', help: `image of the sync Job when spec.job.image is not set (default ${defaultSyncImage})` },
+  'health-addr': { env: 'TENANTSYNC_HEALTH_ADDR', kind: 'string', help: `address of /healthz, /readyz and /metrics (default ${defaultHealthAddress})` },
+  'metrics-addr': { env: 'TENANTSYNC_METRICS_ADDR', kind: 'string', help: 'same server as --health-addr (one server; if both are given they must match)' },
+  'leader-elect': { env: 'TENANTSYNC_LEADER_ELECT', kind: 'boolean', help: 'elect a leader on a Lease so only one replica writes (default true; --leader-elect=false to disable)' },
+  'lease-namespace': { env: 'TENANTSYNC_LEASE_NAMESPACE', kind: 'string', help: "namespace of the Lease (default: $POD_NAMESPACE, the in-cluster namespace, else 'default')" },
+  'lease-name': { env: 'TENANTSYNC_LEASE_NAME', kind: 'string', help: `name of the Lease (default ${defaultLeaseName})` },
+  'lease-duration': { env: 'TENANTSYNC_LEASE_DURATION_SECONDS', kind: 'integer', help: 'seconds a standby waits before taking over a Lease that is not renewed (default 15)' },
+  'renew-deadline': { env: 'TENANTSYNC_RENEW_DEADLINE_SECONDS', kind: 'integer', help: 'seconds the leader keeps trying to renew before it stops leading (default 10)' },
+  'retry-period': { env: 'TENANTSYNC_RETRY_PERIOD_SECONDS', kind: 'integer', help: 'seconds between Lease renewals and acquisition attempts (default 2)' },
+  workers: { env: 'TENANTSYNC_WORKERS', kind: 'integer', help: 'TenantSyncs reconciled in parallel (default 4)' },
+  'log-level': { env: 'TENANTSYNC_LOG_LEVEL', kind: 'string', help: `one of ${logLevels.join(', ')} (default info)` },
+  'resync-period': { env: 'TENANTSYNC_RESYNC_PERIOD_SECONDS', kind: 'integer', help: 'seconds between full re-reconciles of every TenantSync (default 600)' },
+  help: { env: '', kind: 'boolean', help: 'print this help and exit' },
+};
+
+/** The usage text printed by --help and after a bad flag. */
+export function usage(): string {
+  const lines = Object.entries(flagSpecs).map(([name, spec]) => {
+    const flag = spec.kind === 'boolean' ? `--${name}` : `--${name}=<${spec.kind === 'integer' ? 'n' : 'value'}>`;
+    return `  ${flag.padEnd(28)} ${spec.help}${spec.env ? ` [$${spec.env}]` : ''}`;
+  });
+  return ['Usage: npm run operator -- [flags]   (or: node dist/operator/main.js [flags])', '', ...lines, ''].join('\n');
+}
+
+function parseBoolean(name: string, text: string): boolean {
+  if (['true', '1', 'yes'].includes(text.toLowerCase())) return true;
+  if (['false', '0', 'no'].includes(text.toLowerCase())) return false;
+  throw new ConfigError(`--${name}: "${text}" is not true or false`);
+}
+
+function parseInteger(name: string, text: string, min: number): number {
+  if (!/^[0-9]+$/.test(text) || Number(text) < min) throw new ConfigError(`--${name}: "${text}" must be a whole number of at least ${min}`);
+  return Number(text);
+}
+
+/** Reads flags (`--name=value`, `--name value`, `--flag`, `--no-flag`) and env into a raw map. */
+function readRaw(argv: readonly string[], env: Record<string, string | undefined>): Map<string, string> {
+  const raw = new Map<string, string>();
+  for (const [name, spec] of Object.entries(flagSpecs)) {
+    const value = spec.env ? env[spec.env] : undefined;
+    if (value !== undefined && value !== '') raw.set(name, value);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const m = /^--(no-)?([a-z][a-z-]*)(?:=(.*))?$/s.exec(arg);
+    if (!m) throw new ConfigError(`unexpected argument "${arg}"; flags look like --name=value`);
+    const [, negated, name = '', inline] = m;
+    const spec = flagSpecs[name];
+    if (spec === undefined) throw new ConfigError(`unknown flag --${name}`);
+    if (spec.kind === 'boolean') {
+      if (negated && inline !== undefined) throw new ConfigError(`--no-${name} takes no value`);
+      raw.set(name, negated ? 'false' : (inline ?? 'true'));
+      continue;
+    }
+    if (negated) throw new ConfigError(`--no-${name} is not a flag; --${name} takes a value`);
+    let value = inline;
+    if (value === undefined) {
+      value = argv[i + 1];
+      if (value === undefined || value.startsWith('--')) throw new ConfigError(`--${name} needs a value`);
+      i++;
+    }
+    raw.set(name, value);
+  }
+  return raw;
+}
+
+function defaultLeaseNamespace(env: Record<string, string | undefined>, readNamespaceFile: () => string | undefined): string {
+  return env.POD_NAMESPACE || readNamespaceFile() || 'default';
+}
+
+function readInClusterNamespace(): string | undefined {
+  try {
+    return readFileSync(inClusterNamespacePath, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parses the operator's configuration; throws ConfigError with a message naming the flag. */
+export function parseConfig(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  readNamespaceFile: () => string | undefined = readInClusterNamespace,
+): OperatorConfig {
+  const raw = readRaw(argv, env);
+  const str = (name: string) => raw.get(name);
+  const int = (name: string, fallback: number, min = 1) => {
+    const v = raw.get(name);
+    return v === undefined ? fallback : parseInteger(name, v, min);
+  };
+  const health = str('health-addr');
+  const metrics = str('metrics-addr');
+  if (health !== undefined && metrics !== undefined && health !== metrics) {
+    throw new ConfigError(`--health-addr (${health}) and --metrics-addr (${metrics}) differ, but one server serves /healthz, /readyz and /metrics; give one address`);
+  }
+  const healthAddress = health ?? metrics ?? defaultHealthAddress;
+  if (!/^(\[[^\]]+\]|[^:]*):[0-9]+$/.test(healthAddress)) throw new ConfigError(`--health-addr: "${healthAddress}" is not host:port or :port`);
+  const logLevel = str('log-level') ?? 'info';
+  if (!(logLevels as readonly string[]).includes(logLevel)) throw new ConfigError(`--log-level: "${logLevel}" is not one of ${logLevels.join(', ')}`);
+  const namespacesText = str('namespaces');
+  const namespaces = namespacesText
+    ?.split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  for (const n of namespaces ?? []) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n) || n.length > 63) throw new ConfigError(`--namespaces: "${n}" is not a namespace name`);
+  }
+  const config: OperatorConfig = {
+    kubeconfig: str('kubeconfig'),
+    namespaces: namespaces === undefined || namespaces.length === 0 ? undefined : namespaces,
+    syncImage: str('sync-image') ?? defaultSyncImage,
+    healthAddress,
+    leaderElect: raw.has('leader-elect') ? parseBoolean('leader-elect', raw.get('leader-elect') as string) : true,
+    leaseNamespace: str('lease-namespace') ?? defaultLeaseNamespace(env, readNamespaceFile),
+    leaseName: str('lease-name') ?? defaultLeaseName,
+    leaseDurationSeconds: int('lease-duration', 15),
+    renewDeadlineSeconds: int('renew-deadline', 10),
+    retryPeriodSeconds: int('retry-period', 2),
+    workers: int('workers', 4),
+    logLevel: logLevel as OperatorConfig['logLevel'],
+    resyncPeriodSeconds: int('resync-period', 600, 0),
+    help: raw.has('help') ? parseBoolean('help', raw.get('help') as string) : false,
+  };
+  if (config.leaderElect && !(config.leaseDurationSeconds > config.renewDeadlineSeconds && config.renewDeadlineSeconds > config.retryPeriodSeconds)) {
+    throw new ConfigError(
+      `leader election needs --lease-duration > --renew-deadline > --retry-period, got ${config.leaseDurationSeconds}/${config.renewDeadlineSeconds}/${config.retryPeriodSeconds}`,
+    );
+  }
+  return config;
+}

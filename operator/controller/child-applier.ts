@@ -1,0 +1,68 @@
+// Writes a child only when it differs from what is live: server-side apply under the operator's
+// field manager, skipped when the live object already holds every desired field (an idle pass writes nothing).
+import type { KubeClient, KubeObject } from '../kube/client.js';
+import { differingPaths } from '../reconcile/compare.js';
+import { fieldManager } from '../reconcile/labels.js';
+import { canonicalJson } from '../reconcile/status.js';
+
+export type ApplyClient = Pick<KubeClient, 'apply'>;
+
+export interface EnsureResult<T> {
+  readonly action: 'created' | 'updated' | 'unchanged';
+  /** The object as stored after this step (the live one when unchanged). */
+  readonly object: T;
+  /** Fields that differed (for the Event message); empty for created/unchanged. */
+  readonly changed: readonly string[];
+}
+
+interface Remembered {
+  readonly fingerprint: string;
+  readonly resourceVersionBefore: string | undefined;
+  readonly resourceVersionAfter: string | undefined;
+}
+
+/**
+ * Remembers what it last applied per object so a lagging informer cache (still showing the version
+ * from before our apply) or a field the API server normalises (e.g. a quantity) never causes a
+ * second, identical write.
+ */
+export class ChildApplier {
+  private readonly memory = new Map<string, Remembered>();
+
+  constructor(private readonly client: ApplyClient) {}
+
+  async ensure<T extends KubeObject>(desired: T, live: T | undefined, signal?: AbortSignal): Promise<EnsureResult<T>> {
+    const id = idOf(desired);
+    const fingerprint = canonicalJson(desired);
+    let changed: string[] = [];
+    if (live !== undefined) {
+      const remembered = this.memory.get(id);
+      const liveVersion = live.metadata.resourceVersion;
+      if (
+        remembered?.fingerprint === fingerprint &&
+        liveVersion !== undefined &&
+        (liveVersion === remembered.resourceVersionAfter || liveVersion === remembered.resourceVersionBefore)
+      ) {
+        return { action: 'unchanged', object: live, changed: [] };
+      }
+      changed = differingPaths(desired, live);
+      if (changed.length === 0) return { action: 'unchanged', object: live, changed: [] };
+    }
+    const applied = await this.client.apply(desired, { fieldManager, force: true, ...(signal ? { signal } : {}) });
+    this.memory.set(id, {
+      fingerprint,
+      resourceVersionBefore: live?.metadata.resourceVersion,
+      resourceVersionAfter: applied.metadata.resourceVersion,
+    });
+    return { action: live === undefined ? 'created' : 'updated', object: applied, changed };
+  }
+
+  /** Drops what is remembered about the named children in `namespace` (their owner is gone). */
+  forget(namespace: string, names: readonly string[]): void {
+    for (const id of [...this.memory.keys()]) {
+      if (names.some((n) => id.endsWith(`/${namespace}/${n}`))) this.memory.delete(id);
+    }
+  }
+}
+
+const idOf = (obj: KubeObject): string => `${obj.apiVersion}/${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;

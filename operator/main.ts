@@ -1,0 +1,133 @@
+// The operator's entrypoint: flags/env → logger, metrics, client → informers, controller, health
+// server under one Manager (leader election on a Lease) → run until SIGTERM, then drain and exit 0.
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import { apiVersion, kind, plural } from './api/tenantsync.js';
+import { ConfigError, parseConfig, usage, type OperatorConfig } from './config.js';
+import { TenantSyncController } from './controller/tenantsync-controller.js';
+import { managedChildSelector } from './controller/watches.js';
+import { KubeClient, loadKubeConfig } from './kube/client.js';
+import { realClock } from './kube/clock.js';
+import { EventRecorder } from './kube/events.js';
+import { HealthServer } from './runtime/health-server.js';
+import { Informer } from './runtime/informer.js';
+import { createLogger, errorFields, type Logger } from './runtime/logger.js';
+import { Manager } from './runtime/manager.js';
+import { countKubeWrites, createMetrics } from './runtime/metrics.js';
+import { shutdownSignal } from './runtime/signals.js';
+
+const userAgent = 'tenantsync-operator/0.1.0';
+
+function readConfig(): OperatorConfig {
+  try {
+    return parseConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`tenant-sync operator: ${err.message}\n\n${usage()}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+async function run(config: OperatorConfig, logger: Logger): Promise<number> {
+  const metrics = createMetrics();
+  const kubeConfig = loadKubeConfig(config.kubeconfig ? { kubeconfigPath: config.kubeconfig } : {});
+  const client = new KubeClient({ kubeConfig, userAgent, onWrite: countKubeWrites(metrics) });
+  client.registerResourceType({ apiVersion, kind, plural, namespaced: true });
+  const identity = `${process.env.POD_NAME || hostname()}_${randomUUID().slice(0, 8)}`;
+
+  const resyncPeriodMs = config.resyncPeriodSeconds > 0 ? config.resyncPeriodSeconds * 1000 : undefined;
+  const common = { client, namespaces: config.namespaces, logger };
+  const tenantSyncs = new Informer<{ metadata?: { name?: string; namespace?: string } }>({ ...common, apiVersion, plural, resyncPeriodMs });
+  // Children are selected by label: the operator caches its own CronJobs and Jobs, not the cluster's.
+  const cronJobs = new Informer<V1CronJob>({ ...common, apiVersion: 'batch/v1', plural: 'cronjobs', labelSelector: managedChildSelector });
+  const jobs = new Informer<V1Job>({ ...common, apiVersion: 'batch/v1', plural: 'jobs', labelSelector: managedChildSelector });
+
+  const recorder = new EventRecorder({
+    client,
+    controller: 'tenantsync.io/operator',
+    instance: identity,
+    onError: (err) => logger.warn({ err: errorFields(err) }, 'could not record an Event'),
+  });
+  const controller = new TenantSyncController({
+    client,
+    tenantSyncs,
+    cronJobs,
+    jobs,
+    recorder,
+    clock: realClock,
+    logger,
+    metrics,
+    defaultSyncImage: config.syncImage,
+    workers: config.workers,
+  });
+
+  const manager = new Manager({
+    logger,
+    metrics,
+    leaderElection: config.leaderElect
+      ? {
+          client,
+          namespace: config.leaseNamespace,
+          name: config.leaseName,
+          identity,
+          leaseDurationSeconds: config.leaseDurationSeconds,
+          renewDeadlineSeconds: config.renewDeadlineSeconds,
+          retryPeriodSeconds: config.retryPeriodSeconds,
+        }
+      : undefined,
+  });
+  manager.add(tenantSyncs);
+  manager.add(cronJobs);
+  manager.add(jobs);
+  manager.add(controller);
+  manager.add(new HealthServer({ address: config.healthAddress, registry: metrics.registry, readiness: () => manager.readiness(), logger }));
+
+  const shutdown = shutdownSignal({ logger });
+  logger.info(
+    {
+      identity,
+      namespaces: config.namespaces ?? 'all',
+      leaderElect: config.leaderElect,
+      lease: config.leaderElect ? `${config.leaseNamespace}/${config.leaseName}` : undefined,
+      syncImage: config.syncImage,
+      workers: config.workers,
+      server: kubeConfig.getCurrentCluster()?.server,
+    },
+    'tenant-sync operator starting',
+  );
+  try {
+    await manager.start(shutdown.signal);
+    logger.info('stopped cleanly');
+    return 0;
+  } catch (err) {
+    logger.fatal({ err: errorFields(err) }, 'operator stopped after a failure');
+    return 1;
+  } finally {
+    shutdown.dispose();
+    await client.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  if (config.help) {
+    process.stdout.write(usage());
+    return;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  // A bug must not take every tenant down with it: log what escaped and keep reconciling.
+  process.on('unhandledRejection', (reason) => logger.error({ err: errorFields(reason) }, 'unhandled promise rejection'));
+  let code: number;
+  try {
+    code = await run(config, logger);
+  } catch (err) {
+    logger.fatal({ err: errorFields(err) }, 'operator could not start');
+    code = 1;
+  }
+  logger.flush(() => process.exit(code));
+}
+
+await main();
