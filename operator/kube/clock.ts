@@ -31,3 +31,6 @@ export class FakeClock implements Clock {
     this.currentMs = new Date(instant).getTime();
   }
 }
+
+/** Kubernetes MicroTime (RFC 3339 with microseconds), as Lease and events.k8s.io fields expect. */
+export const microTime = (d: Date | number): string => new Date(d).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');

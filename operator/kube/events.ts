@@ -2,7 +2,7 @@
 // reason + message within the dedupe window joins one Event's series instead of creating another.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeClient } from './client.js';
-import { realClock, type Clock } from './clock.js';
+import { microTime, realClock, type Clock } from './clock.js';
 import { isNotFound } from './errors.js';
 
 /** An identical event within this long of the last one joins its series (sliding window). */
@@ -59,7 +59,6 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   return out + '...';
 }
 
-const microTime = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
 export interface EventRecorderOptions {
   /** Only create and mergePatch are used, so a test fake is two functions. */

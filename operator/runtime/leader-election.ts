@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { KubeClient } from '../kube/client.js';
 import { isAlreadyExists, isConflict } from '../kube/errors.js';
-import { realClock, type Clock } from '../kube/clock.js';
+import { microTime, realClock, type Clock } from '../kube/clock.js';
 import { errorFields, type Logger } from './logger.js';
 import { jittered, sleep } from './sleep.js';
 
@@ -35,8 +35,7 @@ export type LeaseDecision =
   | { action: 'acquire'; spec: LeaseSpec; previousHolder: string | undefined }
   | { action: 'wait'; holder: string; expiresAtMs: number };
 
-/** Kubernetes MicroTime: RFC 3339 with microseconds. */
-export const microTime = (d: Date): string => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+export { microTime } from '../kube/clock.js';
 
 export const leaseIsFree = (spec: LeaseSpec | undefined): boolean => !spec?.holderIdentity;
 
