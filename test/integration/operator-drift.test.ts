@@ -1,0 +1,83 @@
+// Drift: a deleted CronJob comes back, a hand-edited schedule or image is restored, and a deleted or
+// edited config ConfigMap is restored by the periodic resync (ConfigMaps are not watched).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { intervalCron } from '../../operator/reconcile/schedule.js';
+import { createTestNamespace, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
+import { startOperator, type OperatorProcess } from '../support/operator-process.js';
+import { createSecret, createTenantSync, credentialsSecret, getConfigMap, getCronJob, testClient, waitFor, waitReady } from './operator-helpers.js';
+
+const client = testClient();
+let ns: TestNamespace;
+let operator: OperatorProcess;
+const cronJobRef = () => ({ apiVersion: 'batch/v1', kind: 'CronJob', namespace: ns.name, name: 'drifty' });
+
+beforeAll(async () => {
+  ns = await createTestNamespace('op-drift');
+  await createSecret(client, ns.name, credentialsSecret, { apiKey: 'k' });
+  operator = await startOperator({
+    kubeconfig: testKubeconfigPath(),
+    namespaces: [ns.name],
+    leaseNamespace: ns.name,
+    leaseName: 'op-drift',
+    args: ['--resync-period=3'],
+  });
+  await createTenantSync(client, ns.name, 'drifty', { interval: '1h' });
+  await waitReady(client, ns.name, 'drifty');
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await ns?.cleanup();
+});
+
+describe('drift correction', () => {
+  const schedule = () => intervalCron(3600, ns.name, 'drifty');
+
+  it('recreates a deleted CronJob', async () => {
+    const before = await getCronJob(client, ns.name, 'drifty');
+    await client.delete(cronJobRef(), { propagationPolicy: 'Background' });
+    const after = await waitFor('a new CronJob', async () => {
+      const cj = await getCronJob(client, ns.name, 'drifty');
+      return cj && cj.metadata?.uid !== before?.metadata?.uid ? cj : false;
+    });
+    expect(after.spec?.schedule).toBe(schedule());
+  });
+
+  it('restores a schedule and an image changed by hand', async () => {
+    await client.mergePatch(cronJobRef(), {
+      spec: {
+        schedule: '0 0 * * *',
+        jobTemplate: { spec: { template: { spec: { containers: [{ name: 'sync', image: 'evil/image:latest' }] } } } },
+      },
+    }, { fieldManager: 'kubectl-edit' });
+    const restored = await waitFor('schedule and image restored', async () => {
+      const cj = await getCronJob(client, ns.name, 'drifty');
+      const image = cj?.spec?.jobTemplate.spec?.template.spec?.containers[0]?.image;
+      return cj?.spec?.schedule === schedule() && image === 'tenant-sync/sync-job:test' ? cj : false;
+    });
+    expect(restored.spec?.jobTemplate.spec?.template.spec?.containers).toHaveLength(1);
+    const events = await client.list<{ reason?: string; note?: string; regarding?: { name?: string } }>('events.k8s.io/v1', 'Event', { namespace: ns.name });
+    const updated = events.items.filter((e) => e.reason === 'CronJobUpdated' && e.regarding?.name === 'drifty');
+    expect(updated.some((e) => e.note?.includes('spec.schedule'))).toBe(true);
+  });
+
+  it('restores a deleted or edited config ConfigMap on resync', async () => {
+    const original = (await getConfigMap(client, ns.name, 'drifty-config'))?.data?.['config.json'];
+    await client.mergePatch({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, name: 'drifty-config' }, { data: { 'config.json': '{}' } });
+    await waitFor('config restored', async () => (await getConfigMap(client, ns.name, 'drifty-config'))?.data?.['config.json'] === original);
+    await client.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, name: 'drifty-config' });
+    await waitFor('config recreated', async () => (await getConfigMap(client, ns.name, 'drifty-config'))?.data?.['config.json'] === original);
+  });
+
+  it('keeps the state ConfigMap as it is (the operator never resets cursors)', async () => {
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, name: 'drifty-state' };
+    const advanced = JSON.stringify({ version: 1, streams: { tickets: { cursor: { updatedAt: '2025-01-01T00:00:00Z', ids: ['1'] } } } });
+    await client.mergePatch(ref, { data: { 'state.json': advanced } });
+    // A spec change makes the operator re-apply the config ConfigMap and the CronJob …
+    await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns.name, name: 'drifty' }, { spec: { interval: '2h' } });
+    await waitFor('CronJob follows the new interval', async () => (await getCronJob(client, ns.name, 'drifty'))?.spec?.schedule === intervalCron(7200, ns.name, 'drifty'));
+    await waitReady(client, ns.name, 'drifty');
+    // … and the state is untouched.
+    expect((await getConfigMap(client, ns.name, 'drifty-state'))?.data?.['state.json']).toBe(advanced);
+  });
+});
