@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Builds the chart tests' tools from the Go wrapper modules beside this script, into a cache outside the
-# repo, once per version: helm from ./go (~/.cache/tenant-sync/helm-<version>/bin/helm) and, with the
-# argument "promtool" or "all", promtool from ./promtool (~/.cache/tenant-sync/promtool-<version>/bin).
+# Builds the ship tests' tools from the Go modules beside this script into a cache outside the repo, once
+# per version: helm from ./go (~/.cache/tenant-sync/helm-<version>/bin/helm), promtool from ./promtool,
+# and gitops-check (our strict decoder of Flux manifests) from ./gitops-check, versioned by a hash of its
+# go.mod, go.sum and main.go. Argument: helm (default), promtool, gitops-check or all.
 # Prints the bin directory of the last tool built on the last line of stdout. Progress goes to stderr.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 what="${1:-helm}"
-export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0
+export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local
 cache_root="${TENANTSYNC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tenant-sync}"
 
-build() { # name module-dir main-module main-package ldflags-fn
+build() { # name module-dir main-module|"" main-package ldflags-fn
   local name="$1" dir="$2" module="$3" pkg="$4" ldflags_fn="$5"
   cd "$here/$dir"
-  local version; version="$(go list -m -f '{{.Version}}' "$module")"
+  local version
+  if [[ -n "$module" ]]; then version="$(go list -m -f '{{.Version}}' "$module")"
+  else version="$(cat go.mod go.sum main.go | sha256sum | cut -c1-12)"; fi
   local bin="$cache_root/${name}-${version}/bin"
   mkdir -p "$bin"
   if [[ -x "$bin/$name" ]]; then
@@ -30,13 +33,17 @@ helm_ldflags() { local v=helm.sh/helm/v4/internal/version; echo "-X $v.version=$
 # Prometheus module v0.X.Y is Prometheus release 3.X.Y.
 promtool_ldflags() { echo "-X github.com/prometheus/common/version.Version=3.${1#v0.3} -X github.com/prometheus/common/version.Branch=release"; }
 
+none_ldflags() { :; }
+
 last_bin=""
 case "$what" in
   helm) build helm go helm.sh/helm/v4 helm.sh/helm/v4/cmd/helm helm_ldflags ;;
   promtool) build promtool promtool github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/promtool promtool_ldflags ;;
+  gitops-check) build gitops-check gitops-check "" . none_ldflags ;;
   all)
+    build gitops-check gitops-check "" . none_ldflags
     build promtool promtool github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/promtool promtool_ldflags
     build helm go helm.sh/helm/v4 helm.sh/helm/v4/cmd/helm helm_ldflags ;;
-  *) echo "usage: build.sh [helm|promtool|all]" >&2; exit 2 ;;
+  *) echo "usage: build.sh [helm|promtool|gitops-check|all]" >&2; exit 2 ;;
 esac
 echo "$last_bin"

@@ -1,5 +1,6 @@
 // Where the chart tests find helm and promtool: the binaries test/helm/build.sh builds from the Go
 // wrapper modules into the cache (~/.cache/tenant-sync/<tool>-<version>/bin), at the versions pinned there.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 export interface ShipTool {
-  name: 'helm' | 'promtool';
+  name: 'helm' | 'promtool' | 'gitops-check';
   version: string;
   /** Where build.sh puts it; `available` tells whether it is there. */
   path: string;
@@ -17,10 +18,12 @@ export interface ShipTool {
   buildCommand: string;
 }
 
-const tools = {
+/** module undefined: our own tool, versioned like build.sh does, by a hash of go.mod, go.sum and main.go. */
+const tools: Record<ShipTool['name'], { moduleDir: string; module: string | undefined }> = {
   helm: { moduleDir: 'go', module: 'helm.sh/helm/v4' },
   promtool: { moduleDir: 'promtool', module: 'github.com/prometheus/prometheus' },
-} as const;
+  'gitops-check': { moduleDir: 'gitops-check', module: undefined },
+};
 
 export function cacheRoot(): string {
   return process.env.TENANTSYNC_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tenant-sync');
@@ -29,8 +32,11 @@ export function cacheRoot(): string {
 /** The tool at the version its wrapper go.mod pins. */
 export function shipTool(name: ShipTool['name']): ShipTool {
   const { moduleDir, module } = tools[name];
-  const goMod = readFileSync(join(here, moduleDir, 'go.mod'), 'utf8');
-  const version = new RegExp(`^\\s*${module.replaceAll('.', '\\.')} (v\\S+)`, 'm').exec(goMod)?.[1];
+  const read = (file: string) => readFileSync(join(here, moduleDir, file));
+  const version =
+    module === undefined
+      ? createHash('sha256').update(Buffer.concat(['go.mod', 'go.sum', 'main.go'].map(read))).digest('hex').slice(0, 12)
+      : new RegExp(`^\\s*${module.replaceAll('.', '\\.')} (v\\S+)`, 'm').exec(read('go.mod').toString())?.[1];
   if (version === undefined) throw new Error(`test/helm/${moduleDir}/go.mod does not require ${module}: run test/helm/${moduleDir}/gen-go-mod.sh`);
   const path = join(cacheRoot(), `${name}-${version}`, 'bin', name);
   return { name, version, path, available: existsSync(path), buildCommand: `bash test/helm/build.sh ${name}` };
