@@ -1,0 +1,69 @@
+// The chart's PrometheusRule, evaluated by a real Prometheus rule engine: promtool checks the rendered
+// rules and runs test/helm/alerts/*.promtest.yaml (stale tenant, failing tenant, no leader, operator down).
+// Also the ServiceMonitor: it scrapes the metrics Service's named port, keeping the tenants' labels.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { findObject, renderChart } from '../helm/helm.js';
+import { missingToolMessage, shipTool } from '../helm/tools.js';
+
+const promtool = shipTool('promtool');
+const skipReason = missingToolMessage(shipTool('helm')) ?? missingToolMessage(promtool);
+if (skipReason !== undefined) console.warn(`[helm-alerts.test] skipped: ${skipReason}`);
+
+const alertTestsDir = fileURLToPath(new URL('../helm/alerts/', import.meta.url));
+const monitoring = { metrics: { prometheusRule: { enabled: true }, serviceMonitor: { enabled: true } } };
+
+describe.skipIf(skipReason !== undefined)('chart alerts and scraping', () => {
+  it('renders no monitoring.coreos.com objects unless asked (their CRDs may be absent)', async () => {
+    const { objects } = await renderChart({ release: 'ts', namespace: 'ops' });
+    expect(objects.filter((o) => o.apiVersion.startsWith('monitoring.coreos.com/'))).toEqual([]);
+  });
+
+  it('has rules promtool accepts and whose unit tests pass', async () => {
+    const { objects } = await renderChart({ release: 'ts', namespace: 'ops', values: monitoring });
+    const rule = findObject(objects, 'PrometheusRule') as unknown as { spec: { groups: { rules: { alert: string }[] }[] } };
+    expect(rule.spec.groups.flatMap((g) => g.rules.map((r) => r.alert)).sort()).toEqual(['TenantSyncFailing', 'TenantSyncNoLeader', 'TenantSyncOperatorDown', 'TenantSyncStale']);
+
+    const dir = mkdtempSync(join(tmpdir(), 'tenantsync-alerts-'));
+    writeFileSync(join(dir, 'rules.yaml'), stringify({ groups: rule.spec.groups }));
+    const check = spawnSync(promtool.path, ['check', 'rules', join(dir, 'rules.yaml')], { encoding: 'utf8' });
+    expect(check.stdout + check.stderr).toContain('SUCCESS: 4 rules found');
+    expect(check.status).toBe(0);
+
+    const tests = readdirSync(alertTestsDir).filter((f) => f.endsWith('.promtest.yaml'));
+    expect(tests.length).toBeGreaterThan(0);
+    for (const file of tests) {
+      copyFileSync(join(alertTestsDir, file), join(dir, file));
+      const run = spawnSync(promtool.path, ['test', 'rules', join(dir, file)], { encoding: 'utf8' });
+      expect(run.stdout + run.stderr, file).toMatch(/SUCCESS/);
+      expect(run.status, run.stdout + run.stderr).toBe(0);
+    }
+  });
+
+  it('follows its values: staleFactor, consecutiveFailures, operatorDownFor and severities', async () => {
+    const values = { metrics: { prometheusRule: { enabled: true, staleFactor: 3, consecutiveFailures: 5, operatorDownFor: '10m', severity: 'page-low', criticalSeverity: 'page' } } };
+    const { yaml } = await renderChart({ release: 'ts', namespace: 'ops', values });
+    expect(yaml).toContain('> 3 * max by (namespace, name) (tenantsync_interval_seconds{job="ts-tenant-sync-metrics"})');
+    expect(yaml).toContain('>= 5');
+    expect(yaml).toMatch(/for: 10m/);
+    expect(yaml).toMatch(/severity: page-low/);
+    expect(yaml).toMatch(/severity: page\n/);
+  });
+
+  it('scrapes the metrics Service by its port name, in the release namespace, keeping tenant labels', async () => {
+    const { objects } = await renderChart({ release: 'ts', namespace: 'ops', values: monitoring });
+    const monitor = findObject(objects, 'ServiceMonitor') as unknown as {
+      spec: { selector: { matchLabels: Record<string, string> }; namespaceSelector: { matchNames: string[] }; endpoints: { port: string; honorLabels: boolean }[] };
+    };
+    const service = findObject(objects, 'Service') as unknown as { metadata: { labels: Record<string, string> }; spec: { ports: { name: string }[] } };
+    expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    expect(monitor.spec.namespaceSelector.matchNames).toEqual(['ops']);
+    expect(service.spec.ports.map((p) => p.name)).toContain(monitor.spec.endpoints[0]!.port);
+    expect(monitor.spec.endpoints[0]!.honorLabels).toBe(true);
+  });
+});
