@@ -1,0 +1,66 @@
+// No churn: once every TenantSync has settled, a minute of idleness (with reconciles still running
+// through the resync) sends no write request — no status writes, no applies, no Events. The leader's
+// Lease renewals (every retry period, by design of leader election) are the only writes, counted apart.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestNamespace, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
+import { startOperator, type OperatorProcess } from '../support/operator-process.js';
+import { createSecret, createTenantSync, credentialsSecret, sleep, testClient, waitFor, waitReady } from './operator-helpers.js';
+
+const client = testClient();
+const idleMs = 60_000;
+let ns: TestNamespace;
+let operator: OperatorProcess;
+
+beforeAll(async () => {
+  ns = await createTestNamespace('op-idle');
+  await createSecret(client, ns.name, credentialsSecret, { apiKey: 'k' });
+  operator = await startOperator({
+    kubeconfig: testKubeconfigPath(),
+    namespaces: [ns.name],
+    leaseNamespace: ns.name,
+    leaseName: 'op-idle',
+    args: ['--resync-period=10'],
+  });
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await ns?.cleanup();
+});
+
+/** Writes other than Lease renewals. */
+async function objectWrites(): Promise<number> {
+  const all = await operator.metric('tenantsync_kube_write_requests_total');
+  return all - (await operator.metric('tenantsync_kube_write_requests_total', { resource: 'leases' }));
+}
+
+describe('idleness', () => {
+  it('sends no write request in 60 s once settled', { timeout: 240_000 }, async () => {
+    await createTenantSync(client, ns.name, 'idle-interval', { interval: '2h' });
+    await createTenantSync(client, ns.name, 'idle-schedule', { schedule: '0 4 * * *', timeZone: 'Europe/Berlin' });
+    await createTenantSync(client, ns.name, 'idle-suspended', { suspend: true });
+    await createTenantSync(client, ns.name, 'idle-streams', {
+      interval: '1h',
+      source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: credentialsSecret, key: 'apiKey' }, streams: [{ name: 'tickets' }, { name: 'agents', interval: '24h' }] },
+      job: { resources: { requests: { cpu: '100m', memory: '0.5Gi' } }, tolerations: [{ key: 'batch', operator: 'Exists' }] },
+    } as never);
+    for (const name of ['idle-interval', 'idle-schedule', 'idle-suspended', 'idle-streams']) await waitReady(client, ns.name, name);
+    // Settled: the write count stops moving (Events and the last status writes land).
+    let before = -1;
+    await waitFor('writes to settle', async () => {
+      const now = await objectWrites();
+      const settled = now === before;
+      before = now;
+      return settled;
+    }, 30_000, 3_000);
+    const reconcilesBefore = await operator.metric('tenantsync_reconcile_total');
+
+    await sleep(idleMs);
+
+    const writes = (await operator.metrics()).split('\n').filter((l) => l.startsWith('tenantsync_kube_write_requests_total'));
+    expect(await objectWrites(), writes.join('\n')).toBe(before);
+    expect(await operator.metric('tenantsync_kube_write_requests_total', { resource: 'leases' })).toBeGreaterThan(0);
+    // The operator did look again (resync every 10 s), so zero writes is not zero work.
+    expect(await operator.metric('tenantsync_reconcile_total')).toBeGreaterThanOrEqual(reconcilesBefore + 4 * 4);
+  });
+});

@@ -1,0 +1,78 @@
+// Two operator processes on one Lease: exactly one leads (writes); SIGKILL the leader and the other
+// reconciles a new TenantSync within the lease duration plus a few seconds; SIGTERM releases the Lease.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestNamespace, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
+import { startOperator, type OperatorProcess } from '../support/operator-process.js';
+import { createSecret, createTenantSync, credentialsSecret, sleep, testClient, waitFor, waitReady } from './operator-helpers.js';
+
+const client = testClient();
+const leaseDurationSeconds = 8;
+const takeoverSlackSeconds = 12;
+let ns: TestNamespace;
+let operators: OperatorProcess[] = [];
+
+const start = () =>
+  startOperator({
+    kubeconfig: testKubeconfigPath(),
+    namespaces: [ns.name],
+    leaseNamespace: ns.name,
+    leaseName: 'op-leader',
+    args: [`--lease-duration=${leaseDurationSeconds}`, '--renew-deadline=5', '--retry-period=1'],
+  });
+
+const leaderFlags = () => Promise.all(operators.map((o) => o.metric('tenantsync_leader').catch(() => -1)));
+
+beforeAll(async () => {
+  ns = await createTestNamespace('op-leader');
+  await createSecret(client, ns.name, credentialsSecret, { apiKey: 'k' });
+  operators = [await start(), await start()];
+});
+
+afterAll(async () => {
+  await Promise.all(operators.map((o) => o.kill('SIGKILL')));
+  await ns?.cleanup();
+});
+
+describe('leader election', () => {
+  it('lets exactly one of two processes lead, and only the leader writes', async () => {
+    await waitFor('one leader', async () => (await leaderFlags()).reduce((a, b) => a + b, 0) === 1);
+    await createTenantSync(client, ns.name, 'first');
+    await waitReady(client, ns.name, 'first');
+    // Sampled a few times: never two leaders, and the standby sent no write at all.
+    for (let i = 0; i < 5; i++) {
+      expect((await leaderFlags()).sort()).toEqual([0, 1]);
+      await sleep(500);
+    }
+    const flags = await leaderFlags();
+    const standby = operators[flags.indexOf(0)] as OperatorProcess;
+    const leader = operators[flags.indexOf(1)] as OperatorProcess;
+    expect(await standby.metric('tenantsync_kube_write_requests_total')).toBe(0);
+    expect(await leader.metric('tenantsync_kube_write_requests_total', { resource: 'cronjobs' })).toBeGreaterThan(0);
+    expect(await standby.isReady()).toBe(true);
+  });
+
+  it('hands over within the lease duration when the leader is killed with SIGKILL', async () => {
+    const flags = await leaderFlags();
+    const leader = operators[flags.indexOf(1)] as OperatorProcess;
+    const standby = operators[flags.indexOf(0)] as OperatorProcess;
+    const killed = await leader.kill('SIGKILL');
+    expect(killed.signal).toBe('SIGKILL');
+    await createTenantSync(client, ns.name, 'second');
+    await waitReady(client, ns.name, 'second', (leaseDurationSeconds + takeoverSlackSeconds) * 1000);
+    expect(await standby.metric('tenantsync_leader')).toBe(1);
+    operators = [standby, await start()];
+  });
+
+  it('releases the Lease on SIGTERM and exits 0, so the standby takes over at once', async () => {
+    await waitFor('one leader', async () => (await leaderFlags()).reduce((a, b) => a + b, 0) === 1);
+    const flags = await leaderFlags();
+    const leader = operators[flags.indexOf(1)] as OperatorProcess;
+    const standby = operators[flags.indexOf(0)] as OperatorProcess;
+    const exit = await leader.stop();
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(leader.output()).toContain('released the leader lease');
+    await waitFor('standby leads', async () => (await standby.metric('tenantsync_leader')) === 1, (leaseDurationSeconds + takeoverSlackSeconds) * 1000);
+    await createTenantSync(client, ns.name, 'third');
+    await waitReady(client, ns.name, 'third');
+  });
+});

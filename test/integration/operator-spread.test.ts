@@ -1,0 +1,64 @@
+// 200 tenants with interval 2h get CronJob schedules spread over at least 40 distinct minutes, and an
+// operator restart gives every tenant the same schedule again without rewriting anything.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { V1CronJob } from '@kubernetes/client-node';
+import { intervalCron } from '../../operator/reconcile/schedule.js';
+import { createTestNamespace, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
+import { startOperator, type OperatorProcess } from '../support/operator-process.js';
+import { createSecret, createTenantSync, credentialsSecret, isReadyNow, testClient, waitFor, type StoredTenantSync } from './operator-helpers.js';
+
+const client = testClient();
+const tenants = 200;
+let ns: TestNamespace;
+let operator: OperatorProcess | undefined;
+
+const start = () =>
+  startOperator({ kubeconfig: testKubeconfigPath(), namespaces: [ns.name], leaseNamespace: ns.name, leaseName: 'op-spread', logLevel: 'info' });
+
+async function schedules(): Promise<Map<string, string>> {
+  const list = await client.list<V1CronJob>('batch/v1', 'CronJob', { namespace: ns.name });
+  return new Map(list.items.map((cj) => [cj.metadata?.name ?? '', cj.spec?.schedule ?? '']));
+}
+
+async function allReady(): Promise<boolean> {
+  const list = await client.list<StoredTenantSync>('tenantsync.io/v1alpha1', 'TenantSync', { namespace: ns.name });
+  return list.items.length === tenants && list.items.every(isReadyNow);
+}
+
+beforeAll(async () => {
+  ns = await createTestNamespace('op-spread');
+  await createSecret(client, ns.name, credentialsSecret, { apiKey: 'k' });
+  operator = await start();
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await ns?.cleanup();
+});
+
+describe('schedule spread', () => {
+  it('spreads 200 tenants with interval 2h over at least 40 minutes, the same after a restart', { timeout: 600_000 }, async () => {
+    const names = Array.from({ length: tenants }, (_, i) => `tenant-${String(i).padStart(3, '0')}`);
+    for (let i = 0; i < names.length; i += 20) {
+      await Promise.all(names.slice(i, i + 20).map((name) => createTenantSync(client, ns.name, name, { interval: '2h' })));
+    }
+    await waitFor('all 200 TenantSyncs Ready', allReady, 300_000, 2_000);
+    const first = await schedules();
+    expect(first.size).toBe(tenants);
+    for (const name of names) expect(first.get(name)).toBe(intervalCron(7200, ns.name, name));
+    const minutes = new Set([...first.values()].map((cron) => cron.split(' ')[0]));
+    expect(minutes.size).toBeGreaterThanOrEqual(40);
+    // Every run of a tenant is exactly 2 h apart: minute M at every other hour, offset within the step.
+    for (const cron of first.values()) expect(cron).toMatch(/^\d{1,2} [01]-23\/2 \* \* \*$/);
+
+    // Restart: the new process derives the same schedules and finds nothing to write.
+    const exit = await operator?.stop();
+    expect(exit?.code).toBe(0);
+    operator = await start();
+    await waitFor('the new operator to reconcile every tenant', async () => ((await operator?.metric('tenantsync_reconcile_total')) ?? 0) >= tenants, 300_000, 1_000);
+    expect(await schedules()).toEqual(first);
+    const writes = (await operator?.metric('tenantsync_kube_write_requests_total')) ?? -1;
+    const leaseWrites = (await operator?.metric('tenantsync_kube_write_requests_total', { resource: 'leases' })) ?? 0;
+    expect(writes - leaseWrites).toBe(0);
+  });
+});
