@@ -96,6 +96,23 @@ describe.skipIf(skipReason !== undefined)('helm chart charts/tenant-sync', () =>
     expect(crd.stdout.trim()).toBe('customresourcedefinition.apiextensions.k8s.io/tenantsyncs.tenantsync.io');
   });
 
+  it("NOTES' first TenantSync applies in the first watched namespace", async () => {
+    const install = await runHelm(['install', 'notes', chartDir, '-n', release.name, '--dry-run=client', '-f', valuesFile(namespacesValues([watchedA.name]))]);
+    expect(install.code, install.stderr).toBe(0);
+    const notes = install.stdout.slice(install.stdout.indexOf('NOTES:'));
+    const block = /cat <<'YAML' \| kubectl apply -f -\n([\s\S]*?)\n\s*YAML\n/.exec(notes)?.[1];
+    expect(block, notes).toBeDefined();
+    const indent = /^\s*/.exec(block!)![0].length;
+    const yaml = block!
+      .split('\n')
+      .map((l) => l.slice(indent))
+      .join('\n');
+    expect(yaml).toContain(`namespace: ${watchedA.name}`);
+    const result = await dryRunApply(yaml);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('tenantsync.tenantsync.io/acme serverside-applied (server dry run)');
+  });
+
   describe('values.schema.json and the chart checks reject bad values with messages that name the value', () => {
     const cases: [string, string[], RegExp][] = [
       ['replicas -1', ['--set', 'replicas=-1'], /at '\/replicas': minimum: got -1, want 0/],
