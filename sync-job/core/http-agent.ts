@@ -1,0 +1,64 @@
+// The job's one undici Agent (a keep-alive pool per origin: the source and the sink), its timeouts, and
+// which transport failures are worth retrying.
+import { Agent } from 'undici';
+
+export interface HttpTimeouts {
+  connectTimeoutMs: number;
+  /** Until the response headers arrive. */
+  headersTimeoutMs: number;
+  /** Between body chunks. */
+  bodyTimeoutMs: number;
+}
+
+export const httpTimeoutDefaults: HttpTimeouts = {
+  connectTimeoutMs: 10_000,
+  headersTimeoutMs: 30_000,
+  bodyTimeoutMs: 60_000,
+};
+
+export const keepAliveTimeoutMs = 30_000;
+export const connectionsPerOrigin = 4;
+
+export function createHttpAgent(timeouts: HttpTimeouts = httpTimeoutDefaults): Agent {
+  return new Agent({
+    connections: connectionsPerOrigin,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    connect: { timeout: timeouts.connectTimeoutMs },
+    headersTimeout: timeouts.headersTimeoutMs,
+    bodyTimeout: timeouts.bodyTimeoutMs,
+  });
+}
+
+const retryableErrorCodes = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+/** True for timeouts, resets and refused connections: the request may succeed if tried again. */
+export function isRetryableTransportError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && retryableErrorCodes.has(code)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+/** A short description of a transport failure, e.g. `UND_ERR_HEADERS_TIMEOUT (Headers Timeout Error)`. */
+export function describeTransportError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? `${code} (${error.message})` : error.message;
+}

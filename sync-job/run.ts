@@ -1,0 +1,259 @@
+// One run of the job for one tenant: due streams → pages → batches → sink → checkpoint after every
+// acknowledged batch. Records flow one page and one batch at a time; nothing holds a whole stream.
+import type { Dispatcher } from 'undici';
+import type { Logger } from 'pino';
+import type { Cursor, JobConfig, JobResult, JobState, StreamName } from './contract.js';
+import { systemClock, throwIfAborted, type Clock } from './core/clock.js';
+import { CursorTracker, normalizeCursor } from './core/cursor.js';
+import { isStreamDue } from './core/due.js';
+import { describeError, isFatal, stopsRun, SyncError, toSyncError } from './core/errors.js';
+import { createHttpAgent, httpTimeoutDefaults, type HttpTimeouts } from './core/http-agent.js';
+import { exitCodeOf, runOutcomeOf } from './core/outcome.js';
+import type { StreamItem, SyncRecord } from './core/record.js';
+import type { Redactor } from './core/redact.js';
+import type { RetryPolicy } from './core/retry.js';
+import { defaultBatchSize, makeBatch } from './sink/batch.js';
+import { HttpSink } from './sink/http-sink.js';
+import type { Sink } from './sink/sink.js';
+import { RateBudget } from './source/freshdesk/rate-budget.js';
+import { FreshdeskRequester } from './source/freshdesk/requester.js';
+import { freshdeskStreams, readStream } from './source/freshdesk/streams.js';
+
+/** A batch is sent early when this many cursor steps wait on it (many parents without children). */
+const maxPendingStepsPerRecord = 4;
+
+export interface RunOptions {
+  config: JobConfig;
+  state: JobState;
+  apiKey: string;
+  sinkToken?: string;
+  logger: Logger;
+  clock?: Clock;
+  /** Aborting it (SIGTERM) stops the run at once; the result keeps the acknowledged cursors. */
+  signal?: AbortSignal;
+  /** Overrides the sink built from config (the CLI passes the stdout sink here). */
+  sink?: Sink;
+  dispatcher?: Dispatcher;
+  httpTimeouts?: Partial<HttpTimeouts>;
+  sourceRetry?: RetryPolicy;
+  sinkRetry?: RetryPolicy;
+  random?: () => number;
+  /** Scrubs secrets from error messages that go into the result. */
+  redact?: Redactor;
+  /** After every acknowledged batch (and at each stream's end): the stream's acknowledged cursor. */
+  onCheckpoint?: (stream: string, cursor: Cursor) => void | Promise<void>;
+}
+
+interface StreamProgress {
+  outcome: JobResult['streams'][string]['outcome'] | 'Pending' | 'Running';
+  records: number;
+  acked: CursorTracker;
+  error?: string;
+}
+
+export interface RunReport {
+  result: JobResult;
+  exitCode: number;
+  /** The state after the run: acknowledged cursors, lastSuccessAt = this run's start for streams that succeeded. */
+  state: JobState;
+}
+
+export class SyncRun {
+  private readonly options: RunOptions;
+  private readonly clock: Clock;
+  private readonly startedAtMs: number;
+  private readonly progress = new Map<string, StreamProgress>();
+  /** Set when an error ends the whole run: fatal ones (exit 2), the sink being unreachable, or a stop signal. */
+  private stopReason: SyncError | undefined;
+
+  constructor(options: RunOptions) {
+    this.options = options;
+    this.clock = options.clock ?? systemClock;
+    this.startedAtMs = this.clock.nowMs();
+    for (const stream of options.config.source.streams) {
+      const saved = options.state.streams[stream.name];
+      this.progress.set(stream.name, { outcome: 'Pending', records: 0, acked: new CursorTracker(normalizeCursor(saved?.cursor ?? {})) });
+    }
+  }
+
+  /** Runs every due stream, one after the other, and reports. Never throws. */
+  async execute(): Promise<RunReport> {
+    const { logger } = this.options;
+    const dispatcher = this.options.dispatcher ?? createHttpAgent({ ...httpTimeoutDefaults, ...this.options.httpTimeouts });
+    try {
+      await this.runStreams(dispatcher);
+    } catch (thrown) {
+      // Setup failures (e.g. an unusable sink URL) end the run like a fatal stream error would.
+      this.stopReason = toSyncError(thrown);
+      logger.error({ code: this.stopReason.code, err: this.redact(this.stopReason.message) }, 'run failed');
+    } finally {
+      if (!this.options.dispatcher) await dispatcher.close().catch(() => undefined);
+    }
+    return this.report();
+  }
+
+  private async runStreams(dispatcher: Dispatcher): Promise<void> {
+    const { config, logger } = this.options;
+    const budget = new RateBudget({
+      clock: this.clock,
+      configuredPerMinute: config.source.rateLimitPerMinute,
+      onWait: (ms, reason) => logger.debug({ waitMs: ms, reason }, 'waiting for the rate budget'),
+    });
+    const requester = new FreshdeskRequester({
+      baseUrl: config.source.baseUrl,
+      apiKey: this.options.apiKey,
+      dispatcher,
+      budget,
+      clock: this.clock,
+      logger,
+      retry: this.options.sourceRetry,
+      random: this.options.random,
+    });
+    const sink = this.options.sink ?? this.httpSink(dispatcher);
+    for (const stream of config.source.streams) {
+      const progress = this.progress.get(stream.name)!;
+      if (this.stopReason || this.options.signal?.aborted) {
+        const reason = this.stopReason ?? new SyncError('RUN_ABORTED', 'the run was stopped');
+        progress.outcome = 'Failed';
+        progress.error = this.redact(`${reason.code}: not started, ${reason.message}`);
+        continue;
+      }
+      const saved = this.options.state.streams[stream.name];
+      if (!isStreamDue(stream.intervalSeconds, saved?.lastSuccessAt, this.startedAtMs)) {
+        progress.outcome = 'NotDue';
+        logger.info({ stream: stream.name, lastSuccessAt: saved?.lastSuccessAt }, 'stream not due');
+        continue;
+      }
+      await this.runStream(stream.name, progress, requester, sink);
+    }
+  }
+
+  /** The result as of now: what SIGTERM writes if the run cannot finish in time. */
+  snapshot(): JobResult {
+    return this.report().result;
+  }
+
+  private async runStream(name: StreamName, progress: StreamProgress, requester: FreshdeskRequester, sink: Sink): Promise<void> {
+    const { config, signal } = this.options;
+    const logger = this.options.logger.child({ stream: name });
+    const batchSize = config.sink.batchSize ?? defaultBatchSize;
+    progress.outcome = 'Running';
+    logger.info({ cursor: describeCursor(progress.acked.snapshot()) }, 'stream started');
+
+    let records: SyncRecord[] = [];
+    let steps: StreamItem[] = [];
+    const checkpoint = async () => {
+      await this.options.onCheckpoint?.(name, progress.acked.snapshot());
+    };
+    const flush = async () => {
+      if (records.length === 0) return;
+      const batch = makeBatch(config.tenantId, name, records);
+      await sink.send(batch, signal);
+      for (const step of steps) applyStep(progress.acked, step);
+      progress.records += records.length;
+      logger.debug({ batchId: batch.batchId, records: records.length, cursor: progress.acked.updatedAt }, 'batch acknowledged');
+      records = [];
+      steps = [];
+      await checkpoint();
+    };
+
+    try {
+      const items = readStream(freshdeskStreams[name], progress.acked.snapshot(), {
+        requester,
+        clock: this.clock,
+        signal,
+        startDate: config.source.startDate,
+      });
+      for await (const item of items) {
+        throwIfAborted(signal);
+        if (item.record) records.push(item.record);
+        if (item.advance || item.settle) {
+          // With nothing unacknowledged before it, a cursor step takes effect at once.
+          if (records.length === 0) applyStep(progress.acked, item);
+          else steps.push(item);
+        }
+        if (records.length >= batchSize || (records.length > 0 && steps.length >= batchSize * maxPendingStepsPerRecord)) await flush();
+      }
+      await flush();
+      await checkpoint();
+      progress.outcome = 'Succeeded';
+      logger.info({ records: progress.records, cursor: describeCursor(progress.acked.snapshot()) }, 'stream succeeded');
+    } catch (thrown) {
+      const error = signal?.aborted && !(thrown instanceof SyncError && thrown.code === 'RUN_ABORTED')
+        ? new SyncError('RUN_ABORTED', 'run stopped before finishing')
+        : toSyncError(thrown);
+      progress.outcome = error.code === 'SOURCE_FORBIDDEN' ? 'Skipped' : 'Failed';
+      progress.error = this.redact(describeError(error));
+      if (stopsRun(error.code)) this.stopReason = error;
+      const log = progress.outcome === 'Skipped' ? logger.warn.bind(logger) : logger.error.bind(logger);
+      log({ code: error.code, err: progress.error, records: progress.records, cursor: describeCursor(progress.acked.snapshot()) },
+        progress.outcome === 'Skipped' ? 'stream skipped' : 'stream failed');
+    }
+  }
+
+  private httpSink(dispatcher: Dispatcher): Sink {
+    const { config } = this.options;
+    if (config.sink.type !== 'http' || !config.sink.url) {
+      throw new SyncError('CONFIG_INVALID', 'sink.url is required for an http sink');
+    }
+    return new HttpSink({
+      url: config.sink.url,
+      token: this.options.sinkToken,
+      dispatcher,
+      clock: this.clock,
+      logger: this.options.logger,
+      retry: this.options.sinkRetry,
+      random: this.options.random,
+    });
+  }
+
+  private redact(text: string): string {
+    return this.options.redact ? this.options.redact(text) : text;
+  }
+
+  private report(): RunReport {
+    const startedAt = toIso(this.startedAtMs);
+    const streams: JobResult['streams'] = {};
+    const state: JobState = { version: 1, streams: { ...this.options.state.streams } };
+    for (const [name, progress] of this.progress) {
+      const outcome = progress.outcome === 'Pending' || progress.outcome === 'Running' ? 'Failed' : progress.outcome;
+      const cursor = progress.acked.snapshot();
+      const error = progress.outcome === 'Running' ? 'RUN_ABORTED: run stopped before the stream finished' : progress.error;
+      streams[name] = { outcome, records: progress.records, cursor, ...(error ? { error } : {}) };
+      const previous = this.options.state.streams[name];
+      const lastSuccessAt = outcome === 'Succeeded' ? startedAt : previous?.lastSuccessAt;
+      if (cursor.updatedAt !== undefined || previous) state.streams[name] = { cursor, ...(lastSuccessAt ? { lastSuccessAt } : {}) };
+    }
+    const outcomes = Object.values(streams).map((s) => s.outcome);
+    const fatal = this.stopReason !== undefined && isFatal(this.stopReason.code);
+    const outcome = runOutcomeOf(outcomes, fatal);
+    const result: JobResult = {
+      version: 1,
+      outcome,
+      startedAt,
+      finishedAt: toIso(this.clock.nowMs()),
+      ...(this.stopReason && this.stopReason.code !== 'RUN_ABORTED' ? { error: this.redact(describeError(this.stopReason)) } : {}),
+      streams,
+    };
+    return { result, exitCode: exitCodeOf(outcome, outcomes, fatal), state };
+  }
+}
+
+function applyStep(tracker: CursorTracker, step: StreamItem): void {
+  if (step.advance) tracker.advance(step.advance);
+  if (step.settle) tracker.settle(step.settle);
+}
+
+function describeCursor(cursor: Cursor): string {
+  return cursor.updatedAt ? `${cursor.updatedAt} (+${cursor.ids?.length ?? 0} ids)` : 'start';
+}
+
+function toIso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Convenience: one run, start to finish. */
+export async function runJob(options: RunOptions): Promise<RunReport> {
+  return new SyncRun(options).execute();
+}
+

@@ -1,0 +1,169 @@
+// Freshdesk API v2 GETs over the job's undici Agent: Basic auth, the shared rate budget, retries with
+// backoff + jitter for 5xx/timeouts/resets, a tenant-wide pause on 429, and typed errors for 401/403/4xx.
+import type { Dispatcher } from 'undici';
+import { envNames } from '../../contract.js';
+import type { Logger } from 'pino';
+import type { Clock } from '../../core/clock.js';
+import { abortedError } from '../../core/clock.js';
+import { SyncError } from '../../core/errors.js';
+import { describeTransportError, isRetryableTransportError } from '../../core/http-agent.js';
+import { defaultRateLimitPauseMs, parseRetryAfterMs, retryDelayMs, sourceRetryDefaults, type RetryPolicy } from '../../core/retry.js';
+import { classifySourceStatus, hasNextLink } from './classify.js';
+import type { RateBudget } from './rate-budget.js';
+import { readRateHeaders } from './rate-budget.js';
+
+/** 429s in a row for one request before the stream fails with RATE_LIMITED (each waits out its Retry-After). */
+export const maxRateLimitedTriesPerRequest = 10;
+
+export interface SourcePage {
+  items: unknown[];
+  hasNext: boolean;
+}
+
+export interface FreshdeskRequesterOptions {
+  baseUrl: string;
+  apiKey: string;
+  dispatcher: Dispatcher;
+  budget: RateBudget;
+  clock: Clock;
+  logger: Logger;
+  retry?: RetryPolicy;
+  random?: () => number;
+}
+
+export class FreshdeskRequester {
+  private readonly origin: string;
+  private readonly pathPrefix: string;
+  private readonly authorization: string;
+  private readonly options: FreshdeskRequesterOptions;
+  private readonly retry: RetryPolicy;
+
+  constructor(options: FreshdeskRequesterOptions) {
+    this.options = options;
+    this.retry = options.retry ?? sourceRetryDefaults;
+    const url = new URL(options.baseUrl);
+    this.origin = url.origin;
+    const base = url.pathname.replace(/\/+$/, '');
+    this.pathPrefix = /\/api\/v2$/.test(base) ? base : `${base}/api/v2`;
+    this.authorization = `Basic ${Buffer.from(`${options.apiKey}:X`).toString('base64')}`;
+  }
+
+  /** One page of a list endpoint (`path` like `/tickets`), as the parsed JSON array plus whether a next page exists. */
+  async getPage(path: string, query: Record<string, string | number>, signal?: AbortSignal): Promise<SourcePage> {
+    const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
+    const requestPath = `${this.pathPrefix}${path}${search ? `?${search}` : ''}`;
+    const { budget, clock, logger } = this.options;
+    let failures = 0;
+    let rateLimited = 0;
+    for (;;) {
+      await budget.acquire(signal);
+      let response: Dispatcher.ResponseData;
+      let text: string;
+      try {
+        response = await this.options.dispatcher.request({
+          origin: this.origin,
+          path: requestPath,
+          method: 'GET',
+          headers: { authorization: this.authorization, accept: 'application/json' },
+          signal,
+        });
+        // Read the whole (≤ 100-record) body inside the try: a body that stalls or resets is retried too.
+        text = await response.body.text();
+      } catch (error) {
+        if (signal?.aborted) throw abortedError(signal);
+        if (!isRetryableTransportError(error)) {
+          throw new SyncError('SOURCE_UNAVAILABLE', `GET ${path} failed: ${describeTransportError(error)}`, { cause: error });
+        }
+        failures++;
+        if (failures >= this.retry.maxAttempts) {
+          throw new SyncError(
+            'SOURCE_UNAVAILABLE',
+            `GET ${path} failed ${failures} times, last: ${describeTransportError(error)}; the run will retry from the last acknowledged cursor`,
+          );
+        }
+        const waitMs = retryDelayMs(failures, undefined, this.retry, this.options.random);
+        logger.warn({ path, attempt: failures, waitMs, err: describeTransportError(error) }, 'source request failed, retrying');
+        await clock.sleep(waitMs, signal);
+        continue;
+      }
+
+      budget.observe(readRateHeaders(response.headers));
+      const action = classifySourceStatus(response.statusCode);
+      if (action === 'ok') {
+        let items: unknown;
+        try {
+          items = JSON.parse(text);
+        } catch {
+          throw new SyncError('SOURCE_BAD_RESPONSE', `GET ${path} returned a body that is not JSON`);
+        }
+        if (!Array.isArray(items)) throw new SyncError('SOURCE_BAD_RESPONSE', `GET ${path} returned JSON that is not an array`);
+        return { items, hasNext: hasNextLink(response.headers.link) };
+      }
+
+      const body = text;
+      const status = response.statusCode;
+      switch (action) {
+        case 'credentials':
+          throw new SyncError(
+            'CREDENTIALS_INVALID',
+            `Freshdesk rejected the API key (HTTP 401 on GET ${path}): check the credentials Secret (env ${envNames.sourceApiKey}) holds a valid API key for this account`,
+          );
+        case 'forbidden':
+          throw new SyncError(
+            'SOURCE_FORBIDDEN',
+            `Freshdesk refused GET ${path} (HTTP 403${errorCodeOf(body)}): the API key's agent lacks access, or the plan lacks the feature`,
+          );
+        case 'rate-limited': {
+          rateLimited++;
+          const pauseMs = parseRetryAfterMs(response.headers['retry-after'], clock.nowMs()) ?? defaultRateLimitPauseMs;
+          budget.pause(pauseMs);
+          if (rateLimited >= maxRateLimitedTriesPerRequest) {
+            throw new SyncError('RATE_LIMITED', `GET ${path} was rate limited ${rateLimited} times in a row; the account's per-minute budget is exhausted by other clients`);
+          }
+          logger.warn({ path, pauseMs }, 'rate limited (429): pausing the tenant until Retry-After');
+          continue;
+        }
+        case 'retry': {
+          failures++;
+          if (failures >= this.retry.maxAttempts) {
+            throw new SyncError(
+              'SOURCE_UNAVAILABLE',
+              `GET ${path} answered HTTP ${status} ${failures} times; the run will retry from the last acknowledged cursor`,
+            );
+          }
+          const retryAfterMs = parseRetryAfterMs(response.headers['retry-after'], clock.nowMs());
+          const waitMs = retryDelayMs(failures, retryAfterMs, this.retry, this.options.random);
+          logger.warn({ path, status, attempt: failures, waitMs }, 'source answered a server error, retrying');
+          await clock.sleep(waitMs, signal);
+          continue;
+        }
+        default:
+          if (status === 404) throw new SyncError('SOURCE_NOT_FOUND', `GET ${path} answered HTTP 404 (not found)`);
+          throw new SyncError('SOURCE_REQUEST_INVALID', `GET ${path} answered HTTP ${status}${describeValidation(body)}`);
+      }
+    }
+  }
+}
+
+function errorCodeOf(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { code?: unknown };
+    return typeof parsed.code === 'string' ? `, ${parsed.code}` : '';
+  } catch {
+    return '';
+  }
+}
+
+/** Freshdesk's validation body (`{description, errors:[{field, message, code}]}`) as a short suffix. */
+function describeValidation(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { description?: unknown; errors?: Array<{ field?: unknown; message?: unknown }>; message?: unknown };
+    const first = parsed.errors?.[0];
+    if (first) return `: ${String(first.field ?? '')} ${String(first.message ?? '')}`.trimEnd();
+    if (typeof parsed.message === 'string') return `: ${parsed.message}`;
+    if (typeof parsed.description === 'string') return `: ${parsed.description}`;
+  } catch {
+    // not JSON: the status says enough
+  }
+  return '';
+}

@@ -1,0 +1,181 @@
+// The Freshdesk streams as declarations (path, filter parameter, how to read), and the one reader that
+// turns a declaration plus the acknowledged cursor into records and cursor progress.
+import type { Cursor, StreamName } from '../../contract.js';
+import type { Clock } from '../../core/clock.js';
+import { SyncError } from '../../core/errors.js';
+import type { StreamItem, SyncRecord } from '../../core/record.js';
+import { toSecondIso } from '../../core/timestamps.js';
+import type { FreshdeskRequester } from './requester.js';
+import { beginningOfTime, mergeOrdered, orderedWalk, pageScan, positionOf, type FetchPage } from './walks.js';
+
+/** A list query: path plus fixed parameters. */
+interface ListQuery {
+  path: string;
+  params?: Record<string, string>;
+}
+
+const ticketsByUpdate: Record<string, string> = { order_by: 'updated_at', order_type: 'asc' };
+
+export type StreamDeclaration =
+  /** Sorted by updated_at ascending on the server: re-query walks, checkpoint per record. */
+  | { kind: 'ordered'; queries: Array<ListQuery & { sinceParam: string }>; op: SyncRecord['op']; what: string }
+  /** Children of the parents an ordered walk finds; the cursor follows the parents. */
+  | { kind: 'children'; parent: ListQuery & { sinceParam: string }; childPath: (parentId: string) => string; what: string }
+  /** No usable order: read every page, filter on updated_at client-side, settle the cursor at the end. */
+  | { kind: 'scan'; pages: (fetch: (path: string, query?: Record<string, string | number>) => AsyncGenerator<unknown[]>, since: string | undefined) => AsyncGenerator<unknown[]>; what: string };
+
+export const freshdeskStreams: Record<StreamName, StreamDeclaration> = {
+  tickets: { kind: 'ordered', queries: [{ path: '/tickets', sinceParam: 'updated_since', params: ticketsByUpdate }], op: 'upsert', what: 'ticket' },
+  deleted_tickets: {
+    kind: 'ordered',
+    queries: [
+      { path: '/tickets', sinceParam: 'updated_since', params: { filter: 'deleted', ...ticketsByUpdate } },
+      { path: '/tickets', sinceParam: 'updated_since', params: { filter: 'spam', ...ticketsByUpdate } },
+    ],
+    op: 'delete',
+    what: 'deleted ticket',
+  },
+  conversations: {
+    kind: 'children',
+    parent: { path: '/tickets', sinceParam: 'updated_since', params: ticketsByUpdate },
+    childPath: (ticketId) => `/tickets/${encodeURIComponent(ticketId)}/conversations`,
+    what: 'conversation',
+  },
+  // Contacts come newest-created first, not by updated_at: `_updated_since` narrows the scan, order does not help.
+  contacts: { kind: 'scan', pages: (fetch, since) => fetch('/contacts', since ? { _updated_since: since } : {}), what: 'contact' },
+  companies: { kind: 'scan', pages: (fetch) => fetch('/companies'), what: 'company' },
+  agents: { kind: 'scan', pages: (fetch) => fetch('/agents'), what: 'agent' },
+  groups: { kind: 'scan', pages: (fetch) => fetch('/groups'), what: 'group' },
+  articles: { kind: 'scan', pages: articlePages, what: 'article' },
+};
+
+/** Knowledge base: categories → folders → articles, every page of each. */
+async function* articlePages(fetch: (path: string) => AsyncGenerator<unknown[]>): AsyncGenerator<unknown[]> {
+  for await (const categories of fetch('/solutions/categories')) {
+    for (const category of categories) {
+      const categoryId = idOf(category, 'solution category');
+      for await (const folders of fetch(`/solutions/categories/${categoryId}/folders`)) {
+        for (const folder of folders) {
+          yield* fetch(`/solutions/folders/${idOf(folder, 'solution folder')}/articles`);
+        }
+      }
+    }
+  }
+}
+
+function idOf(raw: unknown, what: string): string {
+  const id = (raw as { id?: unknown } | null)?.id;
+  if (typeof id !== 'number' && typeof id !== 'string') throw new SyncError('SOURCE_BAD_RESPONSE', `a ${what} without id came back from Freshdesk`);
+  return encodeURIComponent(String(id));
+}
+
+/**
+ * A full scan cannot checkpoint mid-way (records come in no useful order), and a record updated during the
+ * scan may have been read before its update. So its cursor settles at the end, no later than the scan's start
+ * minus this margin for clock skew between us and Freshdesk; records from there on are read again next run.
+ */
+export const scanClockSkewMarginSeconds = 300;
+
+export interface StreamReadContext {
+  requester: FreshdeskRequester;
+  clock: Clock;
+  signal?: AbortSignal;
+  /** Where streams without a cursor start (config source.startDate). */
+  startDate?: string;
+}
+
+/** Records and cursor progress of one stream, read from the acknowledged cursor on. */
+export async function* readStream(declaration: StreamDeclaration, cursor: Cursor, context: StreamReadContext): AsyncGenerator<StreamItem> {
+  const fetchPage = (path: string): FetchPage => (query) => context.requester.getPage(path, query, context.signal);
+  const from = cursor.updatedAt
+    ? { updatedAt: toSecondIso(cursor.updatedAt), ids: cursor.ids ?? [] }
+    : { updatedAt: context.startDate ? toSecondIso(context.startDate) : beginningOfTime, ids: [] };
+
+  switch (declaration.kind) {
+    case 'ordered': {
+      const walks = declaration.queries.map((query) =>
+        orderedWalk({ fetch: withParams(fetchPage(query.path), query.params), sinceParam: query.sinceParam, from, what: declaration.what }),
+      );
+      const records = walks.length === 1 ? walks[0]! : mergeOrdered(walks);
+      for await (const { raw, position } of records) {
+        yield { record: { id: position.id, op: declaration.op, updatedAt: position.updatedAt, data: raw }, advance: position };
+      }
+      return;
+    }
+    case 'children': {
+      const parent = declaration.parent;
+      const parents = orderedWalk({ fetch: withParams(fetchPage(parent.path), parent.params), sinceParam: parent.sinceParam, from, what: 'ticket' });
+      for await (const { position } of parents) {
+        try {
+          for await (const page of pageScan({ fetch: fetchPage(declaration.childPath(position.id)) })) {
+            for (const raw of page) yield { record: toUpsert(raw, declaration.what) };
+          }
+        } catch (error) {
+          // The parent was deleted between listing it and reading its children: nothing left to read.
+          if (!(error instanceof SyncError && error.code === 'SOURCE_NOT_FOUND')) throw error;
+        }
+        yield { advance: position };
+      }
+      return;
+    }
+    case 'scan': {
+      const scanStartSecond = toSecondIso(context.clock.nowMs() - scanClockSkewMarginSeconds * 1000);
+      const fetchAll = (path: string, query?: Record<string, string | number>) => pageScan({ fetch: fetchPage(path), query });
+      const lowerBound = cursor.updatedAt || context.startDate ? from : undefined;
+      const filter = new ScanFilter(lowerBound);
+      for await (const page of declaration.pages(fetchAll, lowerBound?.updatedAt)) {
+        for (const raw of page) {
+          const position = positionOf(raw, declaration.what);
+          if (filter.accept(position)) yield { record: { id: position.id, op: 'upsert', updatedAt: position.updatedAt, data: raw } };
+        }
+      }
+      const settle = filter.settledCursor(scanStartSecond);
+      if (settle) yield { settle };
+      return;
+    }
+  }
+}
+
+function withParams(fetch: FetchPage, params: Record<string, string> | undefined): FetchPage {
+  return (query) => fetch({ ...params, ...query });
+}
+
+function toUpsert(raw: unknown, what: string): SyncRecord {
+  const position = positionOf(raw, what);
+  return { id: position.id, op: 'upsert', updatedAt: position.updatedAt, data: raw };
+}
+
+/**
+ * The client-side filter of a full scan: skips what the cursor already covers and remembers the newest
+ * second seen (with its ids), from which the cursor is settled once the scan is complete.
+ */
+export class ScanFilter {
+  private readonly boundaryIds: Set<string>;
+  private maxSecond: string | undefined;
+  private idsAtMax = new Set<string>();
+
+  /** `lowerBound`: the acknowledged cursor (or startDate); undefined reads everything. */
+  constructor(private readonly lowerBound: { updatedAt: string; ids?: string[] } | undefined) {
+    this.boundaryIds = new Set(lowerBound?.ids ?? []);
+  }
+
+  /** True when the record must be delivered: newer than the lower bound, or at it and not yet delivered. */
+  accept(position: { id: string; updatedAt: string }): boolean {
+    if (this.maxSecond === undefined || position.updatedAt > this.maxSecond) {
+      this.maxSecond = position.updatedAt;
+      this.idsAtMax = new Set([position.id]);
+    } else if (position.updatedAt === this.maxSecond) {
+      this.idsAtMax.add(position.id);
+    }
+    if (this.lowerBound === undefined) return true;
+    if (position.updatedAt < this.lowerBound.updatedAt) return false;
+    return !(position.updatedAt === this.lowerBound.updatedAt && this.boundaryIds.has(position.id));
+  }
+
+  /** The cursor a complete scan reached: its newest second, but never past `scanStartSecond` (see margin). */
+  settledCursor(scanStartSecond: string): Cursor | undefined {
+    if (this.maxSecond === undefined) return undefined;
+    if (this.maxSecond < scanStartSecond) return { updatedAt: this.maxSecond, ids: [...this.idsAtMax] };
+    return { updatedAt: scanStartSecond, ids: [] };
+  }
+}
