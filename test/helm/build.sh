@@ -2,7 +2,7 @@
 # Builds the ship tests' tools from the Go modules beside this script into a cache outside the repo, once
 # per version: helm from ./go (~/.cache/tenant-sync/helm-<version>/bin/helm), promtool from ./promtool,
 # and gitops-check (our strict decoder of Flux manifests) from ./gitops-check, versioned by a hash of its
-# go.mod, go.sum and main.go. Argument: helm (default), promtool, gitops-check or all.
+# go.mod, go.sum and *.go. Argument: helm (default), promtool, gitops-check or all.
 # Prints the bin directory of the last tool built on the last line of stdout. Progress goes to stderr.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -15,7 +15,7 @@ build() { # name module-dir main-module|"" main-package ldflags-fn
   cd "$here/$dir"
   local version
   if [[ -n "$module" ]]; then version="$(go list -m -f '{{.Version}}' "$module")"
-  else version="$(cat go.mod go.sum main.go | sha256sum | cut -c1-12)"; fi
+  else version="$(cat go.mod go.sum *.go | sha256sum | cut -c1-12)"; fi
   local bin="$cache_root/${name}-${version}/bin"
   mkdir -p "$bin"
   if [[ -x "$bin/$name" ]]; then

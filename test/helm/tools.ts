@@ -1,7 +1,7 @@
 // Where the chart tests find helm and promtool: the binaries test/helm/build.sh builds from the Go
 // wrapper modules into the cache (~/.cache/tenant-sync/<tool>-<version>/bin), at the versions pinned there.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ export interface ShipTool {
   buildCommand: string;
 }
 
-/** module undefined: our own tool, versioned like build.sh does, by a hash of go.mod, go.sum and main.go. */
+/** module undefined: our own tool, versioned like build.sh does, by a hash of go.mod, go.sum and its *.go. */
 const tools: Record<ShipTool['name'], { moduleDir: string; module: string | undefined }> = {
   helm: { moduleDir: 'go', module: 'helm.sh/helm/v4' },
   promtool: { moduleDir: 'promtool', module: 'github.com/prometheus/prometheus' },
@@ -35,7 +35,10 @@ export function shipTool(name: ShipTool['name']): ShipTool {
   const read = (file: string) => readFileSync(join(here, moduleDir, file));
   const version =
     module === undefined
-      ? createHash('sha256').update(Buffer.concat(['go.mod', 'go.sum', 'main.go'].map(read))).digest('hex').slice(0, 12)
+      ? createHash('sha256')
+          .update(Buffer.concat(['go.mod', 'go.sum', ...readdirSync(join(here, moduleDir)).filter((f) => f.endsWith('.go')).sort()].map(read)))
+          .digest('hex')
+          .slice(0, 12)
       : new RegExp(`^\\s*${module.replaceAll('.', '\\.')} (v\\S+)`, 'm').exec(read('go.mod').toString())?.[1];
   if (version === undefined) throw new Error(`test/helm/${moduleDir}/go.mod does not require ${module}: run test/helm/${moduleDir}/gen-go-mod.sh`);
   const path = join(cacheRoot(), `${name}-${version}`, 'bin', name);

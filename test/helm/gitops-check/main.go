@@ -1,5 +1,6 @@
 // gitops-check decodes Flux manifests strictly into Flux's own Go API types, so a misspelt or misplaced
-// field in examples/flux/ fails a test here, where no Flux controllers or CRDs run.
+// field in examples/flux/ fails a test here, where no Flux controllers or CRDs run; and (health.go) runs
+// Argo CD health checks under Argo CD's Lua.
 // Usage: gitops-check FILE... — one JSON line per document: {file, apiVersion, kind, name, result, error}.
 // result is ok, invalid (the document does not decode), or unknown (a kind this tool has no type for).
 package main
@@ -86,6 +87,10 @@ func check(file string) ([]report, error) {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "health" {
+		healthMain(os.Args[2:])
+		return
+	}
 	out := json.NewEncoder(os.Stdout)
 	failed := false
 	for _, file := range os.Args[1:] {

@@ -1,10 +1,12 @@
-// The Argo CD health check of TenantSync: every case of health/.../health_test.yaml (Argo CD's format)
-// run by a real Lua interpreter, plus the copy embedded in the argocd-cm example staying identical.
+// The Argo CD health check of TenantSync: every case of health/.../health_test.yaml (Argo CD's format) run by
+// real Lua interpreters (Debian's lua5.x, and gopher-lua as in Argo CD); the argocd-cm example's copy stays identical.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { missingToolMessage, shipTool } from '../../helm/tools.js';
 import { availableLuas, luaCandidates, luaLiteral, runHealthLua } from './lua.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -39,6 +41,21 @@ describe('health.lua (Argo CD resource health of TenantSync)', () => {
       }
     });
   }
+});
+
+// gopher-lua is the Lua inside Argo CD (numbers are float64 there): test/helm/build.sh gitops-check builds it in.
+const gitopsCheck = shipTool('gitops-check');
+describe.skipIf(missingToolMessage(gitopsCheck) !== undefined)('health.lua under gopher-lua, as Argo CD runs it', () => {
+  it('gives every case its expected status and message', () => {
+    const run = spawnSync(gitopsCheck.path, ['health', healthLua, ...cases.map((c) => join(checkDir, c.inputPath))], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const got = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { status: string; message: string; error?: string })
+      .map(({ status, message, error }) => (error === undefined ? { status, message } : { error }));
+    expect(got).toEqual(cases.map((c) => c.healthStatus));
+  });
 });
 
 describe('luaLiteral', () => {
