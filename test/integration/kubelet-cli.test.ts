@@ -1,0 +1,112 @@
+// The test kubelet's CLI (`tsx test/kubelet/main.ts`), as `npm run local` runs it: it plays a node
+// with an --images file, and SIGTERM stops it and every container process it started.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestNamespace, testKubeConfig, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
+import { repoRootDir } from '../kubelet/kubelet.js';
+import { podDirName } from '../kubelet/pod-worker.js';
+import { waitFor, waitForPod } from '../kubelet/wait-for.js';
+
+const core = testKubeConfig().makeApiClient(CoreV1Api);
+const mainScript = join(repoRootDir, 'test', 'kubelet', 'main.ts');
+
+let ns: TestNamespace;
+let workDir: string;
+let nodeName: string;
+
+function runCli(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', mainScript, ...args], { cwd: repoRootDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function createPod(name: string, image: string): Promise<V1Pod> {
+  return core.createNamespacedPod({
+    namespace: ns.name,
+    body: {
+      metadata: { name },
+      spec: {
+        restartPolicy: 'Never',
+        automountServiceAccountToken: false,
+        containers: [{ name: 'main', image, env: [{ name: 'RESULT', value: '/dev/termination-log' }] }],
+      },
+    },
+  });
+}
+
+beforeAll(async () => {
+  ns = await createTestNamespace('kubelet-cli');
+  workDir = await mkdtemp(join(tmpdir(), 'tenant-sync-kubelet-cli-'));
+  nodeName = `kubelet-cli-${ns.name}`;
+});
+
+afterAll(async () => {
+  // The CLI is gone: force-delete what is bound to its node so the namespace can go.
+  for (const pod of (await core.listNamespacedPod({ namespace: ns.name })).items) {
+    await core.deleteNamespacedPod({ name: pod.metadata?.name ?? '', namespace: ns.name, gracePeriodSeconds: 0 }).catch(() => undefined);
+  }
+  await core.deleteNode({ name: nodeName }).catch(() => undefined);
+  await ns?.cleanup();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+describe('test kubelet CLI', () => {
+  it('plays a node with an --images file until SIGTERM, then leaves no container process running', async () => {
+    const imagesFile = join(workDir, 'images.json');
+    await writeFile(
+      imagesFile,
+      JSON.stringify({
+        'test.local/hello': ['node', '-e', `require('fs').writeFileSync(process.env.RESULT, 'hello from the CLI kubelet')`],
+        'test.local/sleeper': ['node', '-e', `console.log('ready pid=' + process.pid); setInterval(() => {}, 1000)`],
+      }),
+    );
+    const cli = runCli(['--kubeconfig', testKubeconfigPath(), '--node-name', nodeName, '--work-dir', workDir, '--images', imagesFile, '--namespace', ns.name]);
+    try {
+      await waitFor('the CLI kubelet to be Ready', 60_000, async () => (cli.output().includes('is Ready') ? true : undefined), cli.output);
+      const node = await core.readNode({ name: nodeName });
+      expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+
+      await createPod('hello', 'test.local/hello');
+      const hello = await waitForPod(core, ns.name, 'hello', 'to succeed', (p) => p.status?.phase === 'Succeeded');
+      expect(hello.spec?.nodeName).toBe(nodeName);
+      expect(hello.status?.containerStatuses?.[0]?.state?.terminated?.message).toBe('hello from the CLI kubelet');
+
+      const sleeper = await createPod('sleeper', 'test.local/sleeper');
+      await waitForPod(core, ns.name, 'sleeper', 'to run', (p) => p.status?.phase === 'Running');
+      const log = join(workDir, 'pods', podDirName(sleeper), 'containers', 'main', '0.log');
+      const pid = await waitFor(`${log} to say ready`, 30_000, async () => {
+        const match = /ready pid=(\d+)/.exec(await readFile(log, 'utf8').catch(() => ''));
+        return match ? Number(match[1]) : undefined;
+      });
+      expect(isProcessAlive(pid)).toBe(true);
+
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toBe(0);
+      expect(isProcessAlive(pid)).toBe(false);
+    } finally {
+      cli.child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses a malformed --images map with exit code 2 and says what shape it wants', async () => {
+    const cli = runCli(['--kubeconfig', testKubeconfigPath(), '--images', '{"test.local/x": 5}']);
+    expect(await cli.exited).toBe(2);
+    expect(cli.output()).toContain('image test.local/x must map to a non-empty argv array');
+  });
+});
