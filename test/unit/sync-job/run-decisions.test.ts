@@ -1,0 +1,113 @@
+// Small decisions of a run: due streams, outcome and exit code, batch ids, result size, secret scrubbing, config errors.
+import { describe, expect, it } from 'vitest';
+import { isStreamDue } from '../../../sync-job/core/due.js';
+import { exitCodeOf, runOutcomeOf } from '../../../sync-job/core/outcome.js';
+import { batchIdOf } from '../../../sync-job/sink/batch.js';
+import { compactResult, resultBytes } from '../../../sync-job/core/result-size.js';
+import { createRedactor } from '../../../sync-job/core/redact.js';
+import { parseConfig } from '../../../sync-job/files.js';
+import { maxResultBytes, resultSchema, type JobResult } from '../../../sync-job/contract.js';
+
+describe('isStreamDue', () => {
+  const now = Date.parse('2024-05-01T12:00:00Z');
+  it('is due without a last success, or once the interval (less slack) has passed', () => {
+    expect(isStreamDue(3600, undefined, now)).toBe(true);
+    expect(isStreamDue(7200, '2024-05-01T10:00:00Z', now)).toBe(true);
+    expect(isStreamDue(7200, '2024-05-01T10:05:00Z', now)).toBe(true); // cron started 5 min late last time
+    expect(isStreamDue(14400, '2024-05-01T10:00:00Z', now)).toBe(false); // 4h stream on a 2h base
+    expect(isStreamDue(3600, '2024-05-01T11:30:00Z', now)).toBe(false);
+  });
+});
+
+describe('runOutcomeOf / exitCodeOf', () => {
+  it.each([
+    [['Succeeded', 'NotDue'], false, 'Succeeded', 0],
+    [['NotDue'], false, 'Succeeded', 0],
+    [['Succeeded', 'Failed'], false, 'PartiallySucceeded', 1],
+    [['Succeeded', 'Skipped'], false, 'PartiallySucceeded', 0],
+    [['Skipped'], false, 'Failed', 1],
+    [['Failed', 'Failed'], false, 'Failed', 1],
+    [['Failed', 'Succeeded'], true, 'Failed', 2],
+  ] as const)('%j fatal=%s → %s, exit %i', (streams, fatal, outcome, code) => {
+    const got = runOutcomeOf(streams, fatal);
+    expect(got).toBe(outcome);
+    expect(exitCodeOf(got, streams, fatal)).toBe(code);
+  });
+});
+
+describe('batchIdOf', () => {
+  it('is a stable sha256 of tenant, stream and (id, updatedAt) pairs, and nothing else', () => {
+    const records = [{ id: '1', updatedAt: '2024-05-01T10:00:00Z' }, { id: '2', updatedAt: '2024-05-01T10:00:01Z' }];
+    const id = batchIdOf('acme', 'tickets', records);
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect(batchIdOf('acme', 'tickets', records.map((r) => ({ ...r, data: { x: 1 } })))).toBe(id);
+    expect(batchIdOf('acme', 'contacts', records)).not.toBe(id);
+    expect(batchIdOf('acme', 'tickets', [records[0]!, { ...records[1]!, updatedAt: '2024-05-01T10:00:02Z' }])).not.toBe(id);
+    expect(batchIdOf('acm', 'etickets', records)).not.toBe(id);
+  });
+});
+
+describe('compactResult', () => {
+  const big: JobResult = {
+    version: 1,
+    outcome: 'PartiallySucceeded',
+    startedAt: '2024-05-01T10:00:00Z',
+    finishedAt: '2024-05-01T10:05:00Z',
+    streams: {
+      tickets: { outcome: 'Succeeded', records: 400, cursor: { updatedAt: '2024-05-01T10:00:00Z', ids: Array.from({ length: 450 }, (_, i) => String(100000 + i)) } },
+      contacts: { outcome: 'Succeeded', records: 3, cursor: { updatedAt: '2024-05-01T09:00:00Z', ids: ['1', '2'] } },
+      companies: { outcome: 'Failed', records: 0, cursor: {}, error: `SINK_REJECTED: ${'x'.repeat(2000)}` },
+    },
+  };
+
+  it('leaves a small result alone', () => {
+    const small = { ...big, streams: { contacts: big.streams.contacts! } };
+    expect(compactResult(small)).toBe(small);
+  });
+
+  it('fits 4096 bytes by dropping the largest boundary-id list and truncating errors, keeping seconds', () => {
+    expect(resultBytes(big)).toBeGreaterThan(maxResultBytes);
+    const compact = compactResult(big);
+    expect(resultBytes(compact)).toBeLessThanOrEqual(maxResultBytes);
+    expect(resultSchema.parse(compact)).toBeTruthy();
+    expect(compact.streams.tickets!.cursor).toEqual({ updatedAt: '2024-05-01T10:00:00Z', ids: [] });
+    expect(compact.streams.contacts!.cursor.ids).toEqual(['1', '2']);
+    expect(compact.streams.companies!.error!.startsWith('SINK_REJECTED: x')).toBe(true);
+    expect(compactResult(big)).toEqual(compact); // deterministic
+    expect(big.streams.tickets!.cursor.ids).toHaveLength(450); // input untouched
+  });
+});
+
+describe('createRedactor', () => {
+  it('replaces secrets and the Basic-auth form of the key', () => {
+    const redact = createRedactor(['key-123456', 'tok-abcdef', undefined]);
+    const basic = Buffer.from('key-123456:X').toString('base64');
+    expect(redact(`a key-123456 b tok-abcdef c ${basic}`)).toBe('a [REDACTED] b [REDACTED] c [REDACTED]');
+  });
+});
+
+describe('parseConfig', () => {
+  const valid = {
+    tenantId: 'acme',
+    source: { type: 'freshdesk', baseUrl: 'https://acme.freshdesk.com', streams: [{ name: 'tickets', intervalSeconds: 3600 }] },
+    sink: { type: 'http', url: 'https://sink.example.com/ingest' },
+  };
+  const errorOf = (value: unknown) => {
+    try {
+      parseConfig(value);
+      return undefined;
+    } catch (error) {
+      return error as { code: string; message: string };
+    }
+  };
+
+  it('accepts a valid config', () => expect(parseConfig(valid).tenantId).toBe('acme'));
+
+  it('names the bad field', () => {
+    expect(errorOf({ ...valid, source: { ...valid.source, baseUrl: 'not a url' } })).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('source.baseUrl') });
+    expect(errorOf({ ...valid, source: { ...valid.source, streams: [{ name: 'tikets', intervalSeconds: 1 }] } })?.message).toContain('source.streams.0.name');
+    expect(errorOf({ ...valid, sink: { type: 'http' } })?.message).toContain('sink.url');
+    expect(errorOf({ ...valid, sink: { ...valid.sink, batchSize: 0 } })?.message).toContain('sink.batchSize');
+    expect(errorOf({ ...valid, source: { ...valid.source, streams: [valid.source.streams[0], valid.source.streams[0]] } })?.message).toContain('listed twice');
+  });
+});

@@ -1,0 +1,151 @@
+// The ordered walk against an in-memory list with Freshdesk's semantics (inclusive updated_since, pages of
+// 100, ties in a stable non-id order): nothing skipped, boundary ids de-duplicated, no page past the cap.
+import { describe, expect, it } from 'vitest';
+import { mergeOrdered, orderedWalk, type FetchPage, type RawRecord } from '../../../sync-job/source/freshdesk/walks.js';
+import { ScanFilter } from '../../../sync-job/source/freshdesk/streams.js';
+import { SyncError } from '../../../sync-job/core/errors.js';
+
+interface Row {
+  id: number;
+  updated_at: string;
+}
+
+const second = (s: number) => new Date(Date.UTC(2024, 4, 1, 10, 0, 0) + s * 1000).toISOString().replace('.000Z', 'Z');
+/** A stable tie order that is not by id. */
+const tieKey = (id: number) => (id * 2654435761) % 4294967296;
+
+function list(rows: Row[], onFetch?: (query: Record<string, string | number>) => void) {
+  const pages: Array<Record<string, string | number>> = [];
+  const fetch: FetchPage = async (query) => {
+    pages.push(query);
+    onFetch?.(query);
+    const since = String(query.updated_since);
+    const matched = rows
+      .filter((r) => r.updated_at >= since)
+      .sort((a, b) => (a.updated_at < b.updated_at ? -1 : a.updated_at > b.updated_at ? 1 : tieKey(a.id) - tieKey(b.id)));
+    const page = Number(query.page);
+    const perPage = Number(query.per_page);
+    const items = matched.slice((page - 1) * perPage, page * perPage).map((r) => ({ ...r }));
+    return { items, hasNext: matched.length > page * perPage };
+  };
+  return { fetch, pages };
+}
+
+async function collect(walk: AsyncGenerator<RawRecord>): Promise<RawRecord[]> {
+  const out: RawRecord[] = [];
+  for await (const record of walk) out.push(record);
+  return out;
+}
+
+const from = { updatedAt: '2000-01-01T00:00:00Z', ids: [] };
+
+describe('orderedWalk', () => {
+  it('delivers 350 records sharing one second, across page boundaries, once each', async () => {
+    const rows = Array.from({ length: 350 }, (_, i) => ({ id: i + 1, updated_at: second(0) }));
+    rows.push({ id: 1000, updated_at: second(5) });
+    const { fetch, pages } = list(rows);
+    const out = await collect(orderedWalk({ fetch, sinceParam: 'updated_since', from, what: 'ticket' }));
+    expect(out.map((r) => r.position.id).sort()).toEqual(rows.map((r) => String(r.id)).sort());
+    expect(new Set(out.map((r) => r.position.id)).size).toBe(out.length);
+    expect(Math.max(...pages.map((p) => Number(p.page)))).toBeLessThanOrEqual(4);
+  });
+
+  it('re-queries from the newest second instead of deep paging', async () => {
+    const rows = Array.from({ length: 1000 }, (_, i) => ({ id: i + 1, updated_at: second(i) }));
+    const { fetch, pages } = list(rows);
+    const out = await collect(orderedWalk({ fetch, sinceParam: 'updated_since', from, what: 'ticket' }));
+    expect(out).toHaveLength(1000);
+    expect(pages.every((p) => p.page === 1)).toBe(true);
+    expect(out.map((r) => r.position.updatedAt)).toEqual([...out.map((r) => r.position.updatedAt)].sort());
+  });
+
+  it('skips only the boundary ids of the cursor it starts from', async () => {
+    const rows = [
+      { id: 1, updated_at: second(0) },
+      { id: 2, updated_at: second(1) },
+      { id: 3, updated_at: second(1) },
+      { id: 4, updated_at: second(2) },
+    ];
+    const { fetch } = list(rows);
+    const out = await collect(orderedWalk({ fetch, sinceParam: 'updated_since', from: { updatedAt: second(1), ids: ['2'] }, what: 'ticket' }));
+    expect(out.map((r) => r.position.id)).toEqual(['3', '4']);
+  });
+
+  it('delivers a record updated mid-walk and every record shifted by it', async () => {
+    const rows = Array.from({ length: 500 }, (_, i) => ({ id: i + 1, updated_at: second(Math.floor(i / 2)) }));
+    let updated = false;
+    const { fetch } = list(rows, (query) => {
+      if (!updated && query.updated_since !== from.updatedAt) {
+        updated = true;
+        rows[0]!.updated_at = second(10_000); // read on page 1, now jumps to the end
+      }
+    });
+    const out = await collect(orderedWalk({ fetch, sinceParam: 'updated_since', from, what: 'ticket' }));
+    const ids = new Set(out.map((r) => r.position.id));
+    expect(ids.size).toBe(500);
+    expect(out.filter((r) => r.position.id === '1').map((r) => r.position.updatedAt)).toEqual([second(0), second(10_000)]);
+  });
+
+  it('catches records shifted inside a same-second walk by a concurrent update (verification pass)', async () => {
+    const rows = Array.from({ length: 350 }, (_, i) => ({ id: i + 1, updated_at: second(0) }));
+    rows.push({ id: 999, updated_at: second(1) });
+    let moved = false;
+    const { fetch } = list(rows, (query) => {
+      if (!moved && query.page === 2) {
+        // A record from page 1 is edited: it leaves this second and every later one shifts up a slot.
+        moved = true;
+        const firstOnPage1 = [...rows].filter((r) => r.updated_at === second(0)).sort((a, b) => tieKey(a.id) - tieKey(b.id))[0]!;
+        firstOnPage1.updated_at = second(2);
+      }
+    });
+    const out = await collect(orderedWalk({ fetch, sinceParam: 'updated_since', from, what: 'ticket' }));
+    expect(new Set(out.map((r) => r.position.id)).size).toBe(351);
+    // Order stays non-decreasing: nothing past the second is yielded before the second is confirmed.
+    const seconds = out.map((r) => r.position.updatedAt);
+    expect(seconds).toEqual([...seconds].sort());
+  });
+
+  it('stops with SOURCE_PAGE_LIMIT instead of asking for a page past the cap', async () => {
+    const rows = Array.from({ length: 450 }, (_, i) => ({ id: i + 1, updated_at: second(0) }));
+    const { fetch, pages } = list(rows);
+    const walk = collect(orderedWalk({ fetch, sinceParam: 'updated_since', from, what: 'ticket', maxPage: 3 }));
+    await expect(walk).rejects.toMatchObject({ code: 'SOURCE_PAGE_LIMIT' });
+    await walk.catch((e: unknown) => expect(e).toBeInstanceOf(SyncError));
+    expect(Math.max(...pages.map((p) => Number(p.page)))).toBe(3);
+  });
+});
+
+describe('mergeOrdered', () => {
+  it('interleaves ordered walks by second', async () => {
+    const a = list([{ id: 1, updated_at: second(0) }, { id: 3, updated_at: second(2) }]);
+    const b = list([{ id: 2, updated_at: second(1) }, { id: 4, updated_at: second(3) }]);
+    const out = await collect(
+      mergeOrdered([
+        orderedWalk({ fetch: a.fetch, sinceParam: 'updated_since', from, what: 'ticket' }),
+        orderedWalk({ fetch: b.fetch, sinceParam: 'updated_since', from, what: 'ticket' }),
+      ]),
+    );
+    expect(out.map((r) => r.position.id)).toEqual(['1', '2', '3', '4']);
+  });
+});
+
+describe('ScanFilter', () => {
+  it('delivers what is newer than the cursor and settles at the newest second seen', () => {
+    const filter = new ScanFilter({ updatedAt: second(10), ids: ['1'] });
+    const seen = [
+      { id: '1', updatedAt: second(10) },
+      { id: '2', updatedAt: second(10) },
+      { id: '3', updatedAt: second(5) },
+      { id: '4', updatedAt: second(20) },
+    ].filter((p) => filter.accept(p));
+    expect(seen.map((p) => p.id)).toEqual(['2', '4']);
+    expect(filter.settledCursor(second(100))).toEqual({ updatedAt: second(20), ids: ['4'] });
+  });
+
+  it('never settles past the scan start (records updated during the scan are read again)', () => {
+    const filter = new ScanFilter(undefined);
+    filter.accept({ id: '1', updatedAt: second(200) });
+    expect(filter.settledCursor(second(100))).toEqual({ updatedAt: second(100), ids: [] });
+    expect(new ScanFilter(undefined).settledCursor(second(100))).toBeUndefined();
+  });
+});
