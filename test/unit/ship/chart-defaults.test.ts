@@ -1,0 +1,23 @@
+// The chart's defaults agree with the rest of the repository: its appVersion is the package version (the
+// default image tags), and the default sync image is the one the operator itself falls back to.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { defaultSyncImage } from '../../../operator/config.js';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const read = (path: string) => readFileSync(`${repoRoot}${path}`, 'utf8');
+const chart = parse(read('charts/tenant-sync/Chart.yaml')) as { appVersion: string; version: string };
+const values = parse(read('charts/tenant-sync/values.yaml')) as { syncImage: { repository: string; tag: string } };
+const pkg = JSON.parse(read('package.json')) as { version: string };
+
+describe('chart defaults', () => {
+  it('appVersion is the package version', () => {
+    expect(chart.appVersion).toBe(pkg.version);
+  });
+
+  it('defaults to the sync image the operator uses when started without --sync-image', () => {
+    expect(`${values.syncImage.repository}:${values.syncImage.tag || chart.appVersion}`).toBe(defaultSyncImage);
+  });
+});
