@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig, usage } from '../../../operator/config.js';
+
+const noFile = () => undefined;
+const parse = (argv: string[], env: Record<string, string> = {}) => parseConfig(argv, env, noFile);
+
+describe('parseConfig', () => {
+  it('has defaults for everything', () => {
+    expect(parse([])).toEqual({
+      kubeconfig: undefined,
+      namespaces: undefined,
+      syncImage: 'ghcr.io/tenant-sync/sync-job:0.1.0',
+      healthAddress: '0.0.0.0:8080',
+      leaderElect: true,
+      leaseNamespace: 'default',
+      leaseName: 'tenantsync-operator',
+      leaseDurationSeconds: 15,
+      renewDeadlineSeconds: 10,
+      retryPeriodSeconds: 2,
+      workers: 4,
+      logLevel: 'info',
+      resyncPeriodSeconds: 600,
+      help: false,
+    });
+  });
+
+  it.each([
+    [['--namespaces=a,b'], {}, { namespaces: ['a', 'b'] }],
+    [['--namespaces', ' a , b ,'], {}, { namespaces: ['a', 'b'] }],
+    [[], { TENANTSYNC_NAMESPACES: 'x' }, { namespaces: ['x'] }],
+    [['--namespaces=y'], { TENANTSYNC_NAMESPACES: 'x' }, { namespaces: ['y'] }],
+    [['--leader-elect'], { TENANTSYNC_LEADER_ELECT: 'false' }, { leaderElect: true }],
+    [['--leader-elect=false'], {}, { leaderElect: false }],
+    [['--no-leader-elect'], {}, { leaderElect: false }],
+    [[], { TENANTSYNC_LEADER_ELECT: 'false' }, { leaderElect: false }],
+    [['--metrics-addr=:9090'], {}, { healthAddress: ':9090' }],
+    [['--health-addr=:9090', '--metrics-addr=:9090'], {}, { healthAddress: ':9090' }],
+    [['--sync-image', 'registry/sync:2', '--workers=8', '--log-level=debug'], {}, { syncImage: 'registry/sync:2', workers: 8, logLevel: 'debug' }],
+    [[], { POD_NAMESPACE: 'ops' }, { leaseNamespace: 'ops' }],
+    [['--lease-namespace=x'], { POD_NAMESPACE: 'ops' }, { leaseNamespace: 'x' }],
+    [['--kubeconfig=/tmp/k'], {}, { kubeconfig: '/tmp/k' }],
+    [['--resync-period=0'], {}, { resyncPeriodSeconds: 0 }],
+    [['--help'], {}, { help: true }],
+  ])('%o with env %o gives %o', (argv, env, expected) => {
+    expect(parse(argv, env)).toMatchObject(expected);
+  });
+
+  it('reads the in-cluster namespace for the Lease when nothing else says', () => {
+    expect(parseConfig([], {}, () => 'tenant-sync-system').leaseNamespace).toBe('tenant-sync-system');
+  });
+
+  it.each([
+    [['--bogus'], /unknown flag --bogus/],
+    [['positional'], /unexpected argument/],
+    [['--workers=0'], /--workers: "0" must be a whole number of at least 1/],
+    [['--workers'], /--workers needs a value/],
+    [['--leader-elect=maybe'], /not true or false/],
+    [['--health-addr=:1', '--metrics-addr=:2'], /differ, but one server/],
+    [['--health-addr=localhost'], /not host:port/],
+    [['--log-level=loud'], /--log-level/],
+    [['--namespaces=Bad_NS'], /not a namespace name/],
+    [['--lease-duration=5', '--renew-deadline=10'], /lease-duration > --renew-deadline/],
+  ])('rejects %o', (argv, message) => {
+    expect(() => parse(argv)).toThrow(ConfigError);
+    expect(() => parse(argv)).toThrow(message);
+  });
+
+  it('documents every flag with its variable', () => {
+    const text = usage();
+    for (const flag of ['--kubeconfig', '--namespaces', '--sync-image', '--health-addr', '--metrics-addr', '--leader-elect', '--lease-namespace', '--lease-name', '--workers', '--log-level']) {
+      expect(text).toContain(flag);
+    }
+    expect(text).toContain('$TENANTSYNC_SYNC_IMAGE');
+  });
+});

@@ -1,0 +1,151 @@
+// In-memory stand-ins for the controller's dependencies: a client that stores objects (apply =
+// replace the applied fields, merge patch per RFC 7386, resourceVersion bumps) and informer-like caches.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { KubeApiError } from '../../../operator/kube/errors.js';
+import type { ObjectCache } from '../../../operator/controller/tenantsync-controller.js';
+import type { EventRecorderLike, EventType } from '../../../operator/kube/events.js';
+
+type Obj = KubernetesObject & { metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string; [k: string]: unknown }; [k: string]: unknown };
+export type Ref = { apiVersion: string; kind: string; namespace?: string | undefined; name: string };
+
+const keyOf = (r: { apiVersion?: string; kind?: string; namespace?: string | undefined; name: string }) => `${r.kind}/${r.namespace ?? ''}/${r.name}`;
+
+function merge(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = merge(out[k], v);
+  }
+  return out;
+}
+
+export interface Write {
+  verb: 'apply' | 'create' | 'patch';
+  kind: string;
+  name: string;
+  subresource?: string | undefined;
+  body: unknown;
+}
+
+export class FakeClient {
+  readonly objects = new Map<string, Obj>();
+  readonly writes: Write[] = [];
+  /** Make the next request of a verb fail. */
+  failNext: Partial<Record<'get' | 'apply' | 'create' | 'patch', KubeApiError>> = {};
+  private rv = 100;
+  private uid = 0;
+
+  seed<T extends object>(obj: T): T {
+    const o = structuredClone(obj) as unknown as Obj;
+    o.metadata.resourceVersion = String(++this.rv);
+    o.metadata.uid ??= `uid-${++this.uid}`;
+    this.objects.set(keyOf({ ...o.metadata, kind: o.kind }), o);
+    return structuredClone(o) as unknown as T;
+  }
+
+  find<T = Obj>(kind: string, namespace: string, name: string): T | undefined {
+    const o = this.objects.get(keyOf({ kind, namespace, name }));
+    return o === undefined ? undefined : (structuredClone(o) as T);
+  }
+
+  remove(kind: string, namespace: string, name: string): void {
+    this.objects.delete(keyOf({ kind, namespace, name }));
+  }
+
+  async get<T>(ref: Ref): Promise<T | undefined> {
+    this.maybeFail('get');
+    return this.find<T>(ref.kind, ref.namespace ?? '', ref.name);
+  }
+
+  async apply<T extends Obj>(obj: T, opts: { subresource?: string }): Promise<T> {
+    this.maybeFail('apply');
+    this.writes.push({ verb: 'apply', kind: obj.kind ?? '', name: obj.metadata.name, subresource: opts.subresource, body: structuredClone(obj) });
+    const key = keyOf({ ...obj.metadata, kind: obj.kind });
+    const old = this.objects.get(key);
+    const next = structuredClone(obj) as Obj;
+    next.metadata = { ...old?.metadata, ...next.metadata, uid: old?.metadata.uid ?? `uid-${++this.uid}`, resourceVersion: String(++this.rv) };
+    if (old?.status !== undefined) next.status = old.status;
+    this.objects.set(key, next);
+    return structuredClone(next) as T;
+  }
+
+  async create<T extends Obj>(obj: T): Promise<T> {
+    this.maybeFail('create');
+    const key = keyOf({ ...obj.metadata, kind: obj.kind });
+    if (this.objects.has(key)) {
+      throw new KubeApiError({ code: 'KUBE_ALREADY_EXISTS', message: `${obj.kind} ${obj.metadata.name} already exists`, method: 'POST', path: '/', statusCode: 409 });
+    }
+    this.writes.push({ verb: 'create', kind: obj.kind ?? '', name: obj.metadata.name, body: structuredClone(obj) });
+    return this.seed(obj);
+  }
+
+  async mergePatch<T>(ref: Ref, patch: unknown, opts: { subresource?: string } = {}): Promise<T> {
+    this.maybeFail('patch');
+    this.writes.push({ verb: 'patch', kind: ref.kind, name: ref.name, subresource: opts.subresource, body: structuredClone(patch) });
+    const key = keyOf(ref);
+    const old = this.objects.get(key);
+    if (old === undefined) throw new KubeApiError({ code: 'KUBE_NOT_FOUND', message: 'not found', method: 'PATCH', path: '/', statusCode: 404 });
+    const next = merge(old, patch) as Obj;
+    next.metadata.resourceVersion = String(++this.rv);
+    this.objects.set(key, next);
+    return structuredClone(next) as T;
+  }
+
+  private maybeFail(verb: 'get' | 'apply' | 'create' | 'patch'): void {
+    const err = this.failNext[verb];
+    if (err) {
+      delete this.failNext[verb];
+      throw err;
+    }
+  }
+}
+
+/** A cache that reads straight through to the fake client's store (what a caught-up informer shows). */
+export class FakeCache<T> implements ObjectCache<T> {
+  private readonly handlers: ((type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T) => void)[] = [];
+  /** When set, get() returns this instead of the store (a cache that lags behind). */
+  frozen: Map<string, T> | undefined;
+
+  constructor(
+    private readonly client: FakeClient,
+    private readonly kind: string,
+  ) {}
+
+  get(namespace: string, name: string): T | undefined {
+    if (this.frozen) return structuredClone(this.frozen.get(`${namespace}/${name}`));
+    return this.client.find<T>(this.kind, namespace, name);
+  }
+
+  keys(): string[] {
+    return [...this.client.objects.values()].filter((o) => o.kind === this.kind).map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+  }
+
+  /** Keeps returning what is stored now, whatever happens later. */
+  freeze(): void {
+    this.frozen = new Map(this.keys().map((k) => [k, this.get(...(k.split('/') as [string, string])) as T]));
+  }
+
+  hasSynced(): boolean {
+    return true;
+  }
+
+  async waitForSync(): Promise<boolean> {
+    return true;
+  }
+
+  on(handler: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T) => void): void {
+    this.handlers.push(handler);
+  }
+
+  emit(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T): void {
+    for (const h of this.handlers) h(type, obj);
+  }
+}
+
+export class FakeRecorder implements EventRecorderLike {
+  readonly events: { type: EventType; reason: string; message: string; name: string | undefined }[] = [];
+  async record(obj: KubernetesObject, type: EventType, reason: string, message: string): Promise<void> {
+    this.events.push({ type, reason, message, name: obj.metadata?.name });
+  }
+}

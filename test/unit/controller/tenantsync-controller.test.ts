@@ -1,0 +1,215 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import { TenantSyncController } from '../../../operator/controller/tenantsync-controller.js';
+import { FakeClock } from '../../../operator/kube/clock.js';
+import { KubeApiError } from '../../../operator/kube/errors.js';
+import { manualJobName } from '../../../operator/reconcile/names.js';
+import { intervalCron } from '../../../operator/reconcile/schedule.js';
+import { silentLogger } from '../../../operator/runtime/logger.js';
+import { FakeCache, FakeClient, FakeRecorder } from './fakes.js';
+
+type Stored = { metadata: { generation: number; resourceVersion: string; annotations?: Record<string, string> }; status?: Record<string, unknown> & { conditions?: { type: string; status: string; reason: string; message: string }[] } };
+
+const ns = 'tenants';
+let client: FakeClient;
+let tenantSyncs: FakeCache<unknown>;
+let cronJobs: FakeCache<V1CronJob>;
+let recorder: FakeRecorder;
+let clock: FakeClock;
+let controller: TenantSyncController;
+
+function seedTenantSync(name: string, spec: Record<string, unknown> = {}, metadata: Record<string, unknown> = {}) {
+  return client.seed({
+    apiVersion: 'tenantsync.io/v1alpha1',
+    kind: 'TenantSync',
+    metadata: { name, namespace: ns, generation: 1, ...metadata },
+    spec: {
+      source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'fd', key: 'apiKey' } },
+      sink: { url: 'https://sink.example.com' },
+      ...spec,
+    },
+  });
+}
+
+function seedSecret(name = 'fd', data: Record<string, string> = { apiKey: 'a2V5' }) {
+  client.seed({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, data });
+}
+
+const ts = (name = 'acme') => client.find<Stored>('TenantSync', ns, name);
+const ready = (name = 'acme') => ts(name)?.status?.conditions?.find((c) => c.type === 'Ready');
+const writesOf = (verb: string, kind?: string) => client.writes.filter((w) => w.verb === verb && (kind === undefined || w.kind === kind));
+
+beforeEach(() => {
+  client = new FakeClient();
+  tenantSyncs = new FakeCache(client, 'TenantSync');
+  cronJobs = new FakeCache<V1CronJob>(client, 'CronJob');
+  recorder = new FakeRecorder();
+  clock = new FakeClock('2025-05-01T10:00:00Z');
+  controller = new TenantSyncController({ client: client as never, tenantSyncs, cronJobs, recorder, clock, logger: silentLogger(), defaultSyncImage: 'sync:1' });
+});
+
+describe('TenantSyncController.reconcile', () => {
+  it('creates the children, reports Ready, and requeues for the next run time', async () => {
+    seedSecret();
+    seedTenantSync('acme');
+    const result = await controller.reconcile(`${ns}/acme`);
+    expect(writesOf('apply', 'ConfigMap').map((w) => w.name)).toEqual(['acme-config']);
+    expect(writesOf('create', 'ConfigMap').map((w) => w.name)).toEqual(['acme-state']);
+    expect(writesOf('apply', 'CronJob').map((w) => w.name)).toEqual(['acme']);
+    expect(ready()).toMatchObject({ status: 'True', reason: 'Reconciled' });
+    const cron = intervalCron(7200, ns, 'acme');
+    expect(ts()?.status).toMatchObject({ observedGeneration: 1, cronJobName: 'acme', schedule: cron });
+    const next = Date.parse(String(ts()?.status?.nextRunTime));
+    expect(result?.requeueAfterMs).toBe(next - clock.now().getTime() + 1000);
+    expect(recorder.events.map((e) => e.reason)).toEqual(['ConfigMapCreated', 'ConfigMapCreated', 'CronJobCreated', 'Reconciled']);
+  });
+
+  it('writes nothing on a second pass over an unchanged cluster', async () => {
+    seedSecret();
+    seedTenantSync('acme');
+    await controller.reconcile(`${ns}/acme`);
+    const writes = client.writes.length;
+    const events = recorder.events.length;
+    clock.advance(60_000);
+    await controller.reconcile(`${ns}/acme`);
+    await controller.reconcile(`${ns}/acme`);
+    expect(client.writes.length).toBe(writes);
+    expect(recorder.events.length).toBe(events);
+  });
+
+  it('does not write the same status twice while the cache still shows the old object', async () => {
+    seedSecret();
+    seedTenantSync('acme');
+    tenantSyncs.freeze();
+    await controller.reconcile(`${ns}/acme`);
+    const statusWrites = writesOf('patch', 'TenantSync').length;
+    await controller.reconcile(`${ns}/acme`);
+    expect(writesOf('patch', 'TenantSync').length).toBe(statusWrites);
+  });
+
+  it('reports InvalidSpec, creates nothing and does not retry', async () => {
+    seedSecret();
+    seedTenantSync('acme', { schedule: '0 25 * * *' });
+    const result = await controller.reconcile(`${ns}/acme`);
+    expect(result).toBeUndefined();
+    expect(writesOf('apply')).toEqual([]);
+    expect(ready()).toMatchObject({ status: 'False', reason: 'InvalidSpec', message: expect.stringContaining('spec.schedule: hour field') });
+    expect(ts()?.status?.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
+    expect(recorder.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'InvalidSpec' })]);
+  });
+
+  it('reports an object the schema rejects entirely (garbage that got past an old CRD)', async () => {
+    client.seed({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', metadata: { name: 'acme', namespace: ns, generation: 3 }, spec: { interval: 42 } });
+    await controller.reconcile(`${ns}/acme`);
+    expect(ready()).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+    expect(ready()?.message).toMatch(/spec\.interval/);
+    expect(ts()?.status?.observedGeneration).toBe(3);
+  });
+
+  it('suspends the CronJob while the Secret is missing, backs off, and recovers when it appears', async () => {
+    seedTenantSync('acme');
+    const first = await controller.reconcile(`${ns}/acme`);
+    expect(client.find<V1CronJob>('CronJob', ns, 'acme')?.spec?.suspend).toBe(true);
+    expect(ready()).toMatchObject({ status: 'False', reason: 'SecretNotFound', message: expect.stringContaining(`Secret ${ns}/fd`) });
+    expect(first?.requeueAfterMs).toBe(5_000);
+    expect((await controller.reconcile(`${ns}/acme`))?.requeueAfterMs).toBe(10_000);
+    expect((await controller.reconcile(`${ns}/acme`))?.requeueAfterMs).toBe(20_000);
+    expect(recorder.events.filter((e) => e.reason === 'SecretNotFound')).toHaveLength(1);
+
+    seedSecret();
+    await controller.reconcile(`${ns}/acme`);
+    expect(client.find<V1CronJob>('CronJob', ns, 'acme')?.spec?.suspend).toBe(false);
+    expect(ready()).toMatchObject({ status: 'True', reason: 'Reconciled' });
+    expect(recorder.events.at(-1)).toMatchObject({ type: 'Normal', reason: 'Reconciled' });
+  });
+
+  it('refuses to take over a CronJob that another owner controls', async () => {
+    seedSecret();
+    client.seed({
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'acme', namespace: ns, ownerReferences: [{ apiVersion: 'x/v1', kind: 'Other', name: 'o', uid: 'other', controller: true }] },
+      spec: { schedule: '* * * * *' },
+    });
+    seedTenantSync('acme');
+    await controller.reconcile(`${ns}/acme`);
+    expect(writesOf('apply', 'CronJob')).toEqual([]);
+    expect(ready()).toMatchObject({ reason: 'ChildConflict', message: expect.stringContaining('is controlled by Other o') });
+  });
+
+  it('reports an API error as Reconciling and throws so the queue backs off', async () => {
+    seedSecret();
+    seedTenantSync('acme');
+    client.failNext.apply = new KubeApiError({ code: 'KUBE_SERVER_ERROR', message: 'PATCH …: 500 etcd timeout', method: 'PATCH', path: '/', statusCode: 500 });
+    await expect(controller.reconcile(`${ns}/acme`)).rejects.toThrow(/etcd timeout/);
+    expect(ready()).toMatchObject({ status: 'False', reason: 'KubeApiError' });
+    expect(ts()?.status?.conditions?.find((c) => c.type === 'Reconciling')).toMatchObject({ status: 'True', reason: 'ProgressingWithRetry' });
+    await controller.reconcile(`${ns}/acme`);
+    expect(ready()).toMatchObject({ status: 'True' });
+    expect(ts()?.status?.conditions?.map((c) => c.type)).toEqual(['Ready']);
+  });
+
+  it('starts one manual Job per run request value, even when a retry finds the Job already there', async () => {
+    seedSecret();
+    seedTenantSync('acme', {}, { annotations: { 'tenantsync.io/run-requested-at': 'r1' } });
+    await controller.reconcile(`${ns}/acme`);
+    const jobName = manualJobName('acme', 'r1');
+    expect(writesOf('create', 'Job').map((w) => w.name)).toEqual([jobName]);
+    expect(ts()?.status?.lastHandledRunRequest).toBe('r1');
+    await controller.reconcile(`${ns}/acme`);
+    expect(writesOf('create', 'Job')).toHaveLength(1);
+    const job = client.find<V1Job>('Job', ns, jobName);
+    expect(job?.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'CronJob', name: 'acme', uid: client.find<V1CronJob>('CronJob', ns, 'acme')?.metadata?.uid });
+
+    // The status write was lost (e.g. the operator died): the next pass finds the Job and only echoes the value.
+    await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' }, { status: { lastHandledRunRequest: null } }, { subresource: 'status' });
+    const events = recorder.events.filter((e) => e.reason === 'RunStarted').length;
+    await controller.reconcile(`${ns}/acme`);
+    expect(ts()?.status?.lastHandledRunRequest).toBe('r1');
+    expect(writesOf('create', 'Job')).toHaveLength(1);
+    expect(recorder.events.filter((e) => e.reason === 'RunStarted')).toHaveLength(events);
+  });
+
+  it('leaves a TenantSync that is being deleted alone', async () => {
+    seedSecret();
+    seedTenantSync('acme', {}, { deletionTimestamp: '2025-05-01T09:00:00Z' });
+    expect(await controller.reconcile(`${ns}/acme`)).toBeUndefined();
+    expect(client.writes).toEqual([]);
+  });
+
+  it('does nothing for a TenantSync that is gone', async () => {
+    expect(await controller.reconcile(`${ns}/ghost`)).toBeUndefined();
+    expect(client.writes).toEqual([]);
+  });
+
+  it('restores a CronJob edited by hand and says what changed', async () => {
+    seedSecret();
+    seedTenantSync('acme');
+    await controller.reconcile(`${ns}/acme`);
+    await client.mergePatch({ apiVersion: 'batch/v1', kind: 'CronJob', namespace: ns, name: 'acme' }, { spec: { schedule: '0 0 * * *' } });
+    await controller.reconcile(`${ns}/acme`);
+    expect(client.find<V1CronJob>('CronJob', ns, 'acme')?.spec?.schedule).toBe(intervalCron(7200, ns, 'acme'));
+    expect(recorder.events.at(-1)).toMatchObject({ reason: 'CronJobUpdated', message: expect.stringContaining('spec.schedule') });
+  });
+
+  it('moves nextRunTime (one status write) once the previous one has passed', async () => {
+    seedSecret();
+    seedTenantSync('acme', { interval: '1h' });
+    await controller.reconcile(`${ns}/acme`);
+    const first = String(ts()?.status?.nextRunTime);
+    const patches = writesOf('patch', 'TenantSync').length;
+    clock.set(Date.parse(first) + 1000);
+    await controller.reconcile(`${ns}/acme`);
+    expect(Date.parse(String(ts()?.status?.nextRunTime)) - Date.parse(first)).toBe(3600_000);
+    expect(writesOf('patch', 'TenantSync').length).toBe(patches + 1);
+  });
+});
+
+describe('TenantSyncController watches', () => {
+  it('enqueues the owner of a CronJob or Job event, and the TenantSync itself', () => {
+    cronJobs.emit('DELETED', { metadata: { name: 'acme', namespace: ns, ownerReferences: [{ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', name: 'acme', uid: 'u', controller: true }] } });
+    tenantSyncs.emit('ADDED', { metadata: { name: 'other', namespace: ns } });
+    cronJobs.emit('MODIFIED', { metadata: { name: 'foreign', namespace: ns } });
+    expect(controller.queue.depth).toBe(2);
+  });
+});

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { ownerKeyOfCronJob, ownerKeyOfJob } from '../../../operator/controller/watches.js';
+
+describe('ownerKeyOfCronJob', () => {
+  it.each([
+    [{ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', name: 'acme', uid: 'u', controller: true }, 'ns/acme'],
+    [{ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', name: 'acme', uid: 'u', controller: false }, undefined],
+    [{ apiVersion: 'other.io/v1', kind: 'TenantSync', name: 'acme', uid: 'u', controller: true }, undefined],
+    [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'acme', uid: 'u', controller: true }, undefined],
+  ])('%o → %s', (ref, key) => {
+    expect(ownerKeyOfCronJob({ metadata: { name: 'x', namespace: 'ns', ownerReferences: [ref] } })).toBe(key);
+  });
+});
+
+describe('ownerKeyOfJob', () => {
+  it('maps a Job to its TenantSync by the full-name annotation (labels may be shortened)', () => {
+    const long = 'n'.repeat(100);
+    expect(ownerKeyOfJob({ metadata: { name: 'j', namespace: 'ns', annotations: { 'tenantsync.io/name': long } } })).toBe(`ns/${long}`);
+    expect(ownerKeyOfJob({ metadata: { name: 'j', namespace: 'ns' } })).toBeUndefined();
+  });
+});
