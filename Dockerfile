@@ -17,13 +17,15 @@ RUN npm run build
 
 # ---- runtime: production dependencies and the compiled JavaScript only ---------------------------------
 FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production \
-    HOME=/tmp \
-    NODE_OPTIONS=--enable-source-maps
+ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force && rm -rf /root/.npm
 COPY --from=build /src/dist/ dist/
+# Nothing is written at run time; HOME points at /tmp (an emptyDir in the chart and in sync pods) for any
+# library that insists on a home directory.
+ENV HOME=/tmp \
+    NODE_OPTIONS=--enable-source-maps
 USER 65532:65532
 
 # ---- sync-job: one tenant's run (the CronJob's container; no Kubernetes API access) --------------------
