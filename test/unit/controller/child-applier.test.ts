@@ -36,7 +36,7 @@ describe('ChildApplier', () => {
     const client = fakeApplyClient((o) => ({ ...o, spec: { ...o.spec, size: '512Mi' } }));
     const applier = new ChildApplier(client as never);
     const live1 = { ...desired, metadata: { ...desired.metadata, resourceVersion: '1' }, spec: { size: '512Mi', list: [1, 2] } };
-    const first = await applier.ensure(desired as never, live1 as never);
+    const first = await applier.ensure<Obj & { metadata: { resourceVersion?: string } }>(desired as never, live1);
     expect(first.action).toBe('updated');
     // The cache first still shows the old version, then the one our apply returned.
     expect((await applier.ensure(desired as never, live1 as never)).action).toBe('unchanged');

@@ -207,9 +207,9 @@ describe('TenantSyncController.reconcile', () => {
 
 describe('TenantSyncController watches', () => {
   it('enqueues the owner of a CronJob or Job event, and the TenantSync itself', () => {
-    cronJobs.emit('DELETED', { metadata: { name: 'acme', namespace: ns, ownerReferences: [{ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', name: 'acme', uid: 'u', controller: true }] } });
+    cronJobs.emit('DELETED', { metadata: { name: 'acme', namespace: ns, ownerReferences: [{ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', name: 'acme', uid: 'u', controller: true }] } } as V1CronJob);
     tenantSyncs.emit('ADDED', { metadata: { name: 'other', namespace: ns } });
-    cronJobs.emit('MODIFIED', { metadata: { name: 'foreign', namespace: ns } });
+    cronJobs.emit('MODIFIED', { metadata: { name: 'foreign', namespace: ns } } as V1CronJob);
     expect(controller.queue.depth).toBe(2);
   });
 });
