@@ -1,6 +1,6 @@
 // The job's pino logger: JSON lines with tenantId and runId (streams add `stream`), secrets scrubbed
 // from every line by the final write hook, so no log path can leak the API key or the sink token.
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Redactor } from './core/redact.js';
 
 export interface LoggerOptions {
@@ -9,6 +9,8 @@ export interface LoggerOptions {
   redact: Redactor;
   base: Record<string, string>;
   level?: string;
+  /** Instead of fd (tests capture lines). */
+  destination?: DestinationStream;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -21,6 +23,6 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: ['apiKey', 'token', 'authorization', '*.authorization', 'headers.authorization'], censor: '[REDACTED]' },
       hooks: { streamWrite: options.redact },
     },
-    pino.destination({ fd: options.fd, sync: true }),
+    options.destination ?? pino.destination({ fd: options.fd, sync: true }),
   );
 }

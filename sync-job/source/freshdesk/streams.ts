@@ -19,7 +19,10 @@ const ticketsByUpdate: Record<string, string> = { order_by: 'updated_at', order_
 export type StreamDeclaration =
   /** Sorted by updated_at ascending on the server: re-query walks, checkpoint per record. */
   | { kind: 'ordered'; queries: Array<ListQuery & { sinceParam: string }>; op: SyncRecord['op']; what: string }
-  /** Children of the parents an ordered walk finds; the cursor follows the parents. */
+  /**
+   * Children of the parents an ordered walk finds; the cursor follows the parents. Only children updated
+   * at or after the run's starting second are delivered (a reply bumps its ticket's updated_at).
+   */
   | { kind: 'children'; parent: ListQuery & { sinceParam: string }; childPath: (parentId: string) => string; what: string }
   /** No usable order: read every page, filter on updated_at client-side, settle the cursor at the end. */
   | { kind: 'scan'; pages: (fetch: (path: string, query?: Record<string, string | number>) => AsyncGenerator<unknown[]>, since: string | undefined) => AsyncGenerator<unknown[]>; what: string };
@@ -108,7 +111,11 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
       for await (const { position } of parents) {
         try {
           for await (const page of pageScan({ fetch: fetchPage(declaration.childPath(position.id)) })) {
-            for (const raw of page) yield { record: toUpsert(raw, declaration.what) };
+            for (const raw of page) {
+              // Children older than where this run starts were delivered when their parent was last read.
+              const record = toUpsert(raw, declaration.what);
+              if (record.updatedAt >= from.updatedAt) yield { record };
+            }
           }
         } catch (error) {
           // The parent was deleted between listing it and reading its children: nothing left to read.

@@ -1,0 +1,99 @@
+// Full then incremental: the second run delivers exactly the records changed since the first, on every
+// stream (tickets, conversations, contacts, companies, agents, groups, articles, deleted/spam tickets).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { allStreams, at, configFor, runInProcess, startWorld, type World } from './support.js';
+
+let world: World;
+beforeEach(async () => {
+  world = await startWorld();
+});
+afterEach(async () => world.close());
+
+/** `stream → sorted ids` of the records delivered after the first `skip` deliveries. */
+function deliveredSince(skip: number): Record<string, string[]> {
+  const out: Record<string, Set<string>> = {};
+  for (const delivery of world.sink.deliveries.slice(skip)) {
+    const ids = (out[delivery.body.stream] ??= new Set());
+    for (const record of delivery.body.records) ids.add(`${record.op}:${record.id}`);
+  }
+  return Object.fromEntries(Object.entries(out).map(([stream, ids]) => [stream, [...ids].sort()]));
+}
+
+describe('full then incremental run', () => {
+  it('delivers everything once, then exactly what changed', async () => {
+    const { fake } = world;
+    const baseMs = fake.clock.now().getTime() - 3 * 24 * 3600 * 1000;
+    // 250 tickets over 3 pages; every 5 share a second.
+    const ticketIds = fake.data.addTickets(250, (i) => ({ created_at: at(baseMs, Math.floor(i / 5)), updated_at: at(baseMs, Math.floor(i / 5)) }));
+    const conversationIds: number[] = [];
+    for (const id of ticketIds.slice(0, 40)) {
+      const when = fake.data.ticket(id).updated_at as string;
+      conversationIds.push(fake.data.addConversation(id, { created_at: when, updated_at: when }, { touchTicket: false }));
+    }
+    fake.data.deleteTicket(ticketIds[200]!, at(baseMs, 100));
+    fake.data.spamTicket(ticketIds[201]!, at(baseMs, 101));
+    fake.data.addContacts(30, (i) => ({ created_at: at(baseMs, i), updated_at: at(baseMs, i) }));
+    fake.data.addCompanies(5, (i) => ({ created_at: at(baseMs, i), updated_at: at(baseMs, i) }));
+    fake.data.addAgents(3, (i) => ({ created_at: at(baseMs, i), updated_at: at(baseMs, i) }));
+    fake.data.addGroups(2, (i) => ({ created_at: at(baseMs, i), updated_at: at(baseMs, i) }));
+    const articleIds = fake.data.addArticles(4, (i) => ({ created_at: at(baseMs, i), updated_at: at(baseMs, i) }));
+
+    const config = configFor(world, allStreams);
+    const first = await runInProcess(world, config);
+    expect(first.exitCode).toBe(0);
+    expect(first.result.outcome).toBe('Succeeded');
+    const full = deliveredSince(0);
+    expect(full.tickets).toHaveLength(248);
+    expect(full.conversations).toHaveLength(40);
+    expect(full.deleted_tickets).toEqual([`delete:${ticketIds[200]}`, `delete:${ticketIds[201]}`].sort());
+    expect(full.contacts).toHaveLength(30);
+    expect([full.companies?.length, full.agents?.length, full.groups?.length, full.articles?.length]).toEqual([5, 3, 2, 4]);
+    for (const stream of allStreams) expect(first.result.streams[stream]).toMatchObject({ outcome: 'Succeeded' });
+    expect(world.sink.idempotencyViolations).toEqual([]);
+    const afterFirst = world.sink.deliveries.length;
+
+    // Changes between the runs.
+    fake.clock.advance(60_000);
+    fake.data.updateTicket(ticketIds[3]!, { subject: 'edited' });
+    fake.data.updateTicket(ticketIds[10]!, { status: 4 });
+    const [newA, newB] = fake.data.addTickets(2);
+    const reply = fake.data.addConversation(ticketIds[20]!, { body_text: 'a new reply' });
+    fake.data.deleteTicket(ticketIds[7]!);
+    fake.data.updateContact(2, { name: 'renamed' });
+    fake.data.updateCompany(1, { name: 'renamed' });
+    fake.data.updateGroup(1, { name: 'renamed' });
+    fake.data.updateArticle(articleIds[2]!, { title: 'renamed' });
+    fake.clock.advance(60_000);
+
+    const second = await runInProcess(world, config, first.state);
+    expect(second.exitCode).toBe(0);
+    expect(deliveredSince(afterFirst)).toEqual({
+      tickets: [ticketIds[3], ticketIds[10], newA, newB, ticketIds[20]].map((id) => `upsert:${id}`).sort(),
+      conversations: [`upsert:${reply}`],
+      deleted_tickets: [`delete:${ticketIds[7]}`],
+      contacts: ['upsert:2'],
+      companies: ['upsert:1'],
+      groups: ['upsert:1'],
+      articles: [`upsert:${articleIds[2]}`],
+    });
+    expect(second.result.streams.agents).toMatchObject({ outcome: 'Succeeded', records: 0 });
+    expect(world.sink.idempotencyViolations).toEqual([]);
+    expect(fake.violations).toEqual([]);
+  });
+
+  it('syncs only due streams: a stream whose interval has not passed is NotDue and keeps its cursor', async () => {
+    world.fake.data.addTickets(3);
+    world.fake.data.addContacts(2);
+    const config = configFor(world, ['tickets', 'contacts']);
+    config.source.streams[1]!.intervalSeconds = 4 * 3600;
+    const first = await runInProcess(world, config);
+    world.fake.clock.advance(2 * 3600 * 1000);
+    world.fake.data.addTickets(1);
+    world.fake.data.addContacts(1);
+    const second = await runInProcess(world, config, first.state);
+    expect(second.result.streams.tickets).toMatchObject({ outcome: 'Succeeded', records: 1 });
+    expect(second.result.streams.contacts).toEqual({ outcome: 'NotDue', records: 0, cursor: first.result.streams.contacts!.cursor });
+    expect(second.result.outcome).toBe('Succeeded');
+    expect(second.state.streams.contacts!.lastSuccessAt).toBe(first.state.streams.contacts!.lastSuccessAt);
+  });
+});
