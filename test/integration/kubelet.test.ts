@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Container, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { desiredConfigMap, initialStateConfigMap, jobConfig } from '../../operator/reconcile/desired-configmaps.js';
+import { desiredJobTemplate } from '../../operator/reconcile/desired-cronjob.js';
+import { tenantSyncSpecSchema } from '../../operator/api/tenantsync.js';
+import { resultSchema } from '../../sync-job/contract.js';
 import { createTestNamespace, testKubeConfig, type TestNamespace } from '../controlplane/test-kube.js';
+import { startFreshdeskFake, type FreshdeskFake } from '../fakes/freshdesk/index.js';
+import { startSinkReceiver, type SinkReceiver } from '../fakes/sink/index.js';
 import type { ImageTable } from '../kubelet/images.js';
 import { startTestKubelet, type TestKubelet } from '../kubelet/kubelet.js';
 import { waitFor, waitForJobCondition, waitForPod, waitForPodGone } from '../kubelet/wait-for.js';
@@ -121,6 +127,8 @@ beforeAll(async () => {
     images,
     namespaces: [ns.name],
     keepPodDirs: true,
+    // Our sync image runs sync-job/main.ts through tsx: no build step, never a stale dist/.
+    syncJobFrom: 'source',
   });
 });
 
@@ -363,4 +371,60 @@ describe('test kubelet', () => {
     expect(pods.map((p) => p.status && terminated(p)?.message)).toContain('scheduled run');
     await batch.deleteNamespacedCronJob({ name: 'every-minute', namespace: ns.name, propagationPolicy: 'Background' });
   }, 150_000);
+
+  describe('our sync image, from the operator\'s Job template unchanged', () => {
+    let freshdesk: FreshdeskFake;
+    let sink: SinkReceiver;
+    const syncImage = 'ghcr.io/tenant-sync/sync-job:dev';
+
+    beforeAll(async () => {
+      freshdesk = await startFreshdeskFake({ apiKey: 'right-key' });
+      freshdesk.data.addTickets(3, () => ({ updated_at: '2024-05-01T10:00:00Z' }));
+      sink = await startSinkReceiver();
+    });
+    afterAll(async () => {
+      await freshdesk?.close();
+      await sink?.close();
+    });
+
+    /** The operator's ConfigMaps and Job for a tenant (no owner: no TenantSync exists to own them). */
+    async function createSyncJob(tenant: string, apiKey: string): Promise<string> {
+      const owner = { name: tenant, namespace: ns.name, uid: '00000000-0000-0000-0000-000000000000' };
+      const spec = tenantSyncSpecSchema.parse({
+        interval: '1h',
+        source: { type: 'freshdesk', baseUrl: freshdesk.baseUrl, credentialsSecretRef: { name: `${tenant}-freshdesk`, key: 'apiKey' }, streams: [{ name: 'tickets' }] },
+        sink: { type: 'http', url: sink.url },
+      });
+      const schedule = { cron: '7 * * * *', timeZone: undefined, intervalSeconds: 3600, source: 'interval' as const };
+      await core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name: `${tenant}-freshdesk` }, stringData: { apiKey } } });
+      for (const configMap of [desiredConfigMap(owner, jobConfig(spec, tenant, schedule)), initialStateConfigMap(owner)]) {
+        await core.createNamespacedConfigMap({ namespace: ns.name, body: { ...configMap, metadata: { ...configMap.metadata, ownerReferences: [] } } });
+      }
+      const template = desiredJobTemplate({ owner, spec, defaultSyncImage: syncImage });
+      const name = `${tenant}-run`;
+      await batch.createNamespacedJob({ namespace: ns.name, body: { metadata: { name, labels: template.metadata?.labels }, spec: template.spec } });
+      return name;
+    }
+
+    it('syncs to the sink and reports a valid result as its termination message; the Job completes', async () => {
+      const job = await createSyncJob('acme', 'right-key');
+      await waitForJobCondition(batch, ns.name, job, 'Complete', 120_000);
+      const [pod] = await jobPods(job);
+      const result = resultSchema.parse(JSON.parse(terminated(pod as V1Pod)?.message ?? 'null'));
+      expect(result.outcome).toBe('Succeeded');
+      expect(result.streams.tickets).toMatchObject({ outcome: 'Succeeded', records: 3 });
+      expect(sink.records('acme', 'tickets')).toHaveLength(3);
+    });
+
+    it('fails the Job at once on wrong credentials (exit 2) with the failed result as the message', async () => {
+      const job = await createSyncJob('wrong-key', 'not-the-key');
+      const failed = await waitForJobCondition(batch, ns.name, job, 'Failed', 120_000);
+      expect(failed.status?.conditions?.find((c) => c.type === 'Failed')?.reason).toBe('PodFailurePolicy');
+      const pods = await jobPods(job);
+      expect(pods).toHaveLength(1);
+      expect(terminated(pods[0] as V1Pod)?.exitCode).toBe(2);
+      const result = resultSchema.parse(JSON.parse(terminated(pods[0] as V1Pod)?.message ?? 'null'));
+      expect(result.outcome).toBe('Failed');
+    });
+  });
 });

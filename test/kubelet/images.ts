@@ -1,7 +1,9 @@
 // The image table of the test kubelet: which local command plays which container image. There is no
 // registry and no root filesystem; an image is only its ENTRYPOINT/CMD, mapped to a local argv.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isAbsolute, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { KubeletError } from './errors.js';
 
 export interface ImageEntry {
@@ -25,14 +27,24 @@ export type ImageTable = Record<string, ImageEntry | string[]>;
 /** Repositories of our sync image (the chart's syncImage and the name used in examples). */
 export const defaultSyncImageRepositories = ['ghcr.io/tenant-sync/sync-job', 'ghcr.io/tenant-sync/tenant-sync'] as const;
 
-/** The built sync job (`npm run build`), run by the Node.js that runs the kubelet. */
-export function syncJobImageEntry(repoRoot: string): ImageEntry {
-  const argv = [process.execPath, join(repoRoot, 'dist', 'sync-job', 'main.js')];
+/**
+ * Which sync job the sync image runs: `dist` is the built one (`npm run build`), as the image holds;
+ * `source` runs sync-job/main.ts through tsx, so tests never run a stale build.
+ */
+export type SyncJobFrom = 'dist' | 'source';
+
+/** The sync job, run by the Node.js that runs the kubelet. */
+export function syncJobImageEntry(repoRoot: string, from: SyncJobFrom = 'dist'): ImageEntry {
+  const argv =
+    from === 'dist'
+      ? [process.execPath, join(repoRoot, 'dist', 'sync-job', 'main.js')]
+      : // An absolute loader URL: the container's working directory is not the repository.
+        [process.execPath, '--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, join(repoRoot, 'sync-job', 'main.ts')];
   return { entrypoint: argv, commands: { 'sync-job': argv } };
 }
 
-export function defaultImageTable(repoRoot: string, extraSyncImages: readonly string[] = []): ImageTable {
-  const entry = syncJobImageEntry(repoRoot);
+export function defaultImageTable(repoRoot: string, extraSyncImages: readonly string[] = [], from: SyncJobFrom = 'dist'): ImageTable {
+  const entry = syncJobImageEntry(repoRoot, from);
   return Object.fromEntries([...defaultSyncImageRepositories, ...extraSyncImages].map((image) => [image, entry]));
 }
 

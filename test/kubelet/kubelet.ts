@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoordinationV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { describeError, isApiStatus } from './api-errors.js';
-import { defaultImageTable, type ImageTable } from './images.js';
+import { defaultImageTable, type ImageTable, type SyncJobFrom } from './images.js';
 import { heartbeat, nodeAllocatable, nodeHeartbeatIntervalMs, nodeLabels, registerNode } from './node.js';
 import { watchPods } from './pod-watch.js';
 import { PodWorker, podDirName } from './pod-worker.js';
@@ -29,6 +29,8 @@ export interface TestKubeletOptions {
   syncImages?: string[];
   /** Where `dist/sync-job/main.js` is looked for (default: this checkout). */
   repoRoot?: string;
+  /** `dist` (default): the built sync job; `source`: sync-job/main.ts through tsx (no build needed). */
+  syncJobFrom?: SyncJobFrom;
   /** Extra Node labels (hostname, os, arch are always set). */
   nodeLabels?: Record<string, string>;
   /** Only bind and run pods in these namespaces (default: all). */
@@ -79,7 +81,7 @@ export async function startTestKubelet(options: TestKubeletOptions): Promise<Tes
   const coordination = options.kubeConfig.makeApiClient(CoordinationV1Api);
   const repoRoot = options.repoRoot ?? repoRootDir;
   const images: ImageTable = {
-    ...(options.includeDefaultImages === false ? {} : defaultImageTable(repoRoot, options.syncImages ?? [])),
+    ...(options.includeDefaultImages === false ? {} : defaultImageTable(repoRoot, options.syncImages ?? [], options.syncJobFrom ?? 'dist')),
     ...options.images,
   };
   const identity = { name: nodeName, hostIP: loopbackIP, labels: options.nodeLabels ?? {} };

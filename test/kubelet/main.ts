@@ -19,6 +19,8 @@ Plays one Ready node: binds pending pods and runs their containers as local proc
   --images <json|file>    image → argv map, inline JSON or a JSON file, merged over the defaults:
                           {"example.com/img:1": ["node", "-e", "..."], "repo/x": {"entrypoint": [...], "cmd": [...]}}
   --sync-image <ref>      another image (or * pattern) that runs the built sync job (repeatable)
+  --sync-job-from <dist|source>
+                          run the built dist/sync-job/main.js (default) or sync-job/main.ts through tsx
   --no-default-images     do not map ghcr.io/tenant-sync/{sync-job,tenant-sync} to dist/sync-job/main.js
   --namespace <ns>        only bind and run pods in this namespace (repeatable; default: all)
   --keep-pod-dirs         keep pod directories after their pods are deleted
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
       'work-dir': { type: 'string' },
       images: { type: 'string' },
       'sync-image': { type: 'string', multiple: true },
+      'sync-job-from': { type: 'string' },
       'no-default-images': { type: 'boolean' },
       namespace: { type: 'string', multiple: true },
       'keep-pod-dirs': { type: 'boolean' },
@@ -58,8 +61,12 @@ async function main(): Promise<void> {
   const nodeName = values['node-name'] ?? defaultNodeName;
   const workDir = values['work-dir'] ?? join(tmpdir(), 'tenant-sync-kubelet', nodeName);
   const images = imagesFrom(values.images);
+  const syncJobFrom = values['sync-job-from'] ?? 'dist';
+  if (syncJobFrom !== 'dist' && syncJobFrom !== 'source') {
+    throw new KubeletError('KUBELET_BAD_OPTIONS', `--sync-job-from must be dist or source, not ${syncJobFrom}`);
+  }
   const syncJob = join(repoRootDir, 'dist', 'sync-job', 'main.js');
-  if (values['no-default-images'] !== true && !existsSync(syncJob)) {
+  if (values['no-default-images'] !== true && syncJobFrom === 'dist' && !existsSync(syncJob)) {
     console.error(`[kubelet] warning: ${syncJob} does not exist; run \`npm run build\` or sync pods will fail`);
   }
   const kubelet = await startTestKubelet({
@@ -68,6 +75,7 @@ async function main(): Promise<void> {
     workDir,
     ...(images !== undefined ? { images } : {}),
     includeDefaultImages: values['no-default-images'] !== true,
+    syncJobFrom,
     ...(values['sync-image'] ? { syncImages: values['sync-image'] } : {}),
     ...(values.namespace ? { namespaces: values.namespace } : {}),
     keepPodDirs: values['keep-pod-dirs'] === true,
