@@ -129,12 +129,12 @@ export class TenantSyncController {
     this.log.info('controller stopped');
   }
 
-  /** One reconcile with its metrics. */
+  /** One reconcile with its metrics (result: success, requeue, stalled or error). */
   async reconcileKey(key: string): Promise<WorkResult> {
     const started = performance.now();
     try {
-      const result = await this.reconcile(key);
-      this.opts.metrics?.reconcileTotal.inc({ result: result?.requeueAfterMs !== undefined ? 'requeue' : 'success' });
+      const { result, stalled } = await this.reconcileWithOutcome(key);
+      this.opts.metrics?.reconcileTotal.inc({ result: stalled ? 'stalled' : result?.requeueAfterMs !== undefined ? 'requeue' : 'success' });
       return result;
     } catch (err) {
       this.opts.metrics?.reconcileTotal.inc({ result: 'error' });
@@ -150,6 +150,10 @@ export class TenantSyncController {
    * exponential backoff) only for errors worth retrying.
    */
   async reconcile(key: string): Promise<WorkResult> {
+    return (await this.reconcileWithOutcome(key)).result;
+  }
+
+  private async reconcileWithOutcome(key: string): Promise<{ result: WorkResult; stalled: boolean }> {
     const { namespace, name } = parseObjectKey(key);
     const log = objectLogger(this.opts.logger, { namespace, name });
 
@@ -157,19 +161,20 @@ export class TenantSyncController {
     const raw = this.opts.tenantSyncs.get(namespace, name) as RawTenantSync | undefined;
     if (raw === undefined) {
       this.forget(key, namespace, name);
-      return undefined;
+      return { result: undefined, stalled: false };
     }
     // Being deleted: the garbage collector removes the children; re-creating them would fight it.
-    if (raw.metadata.deletionTimestamp) return undefined;
+    if (raw.metadata.deletionTimestamp) return { result: undefined, stalled: false };
 
     const found: PassFindings = {};
     let failure: ErrorAction | undefined;
     try {
       await this.reconcileChildren(raw, found, log);
-      // 9. A missing Secret is reported (and polled for) only after the CronJob was applied suspended.
+      // 8. A missing Secret is reported (and polled for) only after the CronJob was applied suspended.
       if (found.secretsMissing !== undefined) throw new StalledError(reasons.secretNotFound, found.secretsMissing, this.nextSecretRetryMs(key));
       this.secretRetries.delete(key);
     } catch (err) {
+      // 9. The error policy decides how a failure is reported and retried (stalled / wait / retry).
       failure = errorPolicy(err);
       if (failure.kind !== 'stalled' || failure.reason !== reasons.secretNotFound) this.secretRetries.delete(key);
       if (failure.kind === 'retry') {
@@ -179,21 +184,23 @@ export class TenantSyncController {
         );
         throw err;
       }
-      if (failure.kind === 'stalled') this.opts.metrics?.reconcileTotal.inc({ result: 'stalled' });
       log.info({ reason: failure.reason, message: failure.message }, failure.kind === 'stalled' ? 'stalled' : 'waiting');
     }
 
-    // 11. Summarize and patch: the one place status is written, only when it changed.
+    // 10. Summarize and patch: the one place status is written, only when it changed.
     const status = await this.summarizeAndPatch(raw, found, failure, log);
 
-    // 12. Requeue: after a delay the error policy chose, or when the next run time has passed.
-    if (failure !== undefined) return failure.kind !== 'retry' && failure.requeueAfterMs !== undefined ? { requeueAfterMs: failure.requeueAfterMs } : undefined;
-    if (status.nextRunTime === undefined) return undefined;
+    // 11. Requeue: after a delay the error policy chose, or when the next run time has passed.
+    const stalled = failure?.kind === 'stalled';
+    if (failure !== undefined) {
+      return { result: failure.kind !== 'retry' && failure.requeueAfterMs !== undefined ? { requeueAfterMs: failure.requeueAfterMs } : undefined, stalled };
+    }
+    if (status.nextRunTime === undefined) return { result: undefined, stalled };
     const untilNextMs = Date.parse(status.nextRunTime) - this.opts.clock.now().getTime() + afterNextRunSlackMs;
-    return { requeueAfterMs: Math.min(Math.max(untilNextMs, afterNextRunSlackMs), maxRequeueAfterMs) };
+    return { result: { requeueAfterMs: Math.min(Math.max(untilNextMs, afterNextRunSlackMs), maxRequeueAfterMs) }, stalled };
   }
 
-  /** Steps 2–8: everything that writes children. Throws typed errors; records what it found in `found`. */
+  /** Steps 2–7: everything that writes children. Throws typed errors; records what it found in `found`. */
   private async reconcileChildren(raw: RawTenantSync, found: PassFindings, log: Logger): Promise<void> {
     // 2. Validate with the same zod schema the CRD came from; an object that got past an older CRD
     //    is reported, not retried (nothing changes until the object does).
@@ -238,7 +245,7 @@ export class TenantSyncController {
     found.cronJob = applied.object;
     await this.report(raw, applied, 'CronJob');
 
-    // 7–8. Run now: a new run-requested-at value starts one Job (named after the value, so a retry
+    // 7. Run now: a new run-requested-at value starts one Job (named after the value, so a retry
     //      finds it instead of starting another) and is echoed to status.
     const old = parseStatus(raw.status);
     const decision = decideRunNow({
@@ -304,7 +311,7 @@ export class TenantSyncController {
   }
 
   /**
-   * Step 11. Rebuilds status from what this pass found, writes it with one merge patch only when it
+   * Step 10. Rebuilds status from what this pass found, writes it with one merge patch only when it
    * differs from the stored one, and emits an Event when Ready changes.
    */
   private async summarizeAndPatch(raw: RawTenantSync, found: PassFindings, failure: ErrorAction | undefined, log: Logger): Promise<TenantSyncStatus> {
