@@ -4,6 +4,8 @@ import type { Clock } from '../../core/clock.js';
 import { throwIfAborted } from '../../core/clock.js';
 
 export const rateWindowMs = 60_000;
+/** Added to the sliding window: a request arrives a little after we send it, and the server counts arrivals. */
+export const windowGuardMs = 1_000;
 /** Pacing starts when the remaining budget falls to this share of the total (or 1 request, if more). */
 export const lowRemainingFraction = 0.2;
 
@@ -33,7 +35,7 @@ export function nextRequestDelayMs(state: RateBudgetState): number {
   const { ceilingPerMinute, sentAtMs, nowMs } = state;
   if (ceilingPerMinute !== undefined && sentAtMs.length >= ceilingPerMinute) {
     const oldestInWindow = sentAtMs[sentAtMs.length - ceilingPerMinute] ?? nowMs;
-    until = Math.max(until, oldestInWindow + rateWindowMs);
+    until = Math.max(until, oldestInWindow + rateWindowMs + windowGuardMs);
   }
   if (state.remaining !== undefined && state.total !== undefined && state.lastResponseAtMs !== undefined) {
     const low = Math.max(1, Math.floor(state.total * lowRemainingFraction));
@@ -140,7 +142,7 @@ export class RateBudget {
 
   private prune(nowMs: number): void {
     let drop = 0;
-    while (drop < this.sentAtMs.length && (this.sentAtMs[drop] ?? 0) <= nowMs - rateWindowMs) drop++;
+    while (drop < this.sentAtMs.length && (this.sentAtMs[drop] ?? 0) <= nowMs - rateWindowMs - windowGuardMs) drop++;
     if (drop > 0) this.sentAtMs = this.sentAtMs.slice(drop);
   }
 }

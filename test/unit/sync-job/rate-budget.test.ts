@@ -1,6 +1,6 @@
 // The per-tenant rate budget's pacing decision and its pause on 429, with a clock that advances on sleep.
 import { describe, expect, it } from 'vitest';
-import { nextRequestDelayMs, RateBudget, readRateHeaders, type RateBudgetState } from '../../../sync-job/source/freshdesk/rate-budget.js';
+import { nextRequestDelayMs, RateBudget, readRateHeaders, windowGuardMs, type RateBudgetState } from '../../../sync-job/source/freshdesk/rate-budget.js';
 import type { Clock } from '../../../sync-job/core/clock.js';
 
 const base: RateBudgetState = {
@@ -24,7 +24,7 @@ describe('nextRequestDelayMs', () => {
 
   it('never sends more than the ceiling inside a sliding minute', () => {
     const sentAtMs = [50_000, 60_000, 70_000];
-    expect(nextRequestDelayMs({ ...base, ceilingPerMinute: 3, sentAtMs })).toBe(10_000);
+    expect(nextRequestDelayMs({ ...base, ceilingPerMinute: 3, sentAtMs })).toBe(10_000 + windowGuardMs);
     expect(nextRequestDelayMs({ ...base, ceilingPerMinute: 4, sentAtMs })).toBe(0);
   });
 
@@ -72,6 +72,6 @@ describe('RateBudget', () => {
     await budget.acquire();
     await budget.acquire();
     await budget.acquire();
-    expect(now() - start).toBe(60_000);
+    expect(now() - start).toBe(60_000 + windowGuardMs);
   });
 });

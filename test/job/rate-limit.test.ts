@@ -1,0 +1,73 @@
+// Freshdesk's per-minute budget (50/min, the trial plan) on the fake's clock; the job's waits advance that
+// clock, so minutes of rate limiting take no wall time. Other apps share the account's budget ("burns").
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { apiKey, at, configFor, deliveredIds, runInProcess, startWorld, type World } from './support.js';
+
+let world: World;
+beforeEach(async () => {
+  world = await startWorld({ rateLimitPerMinute: 50 });
+});
+afterEach(async () => world.close());
+
+/** Another app on the same account spends `n` credits, or all that remain in this minute. */
+async function burn(n = Infinity): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const response = await fetch(`${world.fake.baseUrl}/api/v2/groups`, {
+      headers: { authorization: `Basic ${Buffer.from(`${apiKey}:X`).toString('base64')}`, 'x-burn': '1' },
+    });
+    await response.arrayBuffer();
+    if (response.headers.get('x-ratelimit-remaining') === '0') return;
+  }
+}
+
+const jobRequests = () => world.fake.requests.filter((r) => r.headers['x-burn'] === undefined);
+
+function seed(count: number): number[] {
+  const baseMs = world.fake.clock.now().getTime() - 24 * 3600 * 1000;
+  return world.fake.data.addTickets(count, (i) => ({ updated_at: at(baseMs, i) }));
+}
+
+describe('rate limits', () => {
+  it('sends nothing while a Retry-After is pending, pausing the whole tenant, and completes', async () => {
+    const ids = seed(12_000); // 120+ ticket pages: more than two minutes of budget
+    world.fake.data.addContacts(250);
+    let burned = false;
+    world.fake.faults.onRequest(async (request) => {
+      if (request.headers['x-burn'] !== undefined || burned || jobRequests().length !== 5) return;
+      burned = true;
+      await burn(); // the account's budget is gone: the job's next request gets 429 + Retry-After
+    });
+    const run = await runInProcess(world, configFor(world, ['tickets', 'contacts']));
+    expect(run.result.outcome).toBe('Succeeded');
+    expect(deliveredIds(world.sink, 'tickets')).toEqual(ids);
+    expect(world.sink.records('acme', 'contacts')).toHaveLength(250);
+    expect(jobRequests().filter((r) => r.status === 429).length).toBeGreaterThan(0);
+    expect(world.fake.violations).toEqual([]);
+    expect(run.logs.some((line) => line.includes('pausing the tenant until Retry-After'))).toBe(true);
+  });
+
+  it('slows down on near-zero X-Ratelimit-Remaining before getting a 429', async () => {
+    const ids = seed(8_000); // 80 pages
+    await burn(45); // another app left 5 credits in this minute
+    const startMs = world.fake.clock.now().getTime();
+    const run = await runInProcess(world, configFor(world));
+    expect(run.result.outcome).toBe('Succeeded');
+    expect(deliveredIds(world.sink, 'tickets')).toEqual(ids);
+    expect(world.fake.requests.filter((r) => r.status === 429)).toEqual([]);
+    // The first requests went out while the headers said the budget was nearly spent: they were spaced out.
+    const times = jobRequests().slice(0, 5).map((r) => r.time.getTime());
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(10_000);
+    expect(world.fake.clock.now().getTime() - startMs).toBeGreaterThanOrEqual(60_000);
+  });
+
+  it('holds to the configured rateLimitPerMinute ceiling in any minute', async () => {
+    seed(3_000);
+    const config = configFor(world, ['tickets'], { rateLimitPerMinute: 10 });
+    const run = await runInProcess(world, config);
+    expect(run.result.outcome).toBe('Succeeded');
+    const times = jobRequests().map((r) => r.time.getTime());
+    expect(times.length).toBeGreaterThan(20);
+    for (let i = 10; i < times.length; i++) expect(times[i]! - times[i - 10]!).toBeGreaterThanOrEqual(60_000);
+    expect(world.fake.requests.filter((r) => r.status === 429)).toEqual([]);
+  });
+});
