@@ -18,7 +18,7 @@ describe('paging by re-querying from the cursor', () => {
     const ids = fake.data.addTickets(1_000, (i) => ({ updated_at: at(baseMs, Math.floor(i / 3)) }));
     // After page 3 has been read, a ticket from page 1 is edited: deep paging would now skip one ticket per page.
     let edited = false;
-    fake.faults.onRequest((request) => {
+    fake.faults.onRequest(() => {
       if (!edited && ticketRequests().length === 4) {
         edited = true;
         fake.data.updateTicket(ids[5]!, { subject: 'edited mid-walk' });
