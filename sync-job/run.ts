@@ -163,6 +163,7 @@ export class SyncRun {
         clock: this.clock,
         signal,
         startDate: config.source.startDate,
+        logger,
       });
       for await (const item of items) {
         throwIfAborted(signal);

@@ -80,7 +80,7 @@ export class HttpSink implements Sink {
         );
       }
       const waitMs = retryDelayMs(attempt, parseRetryAfterMs(retryAfter, clock.nowMs()), this.retry, this.options.random);
-      logger.warn({ batchId: batch.batchId, attempt, waitMs, problem }, 'sink did not acknowledge, retrying');
+      logger.warn({ stream: batch.stream, batchId: batch.batchId, attempt, waitMs, problem }, 'sink did not acknowledge, retrying');
       await clock.sleep(waitMs, signal);
     }
   }

@@ -49,10 +49,12 @@ export class FreshdeskRequester {
   }
 
   /** One page of a list endpoint (`path` like `/tickets`), as the parsed JSON array plus whether a next page exists. */
-  async getPage(path: string, query: Record<string, string | number>, signal?: AbortSignal): Promise<SourcePage> {
+  /** `logger`: the calling stream's logger, so retries are logged with the stream's name. */
+  async getPage(path: string, query: Record<string, string | number>, signal?: AbortSignal, streamLogger?: Logger): Promise<SourcePage> {
     const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
     const requestPath = `${this.pathPrefix}${path}${search ? `?${search}` : ''}`;
-    const { budget, clock, logger } = this.options;
+    const { budget, clock } = this.options;
+    const logger = streamLogger ?? this.options.logger;
     let failures = 0;
     let rateLimited = 0;
     for (;;) {

@@ -1,5 +1,6 @@
 // The Freshdesk streams as declarations (path, filter parameter, how to read), and the one reader that
 // turns a declaration plus the acknowledged cursor into records and cursor progress.
+import type { Logger } from 'pino';
 import type { Cursor, StreamName } from '../../contract.js';
 import type { Clock } from '../../core/clock.js';
 import { SyncError } from '../../core/errors.js';
@@ -85,11 +86,12 @@ export interface StreamReadContext {
   signal?: AbortSignal;
   /** Where streams without a cursor start (config source.startDate). */
   startDate?: string;
+  logger?: Logger;
 }
 
 /** Records and cursor progress of one stream, read from the acknowledged cursor on. */
 export async function* readStream(declaration: StreamDeclaration, cursor: Cursor, context: StreamReadContext): AsyncGenerator<StreamItem> {
-  const fetchPage = (path: string): FetchPage => (query) => context.requester.getPage(path, query, context.signal);
+  const fetchPage = (path: string): FetchPage => (query) => context.requester.getPage(path, query, context.signal, context.logger);
   const from = cursor.updatedAt
     ? { updatedAt: toSecondIso(cursor.updatedAt), ids: cursor.ids ?? [] }
     : { updatedAt: context.startDate ? toSecondIso(context.startDate) : beginningOfTime, ids: [] };
