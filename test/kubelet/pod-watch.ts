@@ -15,6 +15,10 @@ export interface PodEvents {
 const rewatchDelayMs = 1_000;
 const watchTimeoutSeconds = 300;
 
+function isInactivityTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TimeoutError';
+}
+
 export interface PodWatch {
   /** Resolves after the first list has been delivered. */
   synced: Promise<void>;
@@ -68,8 +72,11 @@ export function watchPods(options: { kubeConfig: KubeConfig; core: CoreV1Api; ev
       (error: unknown) => {
         if (stopped) return;
         if (expired || (error as { statusCode?: number } | null)?.statusCode === 410) later(() => void list());
-        else {
-          if (error) log(`pod watch ended (${describeError(error)}); resuming`);
+        else if (error === null || isInactivityTimeout(error)) {
+          // A quiet watch: client-node ends it after 30 s without data. Resume at once.
+          void startWatch().catch(() => later(() => void list()));
+        } else {
+          log(`pod watch ended (${describeError(error)}); resuming`);
           later(() => void startWatch().catch(() => later(() => void list())));
         }
       },
