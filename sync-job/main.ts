@@ -138,6 +138,11 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     const written = paths.result ? writeResult(paths.result, result) : result;
     if (statePath && finalState) writeStateAtomic(statePath, finalState);
     logger.info({ outcome: written.outcome, exitCode, streams: summarize(written) }, 'run finished');
+    if (exitCode !== exitCodes.ok) {
+      // One line for a person at a terminal; the JSON logs and the result carry the details.
+      const problems = [result.error, ...Object.entries(result.streams).filter(([, s]) => s.error).map(([name, s]) => `${name}: ${s.error}`)];
+      process.stderr.write(`sync-job: ${result.outcome} (exit ${exitCode}): ${redact(problems.filter(Boolean).join('; '))}\n`);
+    }
     return exitCode;
   };
 

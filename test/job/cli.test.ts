@@ -1,0 +1,163 @@
+// The real `sync-job` program, spawned as a process: the README's local flow with --write-state, SIGTERM
+// mid-run, config errors, the stdout sink, and secrets never written anywhere (output, result, state).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resultSchema, stateSchema, type JobConfig } from '../../sync-job/contract.js';
+import { allStreams, apiKey, at, secretForms, sinkToken, spawnJob, tempDir, type World, startWorld } from './support.js';
+
+let world: World;
+let dir: string;
+beforeEach(async () => {
+  world = await startWorld();
+  dir = tempDir();
+});
+afterEach(async () => world.close());
+
+const secrets = secretForms(apiKey, sinkToken, 'wrong-key-7654321');
+const env = { TENANTSYNC_SOURCE_API_KEY: apiKey, TENANTSYNC_SINK_TOKEN: sinkToken };
+
+function writeConfig(config: JobConfig): string {
+  const path = join(dir, 'config.json');
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return path;
+}
+
+function localConfig(streams: readonly string[] = allStreams, intervalSeconds = 1): JobConfig {
+  return {
+    tenantId: 'acme',
+    source: { type: 'freshdesk', baseUrl: world.fake.baseUrl, streams: streams.map((name) => ({ name: name as JobConfig['source']['streams'][number]['name'], intervalSeconds })) },
+    sink: { type: 'http', url: world.sink.url },
+  };
+}
+
+function expectNoSecrets(...texts: string[]): void {
+  for (const text of texts) for (const secret of secrets) expect(text).not.toContain(secret);
+}
+
+const idsOf = (deliveries: typeof world.sink.deliveries, stream: string) =>
+  deliveries.filter((d) => d.body.stream === stream).flatMap((d) => d.body.records.map((r) => r.id)).sort();
+
+describe('sync-job CLI', () => {
+  it('runs the README flow: --config --state --write-state, then a second invocation is incremental', async () => {
+    const demo = world.fake.seedDemo();
+    const changed = [5, 6, 7].find((id) => !demo.deletedTicketIds.includes(id) && !demo.spamTicketIds.includes(id))!;
+    const config = writeConfig(localConfig());
+    const state = join(dir, 'state.json');
+    const args = ['--config', config, '--state', state, '--write-state'];
+
+    const first = await spawnJob(args, env).done;
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const saved = stateSchema.parse(JSON.parse(readFileSync(state, 'utf8')));
+    for (const stream of allStreams) expect(saved.streams[stream]?.lastSuccessAt).toBeDefined();
+    expect(saved.streams.tickets!.cursor.updatedAt).toBeDefined();
+    const firstCount = world.sink.deliveries.length;
+    expect(idsOf(world.sink.deliveries, 'tickets').length).toBeGreaterThan(20);
+
+    world.fake.data.updateTicket(changed, { subject: 'changed between runs' });
+    const [contact] = world.fake.data.addContacts(1);
+    await new Promise((r) => setTimeout(r, 1_100)); // the streams' 1 s interval must pass
+
+    const second = await spawnJob(args, env).done;
+    expect(second.code).toBe(0);
+    const later = world.sink.deliveries.slice(firstCount);
+    expect(idsOf(later, 'tickets')).toEqual([String(changed)]);
+    expect(idsOf(later, 'contacts')).toEqual([String(contact)]);
+    expect(idsOf(later, 'conversations')).toEqual([]);
+    expect(idsOf(later, 'deleted_tickets')).toEqual([]);
+    const logs = second.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(logs.at(-1)).toMatchObject({ msg: 'run finished', outcome: 'Succeeded', tenantId: 'acme' });
+    expect(logs.every((l) => typeof l.runId === 'string')).toBe(true);
+    expect(world.sink.idempotencyViolations).toEqual([]);
+    expectNoSecrets(first.stdout, first.stderr, second.stdout, second.stderr, readFileSync(state, 'utf8'));
+  });
+
+  it('on SIGTERM mid-run writes the result (and state) with the last acknowledged cursor, exit 1', async () => {
+    const baseMs = Date.now() - 24 * 3600 * 1000;
+    world.fake.data.addTickets(50_000, (i) => ({ updated_at: at(baseMs, i) }));
+    const config = writeConfig(localConfig(['tickets', 'contacts'], 3600));
+    const result = join(dir, 'result.json');
+    const state = join(dir, 'state.json');
+    const job = spawnJob(['--config', config, '--state', state, '--write-state', '--result', result], env);
+    world.sink.onAttempt(() => {
+      if (world.sink.deliveries.length === 5) job.kill('SIGTERM');
+    });
+    const exit = await job.done;
+    expect(exit.code).toBe(1);
+    const written = resultSchema.parse(JSON.parse(readFileSync(result, 'utf8')));
+    expect(written.outcome).toBe('Failed');
+    const tickets = written.streams.tickets!;
+    expect(tickets.outcome).toBe('Failed');
+    expect(tickets.error).toMatch(/^RUN_ABORTED/);
+    expect(written.streams.contacts).toMatchObject({ outcome: 'Failed', error: expect.stringContaining('not started') });
+    // The cursor is the last record of an accepted batch, at most one batch behind the receiver (an ack
+    // in flight when the signal came is not counted: at-least-once, never a gap).
+    const lastOfEach = world.sink.deliveries.map((d) => d.body.records.at(-1)!);
+    const index = lastOfEach.findIndex((r) => r.updatedAt === tickets.cursor.updatedAt && tickets.cursor.ids?.includes(r.id));
+    expect(index).toBeGreaterThanOrEqual(lastOfEach.length - 2);
+    expect(tickets.records).toBe((index + 1) * 100);
+    expect(lastOfEach.length).toBeLessThan(500);
+    const savedState = stateSchema.parse(JSON.parse(readFileSync(state, 'utf8')));
+    expect(savedState.streams.tickets!.cursor).toEqual(tickets.cursor);
+    expect(savedState.streams.tickets!.lastSuccessAt).toBeUndefined();
+    expectNoSecrets(exit.stdout, exit.stderr, readFileSync(result, 'utf8'));
+  });
+
+  it('401 → exit 2 with a message naming the credentials; no secret anywhere', async () => {
+    world.fake.data.addTickets(5);
+    const config = writeConfig(localConfig(['tickets']));
+    const result = join(dir, 'result.json');
+    const exit = await spawnJob(['--config', config, '--result', result], { ...env, TENANTSYNC_SOURCE_API_KEY: 'wrong-key-7654321' }).done;
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toMatch(/CREDENTIALS_INVALID: Freshdesk rejected the API key/);
+    const written = resultSchema.parse(JSON.parse(readFileSync(result, 'utf8')));
+    expect(written.error).toContain('credentials');
+    expect(written.streams.tickets!.cursor).toEqual({});
+    expectNoSecrets(exit.stdout, exit.stderr, readFileSync(result, 'utf8'));
+  });
+
+  it('persistent source 5xx and a failing sink: errors in logs and result carry no secret', async () => {
+    world.fake.data.addTickets(300);
+    world.fake.data.addContacts(5);
+    world.fake.faults.failNext(Infinity, 503, { path: 'contacts' });
+    world.sink.failNext(2, 500);
+    const config = writeConfig(localConfig(['tickets', 'contacts']));
+    const result = join(dir, 'result.json');
+    const exit = await spawnJob(['--config', config, '--result', result], { ...env, TENANTSYNC_LOG_LEVEL: 'debug' }).done;
+    expect(exit.code).toBe(1);
+    const written = resultSchema.parse(JSON.parse(readFileSync(result, 'utf8')));
+    expect(written.outcome).toBe('PartiallySucceeded');
+    expect(written.streams.contacts!.error).toMatch(/^SOURCE_UNAVAILABLE/);
+    expectNoSecrets(exit.stdout, exit.stderr, readFileSync(result, 'utf8'));
+  }, 180_000);
+
+  it('a config with bad fields → exit 2 and a message naming each field; the result says why', async () => {
+    const config = localConfig(['tickets']) as unknown as { source: { baseUrl: string }; sink: { batchSize: number } };
+    config.source.baseUrl = 'not a url';
+    config.sink.batchSize = -5;
+    const path = writeConfig(config as unknown as JobConfig);
+    const result = join(dir, 'result.json');
+    const exit = await spawnJob([], { ...env, TENANTSYNC_CONFIG: path, TENANTSYNC_RESULT: result }).done;
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toMatch(/CONFIG_INVALID: .*source\.baseUrl: .*sink\.batchSize/);
+    expect(resultSchema.parse(JSON.parse(readFileSync(result, 'utf8')))).toMatchObject({ outcome: 'Failed', error: expect.stringContaining('source.baseUrl') });
+
+    const noKey = await spawnJob(['--config', writeConfig(localConfig(['tickets']))], {}).done;
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('TENANTSYNC_SOURCE_API_KEY');
+    expect(world.fake.requests).toEqual([]);
+  });
+
+  it('the stdout sink prints NDJSON records on stdout and logs on stderr', async () => {
+    world.fake.data.addTickets(3);
+    const config = localConfig(['tickets']);
+    config.sink = { type: 'stdout' };
+    const exit = await spawnJob(['--config', writeConfig(config)], { TENANTSYNC_SOURCE_API_KEY: apiKey }).done;
+    expect(exit.code).toBe(0);
+    const lines = exit.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.map((l) => [l.tenantId, l.stream, l.op, l.id]).sort()).toEqual([1, 2, 3].map((id) => ['acme', 'tickets', 'upsert', String(id)]));
+    expect(exit.stderr).toContain('"msg":"run finished"');
+    expect(existsSync(join(dir, 'state.json'))).toBe(false);
+  });
+});
