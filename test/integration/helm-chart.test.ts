@@ -74,7 +74,7 @@ describe.skipIf(skipReason !== undefined)('helm chart charts/tenant-sync', () =>
     expect(result.code).toBe(0);
   });
 
-  it('helm install creates every object, helm uninstall removes them and keeps the CRD', async () => {
+  it('helm install creates every object, helm upgrade follows the values, helm uninstall removes them and keeps the CRD', async () => {
     const name = `it-${release.name.slice(-5)}`;
     const install = await runHelm(['install', name, chartDir, '-n', release.name, '--set', 'syncImage.tag=9.9.9'], { kubeconfig: testKubeconfigPath() });
     expect(install.stderr).toBe('');
@@ -89,9 +89,20 @@ describe.skipIf(skipReason !== undefined)('helm chart charts/tenant-sync', () =>
     const deployment = await kubectl(['-n', release.name, 'get', 'deployment', `${name}-tenant-sync`, '-o', 'jsonpath={.spec.template.spec.containers[0].args}']);
     expect(JSON.parse(deployment.stdout) as string[]).toContain('--sync-image=ghcr.io/tenant-sync/sync-job:9.9.9');
 
+    // An upgrade follows the values: one replica needs no PodDisruptionBudget, and the new sync image is passed on.
+    const upgrade = await runHelm(['upgrade', name, chartDir, '-n', release.name, '--reuse-values', '--set', 'replicas=1', '--set', 'syncImage.tag=9.9.10'], {
+      kubeconfig: testKubeconfigPath(),
+    });
+    expect(upgrade.code, upgrade.stderr).toBe(0);
+    const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget')!;
+    expect(await exists(pdb)).toBe(false);
+    const upgraded = await kubectl(['-n', release.name, 'get', 'deployment', `${name}-tenant-sync`, '-o', 'jsonpath={.spec.template.spec.containers[0].args}']);
+    expect(JSON.parse(upgraded.stdout) as string[]).toContain('--sync-image=ghcr.io/tenant-sync/sync-job:9.9.10');
+
     const uninstall = await runHelm(['uninstall', name, '-n', release.name, '--wait', '--timeout', '60s'], { kubeconfig: testKubeconfigPath() });
     expect(uninstall.code, uninstall.stderr).toBe(0);
     for (const o of objects) expect(await exists(o), `${o.kind} ${o.metadata.name} after uninstall`).toBe(false);
+    expect((await runHelm(['status', name, '-n', release.name], { kubeconfig: testKubeconfigPath() })).code).not.toBe(0);
     const crd = await kubectl(['get', 'crd', 'tenantsyncs.tenantsync.io', '-o', 'name']);
     expect(crd.stdout.trim()).toBe('customresourcedefinition.apiextensions.k8s.io/tenantsyncs.tenantsync.io');
   });
