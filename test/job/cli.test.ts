@@ -94,7 +94,7 @@ describe('sync-job CLI', () => {
     // The cursor is the last record of an accepted batch, at most one batch behind the receiver (an ack
     // in flight when the signal came is not counted: at-least-once, never a gap).
     const lastOfEach = world.sink.deliveries.map((d) => d.body.records.at(-1)!);
-    const index = lastOfEach.findIndex((r) => r.updatedAt === tickets.cursor.updatedAt && tickets.cursor.ids?.includes(r.id));
+    const index = lastOfEach.findIndex((r) => r.updatedAt === tickets.cursor.updatedAt && tickets.cursor.ids?.includes(String(r.id)));
     expect(index).toBeGreaterThanOrEqual(lastOfEach.length - 2);
     expect(tickets.records).toBe((index + 1) * 100);
     expect(lastOfEach.length).toBeLessThan(500);
