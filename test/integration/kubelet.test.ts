@@ -92,8 +92,8 @@ const terminated = (pod: V1Pod) => pod.status?.containerStatuses?.[0]?.state?.te
 const isRunning = (pod: V1Pod) => pod.status?.containerStatuses?.[0]?.state?.running !== undefined;
 
 /** The pid the program printed (`ready pid=N`) into its log in the pod directory. */
-async function readyPid(pod: V1Pod): Promise<number> {
-  const log = join(kubelet.podDir(pod), 'containers', 'main', '0.log');
+async function readyPid(pod: V1Pod, on: TestKubelet = kubelet): Promise<number> {
+  const log = join(on.podDir(pod), 'containers', 'main', '0.log');
   return waitFor(`${log} to say ready`, 30_000, async () => {
     const text = await readFile(log, 'utf8').catch(() => '');
     const match = /ready pid=(\d+)/.exec(text);
@@ -426,5 +426,32 @@ describe('test kubelet', () => {
       const result = resultSchema.parse(JSON.parse(terminated(pods[0] as V1Pod)?.message ?? 'null'));
       expect(result.outcome).toBe('Failed');
     });
+  });
+
+  it('after a restart, reports containers lost with the previous run as ContainerStatusUnknown and never reruns them', async () => {
+    const other = await createTestNamespace('kubelet-restart');
+    const options = { kubeConfig, nodeName: `kubelet-${other.name}`, workDir: join(workDir, 'restart'), images, namespaces: [other.name] };
+    const first = await startTestKubelet(options);
+    let second: TestKubelet | undefined;
+    try {
+      const pod = await core.createNamespacedPod({
+        namespace: other.name,
+        body: { metadata: { name: 'lost' }, spec: { restartPolicy: 'Never', automountServiceAccountToken: false, containers: [container('test.local/wait-for-sigterm')] } },
+      });
+      await waitForPod(core, other.name, 'lost', 'to run', isRunning);
+      const pid = await readyPid(pod, first);
+      await first.stop();
+      expect(isProcessAlive(pid)).toBe(false);
+      second = await startTestKubelet(options);
+      const failed = await waitForPod(core, other.name, 'lost', 'to fail', (p) => p.status?.phase === 'Failed');
+      expect(terminated(failed)).toMatchObject({ exitCode: 137, reason: 'ContainerStatusUnknown' });
+      // Not started again: its log has the first run's line only.
+      const log = await readFile(join(second.podDir(pod), 'containers', 'main', '0.log'), 'utf8');
+      expect(log.match(/ready pid=/g)).toHaveLength(1);
+    } finally {
+      await other.cleanup({ wait: true }).catch((error: unknown) => console.error(`namespace cleanup: ${String(error)}`));
+      await first.stop();
+      await second?.stop();
+    }
   });
 });

@@ -132,9 +132,14 @@ export class PodWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.wakeTimer);
-    for (const slot of this.slots) slot.process?.signal('SIGKILL');
-    await Promise.all(this.slots.map((slot) => slot.process?.exited));
+    const killAll = async () => {
+      for (const slot of this.slots) slot.process?.signal('SIGKILL');
+      await Promise.all(this.slots.map((slot) => slot.process?.exited));
+    };
+    await killAll();
+    // A sync in flight may have been about to start a process; it checks `stopped`, but be sure.
     await this.running;
+    await killAll();
   }
 
   private kick(): void {
@@ -358,6 +363,9 @@ export class PodWorker {
   private async startContainers(): Promise<void> {
     const pending = this.slots.filter((s) => s.record.state.kind === 'waiting' && s.process === undefined);
     if (pending.length === 0) return;
+    if ((this.pod.spec?.initContainers ?? []).length > 0) {
+      return this.failPod({ reason: 'Unsupported', message: 'init containers are not supported by the test kubelet' });
+    }
     // Images first: an image nobody can run fails the pod (a real node would back off forever).
     const entries = new Map<ContainerSlot, ImageEntry>();
     for (const slot of pending) {
@@ -482,6 +490,7 @@ export class PodWorker {
     }
     const workingDir = spec.workingDir ? rewritePath(spec.workingDir, mappings) : undefined;
     const cwd = workingDir !== undefined && workingDir !== spec.workingDir ? workingDir : (entry.workingDir ?? containerDir);
+    if (this.stopped) return;
     const child = startContainerProcess({ argv, cwd, env, logPath });
     slot.process = child;
     slot.logPath = logPath;
