@@ -225,8 +225,9 @@ export class TenantSyncController {
     const state = initialStateConfigMap(owner);
     const liveState = await this.liveChild<V1ConfigMap>(state, owner);
     if (liveState === undefined) {
-      await this.createIfAbsent(state);
-      await this.event(raw, 'Normal', 'ConfigMapCreated', `Created ConfigMap ${names.stateConfigMap} with an empty sync state`);
+      if (await this.createIfAbsent(state)) {
+        await this.event(raw, 'Normal', 'ConfigMapCreated', `Created ConfigMap ${names.stateConfigMap} with an empty sync state`);
+      }
     } else if (ownershipOf(liveState.metadata ?? {}, owner) === 'adoptable') {
       await this.opts.client.mergePatch(refOf(state), { metadata: { ownerReferences: state.metadata?.ownerReferences } }, { fieldManager });
     }
@@ -246,7 +247,7 @@ export class TenantSyncController {
     await this.report(raw, applied, 'CronJob');
 
     // 7. Run now: a new run-requested-at value starts one Job (named after the value, so a retry
-    //      finds it instead of starting another) and is echoed to status.
+    //    finds it instead of starting another) and is echoed to status.
     const old = parseStatus(raw.status);
     const decision = decideRunNow({
       name: owner.name,
@@ -280,7 +281,7 @@ export class TenantSyncController {
       throw new StalledError(reasons.childConflict, conflictMessage(desired.kind, live.metadata, owner.namespace));
     }
     if (live.metadata.deletionTimestamp) {
-      throw new WaitingError('ChildTerminating', `${desired.kind} ${desired.metadata.name} is being deleted; it is created again once gone`, childTerminatingRetryMs);
+      throw new WaitingError(reasons.childTerminating, `${desired.kind} ${desired.metadata.name} is being deleted; it is created again once gone`, childTerminatingRetryMs);
     }
     return live;
   }

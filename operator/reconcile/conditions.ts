@@ -9,6 +9,7 @@ export const reasons = {
   invalidSpec: 'InvalidSpec',
   secretNotFound: 'SecretNotFound',
   childConflict: 'ChildConflict',
+  childTerminating: 'ChildTerminating',
   progressingWithRetry: 'ProgressingWithRetry',
   kubeApiError: 'KubeApiError',
   reconcileError: 'ReconcileError',
