@@ -137,6 +137,32 @@ describe('TenantSyncController.reconcile', () => {
     expect(ready()).toMatchObject({ reason: 'ChildConflict', message: expect.stringContaining('is controlled by Other o') });
   });
 
+  it('adopts an orphan it created earlier (managed-by label, no owner) instead of reporting a conflict', async () => {
+    seedSecret();
+    client.seed({
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'acme', namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'tenantsync-operator' } },
+      spec: { schedule: '* * * * *' },
+    });
+    const owner = seedTenantSync('acme');
+    await controller.reconcile(`${ns}/acme`);
+    expect(client.find<V1CronJob>('CronJob', ns, 'acme')?.metadata?.ownerReferences).toEqual([expect.objectContaining({ uid: owner.metadata.uid, controller: true })]);
+    expect(ready()).toMatchObject({ status: 'True' });
+  });
+
+  it('waits for a child that is being deleted before creating it again', async () => {
+    seedSecret();
+    client.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'acme-state', namespace: ns, deletionTimestamp: '2025-05-01T09:59:00Z', labels: { 'app.kubernetes.io/managed-by': 'tenantsync-operator' } } });
+    seedTenantSync('acme');
+    expect(await controller.reconcile(`${ns}/acme`)).toEqual({ requeueAfterMs: 2_000 });
+    expect(ready()).toMatchObject({ status: 'False', reason: 'ChildTerminating' });
+    expect(writesOf('apply', 'CronJob')).toEqual([]);
+    client.remove('ConfigMap', ns, 'acme-state');
+    await controller.reconcile(`${ns}/acme`);
+    expect(ready()).toMatchObject({ status: 'True' });
+  });
+
   it('reports an API error as Reconciling and throws so the queue backs off', async () => {
     seedSecret();
     seedTenantSync('acme');
