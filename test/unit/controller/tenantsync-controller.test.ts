@@ -145,9 +145,10 @@ describe('TenantSyncController.reconcile', () => {
       metadata: { name: 'acme', namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'tenantsync-operator' } },
       spec: { schedule: '* * * * *' },
     });
-    const owner = seedTenantSync('acme');
+    seedTenantSync('acme');
     await controller.reconcile(`${ns}/acme`);
-    expect(client.find<V1CronJob>('CronJob', ns, 'acme')?.metadata?.ownerReferences).toEqual([expect.objectContaining({ uid: owner.metadata.uid, controller: true })]);
+    const uid = client.find<{ metadata: { uid: string } }>('TenantSync', ns, 'acme')?.metadata.uid;
+    expect(client.find<V1CronJob>('CronJob', ns, 'acme')?.metadata?.ownerReferences).toEqual([expect.objectContaining({ uid, controller: true })]);
     expect(ready()).toMatchObject({ status: 'True' });
   });
 
