@@ -1,178 +1,56 @@
 #!/usr/bin/env node
-// The `sync-job` program of the job contract: config/state/result paths by env or flags, secrets by env,
-// exit 0/1/2, and a result written on success and on every failure it survives (SIGTERM included).
-import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
-import { envNames, exitCodes, type JobConfig, type JobResult, type JobState } from './contract.js';
-import { describeError, SyncError, toSyncError } from './core/errors.js';
-import { createRedactor, type Redactor } from './core/redact.js';
-import { loadConfig, loadState, writeResult, writeStateAtomic } from './files.js';
-import { createLogger } from './log.js';
-import { SyncRun } from './run.js';
-import { StdoutSink } from './sink/stdout-sink.js';
+// The `sync-job` bin: runs the job (cli.ts) in a worker thread with V8 heap limits, so the process stays in
+// bounded memory however it is launched (no node flags needed), and forwards SIGTERM/SIGINT to the run.
+import { writeFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 
-const usage = `usage: sync-job [--config FILE] [--state FILE] [--result FILE] [--write-state]
+/**
+ * V8 sizes the young generation for throughput (64 MiB by default on 64-bit), and a sync allocates fast.
+ * These limits keep a 200,000-ticket sync near 120 MiB RSS (bench/sync-200k.ts) at little cost in speed.
+ */
+export const workerResourceLimits = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 } as const;
 
-  --config FILE    job config JSON (env ${envNames.config}); required
-  --state FILE     state JSON with cursors (env ${envNames.state}); absent file = first run
-  --result FILE    where the result JSON goes (env ${envNames.result})
-  --write-state    update the state file after every acknowledged batch (local runs without a cluster)
+/** Exit code when the worker dies without reporting one (out of memory): retryable, like a failed stream. */
+const crashedExitCode = 1;
 
-  Secrets come from the environment only: ${envNames.sourceApiKey} (required), ${envNames.sinkToken}.
-  Exit codes: 0 all due streams succeeded, 1 a stream failed (retryable), 2 config or credentials error.`;
-
-/** After SIGTERM/SIGINT the run gets this long to stop cleanly before the snapshot result is written anyway. */
-const stopGraceMs = 5_000;
-
-interface Paths {
-  config: string | undefined;
-  state: string | undefined;
-  result: string | undefined;
-  writeState: boolean;
-}
-
-function parsePaths(argv: string[], env: NodeJS.ProcessEnv): Paths | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      state: { type: 'string' },
-      result: { type: 'string' },
-      'write-state': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) return 'help';
-  return {
-    config: values.config ?? (env[envNames.config] || undefined),
-    state: values.state ?? (env[envNames.state] || undefined),
-    result: values.result ?? (env[envNames.result] || undefined),
-    writeState: values['write-state'] ?? false,
-  };
-}
-
-function failedResult(startedAt: Date, error: SyncError, redact: Redactor): JobResult {
-  return {
-    version: 1,
-    outcome: 'Failed',
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    error: redact(describeError(error)),
-    streams: {},
-  };
-}
-
-async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const startedAt = new Date();
-  const apiKey = env[envNames.sourceApiKey] || undefined;
-  const sinkToken = env[envNames.sinkToken] || undefined;
-  const redact = createRedactor([apiKey, sinkToken]);
-
-  let paths: Paths | 'help';
-  try {
-    paths = parsePaths(argv, env);
-  } catch (error) {
-    process.stderr.write(`sync-job: ${(error as Error).message}\n${usage}\n`);
-    return exitCodes.configOrCredentials;
-  }
-  if (paths === 'help') {
-    process.stdout.write(`${usage}\n`);
-    return exitCodes.ok;
-  }
-
-  // Problems found before any stream runs: exit 2, with the result saying why when it has a path.
-  const failEarly = (error: SyncError): number => {
-    const line = redact(describeError(error));
-    process.stderr.write(`sync-job: ${line}\n`);
-    process.stdout.write(`${JSON.stringify({ level: 'error', time: new Date().toISOString(), code: error.code, msg: line })}\n`);
-    if (typeof paths === 'object' && paths.result) writeResult(paths.result, failedResult(startedAt, error, redact));
-    return exitCodes.configOrCredentials;
-  };
-
-  let config: JobConfig;
-  let state: JobState;
-  try {
-    if (!paths.config) throw new SyncError('CONFIG_INVALID', `no config file: pass --config FILE or set ${envNames.config}`);
-    config = loadConfig(paths.config);
-    if (!apiKey) throw new SyncError('CONFIG_INVALID', `no Freshdesk API key: set ${envNames.sourceApiKey} (from the tenant's credentials Secret)`);
-    if (paths.writeState && !paths.state) throw new SyncError('CONFIG_INVALID', `--write-state needs a state file: pass --state FILE or set ${envNames.state}`);
-    state = loadState(paths.state);
-  } catch (error) {
-    return failEarly(toSyncError(error));
-  }
-
-  const runId = env.TENANTSYNC_RUN_ID || randomUUID();
-  const logger = createLogger({
-    fd: config.sink.type === 'stdout' ? 2 : 1,
-    redact,
-    base: { tenantId: config.tenantId, runId },
-    level: env.TENANTSYNC_LOG_LEVEL || 'info',
-  });
-
-  const statePath = paths.writeState ? paths.state : undefined;
-  let currentState: JobState = state;
-  const controller = new AbortController();
-  const run = new SyncRun({
-    config,
-    state,
-    apiKey,
-    sinkToken,
-    logger,
-    signal: controller.signal,
-    redact,
-    sink: config.sink.type === 'stdout' ? new StdoutSink() : undefined,
-    onCheckpoint: statePath
-      ? (stream, cursor) => {
-          const previous = currentState.streams[stream];
-          currentState = { ...currentState, streams: { ...currentState.streams, [stream]: { ...previous, cursor } } };
-          writeStateAtomic(statePath, currentState);
-        }
-      : undefined,
-  });
-
-  let finished = false;
-  const finish = (result: JobResult, exitCode: number, finalState: JobState | undefined): number => {
-    if (finished) return exitCode;
-    finished = true;
-    const written = paths.result ? writeResult(paths.result, result) : result;
-    if (statePath && finalState) writeStateAtomic(statePath, finalState);
-    logger.info({ outcome: written.outcome, exitCode, streams: summarize(written) }, 'run finished');
-    if (exitCode !== exitCodes.ok) {
-      // One line for a person at a terminal; the JSON logs and the result carry the details.
-      const problems = [result.error, ...Object.entries(result.streams).filter(([, s]) => s.error).map(([name, s]) => `${name}: ${s.error}`)];
-      process.stderr.write(`sync-job: ${result.outcome} (exit ${exitCode}): ${redact(problems.filter(Boolean).join('; '))}\n`);
-    }
-    return exitCode;
-  };
-
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) return;
-    logger.warn({ signal }, 'stopping: the result keeps the last acknowledged cursors');
-    controller.abort(new Error(`received ${signal}`));
-    // If the run does not wind down in time, write what is acknowledged and leave.
-    setTimeout(() => {
-      const snapshot = run.snapshot();
-      process.exit(finish(snapshot, exitCodes.streamFailed, statePath ? currentState : undefined));
-    }, stopGraceMs).unref();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-
-  logger.info({ streams: config.source.streams.map((s) => s.name), sink: config.sink.type }, 'run started');
-  const report = await run.execute();
-  const exitCode = controller.signal.aborted && report.exitCode === exitCodes.ok ? exitCodes.streamFailed : report.exitCode;
-  return finish(report.result, exitCode, report.state);
-}
-
-function summarize(result: JobResult): Record<string, string> {
-  return Object.fromEntries(Object.entries(result.streams).map(([name, s]) => [name, `${s.outcome} ${s.records}`]));
-}
-
-// The bin: always runs (tests spawn it; nothing imports this file).
-const exitCode = await main(process.argv.slice(2), process.env).catch((error: unknown) => {
-  const redact = createRedactor([process.env[envNames.sourceApiKey], process.env[envNames.sinkToken]]);
-  process.stderr.write(`sync-job: unexpected failure: ${redact(error instanceof Error ? error.message : String(error))}\n`);
-  return exitCodes.streamFailed;
+const worker = new Worker(new URL('./worker.js', import.meta.url), {
+  argv: [],
+  workerData: { argv: process.argv.slice(2) },
+  resourceLimits: workerResourceLimits,
+  // The worker writes with writeSync to fds 1 and 2; nothing goes through these streams.
+  stdout: false,
+  stderr: false,
 });
-process.exit(exitCode);
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => worker.postMessage({ type: 'stop', signal }));
+}
+
+let failure: Error | undefined;
+worker.on('error', (error) => {
+  failure = error;
+});
+worker.on('exit', (code) => {
+  if (failure !== undefined) {
+    // The run died (e.g. ERR_WORKER_OUT_OF_MEMORY) before writing its result: leave a Failed result without
+    // cursors, so the operator keeps the last ones it saved (forward-only) and the next run redoes the rest.
+    const resultPath = resultPathFrom(process.argv.slice(2), process.env.TENANTSYNC_RESULT);
+    const message = `INTERNAL: the sync-job worker stopped: ${(failure as { code?: string }).code ?? failure.message}`;
+    process.stderr.write(`sync-job: ${message}\n`);
+    if (resultPath) {
+      const now = new Date().toISOString();
+      writeFileSync(resultPath, JSON.stringify({ version: 1, outcome: 'Failed', startedAt: now, finishedAt: now, error: message, streams: {} }));
+    }
+    process.exit(crashedExitCode);
+  }
+  process.exit(code);
+});
+
+function resultPathFrom(argv: string[], fromEnv: string | undefined): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--result') return argv[i + 1];
+    if (arg.startsWith('--result=')) return arg.slice('--result='.length);
+  }
+  return fromEnv || undefined;
+}

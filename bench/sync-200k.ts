@@ -1,0 +1,98 @@
+// Benchmark (not a test): syncs 200,000 tickets from the Freshdesk fake to the sink receiver with the
+// compiled sync-job in a child process and reports its peak RSS against the 150 MiB target and baselines.
+//
+//   npm run bench:sync [-- --tickets 200000]
+// Baselines measured in the same run: an idle node process, and the same job syncing 1,000 tickets;
+// a flat ratio between the 1k and the 200k run is what "bounded memory" looks like. The job runs as
+// shipped (`node dist/sync-job/main.js`, no node flags): the bin itself sets its worker's heap limits.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startFreshdeskFake } from '../test/fakes/freshdesk/index.js';
+import { startSinkReceiver } from '../test/fakes/sink/index.js';
+
+const targetMiB = 150;
+const pollIntervalMs = 50;
+const repoRoot = resolve(import.meta.dirname, '..');
+const { values } = parseArgs({ options: { tickets: { type: 'string', default: '200000' } } });
+const ticketCount = Number(values.tickets);
+
+/** Peak RSS (VmHWM) of a child process, polled from /proc until it exits. */
+async function peakRssOf(command: string[], env: NodeJS.ProcessEnv): Promise<{ peakKiB: number; code: number | null; ms: number }> {
+  const started = Date.now();
+  const child = spawn(process.execPath, command, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  let peakKiB = 0;
+  const poll = () => {
+    try {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+      if (hwm) peakKiB = Math.max(peakKiB, Number(hwm[1]));
+    } catch {
+      // exited between polls
+    }
+  };
+  const timer = setInterval(poll, pollIntervalMs);
+  const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
+  clearInterval(timer);
+  return { peakKiB, code, ms: Date.now() - started };
+}
+
+const mib = (kib: number) => kib / 1024;
+
+console.log('building sync-job into .tmp/bench-dist …');
+execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(repoRoot, 'bench/tsconfig.sync-job.json')], { stdio: 'inherit' });
+const jobMain = join(repoRoot, '.tmp/bench-dist/sync-job/main.js');
+
+const apiKey = 'bench-api-key';
+const sinkToken = 'bench-sink-token';
+const dir = mkdtempSync(join(tmpdir(), 'tenant-sync-bench-'));
+
+/** One sync of `count` tickets from a fresh fake to a fresh receiver, in a child process. */
+async function syncTickets(count: number, tenantId: string) {
+  const fake = await startFreshdeskFake({ apiKey, rateLimitPerMinute: 1_000_000_000, maxRecordedRequests: 10 });
+  const sink = await startSinkReceiver({ token: sinkToken });
+  const startMs = Date.now() - 60 * 24 * 3600 * 1000;
+  // Three tickets per second: many same-second boundaries, as in a busy help desk.
+  fake.data.addTickets(count, (i) => ({ updated_at: new Date(startMs + Math.floor(i / 3) * 1000) }));
+  const configPath = join(dir, `${tenantId}.json`);
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      tenantId,
+      source: { type: 'freshdesk', baseUrl: fake.baseUrl, streams: [{ name: 'tickets', intervalSeconds: 3600 }] },
+      sink: { type: 'http', url: sink.url },
+    }),
+  );
+  const run = await peakRssOf([jobMain, '--config', configPath, '--result', join(dir, `${tenantId}-result.json`)], {
+    PATH: process.env.PATH,
+    TENANTSYNC_SOURCE_API_KEY: apiKey,
+    TENANTSYNC_SINK_TOKEN: sinkToken,
+  });
+  const delivered = sink.records(tenantId).length;
+  await Promise.all([fake.close(), sink.close()]);
+  return { ...run, delivered };
+}
+
+const idle = await peakRssOf(['-e', 'setTimeout(() => {}, 1000)'], { PATH: process.env.PATH });
+const small = await syncTickets(1_000, 'bench-small');
+const big = await syncTickets(ticketCount, 'bench-big');
+
+const rows = [
+  ['idle node process', idle.peakKiB, '-', '-'],
+  ['sync-job, 1,000 tickets', small.peakKiB, small.delivered, small.ms],
+  [`sync-job, ${ticketCount.toLocaleString('en')} tickets`, big.peakKiB, big.delivered, big.ms],
+] as const;
+console.log('\nrun                              peak RSS   delivered   wall ms');
+for (const [name, kib, delivered, ms] of rows) {
+  console.log(`${name.padEnd(32)} ${mib(kib).toFixed(1).padStart(6)} MiB ${String(delivered).padStart(11)} ${String(ms).padStart(9)}`);
+}
+console.log(`
+peak RSS of the ${ticketCount.toLocaleString('en')}-ticket sync: ${mib(big.peakKiB).toFixed(1)} MiB
+  vs target ${targetMiB} MiB:            ${(mib(big.peakKiB) / targetMiB).toFixed(2)}× (${mib(big.peakKiB) <= targetMiB ? 'within' : 'OVER'} target)
+  vs idle node process:         ${(big.peakKiB / idle.peakKiB).toFixed(2)}×
+  vs the 1,000-ticket sync:     ${(big.peakKiB / small.peakKiB).toFixed(2)}× for ${(ticketCount / 1000).toFixed(0)}× the records
+throughput: ${Math.round((big.delivered / big.ms) * 1000).toLocaleString('en')} records/s (wall clock, fake and receiver in the bench process)
+exit codes: small ${small.code}, big ${big.code}; delivered ${big.delivered.toLocaleString('en')} of ${ticketCount.toLocaleString('en')}`);
+if (big.code !== 0 || small.code !== 0 || big.delivered !== ticketCount) process.exitCode = 1;
