@@ -11,12 +11,13 @@ import { createLogger } from './log.js';
 import { SyncRun } from './run.js';
 import { StdoutSink } from './sink/stdout-sink.js';
 
-const usage = `usage: sync-job [--config FILE] [--state FILE] [--result FILE] [--write-state]
+const usage = `usage: sync-job [--config FILE] [--state FILE] [--result FILE] [--write-state] [--force]
 
   --config FILE    job config JSON (env ${envNames.config}); required
   --state FILE     state JSON with cursors (env ${envNames.state}); absent file = first run
   --result FILE    where the result JSON goes (env ${envNames.result})
   --write-state    update the state file after every acknowledged batch (local runs without a cluster)
+  --force          sync every configured stream now, even those whose interval has not passed (env TENANTSYNC_FORCE=1)
 
   Secrets come from the environment only: ${envNames.sourceApiKey} (required), ${envNames.sinkToken}.
   Exit codes: 0 all due streams succeeded, 1 a stream failed (retryable), 2 config or credentials error.`;
@@ -36,6 +37,7 @@ interface Paths {
   state: string | undefined;
   result: string | undefined;
   writeState: boolean;
+  force: boolean;
 }
 
 function parsePaths(argv: string[], env: NodeJS.ProcessEnv): Paths | 'help' {
@@ -46,6 +48,7 @@ function parsePaths(argv: string[], env: NodeJS.ProcessEnv): Paths | 'help' {
       state: { type: 'string' },
       result: { type: 'string' },
       'write-state': { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -56,6 +59,7 @@ function parsePaths(argv: string[], env: NodeJS.ProcessEnv): Paths | 'help' {
     state: values.state ?? (env[envNames.state] || undefined),
     result: values.result ?? (env[envNames.result] || undefined),
     writeState: values['write-state'] ?? false,
+    force: (values.force ?? false) || env.TENANTSYNC_FORCE === '1' || env.TENANTSYNC_FORCE === 'true',
   };
 }
 
@@ -129,6 +133,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, onStop: OnS
     logger,
     signal: controller.signal,
     redact,
+    ignoreIntervals: paths.force,
     sink: config.sink.type === 'stdout' ? new StdoutSink(1) : undefined,
     onCheckpoint: statePath
       ? (stream, cursor) => {

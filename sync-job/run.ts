@@ -38,6 +38,8 @@ export interface RunOptions {
   sourceRetry?: RetryPolicy;
   sinkRetry?: RetryPolicy;
   random?: () => number;
+  /** Sync every configured stream, due or not (`--force`). */
+  ignoreIntervals?: boolean;
   /** Scrubs secrets from error messages that go into the result. */
   redact?: Redactor;
   /** After every acknowledged batch (and at each stream's end): the stream's acknowledged cursor. */
@@ -119,7 +121,7 @@ export class SyncRun {
         continue;
       }
       const saved = this.options.state.streams[stream.name];
-      if (!isStreamDue(stream.intervalSeconds, saved?.lastSuccessAt, this.startedAtMs)) {
+      if (!this.options.ignoreIntervals && !isStreamDue(stream.intervalSeconds, saved?.lastSuccessAt, this.startedAtMs)) {
         progress.outcome = 'NotDue';
         logger.info({ stream: stream.name, lastSuccessAt: saved?.lastSuccessAt }, 'stream not due');
         continue;

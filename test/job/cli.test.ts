@@ -61,6 +61,12 @@ describe('sync-job CLI', () => {
 
     const second = await spawnJob(args, env).done;
     expect(second.code).toBe(0);
+    // With an hourly interval nothing is due now; --force runs every stream anyway (and finds nothing new).
+    writeConfig(localConfig(allStreams, 3600));
+    const third = await spawnJob(args, env).done;
+    expect(third.stdout).toContain('"tickets":"NotDue 0"');
+    const forced = await spawnJob([...args, '--force'], env).done;
+    expect(forced.stdout).toContain('"tickets":"Succeeded 0"');
     const later = world.sink.deliveries.slice(firstCount);
     expect(idsOf(later, 'tickets')).toEqual([String(changed)]);
     expect(idsOf(later, 'contacts')).toEqual([String(contact)]);
