@@ -1,13 +1,14 @@
-// Installs the CRDs generated into crds/ (npm run generate) and waits until each is Established,
-// so a test can create TenantSyncs right away. An empty crds/ folder installs nothing.
+// Installs the CRDs generated into crds/ (npm run generate) and waits until each is Established with its
+// names accepted, so a test can create TenantSyncs right away. An empty crds/ folder installs nothing.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crdNameOf, waitForCrdsEstablished } from './crd-established.js';
 import { ControlPlaneError } from './errors.js';
 import { runKubectl } from './kubectl.js';
 import { repoRoot } from './paths.js';
 
 export const crdsDir = join(repoRoot, 'crds');
-const establishedTimeoutSeconds = 60;
+const establishedTimeoutMs = 60_000;
 
 /** Returns the names of the installed CRDs (e.g. customresourcedefinition.apiextensions.k8s.io/tenantsyncs.tenantsync.io). */
 export async function installCrds(kubectlPath: string, kubeconfigPath: string, dir = crdsDir): Promise<string[]> {
@@ -19,13 +20,6 @@ export async function installCrds(kubectlPath: string, kubeconfigPath: string, d
     throw new ControlPlaneError('CONTROLPLANE_CRD_INSTALL_FAILED', `kubectl apply of ${files.join(', ')} from ${dir} failed:\n${applied.stderr.trim()}`);
   }
   const names = applied.stdout.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('customresourcedefinition'));
-  if (names.length > 0) {
-    const waited = await runKubectl(kubectlPath, kubeconfigPath, ['wait', '--for=condition=Established', `--timeout=${establishedTimeoutSeconds}s`, ...names], {
-      timeoutMs: (establishedTimeoutSeconds + 10) * 1000,
-    });
-    if (waited.code !== 0) {
-      throw new ControlPlaneError('CONTROLPLANE_CRD_INSTALL_FAILED', `CRDs ${names.join(', ')} did not become Established:\n${waited.stderr.trim()}`);
-    }
-  }
+  await waitForCrdsEstablished(kubeconfigPath, names.map(crdNameOf), establishedTimeoutMs);
   return names;
 }
