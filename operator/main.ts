@@ -49,7 +49,7 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
     client,
     controller: 'tenantsync.io/operator',
     instance: identity,
-    onError: (err) => logger.warn({ err: errorFields(err) }, 'could not record an Event'),
+    onError: (err) => logger.warn({ error: errorFields(err) }, 'could not record an Event'),
   });
   const controller = new TenantSyncController({
     client,
@@ -103,7 +103,7 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
     logger.info('stopped cleanly');
     return 0;
   } catch (err) {
-    logger.fatal({ err: errorFields(err) }, 'operator stopped after a failure');
+    logger.fatal({ error: errorFields(err) }, 'operator stopped after a failure');
     return 1;
   } finally {
     shutdown.dispose();
@@ -119,12 +119,12 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel });
   // A bug must not take every tenant down with it: log what escaped and keep reconciling.
-  process.on('unhandledRejection', (reason) => logger.error({ err: errorFields(reason) }, 'unhandled promise rejection'));
+  process.on('unhandledRejection', (reason) => logger.error({ error: errorFields(reason) }, 'unhandled promise rejection'));
   let code: number;
   try {
     code = await run(config, logger);
   } catch (err) {
-    logger.fatal({ err: errorFields(err) }, 'operator could not start');
+    logger.fatal({ error: errorFields(err) }, 'operator could not start');
     code = 1;
   }
   logger.flush(() => process.exit(code));

@@ -1,6 +1,8 @@
 // The TenantSync controller: a level-based reconcile that reads as a numbered story (load → validate →
-// Secrets → children → run-now → one status patch → requeue), plus the watches and the worker loop.
+// Secrets → children → run-now → run results → one status patch → mark applied Jobs → requeue), plus
+// the watches and the worker loop.
 import type { V1ConfigMap, V1CronJob, V1Job, V1Secret } from '@kubernetes/client-node';
+import type { JobState } from '../../sync-job/contract.js';
 import { apiVersion, kind, tenantSyncStatusSchema, type TenantSync, type TenantSyncStatus } from '../api/tenantsync.js';
 import type { KubeClient, KubeObject, ObjectRef } from '../kube/client.js';
 import type { Clock } from '../kube/clock.js';
@@ -9,22 +11,26 @@ import type { EventRecorderLike, EventType } from '../kube/events.js';
 import { reasons } from '../reconcile/conditions.js';
 import { desiredCronJob } from '../reconcile/desired-cronjob.js';
 import { desiredConfigMap, initialStateConfigMap, jobConfig } from '../reconcile/desired-configmaps.js';
+import { readStateData } from '../reconcile/cursor-merge.js';
 import { fieldManager, type OwnerIdentity } from '../reconcile/labels.js';
 import { mergePatch } from '../reconcile/merge-patch.js';
 import { childNames } from '../reconcile/names.js';
 import { conflictMessage, ownershipOf } from '../reconcile/ownership.js';
 import { decideRunNow, manualJob } from '../reconcile/run-now.js';
+import type { RunRecord } from '../reconcile/run-result.js';
+import { foldRuns, schedulePeriodSeconds, syncHealth, withSyncHealth } from '../reconcile/run-status.js';
 import { nextScheduledRun, type EffectiveSchedule } from '../reconcile/schedule.js';
 import { missingSecretsMessage, secretReferences, type SecretLookup } from '../reconcile/secrets.js';
 import { canonicalJson, computeStatus, readyTransitionEvent, statusChanged, type ReconcileOutcome } from '../reconcile/status.js';
 import { validateTenantSync } from '../reconcile/validate.js';
 import { errorFields, objectLogger, type Logger } from '../runtime/logger.js';
-import type { OperatorMetrics } from '../runtime/metrics.js';
+import { countTenantRun, removeTenantSeries, setTenantGauges, type OperatorMetrics } from '../runtime/metrics.js';
 import { expBackoffMs } from '../runtime/sleep.js';
 import { objectKey, parseObjectKey, WorkQueue, type WorkResult } from '../runtime/work-queue.js';
 import { ChildApplier, type EnsureResult } from './child-applier.js';
+import { advanceState, markApplied, readRun, unappliedFinishedJobs, type FinishedJob } from './run-results.js';
 import { errorPolicy, StalledError, WaitingError, type ErrorAction } from './errors.js';
-import { ownerKeyOfCronJob, ownerKeyOfJob } from './watches.js';
+import { isJobOf, ownerKeyOfCronJob, ownerKeyOfJob } from './watches.js';
 
 /** A missing Secret is not watched (that would cache every Secret): poll for it, 5 s doubling to 5 min. */
 export const secretRetryInitialMs = 5_000;
@@ -46,7 +52,7 @@ export interface ObjectCache<T> {
 }
 
 /** The requests the controller sends: reads of Secrets and ConfigMaps, applies, creates, status patches. */
-export type ControllerClient = Pick<KubeClient, 'get' | 'apply' | 'create' | 'mergePatch'>;
+export type ControllerClient = Pick<KubeClient, 'get' | 'list' | 'apply' | 'create' | 'mergePatch'>;
 
 export interface TenantSyncControllerOptions {
   client: ControllerClient;
@@ -57,12 +63,20 @@ export interface TenantSyncControllerOptions {
   recorder: EventRecorderLike;
   clock: Clock;
   logger: Logger;
-  metrics?: Pick<OperatorMetrics, 'reconcileTotal' | 'reconcileErrorsTotal' | 'reconcileDurationSeconds' | 'workqueueDepth'> | undefined;
+  metrics?:
+    | (Pick<OperatorMetrics, 'reconcileTotal' | 'reconcileErrorsTotal' | 'reconcileDurationSeconds' | 'workqueueDepth'> &
+        Partial<TenantMetricFields>)
+    | undefined;
   /** Image of the sync container when spec.job.image is not set. */
   defaultSyncImage: string;
   workers?: number;
   queue?: WorkQueue;
 }
+
+type TenantMetricFields = Pick<
+  OperatorMetrics,
+  'tenantLastSuccessTimestampSeconds' | 'tenantIntervalSeconds' | 'tenantConsecutiveFailures' | 'tenantRunsTotal' | 'tenantRecordsSyncedTotal'
+>;
 
 /** What one pass found, collected for the single status write at its end. */
 interface PassFindings {
@@ -71,6 +85,15 @@ interface PassFindings {
   cronJob?: V1CronJob;
   handledRunRequest?: string;
   secretsMissing?: string;
+  /** Stream names of the job config, in spec order (status.streams[]). */
+  streamNames?: readonly string[];
+  /** The state ConfigMap's state after this pass (undefined when unreadable or not read). */
+  state?: JobState;
+  /** Finished Jobs whose results this pass applies, with their runs (same order). */
+  finished?: FinishedJob[];
+  runs?: RunRecord[];
+  /** When the tenant turns stale, if it can and has not yet. */
+  staleAt?: Date;
 }
 
 type RawTenantSync = KubeObject & { metadata: KubeObject['metadata'] & { uid?: string; generation?: number }; status?: unknown; spec?: unknown };
@@ -90,6 +113,10 @@ export class TenantSyncController {
   private readonly applier: ChildApplier;
   private readonly secretRetries = new Map<string, number>();
   private readonly writtenStatus = new Map<string, WrittenStatus>();
+  /** TenantSync key → keys (namespace/name) of its Jobs in the Job cache. */
+  private readonly jobsByOwner = new Map<string, Set<string>>();
+  /** Period of a cron schedule (cron|zone → seconds): finding it walks a few dozen runs. */
+  private readonly periods = new Map<string, number | undefined>();
 
   constructor(opts: TenantSyncControllerOptions) {
     this.opts = opts;
@@ -109,9 +136,16 @@ export class TenantSyncController {
       const key = ownerKeyOfCronJob(cronJob);
       if (key) this.queue.add(key);
     });
-    this.opts.jobs?.on((_type, job) => {
-      const key = ownerKeyOfJob(job);
-      if (key) this.queue.add(key);
+    this.opts.jobs?.on((type, job) => {
+      const key = ownerKeyOfJob(job, (namespace, name) => this.opts.cronJobs.get(namespace, name));
+      if (!key) return;
+      const jobKey = objectKey(job.metadata?.namespace, job.metadata?.name ?? '');
+      const owned = this.jobsByOwner.get(key) ?? new Set<string>();
+      if (type === 'DELETED') owned.delete(jobKey);
+      else owned.add(jobKey);
+      if (owned.size > 0) this.jobsByOwner.set(key, owned);
+      else this.jobsByOwner.delete(key);
+      this.queue.add(key);
     });
   }
 
@@ -124,7 +158,7 @@ export class TenantSyncController {
     await this.queue.run((key) => this.reconcileKey(key), {
       workers: this.opts.workers ?? 1,
       signal,
-      onError: (key, err, retryInMs) => this.log.warn({ ...keyFields(key), err: errorFields(err), retryInMs }, 'reconcile failed; retrying'),
+      onError: (key, err, retryInMs) => this.log.warn({ ...keyFields(key), error: errorFields(err), retryInMs }, 'reconcile failed; retrying'),
     });
     this.log.info('controller stopped');
   }
@@ -170,33 +204,39 @@ export class TenantSyncController {
     let failure: ErrorAction | undefined;
     try {
       await this.reconcileChildren(raw, found, log);
-      // 8. A missing Secret is reported (and polled for) only after the CronJob was applied suspended.
+      // 9. A missing Secret is reported (and polled for) only after the CronJob was applied suspended.
       if (found.secretsMissing !== undefined) throw new StalledError(reasons.secretNotFound, found.secretsMissing, this.nextSecretRetryMs(key));
       this.secretRetries.delete(key);
     } catch (err) {
-      // 9. The error policy decides how a failure is reported and retried (stalled / wait / retry).
+      // 10. The error policy decides how a failure is reported and retried (stalled / wait / retry).
       failure = errorPolicy(err);
       if (failure.kind !== 'stalled' || failure.reason !== reasons.secretNotFound) this.secretRetries.delete(key);
       if (failure.kind === 'retry') {
         // Summarize first (best effort) so the user sees why, then let the queue back off.
         await this.summarizeAndPatch(raw, found, failure, log).catch((e: unknown) =>
-          log.warn({ err: errorFields(e) }, 'could not write status after a failed reconcile'),
+          log.warn({ error: errorFields(e) }, 'could not write status after a failed reconcile'),
         );
         throw err;
       }
       log.info({ reason: failure.reason, message: failure.message }, failure.kind === 'stalled' ? 'stalled' : 'waiting');
     }
 
-    // 10. Summarize and patch: the one place status is written, only when it changed.
+    // 11. Summarize and patch: the one place status is written, only when it changed.
     const status = await this.summarizeAndPatch(raw, found, failure, log);
 
-    // 11. Requeue: after a delay the error policy chose, or when the next run time has passed.
+    // 12. The applied runs are in status now: mark their Jobs (never applied again), tell people, count them.
+    await this.finishRuns(raw, found, log);
+
+    // 13. Requeue: after a delay the error policy chose, or when the next run time or the stale deadline has passed.
     const stalled = failure?.kind === 'stalled';
     if (failure !== undefined) {
       return { result: failure.kind !== 'retry' && failure.requeueAfterMs !== undefined ? { requeueAfterMs: failure.requeueAfterMs } : undefined, stalled };
     }
-    if (status.nextRunTime === undefined) return { result: undefined, stalled };
-    const untilNextMs = Date.parse(status.nextRunTime) - this.opts.clock.now().getTime() + afterNextRunSlackMs;
+    const wakeTimes = [status.nextRunTime === undefined ? undefined : Date.parse(status.nextRunTime), found.staleAt?.getTime()].filter(
+      (t): t is number => t !== undefined && !Number.isNaN(t),
+    );
+    if (wakeTimes.length === 0) return { result: undefined, stalled };
+    const untilNextMs = Math.min(...wakeTimes) - this.opts.clock.now().getTime() + afterNextRunSlackMs;
     return { result: { requeueAfterMs: Math.min(Math.max(untilNextMs, afterNextRunSlackMs), maxRequeueAfterMs) }, stalled };
   }
 
@@ -217,7 +257,9 @@ export class TenantSyncController {
     found.secretsMissing = await this.checkSecrets(ts);
 
     // 4. Config ConfigMap: the job config, applied whenever it differs.
-    const configMap = desiredConfigMap(owner, jobConfig(ts.spec, owner.name, validation.schedule));
+    const config = jobConfig(ts.spec, owner.name, validation.schedule);
+    found.streamNames = config.source.streams.map((s) => s.name);
+    const configMap = desiredConfigMap(owner, config);
     const liveConfig = await this.liveChild<V1ConfigMap>(configMap, owner);
     await this.report(raw, await this.applier.ensure(configMap, liveConfig), 'ConfigMap');
 
@@ -231,6 +273,8 @@ export class TenantSyncController {
     } else if (ownershipOf(liveState.metadata ?? {}, owner) === 'adoptable') {
       await this.opts.client.mergePatch(refOf(state), { metadata: { ownerReferences: state.metadata?.ownerReferences } }, { fieldManager });
     }
+    const storedState = readStateData(liveState?.data);
+    if (storedState.ok) found.state = storedState.state;
 
     // 6. CronJob: applied whenever it differs, so a hand-edited schedule or image is put back and a
     //    deleted CronJob comes back.
@@ -265,6 +309,59 @@ export class TenantSyncController {
       }
     } else if (decision.action === 'wait') {
       log.info({ runRequest: decision.value }, 'run request waits until the Secret exists');
+    }
+
+    // 8. Run results: finished Jobs not applied yet (also those that finished while the operator was
+    //    down), in completion order; their cursors go into the state ConfigMap, forward only. Status
+    //    follows in step 11 and the Jobs are marked in step 12 (see run-results.ts for why this order).
+    await this.collectRuns(owner, found, log);
+  }
+
+  /** Step 8. */
+  private async collectRuns(owner: OwnerIdentity, found: PassFindings, log: Logger): Promise<void> {
+    const key = objectKey(owner.namespace, owner.name);
+    const cronJobName = childNames(owner.name).cronJob;
+    const jobs = [...(this.jobsByOwner.get(key) ?? [])]
+      .map((k) => {
+        const { namespace, name } = parseObjectKey(k);
+        return this.opts.jobs?.get(namespace, name);
+      })
+      .filter((job): job is V1Job => job !== undefined && isJobOf(job, owner.name, cronJobName));
+    const finished = unappliedFinishedJobs(jobs);
+    if (finished.length === 0) return;
+    const runs: RunRecord[] = [];
+    for (const f of finished) runs.push(await readRun(this.opts.client, f));
+    const written = await advanceState(this.opts.client, owner, runs.flatMap((r) => r.cursorResults));
+    found.state = written.state;
+    found.finished = finished;
+    found.runs = runs;
+    if (written.replacedProblem !== undefined) {
+      log.warn({ problem: written.replacedProblem }, 'state ConfigMap was unreadable; replaced it with the cursors of the latest results');
+      await this.opts.recorder.record(
+        { apiVersion, kind, metadata: { name: owner.name, namespace: owner.namespace, uid: owner.uid } },
+        'Warning',
+        'StateReplaced',
+        `ConfigMap ${childNames(owner.name).stateConfigMap} held no readable state (${written.replacedProblem}); replaced it with the cursors of the latest run results`,
+      );
+    }
+    log.info({ jobs: runs.map((r) => ({ job: r.jobName, outcome: r.outcome, records: r.records })), stateWritten: written.written }, 'run results read');
+  }
+
+  /** Step 12: after status holds the runs. */
+  private async finishRuns(raw: RawTenantSync, found: PassFindings, log: Logger): Promise<void> {
+    const tenant = { namespace: raw.metadata.namespace ?? '', name: raw.metadata.name };
+    const runs = found.runs ?? [];
+    for (const [i, run] of runs.entries()) {
+      const finished = found.finished?.[i];
+      if (finished === undefined) continue;
+      await markApplied(this.opts.client, finished.job, run.outcome);
+      if (this.opts.metrics?.tenantRunsTotal && this.opts.metrics.tenantRecordsSyncedTotal) {
+        countTenantRun(this.opts.metrics as TenantMetricFields, tenant, run.outcome, run.records);
+      }
+      const ok = run.outcome === 'Succeeded';
+      const message = `Job ${run.jobName} (${run.trigger}) ${ok ? 'succeeded' : run.outcome === 'PartiallySucceeded' ? 'partially failed' : 'failed'}: ${run.message}`;
+      await this.event(raw, ok ? 'Normal' : 'Warning', ok ? 'SyncSucceeded' : 'SyncFailed', message);
+      log.info({ job: run.jobName, trigger: run.trigger, outcome: run.outcome, records: run.records }, 'run result applied');
     }
   }
 
@@ -323,7 +420,7 @@ export class TenantSyncController {
     const outcome = outcomeOf(failure, found, suspended);
     const cronJob = found.cronJob ?? this.opts.cronJobs.get(raw.metadata.namespace ?? '', childNames(raw.metadata.name).cronJob);
     const runs = outcome.kind === 'ready' && !suspended && found.schedule !== undefined;
-    const next = computeStatus({
+    let next = computeStatus({
       old,
       generation: raw.metadata.generation,
       outcome,
@@ -334,6 +431,23 @@ export class TenantSyncController {
       lastHandledRunRequest: found.handledRunRequest ?? old.lastHandledRunRequest,
       now,
     });
+    if (found.tenantSync !== undefined && found.schedule !== undefined) {
+      // Run results: lastRun, counters and streams[]; then SyncHealthy and how it shows in Ready.
+      next = foldRuns({ status: next, runs: found.runs ?? [], state: found.state, streamNames: found.streamNames ?? [] });
+      const periodSeconds = this.periodOf(found.schedule, now);
+      const health = syncHealth({
+        status: next,
+        name: raw.metadata.name,
+        cronJobName: next.cronJobName,
+        periodSeconds,
+        createdAt: toRfc3339(raw.metadata.creationTimestamp),
+        suspended,
+        now,
+      });
+      next.conditions = withSyncHealth(next.conditions ?? [], health.condition, outcome, suspended, raw.metadata.generation, now);
+      found.staleAt = health.staleAt;
+      this.setGauges(raw, next, suspended ? undefined : periodSeconds);
+    }
     if (!statusChanged(raw.status as TenantSyncStatus | undefined, next)) return next;
     // Our previous write is not in the cache yet (same resourceVersion as before it): do not write it twice.
     const written = this.writtenStatus.get(key);
@@ -342,7 +456,8 @@ export class TenantSyncController {
     await this.opts.client.mergePatch(ref, { status: mergePatch(raw.status, next) }, { fieldManager, subresource: 'status' });
     this.writtenStatus.set(key, { canonical: canonicalJson(next), resourceVersionBefore: raw.metadata.resourceVersion });
     log.debug({ outcome: outcome.kind }, 'status written');
-    const event = readyTransitionEvent(old, next);
+    // A pass that applied runs reports them with SyncSucceeded/SyncFailed (step 12), not a second Ready event.
+    const event = (found.runs?.length ?? 0) > 0 ? undefined : readyTransitionEvent(old, next);
     if (event !== undefined) await this.event(raw, event.type, event.reason, event.message);
     return next;
   }
@@ -367,9 +482,34 @@ export class TenantSyncController {
     return expBackoffMs(attempt, secretRetryInitialMs, secretRetryMaxMs);
   }
 
+  /** Seconds between runs (memoized for cron schedules). */
+  private periodOf(schedule: EffectiveSchedule, now: Date): number | undefined {
+    if (schedule.intervalSeconds !== undefined) return schedule.intervalSeconds;
+    const memo = `${schedule.cron}|${schedule.timeZone ?? ''}`;
+    if (!this.periods.has(memo)) this.periods.set(memo, schedulePeriodSeconds(schedule, now));
+    return this.periods.get(memo);
+  }
+
+  /** The tenant's gauges, from the status just computed (so they hold after a restart too). */
+  private setGauges(raw: RawTenantSync, status: TenantSyncStatus, intervalSeconds: number | undefined): void {
+    const m = this.opts.metrics;
+    if (!m?.tenantLastSuccessTimestampSeconds || !m.tenantIntervalSeconds || !m.tenantConsecutiveFailures || !m.tenantRunsTotal || !m.tenantRecordsSyncedTotal) return;
+    const lastSuccess = status.lastSuccessfulRunTime ?? toRfc3339(raw.metadata.creationTimestamp);
+    const lastSuccessMs = lastSuccess === undefined ? Number.NaN : Date.parse(lastSuccess);
+    setTenantGauges(m as TenantMetricFields, { namespace: raw.metadata.namespace ?? '', name: raw.metadata.name }, {
+      lastSuccessSeconds: Number.isNaN(lastSuccessMs) ? undefined : lastSuccessMs / 1000,
+      intervalSeconds,
+      consecutiveFailures: status.consecutiveFailures ?? 0,
+    });
+  }
+
   private forget(key: string, namespace: string, name: string): void {
     this.secretRetries.delete(key);
     this.writtenStatus.delete(key);
+    const m = this.opts.metrics;
+    if (m?.tenantLastSuccessTimestampSeconds && m.tenantIntervalSeconds && m.tenantConsecutiveFailures && m.tenantRunsTotal && m.tenantRecordsSyncedTotal) {
+      removeTenantSeries(m as TenantMetricFields, { namespace, name });
+    }
     const names = childNames(name);
     this.applier.forget(namespace, [names.cronJob, names.configMap, names.stateConfigMap]);
   }
@@ -392,6 +532,11 @@ function outcomeOf(failure: ErrorAction | undefined, found: PassFindings, suspen
 function parseStatus(raw: unknown): TenantSyncStatus {
   const parsed = tenantSyncStatusSchema.safeParse(raw ?? {});
   return parsed.success ? parsed.data : {};
+}
+
+function toRfc3339(time: unknown): string | undefined {
+  if (time instanceof Date) return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return typeof time === 'string' && time !== '' ? time : undefined;
 }
 
 const refOf = (obj: KubeObject): ObjectRef => ({ apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name });

@@ -17,9 +17,25 @@ export function ownerKeyOfCronJob(cronJob: V1CronJob): string | undefined {
 
 /**
  * The queue key of the TenantSync a Job ran for: from the tenantsync.io/name annotation that the
- * CronJob's template puts on every Job (scheduled, run-now and `kubectl create job --from`).
+ * CronJob's template puts on every Job (scheduled, run-now and `kubectl create job --from`), else
+ * through the CronJob that controls the Job (when `cronJobOf` can look it up).
  */
-export function ownerKeyOfJob(job: V1Job): string | undefined {
+export function ownerKeyOfJob(job: V1Job, cronJobOf?: (namespace: string, name: string) => V1CronJob | undefined): string | undefined {
   const name = job.metadata?.annotations?.[nameAnnotation];
-  return name ? objectKey(job.metadata?.namespace, name) : undefined;
+  if (name) return objectKey(job.metadata?.namespace, name);
+  const ref = controllerOf(job.metadata);
+  if (ref?.kind !== 'CronJob' || cronJobOf === undefined) return undefined;
+  const cronJob = cronJobOf(job.metadata?.namespace ?? '', ref.name);
+  return cronJob === undefined ? undefined : ownerKeyOfCronJob(cronJob);
+}
+
+/**
+ * True when the Job is a run of the TenantSync `name`: controlled by its CronJob (the CronJob
+ * controller's Jobs, run-now Jobs and `kubectl create job --from` all are). A Job someone made by hand
+ * with a copied annotation but no such owner is not a run and never touches cursors.
+ */
+export function isJobOf(job: V1Job, name: string, cronJobName: string): boolean {
+  const ref = controllerOf(job.metadata);
+  const annotated = job.metadata?.annotations?.[nameAnnotation];
+  return ref?.kind === 'CronJob' && ref.name === cronJobName && (annotated === undefined || annotated === name);
 }

@@ -1,7 +1,8 @@
 // Run now (the Flux requestedAt pattern): a new value of the tenantsync.io/run-requested-at annotation
 // starts exactly one manual Job from the CronJob's template; the handled value is echoed into status.
-import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import type { V1Container, V1CronJob, V1Job } from '@kubernetes/client-node';
 import { runRequestedAtAnnotation } from '../api/tenantsync.js';
+import { syncContainerName } from './desired-cronjob.js';
 import { instantiateAnnotation, runRequestAnnotation, triggerLabel } from './labels.js';
 import { manualJobName } from './names.js';
 import type { Built } from './objects.js';
@@ -28,9 +29,19 @@ export function decideRunNow(inputs: RunNowInputs): RunNowDecision {
   return { action: 'create', value, jobName: manualJobName(inputs.name, value) };
 }
 
+/** Env of the sync job (its --force): every configured stream runs now, due or not. */
+export const forceEnvName = 'TENANTSYNC_FORCE';
+
+/** The sync container with TENANTSYNC_FORCE=1: a run someone asked for syncs every stream, not only the due ones. */
+function forced(container: V1Container): V1Container {
+  if (container.name !== syncContainerName) return container;
+  return { ...container, env: [...(container.env ?? []).filter((e) => e.name !== forceEnvName), { name: forceEnvName, value: '1' }] };
+}
+
 /**
  * The manual Job, as `kubectl create job --from=cronjob/…` makes it: the CronJob's live template,
- * owned by the CronJob (so its history limits and concurrency see it), marked as manual.
+ * owned by the CronJob (so its history limits and concurrency see it), marked as manual, and forced
+ * (TENANTSYNC_FORCE=1) so every stream runs whether or not its interval has passed.
  */
 export function manualJob(cronJob: V1CronJob, jobName: string, requestValue: string): Built<V1Job> {
   const template = cronJob.spec?.jobTemplate;
@@ -62,6 +73,7 @@ export function manualJob(cronJob: V1CronJob, jobName: string, requestValue: str
           labels: { ...podTemplate.metadata?.labels, [triggerLabel]: 'manual' },
           annotations: { ...podTemplate.metadata?.annotations, [runRequestAnnotation]: requestValue },
         },
+        ...(podTemplate.spec !== undefined ? { spec: { ...podTemplate.spec, containers: podTemplate.spec.containers.map(forced) } } : {}),
       },
     },
   };

@@ -173,7 +173,9 @@ describe('TenantSyncController.reconcile', () => {
     expect(ts()?.status?.conditions?.find((c) => c.type === 'Reconciling')).toMatchObject({ status: 'True', reason: 'ProgressingWithRetry' });
     await controller.reconcile(`${ns}/acme`);
     expect(ready()).toMatchObject({ status: 'True' });
-    expect(ts()?.status?.conditions?.map((c) => c.type)).toEqual(['Ready']);
+    // Reconciling is gone once the retry succeeded; SyncHealthy waits for the first run.
+    expect(ts()?.status?.conditions?.map((c) => c.type)).toEqual(['Ready', 'SyncHealthy']);
+    expect(ts()?.status?.conditions?.find((c) => c.type === 'SyncHealthy')).toMatchObject({ status: 'Unknown', reason: 'AwaitingFirstRun' });
   });
 
   it('starts one manual Job per run request value, even when a retry finds the Job already there', async () => {

@@ -47,7 +47,11 @@ describe('manualJob', () => {
       { apiVersion: 'batch/v1', kind: 'CronJob', name: 'acme', uid: 'cj-uid', controller: true, blockOwnerDeletion: true },
     ]);
     expect(job.spec?.template.metadata?.labels?.['tenantsync.io/trigger']).toBe('manual');
-    expect(job.spec?.template.spec).toEqual(cronJob.spec?.jobTemplate.spec?.template.spec);
+    // The same pod spec, except that a requested run syncs every stream (the sync job's --force).
+    const template = cronJob.spec?.jobTemplate.spec?.template.spec;
+    const sync = template?.containers[0];
+    expect(job.spec?.template.spec).toEqual({ ...template, containers: [{ ...sync, env: [...(sync?.env ?? []), { name: 'TENANTSYNC_FORCE', value: '1' }] }] });
+    expect(cronJob.spec?.jobTemplate.spec?.template.spec?.containers[0]?.env?.some((e) => e.name === 'TENANTSYNC_FORCE')).toBe(false);
     expect(job.spec?.podFailurePolicy).toEqual(cronJob.spec?.jobTemplate.spec?.podFailurePolicy);
   });
 
