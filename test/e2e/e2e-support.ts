@@ -1,0 +1,161 @@
+// Shared pieces of the end-to-end tests: a whole tenant-sync (kubelet, fakes, sink, operator) scoped to
+// one test namespace of the cluster project's control plane, TenantSyncs aimed at the fakes, and waits
+// for what a user would look at (Jobs, status.lastRun, Events).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import { apiVersion, kind, runRequestedAtAnnotation, type TenantSyncSpecInput } from '../../operator/api/tenantsync.js';
+import type { KubeClient } from '../../operator/kube/client.js';
+import { createTestNamespace, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
+import type { SinkRecord } from '../fakes/sink/index.js';
+import { getTenantSync, listJobs, testClient, waitFor, type StoredTenantSync } from '../integration/operator-helpers.js';
+import { startSystem, type StartSystemOptions, type System } from '../support/system.js';
+
+export interface E2e {
+  ns: TestNamespace;
+  system: System;
+  client: KubeClient;
+  /** Deletes the namespace while the kubelet still runs (so pods really stop), then stops everything. */
+  cleanup(): Promise<void>;
+}
+
+/** A namespace `<prefix>-xxxxx` with its own kubelet node, fakes, sink and operator (no leader election). */
+export async function startE2e(prefix: string, options: Partial<StartSystemOptions> = {}): Promise<E2e> {
+  const ns = await createTestNamespace(prefix);
+  const workDir = await mkdtemp(join(tmpdir(), `tenant-sync-e2e-${prefix}-`));
+  const client = testClient();
+  let system: System;
+  try {
+    system = await startSystem({
+      kubeconfigPath: testKubeconfigPath(),
+      workDir,
+      namespaces: [ns.name],
+      nodeName: `kubelet-${ns.name}`,
+      ...options,
+      operator: { args: ['--leader-elect=false'], ...options.operator },
+    });
+  } catch (error) {
+    await ns.cleanup();
+    await rm(workDir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    ns,
+    system,
+    client,
+    async cleanup() {
+      await ns.cleanup({ wait: true }).catch((error: unknown) => console.error(`namespace cleanup: ${String(error)}`));
+      await system.stop();
+      await client.close();
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const secretName = 'freshdesk-credentials';
+
+export async function createCredentials(e2e: E2e, apiKey: string): Promise<void> {
+  await e2e.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: secretName, namespace: e2e.ns.name }, stringData: { apiKey } } as never);
+}
+
+export async function setCredentials(e2e: E2e, apiKey: string): Promise<void> {
+  await e2e.client.mergePatch({ apiVersion: 'v1', kind: 'Secret', namespace: e2e.ns.name, name: secretName }, { stringData: { apiKey } });
+}
+
+/** A TenantSync reading the system's first Freshdesk account and delivering to its sink receiver. */
+export async function createTenant(e2e: E2e, name: string, spec: Partial<TenantSyncSpecInput> & { streams?: { name: string; interval?: string }[] }): Promise<void> {
+  const { streams, ...rest } = spec;
+  await e2e.client.create({
+    apiVersion,
+    kind,
+    metadata: { name, namespace: e2e.ns.name },
+    spec: {
+      source: {
+        baseUrl: e2e.system.freshdesk.baseUrl,
+        credentialsSecretRef: { name: secretName, key: 'apiKey' },
+        ...(streams ? { streams } : {}),
+      },
+      sink: { url: e2e.system.sink.url },
+      ...rest,
+    },
+  } as never);
+}
+
+export function tenant(e2e: E2e, name: string): Promise<StoredTenantSync | undefined> {
+  return getTenantSync(e2e.client, e2e.ns.name, name);
+}
+
+export function requestRun(e2e: E2e, name: string, value: string): Promise<unknown> {
+  return e2e.client.mergePatch({ apiVersion, kind, namespace: e2e.ns.name, name }, { metadata: { annotations: { [runRequestedAtAnnotation]: value } } });
+}
+
+export function jobs(e2e: E2e): Promise<V1Job[]> {
+  return listJobs(e2e.client, e2e.ns.name);
+}
+
+export async function podsOfJob(e2e: E2e, jobName: string): Promise<V1Pod[]> {
+  return (await e2e.client.list<V1Pod>('v1', 'Pod', { namespace: e2e.ns.name, labelSelector: `job-name=${jobName}` })).items;
+}
+
+export function jobCondition(job: V1Job | undefined, type: 'Complete' | 'Failed') {
+  return job?.status?.conditions?.find((c) => c.type === type && c.status === 'True');
+}
+
+export async function waitForJobFinished(e2e: E2e, jobName: string, timeoutMs = 120_000): Promise<V1Job> {
+  return waitFor(
+    `Job ${e2e.ns.name}/${jobName} to finish`,
+    async () => {
+      const job = await e2e.client.get<V1Job>({ apiVersion: 'batch/v1', kind: 'Job', namespace: e2e.ns.name, name: jobName });
+      return job && (jobCondition(job, 'Complete') || jobCondition(job, 'Failed')) ? job : false;
+    },
+    timeoutMs,
+    500,
+  );
+}
+
+/** Waits until status.lastRun is the finished run of `jobName`; returns the TenantSync. */
+export function waitForRunRecorded(e2e: E2e, name: string, jobName: string, timeoutMs = 150_000): Promise<StoredTenantSync> {
+  return waitFor(
+    `TenantSync ${e2e.ns.name}/${name} to record the result of Job ${jobName} in status.lastRun`,
+    async () => {
+      const ts = await tenant(e2e, name);
+      const lastRun = ts?.status?.lastRun;
+      return lastRun?.jobName === jobName && lastRun.outcome !== 'Running' ? ts : false;
+    },
+    timeoutMs,
+    500,
+  );
+}
+
+export interface EventView {
+  reason?: string;
+  note?: string;
+  type?: string;
+  series?: { count: number };
+  regarding?: { name?: string; kind?: string };
+}
+
+/** events.k8s.io/v1 Events about the TenantSync `name`, optionally of one reason. */
+export async function tenantEvents(e2e: E2e, name: string, reason?: string): Promise<EventView[]> {
+  const events = await e2e.client.list<EventView>('events.k8s.io/v1', 'Event', { namespace: e2e.ns.name });
+  return events.items.filter((e) => e.regarding?.kind === kind && e.regarding.name === name && (reason === undefined || e.reason === reason));
+}
+
+/** Records of `tenantId` in the sink deliveries accepted after the first `since` deliveries, per stream. */
+export function deliveredSince(system: System, since: number, tenantId: string, stream: string): SinkRecord[] {
+  return system.sink.deliveries
+    .slice(since)
+    .filter((d) => d.body.tenantId === tenantId && d.body.stream === stream)
+    .flatMap((d) => d.body.records);
+}
+
+/** Ticket ids as the sink receives them (strings). */
+export const idsOf = (records: readonly { id: string | number }[]) => [...new Set(records.map((r) => String(r.id)))].sort();
+
+/** The newest `updated_at` among the fake's tickets (the demo's and any touched since), RFC 3339 seconds. */
+export function newest(times: readonly string[]): string {
+  return times.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
+}
+
+export { waitFor, sleep } from '../integration/operator-helpers.js';
