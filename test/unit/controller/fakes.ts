@@ -33,6 +33,8 @@ export class FakeClient {
   readonly writes: Write[] = [];
   /** Make the next request of a verb fail. */
   failNext: Partial<Record<'get' | 'apply' | 'create' | 'patch', KubeApiError>> = {};
+  /** Fails every merge patch this returns an error for (e.g. one kind only), as if the process died there. */
+  failPatch: ((ref: Ref, opts: { subresource?: string }) => KubeApiError | undefined) | undefined;
   private rv = 100;
   private uid = 0;
 
@@ -80,8 +82,22 @@ export class FakeClient {
     return this.seed(obj);
   }
 
+  /** Lists one kind in a namespace; labelSelector supports `k=v[,k=v]`. */
+  async list<T>(apiVersion: string, kind: string, opts: { namespace?: string; labelSelector?: string } = {}): Promise<{ metadata: object; items: T[] }> {
+    this.maybeFail('get');
+    const wanted = (opts.labelSelector ?? '').split(',').filter(Boolean).map((p) => p.split('=') as [string, string]);
+    const items = [...this.objects.values()].filter((o) => {
+      if (o.kind !== kind || (opts.namespace !== undefined && o.metadata.namespace !== opts.namespace)) return false;
+      const labels = (o.metadata.labels ?? {}) as Record<string, string>;
+      return wanted.every(([k, v]) => labels[k] === v);
+    });
+    return { metadata: {}, items: items.map((o) => structuredClone(o) as unknown as T) };
+  }
+
   async mergePatch<T>(ref: Ref, patch: unknown, opts: { subresource?: string } = {}): Promise<T> {
     this.maybeFail('patch');
+    const injected = this.failPatch?.(ref, opts);
+    if (injected) throw injected;
     this.writes.push({ verb: 'patch', kind: ref.kind, name: ref.name, subresource: opts.subresource, body: structuredClone(patch) });
     const key = keyOf(ref);
     const old = this.objects.get(key);

@@ -1,0 +1,184 @@
+// The controller's run-result pass with in-memory fakes: each finished Job is applied once, whichever
+// write the process dies after (state, status, or the Job's mark), and a restart picks up where it was.
+import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { stateSchema } from '../../../sync-job/contract.js';
+import { TenantSyncController } from '../../../operator/controller/tenantsync-controller.js';
+import { FakeClock } from '../../../operator/kube/clock.js';
+import { KubeApiError } from '../../../operator/kube/errors.js';
+import { silentLogger } from '../../../operator/runtime/logger.js';
+import { createMetrics, type OperatorMetrics } from '../../../operator/runtime/metrics.js';
+import { sumMetric } from '../../support/operator-process.js';
+import { FakeCache, FakeClient, FakeRecorder } from './fakes.js';
+
+const ns = 'tenants';
+const key = `${ns}/acme`;
+let client: FakeClient;
+let jobs: FakeCache<V1Job>;
+let recorder: FakeRecorder;
+let metrics: OperatorMetrics;
+
+function newController(): TenantSyncController {
+  metrics = createMetrics({ defaultMetrics: false });
+  return new TenantSyncController({
+    client: client as never,
+    tenantSyncs: new FakeCache(client, 'TenantSync'),
+    cronJobs: new FakeCache<V1CronJob>(client, 'CronJob'),
+    jobs,
+    recorder,
+    clock: new FakeClock('2025-05-01T12:00:00Z'),
+    logger: silentLogger(),
+    metrics,
+    defaultSyncImage: 'sync:1',
+  });
+}
+
+type Status = { lastRun?: { jobName: string; outcome: string }; consecutiveFailures?: number; conditions?: { type: string; status: string; reason: string }[] };
+const status = () => client.find<{ status?: Status }>('TenantSync', ns, 'acme')?.status;
+const state = () => stateSchema.parse(JSON.parse(client.find<{ data: Record<string, string> }>('ConfigMap', ns, 'acme-state')?.data['state.json'] ?? '{}'));
+const mark = (name: string) => client.find<V1Job>('Job', ns, name)?.metadata?.annotations?.['tenantsync.io/result-applied'];
+const serverError = () => new KubeApiError({ code: 'KUBE_SERVER_ERROR', message: '500 etcd timeout', method: 'PATCH', path: '/', statusCode: 500 });
+
+/** A finished Job of the tenant's CronJob and its one pod, announced to the Job cache. */
+function finishedJob(name: string, completed: string, outcome: 'Succeeded' | 'Failed', cursor: string): void {
+  const cronJob = client.find<V1CronJob>('CronJob', ns, 'acme');
+  const job = client.seed<V1Job>({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name,
+      namespace: ns,
+      annotations: { 'tenantsync.io/name': 'acme' },
+      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'acme', uid: cronJob?.metadata?.uid ?? '', controller: true }],
+    },
+    status: {
+      startTime: '2025-05-01T11:00:00Z' as unknown as Date,
+      conditions: [{ type: outcome === 'Succeeded' ? 'Complete' : 'Failed', status: 'True', lastTransitionTime: completed as unknown as Date }],
+    },
+  } as V1Job & { apiVersion: string; kind: string; metadata: { name: string } });
+  const message = JSON.stringify({
+    version: 1,
+    outcome,
+    startedAt: '2025-05-01T11:00:00Z',
+    finishedAt: completed,
+    ...(outcome === 'Failed' ? { error: 'SOURCE_UNAUTHORIZED: 401' } : {}),
+    streams: { tickets: { outcome, records: 2, cursor: { updatedAt: cursor } } },
+  });
+  client.seed({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `${name}-x`, namespace: ns, labels: { 'batch.kubernetes.io/controller-uid': job.metadata?.uid ?? '' } },
+    status: { phase: outcome, containerStatuses: [{ name: 'sync', state: { terminated: { exitCode: outcome === 'Succeeded' ? 0 : 2, message, finishedAt: completed } } }] },
+  });
+  jobs.emit('ADDED', job);
+}
+
+beforeEach(async () => {
+  client = new FakeClient();
+  jobs = new FakeCache<V1Job>(client, 'Job');
+  recorder = new FakeRecorder();
+  client.seed({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'fd', namespace: ns }, data: { apiKey: 'a2V5' } });
+  client.seed({
+    apiVersion: 'tenantsync.io/v1alpha1',
+    kind: 'TenantSync',
+    metadata: { name: 'acme', namespace: ns, generation: 1, creationTimestamp: '2025-05-01T10:00:00Z' },
+    spec: {
+      interval: '1h',
+      source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'fd', key: 'apiKey' }, streams: [{ name: 'tickets' }] },
+      sink: { url: 'https://sink.example.com' },
+    },
+  });
+  await newController().reconcile(key);
+});
+
+describe('run results in the controller', () => {
+  it('applies a finished Job once: state, status, Event, metrics, mark', async () => {
+    const controller = newController();
+    finishedJob('acme-1', '2025-05-01T11:05:00Z', 'Failed', '2025-05-01T10:30:00Z');
+    await controller.reconcile(key);
+    expect(status()).toMatchObject({ lastRun: { jobName: 'acme-1', outcome: 'Failed' }, consecutiveFailures: 1 });
+    expect(state().streams.tickets?.cursor).toEqual({ updatedAt: '2025-05-01T10:30:00Z' });
+    expect(mark('acme-1')).toBe('Failed');
+    expect(recorder.events.filter((e) => e.reason === 'SyncFailed')).toHaveLength(1);
+    const text = await metrics.registry.metrics();
+    expect(sumMetric(text, 'tenantsync_runs_total', { namespace: ns, name: 'acme', outcome: 'Failed' })).toBe(1);
+    expect(sumMetric(text, 'tenantsync_consecutive_failures', { namespace: ns, name: 'acme' })).toBe(1);
+
+    // Resyncs and repeated events change nothing.
+    jobs.emit('MODIFIED', client.find<V1Job>('Job', ns, 'acme-1') as V1Job);
+    await controller.reconcile(key);
+    await controller.reconcile(key);
+    expect(status()?.consecutiveFailures).toBe(1);
+    expect(recorder.events.filter((e) => e.reason === 'SyncFailed')).toHaveLength(1);
+    expect(sumMetric(await metrics.registry.metrics(), 'tenantsync_runs_total', { outcome: 'Failed' })).toBe(1);
+  });
+
+  it('died after the state write, before status: the restart applies the run once', async () => {
+    let controller = newController();
+    finishedJob('acme-1', '2025-05-01T11:05:00Z', 'Failed', '2025-05-01T10:30:00Z');
+    client.failPatch = (ref, opts) => (ref.kind === 'TenantSync' && opts.subresource === 'status' ? serverError() : undefined);
+    await expect(controller.reconcile(key)).rejects.toThrow(/etcd timeout/);
+    expect(state().streams.tickets?.cursor).toEqual({ updatedAt: '2025-05-01T10:30:00Z' });
+    expect(status()?.consecutiveFailures).toBeUndefined();
+    expect(mark('acme-1')).toBeUndefined();
+
+    client.failPatch = undefined;
+    controller = newController();
+    jobs.emit('ADDED', client.find<V1Job>('Job', ns, 'acme-1') as V1Job);
+    await controller.reconcile(key);
+    expect(status()).toMatchObject({ lastRun: { jobName: 'acme-1' }, consecutiveFailures: 1 });
+    expect(mark('acme-1')).toBe('Failed');
+  });
+
+  it('died after the status write, before the mark: the restart marks it without counting it again', async () => {
+    let controller = newController();
+    finishedJob('acme-1', '2025-05-01T11:05:00Z', 'Failed', '2025-05-01T10:30:00Z');
+    finishedJob('acme-2', '2025-05-01T11:35:00Z', 'Failed', '2025-05-01T10:40:00Z');
+    client.failPatch = (ref) => (ref.kind === 'Job' ? serverError() : undefined);
+    await expect(controller.reconcile(key)).rejects.toThrow(/etcd timeout/);
+    expect(status()).toMatchObject({ lastRun: { jobName: 'acme-2' }, consecutiveFailures: 2 });
+
+    client.failPatch = undefined;
+    controller = newController();
+    for (const name of ['acme-1', 'acme-2']) jobs.emit('ADDED', client.find<V1Job>('Job', ns, name) as V1Job);
+    await controller.reconcile(key);
+    expect(status()).toMatchObject({ lastRun: { jobName: 'acme-2' }, consecutiveFailures: 2 });
+    expect([mark('acme-1'), mark('acme-2')]).toEqual(['Failed', 'Failed']);
+    expect(state().streams.tickets?.cursor).toEqual({ updatedAt: '2025-05-01T10:40:00Z' });
+  });
+
+  it('a success resets the streak; its cursor is not moved back by an older Job seen later', async () => {
+    const controller = newController();
+    finishedJob('acme-2', '2025-05-01T11:35:00Z', 'Succeeded', '2025-05-01T10:40:00Z');
+    await controller.reconcile(key);
+    finishedJob('acme-1', '2025-05-01T11:05:00Z', 'Succeeded', '2025-05-01T10:30:00Z');
+    await controller.reconcile(key);
+    expect(status()).toMatchObject({ lastRun: { jobName: 'acme-2', outcome: 'Succeeded' }, consecutiveFailures: 0 });
+    expect(state().streams.tickets?.cursor).toEqual({ updatedAt: '2025-05-01T10:40:00Z' });
+    expect(mark('acme-1')).toBe('Succeeded');
+    expect(status()?.conditions?.find((c) => c.type === 'SyncHealthy')).toMatchObject({ status: 'True', reason: 'SyncSucceeded' });
+  });
+
+  it('requeues at the stale deadline and then reports Stale without any event from Kubernetes', async () => {
+    const controller = newController();
+    finishedJob('acme-1', '2025-05-01T11:05:00Z', 'Succeeded', '2025-05-01T10:30:00Z');
+    const result = await controller.reconcile(key);
+    // Next run at 13:xx at the latest; stale at 13:05 (two 1h periods after 11:05): whichever comes first.
+    expect(result?.requeueAfterMs).toBeLessThanOrEqual(65 * 60_000 + 1_000);
+    const later = new TenantSyncController({
+      client: client as never,
+      tenantSyncs: new FakeCache(client, 'TenantSync'),
+      cronJobs: new FakeCache<V1CronJob>(client, 'CronJob'),
+      jobs,
+      recorder,
+      clock: new FakeClock('2025-05-01T13:06:00Z'),
+      logger: silentLogger(),
+      defaultSyncImage: 'sync:1',
+    });
+    await later.reconcile(key);
+    const conditions = status()?.conditions ?? [];
+    expect(conditions.find((c) => c.type === 'SyncHealthy')).toMatchObject({ status: 'False', reason: 'Stale' });
+    expect(conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'Stale' });
+    expect(recorder.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'Stale' });
+  });
+});
