@@ -164,14 +164,22 @@ function clip(text: string): string {
 export function resultMessage(result: JobResult): string {
   const streams = Object.entries(result.streams);
   const ran = streams.filter(([, s]) => s.outcome === 'Succeeded').map(([n, s]) => `${n} ${s.records}`);
-  const failed = streams.filter(([, s]) => s.outcome === 'Failed').map(([n, s]) => `${n}: ${s.error ?? 'failed'}`);
+  // A stream that failed for the run's own error (e.g. credentials) is named, not described again.
+  const runWhy = result.error?.replace(/^[A-Z_]+: /, '');
+  const failed = streams
+    .filter(([, s]) => s.outcome === 'Failed')
+    .map(([n, s]) => {
+      if (s.error === undefined) return n;
+      if (runWhy !== undefined && s.error.includes(runWhy)) return s.error.includes('not started') ? `${n} (not started)` : n;
+      return `${n}: ${s.error}`;
+    });
   const skipped = streams.filter(([, s]) => s.outcome === 'Skipped').map(([n, s]) => `${n}: ${s.error ?? 'skipped'}`);
   const notDue = streams.filter(([, s]) => s.outcome === 'NotDue').map(([n]) => n);
   const parts: string[] = [];
   if (result.outcome === 'Succeeded') parts.push(`synced ${totalRecords(result)} records${ran.length ? ` (${ran.join(', ')})` : ''}`);
   else {
     if (result.error) parts.push(result.error);
-    if (failed.length) parts.push(`failed streams: ${failed.join('; ')}`);
+    if (failed.length) parts.push(`failed streams: ${failed.join(failed.some((f) => f.includes(':')) ? '; ' : ', ')}`);
     if (ran.length) parts.push(`succeeded: ${ran.join(', ')}`);
   }
   if (skipped.length) parts.push(`skipped: ${skipped.join('; ')}`);

@@ -141,6 +141,24 @@ describe('runRecord', () => {
     expect(run.message).toBe('failed streams: contacts: SINK_REJECTED: 400; succeeded: tickets 2; skipped: agents: SOURCE_FORBIDDEN: 403');
   });
 
+  it('names streams that failed for the run error instead of repeating it', () => {
+    const error = 'CREDENTIALS_INVALID: Freshdesk rejected the API key (HTTP 401 on GET /tickets)';
+    const failed = JSON.stringify({
+      version: 1,
+      outcome: 'Failed',
+      error,
+      startedAt: '2025-05-01T10:00:00Z',
+      finishedAt: '2025-05-01T10:00:01Z',
+      streams: {
+        tickets: { outcome: 'Failed', records: 0, cursor: {}, error },
+        contacts: { outcome: 'Failed', records: 0, cursor: {}, error: `CREDENTIALS_INVALID: not started, ${error.slice('CREDENTIALS_INVALID: '.length)}` },
+      },
+    });
+    const j = job([{ type: 'Failed', reason: 'PodFailurePolicy' }]);
+    const run = runRecord(j, jobFinish(j)!, [pod('p', { exitCode: 2, message: failed, finishedAt: '2025-05-01T10:00:01Z' })]);
+    expect(run.message).toBe(`${error}; failed streams: tickets, contacts (not started)`);
+  });
+
   it('OOMKilled without a message: Failed, with the Job reason, container reason, exit code and a hint', () => {
     const j = job([{ type: 'Failed', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }]);
     const run = runRecord(j, jobFinish(j)!, [pod('acme-x', { exitCode: 137, reason: 'OOMKilled', finishedAt: '2025-05-01T10:01:00Z' })]);
