@@ -1,6 +1,6 @@
 // `npm run local -- --once` as a user runs it: its own control plane (cached binaries), the two example
 // tenants' first runs succeed, `kubectl get tsync -A` shows both with a last success, and it exits 0
-// leaving no process behind.
+// leaving no process behind. Without --once it keeps running until Ctrl-C, which stops all of it.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,13 +10,33 @@ import { repoRootDir } from '../kubelet/kubelet.js';
 import { leftoverProcesses } from '../support/leftover-processes.js';
 
 const runTimeoutMs = 420_000;
-let workDir: string | undefined;
+const workDirs: string[] = [];
 
 afterAll(async () => {
-  if (workDir) await rm(workDir, { recursive: true, force: true });
+  for (const dir of workDirs) await rm(dir, { recursive: true, force: true });
 });
 
-function runLocal(args: string[], timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+async function newWorkDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'tenant-sync-local-test-'));
+  workDirs.push(dir);
+  return dir;
+}
+
+/** The run's processes: the pids it reported and every process mentioning its work or control plane directory. */
+function leftovers(stdout: string, workDir: string) {
+  const kubeconfig = /\[local\] kubeconfig: (\S+)/.exec(stdout)?.[1];
+  expect(kubeconfig, stdout).toBeDefined();
+  const pids = [...(/checked pids ([\d, ]+) and/.exec(stdout)?.[1] ?? '').matchAll(/\d+/g)].map((m) => Number(m[0]));
+  expect(pids.length, stdout).toBeGreaterThanOrEqual(4);
+  return leftoverProcesses([workDir, dirname(kubeconfig!)], pids);
+}
+
+/** Runs the program; `interruptWhen` sends SIGINT (Ctrl-C) once stdout matches it. */
+function runLocal(
+  args: string[],
+  timeoutMs: number,
+  interruptWhen?: RegExp,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     // `npm run local` is `tsx test/local/main.ts`; run the same without npm in between.
     const child = spawn(process.execPath, ['--import', 'tsx', join(repoRootDir, 'test', 'local', 'main.ts'), ...args], {
@@ -26,7 +46,14 @@ function runLocal(args: string[], timeoutMs: number): Promise<{ code: number | n
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    let interrupted = false;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (interruptWhen && !interrupted && interruptWhen.test(stdout)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => child.kill('SIGINT'), timeoutMs);
     child.on('error', reject);
@@ -37,9 +64,9 @@ function runLocal(args: string[], timeoutMs: number): Promise<{ code: number | n
   });
 }
 
-describe('npm run local -- --once', () => {
+describe('npm run local', () => {
   it('reaches "first runs succeeded", prints the kubectl get tsync table and exits 0 with no process left', { timeout: runTimeoutMs + 60_000 }, async () => {
-    workDir = await mkdtemp(join(tmpdir(), 'tenant-sync-local-test-'));
+    const workDir = await newWorkDir();
     const { code, stdout, stderr } = await runLocal(['--once', '--timeout', '300', '--work-dir', workDir], runTimeoutMs);
     const context = `stdout:\n${stdout.slice(-6000)}\nstderr:\n${stderr.slice(-3000)}`;
     expect(code, context).toBe(0);
@@ -64,10 +91,19 @@ describe('npm run local -- --once', () => {
     expect(new Set(deliveries.map((d) => d.tenantId))).toEqual(new Set(['acme', 'globex-eu']));
 
     // Nothing left: no process of its control plane run directory, its work directory, or the pids it reported.
-    const kubeconfig = /\[local\] kubeconfig: (\S+)/.exec(stdout)?.[1];
-    expect(kubeconfig, context).toBeDefined();
-    const pids = [...(/checked pids ([\d, ]+) and/.exec(stdout)?.[1] ?? '').matchAll(/\d+/g)].map((m) => Number(m[0]));
-    expect(pids.length, context).toBeGreaterThanOrEqual(4);
-    expect(leftoverProcesses([workDir, dirname(kubeconfig!)], pids)).toEqual([]);
+    expect(leftovers(stdout, workDir)).toEqual([]);
+  });
+
+  it('keeps running after the first runs until Ctrl-C, which stops everything cleanly', { timeout: runTimeoutMs + 60_000 }, async () => {
+    const workDir = await newWorkDir();
+    const { code, stdout, stderr } = await runLocal(['--work-dir', workDir], runTimeoutMs, /Press Ctrl-C to stop everything/);
+    const context = `stdout:\n${stdout.slice(-6000)}\nstderr:\n${stderr.slice(-3000)}`;
+    expect(stdout, context).toMatch(/export KUBECONFIG=\S+\/kubeconfig/);
+    expect(stdout, context).toMatch(/kubectl get tsync -n demo/);
+    expect(stdout, context).toContain(join(workDir, 'sink-deliveries.jsonl'));
+    expect(stdout, context).toMatch(/SIGINT: stopping everything/);
+    expect(stdout, context).toMatch(/stopped; no process left/);
+    expect(code, context).toBe(0);
+    expect(leftovers(stdout, workDir)).toEqual([]);
   });
 });

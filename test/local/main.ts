@@ -33,6 +33,10 @@ Then prints how to use the cluster and keeps running until Ctrl-C, which stops e
 const say = (line: string) => process.stdout.write(`[local] ${line}\n`);
 const pollMs = 1_000;
 const defaultTimeoutSeconds = 300;
+/** A second Ctrl-C at least this long after the first exits without waiting for the clean stop. */
+const forceStopAfterMs = 2_000;
+/** After the first runs, new run results are reported this often. */
+const reportRunsEveryMs = 2_000;
 
 class LocalError extends Error {}
 
@@ -242,7 +246,21 @@ async function run(options: Options, running: Running): Promise<void> {
   say(`kubeconfig: ${cp.kubeconfigPath}`);
   if (options.once) return;
   process.stdout.write(`${instructions(running, tenants, requestValue)}\n`);
-  await new Promise<never>(() => undefined); // until a signal
+  await reportRuns(client, tenants, new Map(views.map((v) => [v.name, v.status?.lastRun?.jobName]))); // until a signal
+}
+
+/** Until a signal: one line per run result the operator records (a run requested from another terminal, a scheduled run). */
+async function reportRuns(client: KubeClient, tenants: DemoTenant[], seen: Map<string, string | undefined>): Promise<never> {
+  for (;;) {
+    await new Promise((r) => setTimeout(r, reportRunsEveryMs));
+    for (const tenant of tenants) {
+      const ts = await client.get<StoredTenantSync>({ apiVersion, kind, namespace: demoNamespace, name: tenant.name }).catch(() => undefined);
+      const lastRun = ts?.status?.lastRun;
+      if (lastRun === undefined || lastRun.outcome === 'Running' || seen.get(tenant.name) === lastRun.jobName) continue;
+      seen.set(tenant.name, lastRun.jobName);
+      say(`${tenant.name}: run ${lastRun.jobName} (${lastRun.trigger}) ${lastRun.outcome}, ${lastRun.records ?? 0} records${lastRun.message ? ` — ${lastRun.message}` : ''}`);
+    }
+  }
 }
 
 async function main(): Promise<number> {
@@ -256,12 +274,17 @@ async function main(): Promise<number> {
   if (options === undefined) return 0;
   const running = new Running();
   let signalled = false;
+  let firstSignalAtMs = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) {
+      // Ctrl-C reaches this process twice (from the terminal, and relayed by the tsx wrapper): only a
+      // later press means "do not wait for a clean stop".
+      if (Date.now() - firstSignalAtMs < forceStopAfterMs) return;
       say(`${signal} again: exiting now (the control plane is killed on exit)`);
       process.exit(130);
     }
     signalled = true;
+    firstSignalAtMs = Date.now();
     process.stdout.write('\n');
     say(`${signal}: stopping everything`);
     void running.stop().then((clean) => process.exit(clean ? 0 : 1));

@@ -26,14 +26,32 @@ function readProcess(pid: number): LiveProcess | undefined {
   }
 }
 
-/** Every process but this one whose pid is in `pids` or whose args or cwd contain one of `markers`. */
+/** This process and its parents (e.g. `npm run` and the tsx wrapper, whose args mention the same dirs). */
+function selfAndAncestors(): Set<number> {
+  const chain = new Set<number>();
+  let pid = process.pid;
+  while (pid > 1 && !chain.has(pid)) {
+    chain.add(pid);
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return chain;
+}
+
+/** Every process but this one and its parents whose pid is in `pids` or whose args or cwd contain one of `markers`. */
 export function leftoverProcesses(markers: readonly string[], pids: readonly number[] = []): LiveProcess[] {
   const wanted = new Set(pids);
+  const ours = selfAndAncestors();
   const found: LiveProcess[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
-    if (pid === process.pid) continue;
+    if (ours.has(pid)) continue;
     const live = readProcess(pid);
     if (live === undefined) continue;
     const mentions = markers.some((marker) => marker !== '' && (live.args.includes(marker) || (live.cwd ?? '').startsWith(marker)));
