@@ -153,7 +153,7 @@ export function deliveredSince(system: System, since: number, tenantId: string, 
 /** Ticket ids as the sink receives them (strings). */
 export const idsOf = (records: readonly { id: string | number }[]) => [...new Set(records.map((r) => String(r.id)))].sort();
 
-/** The newest `updated_at` among the fake's tickets (the demo's and any touched since), RFC 3339 seconds. */
+/** The latest of some RFC 3339 times (as given). */
 export function newest(times: readonly string[]): string {
   return times.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
 }
