@@ -23,7 +23,7 @@ export const jobConfigSchema = z.object({
   source: z.object({
     type: z.literal('freshdesk'),
     baseUrl: z.url(),
-    streams: z.array(z.object({ name: z.enum(freshdeskStreamNames), intervalSeconds: z.number().int().positive() })).min(1),
+    streams: z.array(z.object({ name: z.enum(freshdeskStreamNames), intervalSeconds: z.number().int().nonnegative() })).min(1),
     rateLimitPerMinute: z.number().int().positive().optional(),
     startDate: z.iso.datetime({ offset: true }).optional(),
   }),

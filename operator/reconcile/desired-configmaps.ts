@@ -11,8 +11,12 @@ import type { EffectiveSchedule } from './schedule.js';
 
 export const configFileName = 'config.json';
 export const stateFileName = 'state.json';
-/** A stream without its own interval under a cron schedule is due on every run: the cron's 1-minute granularity. */
-export const everyRunIntervalSeconds = 60;
+/**
+ * A stream without its own interval under a cron `schedule` is due on every run the schedule starts: the
+ * job contract's intervalSeconds 0. (A 60 s interval would skip a run that starts a few seconds earlier
+ * in its minute than the previous one did.)
+ */
+export const everyRunIntervalSeconds = 0;
 
 /** The job config of the contract (ARCHITECTURE.md): everything the job needs except secrets. */
 export function jobConfig(spec: TenantSyncSpec, name: string, schedule: EffectiveSchedule): JobConfig {
@@ -23,7 +27,7 @@ export function jobConfig(spec: TenantSyncSpec, name: string, schedule: Effectiv
     baseUrl: spec.source.baseUrl ?? `https://${spec.source.domain}`,
     streams: streams.map((s) => {
       const own = s.interval === undefined ? undefined : parseDurationSeconds(s.interval);
-      return { name: s.name, intervalSeconds: Math.max(1, Math.round(own ?? baseIntervalSeconds)) };
+      return { name: s.name, intervalSeconds: own === undefined ? baseIntervalSeconds : Math.max(1, Math.round(own)) };
     }),
   };
   if (spec.source.rateLimitPerMinute !== undefined) source.rateLimitPerMinute = spec.source.rateLimitPerMinute;

@@ -10,8 +10,9 @@ export function dueSlackSeconds(intervalSeconds: number): number {
   return Math.min(intervalSeconds * 0.1, 600);
 }
 
+/** intervalSeconds 0 means "due on every run" (a stream at the base rate of a cron `schedule`). */
 export function isStreamDue(intervalSeconds: number, lastSuccessAt: string | undefined, nowMs: number): boolean {
-  if (lastSuccessAt === undefined) return true;
+  if (intervalSeconds === 0 || lastSuccessAt === undefined) return true;
   const lastMs = Date.parse(lastSuccessAt);
   if (Number.isNaN(lastMs)) return true;
   return nowMs - lastMs >= (intervalSeconds - dueSlackSeconds(intervalSeconds)) * 1000;

@@ -50,7 +50,7 @@ describe('jobConfig', () => {
   });
 
   it('makes streams due on every run of a cron schedule', () => {
-    expect(configOf({ schedule: '0 3 * * *' }).source.streams[0]?.intervalSeconds).toBe(60);
+    expect(configOf({ schedule: '0 3 * * *' }).source.streams[0]?.intervalSeconds).toBe(0);
   });
 
   it('holds no secret', () => {

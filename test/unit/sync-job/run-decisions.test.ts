@@ -17,6 +17,11 @@ describe('isStreamDue', () => {
     expect(isStreamDue(14400, '2024-05-01T10:00:00Z', now)).toBe(false); // 4h stream on a 2h base
     expect(isStreamDue(3600, '2024-05-01T11:30:00Z', now)).toBe(false);
   });
+
+  it('interval 0 (base rate of a cron schedule) is due on every run, even seconds after the last', () => {
+    expect(isStreamDue(0, '2024-05-01T11:59:58Z', now)).toBe(true);
+    expect(isStreamDue(0, '2024-05-01T12:00:03Z', now)).toBe(true); // the previous run started later in its minute
+  });
 });
 
 describe('runOutcomeOf / exitCodeOf', () => {
