@@ -14,7 +14,7 @@ import { startFreshdeskFake, type FreshdeskFake } from '../fakes/freshdesk/index
 import { startSinkReceiver, type SinkReceiver } from '../fakes/sink/index.js';
 import type { ImageTable } from '../kubelet/images.js';
 import { startTestKubelet, type TestKubelet } from '../kubelet/kubelet.js';
-import { waitFor, waitForJobCondition, waitForPod, waitForPodGone } from '../kubelet/wait-for.js';
+import { describeJobPods, waitFor, waitForJobCondition, waitForPod, waitForPodGone } from '../kubelet/wait-for.js';
 
 // Test images: each a tiny `node -e` program. RESULT is the termination message path (/dev/termination-log),
 // which the kubelet rewrites to the pod directory, as it rewrites every mounted path in env and args.
@@ -171,12 +171,20 @@ describe('test kubelet', () => {
         podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { containerName: 'main', operator: 'In', values: [2] } }] },
       },
     );
-    const job = await waitForJobCondition(batch, ns.name, 'finish-exit-2', 'Failed');
-    expect(job.status?.conditions?.find((c) => c.type === 'Failed')?.reason).toBe('PodFailurePolicy');
+    const job = await waitForJobCondition(batch, ns.name, 'finish-exit-2', 'Failed', undefined, core);
+    expect(job.status?.conditions?.find((c) => c.type === 'Failed')?.reason, await describeJobPods(core, ns.name, 'finish-exit-2')).toBe('PodFailurePolicy');
     const pods = await jobPods('finish-exit-2');
     expect(pods).toHaveLength(1);
     expect(pods[0]?.status?.phase).toBe('Failed');
     expect(pods[0] && terminated(pods[0])).toMatchObject({ exitCode: 2, reason: 'Error', message: 'bad credentials' });
+  });
+
+  it('waiting for Complete stops as soon as the Job Failed, and says what its pod reported', async () => {
+    await createJob('finish-exit-1', container('test.local/finish', { env: [{ name: 'EXIT_CODE', value: '1' }, { name: 'MESSAGE', value: 'stream failed' }] }));
+    // Without failing fast this would time out after 120 s with a different message.
+    await expect(waitForJobCondition(batch, ns.name, 'finish-exit-1', 'Complete', 120_000, core)).rejects.toThrow(
+      /is Failed \(BackoffLimitExceeded: .*\), not Complete\npod finish-exit-1-\w+ Failed: main terminated exitCode=1 reason=Error message="stream failed"/,
+    );
   });
 
   it('passes secretKeyRef, configMapKeyRef and fieldRef env, ConfigMap volume files and rewritten paths to the process', async () => {
@@ -408,7 +416,7 @@ describe('test kubelet', () => {
 
     it('syncs to the sink and reports a valid result as its termination message; the Job completes', async () => {
       const job = await createSyncJob('acme', 'right-key');
-      await waitForJobCondition(batch, ns.name, job, 'Complete', 120_000);
+      await waitForJobCondition(batch, ns.name, job, 'Complete', 120_000, core);
       const [pod] = await jobPods(job);
       const result = resultSchema.parse(JSON.parse(terminated(pod as V1Pod)?.message ?? 'null'));
       expect(result.outcome).toBe('Succeeded');
@@ -418,8 +426,9 @@ describe('test kubelet', () => {
 
     it('fails the Job at once on wrong credentials (exit 2) with the failed result as the message', async () => {
       const job = await createSyncJob('wrong-key', 'not-the-key');
-      const failed = await waitForJobCondition(batch, ns.name, job, 'Failed', 120_000);
-      expect(failed.status?.conditions?.find((c) => c.type === 'Failed')?.reason).toBe('PodFailurePolicy');
+      const failed = await waitForJobCondition(batch, ns.name, job, 'Failed', 120_000, core);
+      // On a mismatch, say what the pods reported: the exit code and the result or log tail explain why.
+      expect(failed.status?.conditions?.find((c) => c.type === 'Failed')?.reason, await describeJobPods(core, ns.name, job)).toBe('PodFailurePolicy');
       const pods = await jobPods(job);
       expect(pods).toHaveLength(1);
       expect(terminated(pods[0] as V1Pod)?.exitCode).toBe(2);

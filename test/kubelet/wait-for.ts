@@ -50,15 +50,55 @@ export function jobCondition(job: V1Job, type: string): { reason?: string; messa
   return condition && { ...(condition.reason ? { reason: condition.reason } : {}), ...(condition.message ? { message: condition.message } : {}) };
 }
 
-/** Waits until the Job has condition `type` (Complete or Failed) True; returns the Job. */
-export async function waitForJobCondition(batch: BatchV1Api, namespace: string, name: string, type: 'Complete' | 'Failed', timeoutMs = 60_000): Promise<V1Job> {
+const messageExcerptChars = 600;
+
+/** One line per pod of a Job: phase, reason, and each container's state (exit code, reason, message). */
+export async function describeJobPods(core: CoreV1Api, namespace: string, jobName: string): Promise<string> {
+  const pods = (await core.listNamespacedPod({ namespace, labelSelector: `job-name=${jobName}` })).items;
+  if (pods.length === 0) return 'no pods';
+  return pods
+    .map((pod) => {
+      const containers = (pod.status?.containerStatuses ?? []).map((c) => {
+        const { terminated, waiting, running } = c.state ?? {};
+        if (terminated) {
+          const message = (terminated.message ?? '').slice(-messageExcerptChars);
+          return `${c.name} terminated exitCode=${terminated.exitCode} reason=${terminated.reason ?? ''}${message ? ` message=${JSON.stringify(message)}` : ''}`;
+        }
+        if (waiting) return `${c.name} waiting reason=${waiting.reason ?? ''}${waiting.message ? ` message=${JSON.stringify(waiting.message)}` : ''}`;
+        return `${c.name} ${running ? 'running' : 'no state'}`;
+      });
+      const podReason = pod.status?.reason ? ` reason=${pod.status.reason}` : '';
+      return `pod ${pod.metadata?.name} ${pod.status?.phase ?? 'no phase'}${podReason}${pod.metadata?.deletionTimestamp ? ' (deleting)' : ''}: ${containers.join('; ') || 'no container statuses'}`;
+    })
+    .join('\n');
+}
+
+/**
+ * Waits until the Job has condition `type` (Complete or Failed) True; returns the Job. Fails at once when
+ * the Job ends the other way, with its condition and, given `core`, what each of its pods reported.
+ */
+export async function waitForJobCondition(
+  batch: BatchV1Api,
+  namespace: string,
+  name: string,
+  type: 'Complete' | 'Failed',
+  timeoutMs = 60_000,
+  core?: CoreV1Api,
+): Promise<V1Job> {
   let last: V1Job | undefined;
+  const other = type === 'Complete' ? 'Failed' : 'Complete';
   return waitFor(
     `Job ${namespace}/${name} to be ${type}`,
     timeoutMs,
     async () => {
       last = await batch.readNamespacedJob({ name, namespace });
-      return jobCondition(last, type) ? last : undefined;
+      if (jobCondition(last, type)) return last;
+      const ended = jobCondition(last, other);
+      if (ended) {
+        const pods = core ? `\n${await describeJobPods(core, namespace, name)}` : '';
+        throw new Error(`Job ${namespace}/${name} is ${other} (${ended.reason ?? 'no reason'}: ${ended.message ?? ''}), not ${type}${pods}`);
+      }
+      return undefined;
     },
     () => JSON.stringify(last?.status ?? 'not found'),
   );
