@@ -95,4 +95,6 @@ peak RSS of the ${ticketCount.toLocaleString('en')}-ticket sync: ${mib(big.peakK
   vs the 1,000-ticket sync:     ${(big.peakKiB / small.peakKiB).toFixed(2)}× for ${(ticketCount / 1000).toFixed(0)}× the records
 throughput: ${Math.round((big.delivered / big.ms) * 1000).toLocaleString('en')} records/s (wall clock, fake and receiver in the bench process)
 exit codes: small ${small.code}, big ${big.code}; delivered ${big.delivered.toLocaleString('en')} of ${ticketCount.toLocaleString('en')}`);
-if (big.code !== 0 || small.code !== 0 || big.delivered !== ticketCount) process.exitCode = 1;
+const overTarget = mib(big.peakKiB) > targetMiB;
+if (overTarget) console.log(`FAILED: peak RSS ${mib(big.peakKiB).toFixed(1)} MiB is over the ${targetMiB} MiB target`);
+if (overTarget || big.code !== 0 || small.code !== 0 || big.delivered !== ticketCount) process.exitCode = 1;
