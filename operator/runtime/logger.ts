@@ -1,5 +1,6 @@
 // pino JSON logs for the operator: one root logger per process, child loggers that put
-// namespace/name (and controller, runnable, ...) on every line they write.
+// namespace/name (and controller, runnable, ...) on every line they write. The process is named by
+// `logger` (not pino's `name`), so `name` on a line is always the object's name and appears once.
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -7,7 +8,7 @@ export type { Logger } from 'pino';
 export interface LoggerOptions {
   /** Minimum level (default info; LOG_LEVEL-style names). */
   level?: Level | 'silent';
-  /** Added as `name` on every line. */
+  /** Added as `logger` on every line (default tenant-sync-operator); `name` is left to the object a line is about. */
   name?: string;
   /** Where lines go (default stdout); tests pass a stream to read them. */
   destination?: DestinationStream;
@@ -18,8 +19,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   return pino(
     {
       level: opts.level ?? 'info',
-      name: opts.name ?? 'tenant-sync-operator',
-      base: { pid: process.pid },
+      base: { logger: opts.name ?? 'tenant-sync-operator', pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: ['*.token', '*.apiKey', '*.password', 'headers.authorization', 'headers.Authorization'], censor: '[redacted]' },
@@ -28,9 +28,14 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   );
 }
 
-/** A logger that writes namespace and name of one object on every line. */
+/**
+ * A logger that writes namespace and name of one object on every line, exactly once each: `extra` cannot
+ * add a second `namespace`/`name`. pino appends bindings, so pass a logger that does not bind them yet
+ * (the root or a component child), and do not log `name`/`namespace` fields through the result.
+ */
 export function objectLogger(logger: Logger, obj: { namespace?: string | undefined; name: string }, extra: Record<string, unknown> = {}): Logger {
-  return logger.child({ namespace: obj.namespace ?? '', name: obj.name, ...extra });
+  const { namespace: _namespace, name: _name, ...rest } = extra;
+  return logger.child({ ...rest, namespace: obj.namespace ?? '', name: obj.name });
 }
 
 /** A logger that discards everything (tests that do not read logs). */

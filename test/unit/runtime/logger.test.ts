@@ -1,0 +1,76 @@
+// Operator log lines: valid JSON in which `namespace` and `name` of the object a line is about
+// appear exactly once (users grep them; a duplicate key makes parsers keep only one of them).
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, objectLogger } from '../../../operator/runtime/logger.js';
+
+function capture() {
+  const lines: string[] = [];
+  let buffered = '';
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      buffered += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        lines.push(buffered.slice(0, nl));
+        buffered = buffered.slice(nl + 1);
+      }
+      done();
+    },
+  });
+  return { lines, destination };
+}
+
+const occurrences = (text: string, needle: string) => text.split(needle).length - 1;
+
+describe('operator logger', () => {
+  it('writes namespace and name of the object exactly once on every line', () => {
+    const { lines, destination } = capture();
+    const root = createLogger({ level: 'debug', destination });
+    const log = objectLogger(root, { namespace: 'tenants-a', name: 'acme' });
+    log.info('reconciled');
+    log.warn({ reason: 'SecretNotFound' }, 'stalled');
+    log.debug({ job: 'acme-sync-1' }, 'started a manual run');
+
+    expect(lines).toHaveLength(3);
+    for (const raw of lines) {
+      expect(occurrences(raw, '"name":')).toBe(1);
+      expect(occurrences(raw, '"namespace":')).toBe(1);
+      const line = JSON.parse(raw) as Record<string, unknown>;
+      expect(line).toMatchObject({ namespace: 'tenants-a', name: 'acme', logger: 'tenant-sync-operator', pid: process.pid });
+      expect(typeof line.time).toBe('string');
+      expect(typeof line.level).toBe('string');
+    }
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['reconciled', 'stalled', 'started a manual run']);
+  });
+
+  it('extra fields cannot add a second namespace or name', () => {
+    const { lines, destination } = capture();
+    const log = objectLogger(createLogger({ destination }), { namespace: 'ns', name: 'obj' }, { controller: 'tenantsync', name: 'other', namespace: 'x' });
+    log.info('hello');
+    expect(occurrences(lines[0]!, '"name":')).toBe(1);
+    expect(occurrences(lines[0]!, '"namespace":')).toBe(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ namespace: 'ns', name: 'obj', controller: 'tenantsync' });
+  });
+
+  it('a cluster-scoped object gets an empty namespace, still once', () => {
+    const { lines, destination } = capture();
+    objectLogger(createLogger({ destination }), { name: 'cluster-thing' }).info('x');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ namespace: '', name: 'cluster-thing' });
+    expect(occurrences(lines[0]!, '"namespace":')).toBe(1);
+  });
+
+  it('lines not about an object carry no name at all, and the process is named by `logger`', () => {
+    const { lines, destination } = capture();
+    createLogger({ destination, name: 'custom-operator' }).info('controller started');
+    expect(occurrences(lines[0]!, '"name":')).toBe(0);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ logger: 'custom-operator', msg: 'controller started' });
+  });
+
+  it('still redacts secrets', () => {
+    const { lines, destination } = capture();
+    objectLogger(createLogger({ destination }), { namespace: 'ns', name: 'obj' }).info({ creds: { apiKey: 'sekret' } }, 'x');
+    expect(lines[0]).not.toContain('sekret');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ creds: { apiKey: '[redacted]' } });
+  });
+});
