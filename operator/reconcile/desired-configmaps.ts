@@ -4,7 +4,7 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import { freshdeskStreamNames, jobConfigSchema, type JobConfig, type JobState } from '../../sync-job/contract.js';
 import { parseDurationSeconds } from '../api/duration.js';
 import type { TenantSyncSpec } from '../api/tenantsync.js';
-import { childLabels, nameAnnotation, ownerReference, type OwnerIdentity } from './labels.js';
+import { childMetadata, type OwnerIdentity } from './labels.js';
 import { childNames } from './names.js';
 import type { Built } from './objects.js';
 import type { EffectiveSchedule } from './schedule.js';
@@ -43,13 +43,7 @@ export function desiredConfigMap(owner: OwnerIdentity, config: JobConfig): Built
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: {
-      name: childNames(owner.name).configMap,
-      namespace: owner.namespace,
-      labels: childLabels(owner, 'config'),
-      annotations: { [nameAnnotation]: owner.name },
-      ownerReferences: [ownerReference(owner)],
-    },
+    metadata: childMetadata(owner, childNames(owner.name).configMap, 'config'),
     data: { [configFileName]: `${JSON.stringify(config, null, 2)}\n` },
   };
 }
@@ -70,13 +64,7 @@ export function initialStateConfigMap(owner: OwnerIdentity): Built<V1ConfigMap> 
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: {
-      name: childNames(owner.name).stateConfigMap,
-      namespace: owner.namespace,
-      labels: childLabels(owner, 'state'),
-      annotations: { [nameAnnotation]: owner.name },
-      ownerReferences: [ownerReference(owner)],
-    },
+    metadata: childMetadata(owner, childNames(owner.name).stateConfigMap, 'state'),
     data: stateData(emptyState),
   };
 }

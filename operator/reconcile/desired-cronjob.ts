@@ -5,7 +5,7 @@ import { envNames, exitCodes } from '../../sync-job/contract.js';
 import { parseDurationSeconds } from '../api/duration.js';
 import { jobSchema, type TenantSyncSpec } from '../api/tenantsync.js';
 import { configFileName, stateFileName } from './desired-configmaps.js';
-import { childLabels, nameAnnotation, ownerReference, triggerLabel, type OwnerIdentity } from './labels.js';
+import { childLabels, childMetadata, nameAnnotation, triggerLabel, type OwnerIdentity } from './labels.js';
 import { childNames } from './names.js';
 import type { Built } from './objects.js';
 import type { EffectiveSchedule } from './schedule.js';
@@ -129,13 +129,7 @@ export function desiredCronJob(inputs: CronJobInputs): Built<V1CronJob> {
   return {
     apiVersion: 'batch/v1',
     kind: 'CronJob',
-    metadata: {
-      name: childNames(owner.name).cronJob,
-      namespace: owner.namespace,
-      labels: childLabels(owner, 'sync-job'),
-      annotations: { [nameAnnotation]: owner.name },
-      ownerReferences: [ownerReference(owner)],
-    },
+    metadata: childMetadata(owner, childNames(owner.name).cronJob, 'sync-job'),
     spec: {
       schedule: schedule.cron,
       ...(schedule.timeZone !== undefined ? { timeZone: schedule.timeZone } : {}),

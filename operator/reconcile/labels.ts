@@ -1,6 +1,6 @@
 // Labels, annotations and the owner reference every child of a TenantSync carries: they let people
 // select a tenant's objects and let the operator map a CronJob, Job or Pod back to its TenantSync.
-import type { V1OwnerReference } from '@kubernetes/client-node';
+import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 import { apiVersion, kind } from '../api/tenantsync.js';
 import { nameLabelValue } from './names.js';
 
@@ -43,6 +43,17 @@ export function childLabels(owner: OwnerIdentity, component: Component): Record<
 /** Controller owner reference: garbage collection deletes the child with the TenantSync, children first. */
 export function ownerReference(owner: OwnerIdentity): V1OwnerReference {
   return { apiVersion, kind, name: owner.name, uid: owner.uid, controller: true, blockOwnerDeletion: true };
+}
+
+/** Metadata of a child object: its name, the owner's namespace, labels, the name annotation and the owner reference. */
+export function childMetadata(owner: OwnerIdentity, name: string, component: Component): V1ObjectMeta & { name: string; namespace: string } {
+  return {
+    name,
+    namespace: owner.namespace,
+    labels: childLabels(owner, component),
+    annotations: { [nameAnnotation]: owner.name },
+    ownerReferences: [ownerReference(owner)],
+  };
 }
 
 /** The controller owner reference of an object, if any. */
