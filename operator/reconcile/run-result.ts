@@ -188,6 +188,9 @@ export function resultMessage(result: JobResult): string {
   return clip(parts.join('; '));
 }
 
+/** Container reasons meaning the image could not be pulled or named: the container never ran. */
+const imagePullReasons: ReadonlySet<string> = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
+
 /** What Kubernetes says about a run that left no usable result: Job condition, container state, exit code. */
 export function noResultMessage(finish: JobFinish, attempt: Attempt | undefined, parsed: ParsedMessage): string {
   const parts: string[] = [];
@@ -199,18 +202,24 @@ export function noResultMessage(finish: JobFinish, attempt: Attempt | undefined,
   } else {
     const terminated = attempt.status?.state?.terminated;
     const waiting = attempt.status?.state?.waiting;
-    if (terminated !== undefined) {
+    // Kubelets report an image they cannot pull as waiting, or — once the pod has failed — as terminated
+    // with the pull reason; either way the container never ran and its message is the pull error.
+    const pullFailed = terminated !== undefined && imagePullReasons.has(terminated.reason ?? '');
+    if (terminated !== undefined && pullFailed) {
+      parts.push(`container ${syncContainerName} of pod ${attempt.podName} never ran (${[terminated.reason, terminated.message?.trim()].filter(Boolean).join(': ')})`);
+      hints.push('check spec.job.image');
+    } else if (terminated !== undefined) {
       const why = terminated.reason && terminated.reason !== 'Error' && terminated.reason !== 'Completed' ? `${terminated.reason}, ` : '';
       parts.push(`container ${syncContainerName} of pod ${attempt.podName} ended (${why}exit code ${terminated.exitCode})`);
       if (terminated.reason === 'OOMKilled' || terminated.exitCode === 137) hints.push('if it ran out of memory, raise spec.job.resources.limits.memory');
     } else if (waiting !== undefined) {
       parts.push(`container ${syncContainerName} of pod ${attempt.podName} never ran (${[waiting.reason, waiting.message].filter(Boolean).join(': ') || 'waiting'})`);
-      if (waiting.reason === 'ErrImagePull' || waiting.reason === 'ImagePullBackOff' || waiting.reason === 'InvalidImageName') hints.push('check spec.job.image');
+      if (imagePullReasons.has(waiting.reason ?? '')) hints.push('check spec.job.image');
     } else {
       parts.push(`pod ${attempt.podName} never started its container (phase ${attempt.phase ?? 'unknown'})`);
     }
-    if (parsed.kind === 'missing') parts.push('it left no result (empty termination message)');
-    if (parsed.kind === 'garbage') parts.push(`its termination message was not used: ${parsed.problem}`);
+    if (parsed.kind === 'missing' && !pullFailed) parts.push('it left no result (empty termination message)');
+    if (parsed.kind === 'garbage' && !pullFailed) parts.push(`its termination message was not used: ${parsed.problem}`);
   }
   if (finish.reason === 'DeadlineExceeded') hints.push('if runs need longer, raise spec.job.timeout');
   return clip(`no result from the sync job: ${[...parts, ...hints].join('; ')}`);

@@ -181,6 +181,25 @@ describe('runRecord', () => {
     );
   });
 
+  it.each(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName'])('an image pull failure reported as terminated %s: never ran, the pull error, and the image hint', (reason) => {
+    const j = job([{ type: 'Failed', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }]);
+    const pulled = runRecord(j, jobFinish(j)!, [
+      pod('acme-x', { exitCode: 128, reason, message: 'image nope:1 is not known to the test kubelet', finishedAt: '2025-05-01T10:01:00Z' }),
+    ]);
+    expect(pulled).toMatchObject({ outcome: 'Failed', records: 0, result: undefined });
+    expect(pulled.message).toBe(
+      'no result from the sync job: Job failed (BackoffLimitExceeded: Job has reached the specified backoff limit); ' +
+        `container sync of pod acme-x never ran (${reason}: image nope:1 is not known to the test kubelet); check spec.job.image`,
+    );
+  });
+
+  it('a container that ran and failed gets no image hint', () => {
+    const j = job([{ type: 'Failed', reason: 'BackoffLimitExceeded' }]);
+    const run = runRecord(j, jobFinish(j)!, [pod('acme-x', { exitCode: 1, reason: 'Error', finishedAt: '2025-05-01T10:01:00Z' })]);
+    expect(run.message).not.toContain('spec.job.image');
+    expect(run.message).toContain('container sync of pod acme-x ended (exit code 1); it left no result (empty termination message)');
+  });
+
   it('keeps the cursors of every attempt with a valid result, even when the last one left garbage', () => {
     const j = job([{ type: 'Failed', reason: 'BackoffLimitExceeded' }]);
     const run = runRecord(j, jobFinish(j)!, [
