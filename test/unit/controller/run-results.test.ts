@@ -137,6 +137,11 @@ describe('run results in the controller', () => {
     client.failPatch = (ref) => (ref.kind === 'Job' ? serverError() : undefined);
     await expect(controller.reconcile(key)).rejects.toThrow(/etcd timeout/);
     expect(status()).toMatchObject({ lastRun: { jobName: 'acme-2' }, consecutiveFailures: 2 });
+    // A run is told and counted only after its mark: the process that died before marking did neither.
+    const runEvents = () => recorder.events.filter((e) => e.reason === 'SyncFailed' || e.reason === 'SyncSucceeded');
+    expect(runEvents()).toEqual([]);
+    const diedMetrics = await metrics.registry.metrics();
+    expect(sumMetric(diedMetrics, 'tenantsync_runs_total', { namespace: ns, name: 'acme' })).toBe(0);
 
     client.failPatch = undefined;
     controller = newController();
@@ -145,6 +150,23 @@ describe('run results in the controller', () => {
     expect(status()).toMatchObject({ lastRun: { jobName: 'acme-2' }, consecutiveFailures: 2 });
     expect([mark('acme-1'), mark('acme-2')]).toEqual(['Failed', 'Failed']);
     expect(state().streams.tickets?.cursor).toEqual({ updatedAt: '2025-05-01T10:40:00Z' });
+
+    // Each Job told once (one SyncFailed each, no SyncSucceeded) and counted once, also after more passes.
+    const expectToldAndCountedOnce = async () => {
+      expect(runEvents().map((e) => [e.reason, /^Job (\S+) /.exec(e.message)?.[1]])).toEqual([
+        ['SyncFailed', 'acme-1'],
+        ['SyncFailed', 'acme-2'],
+      ]);
+      const text = await metrics.registry.metrics();
+      expect(sumMetric(text, 'tenantsync_runs_total', { namespace: ns, name: 'acme', outcome: 'Failed' })).toBe(2);
+      expect(sumMetric(text, 'tenantsync_runs_total', { namespace: ns, name: 'acme' })).toBe(2);
+      expect(sumMetric(text, 'tenantsync_consecutive_failures', { namespace: ns, name: 'acme' })).toBe(2);
+    };
+    await expectToldAndCountedOnce();
+    jobs.emit('MODIFIED', client.find<V1Job>('Job', ns, 'acme-2') as V1Job);
+    await controller.reconcile(key);
+    await controller.reconcile(key);
+    await expectToldAndCountedOnce();
   });
 
   it('a success resets the streak; its cursor is not moved back by an older Job seen later', async () => {
