@@ -20,8 +20,12 @@ export interface RejectedCase extends CaseBase {
   verdict: 'rejected';
   /** Field path the error must name, as the API server writes it (e.g. spec.source.streams[1]). */
   field: string;
-  /** Text the message must contain besides the field. */
-  message: string;
+  /**
+   * Text the error about `field` must contain: one fragment when the operator's zod schema and the API
+   * server word it alike, else each side's own (`kubectl apply` says `Required value` where zod says
+   * `expected string, received undefined`). Never empty: naming the field alone proves little.
+   */
+  message: string | { apiserver: string; zod: string };
 }
 
 export interface AcceptedCase extends CaseBase {
@@ -42,12 +46,15 @@ export const validSpec: JsonObject = {
 
 const longName = (length: number) => `tenant-${'x'.repeat(length - 'tenant-'.length - 2)}-1`;
 
-const rejected = (id: string, field: string, message: string, spec: JsonObject, why: string): RejectedCase => ({
+const rejected = (id: string, field: string, message: RejectedCase['message'], spec: JsonObject, why: string): RejectedCase => ({
   id, why, spec, verdict: 'rejected', field, message,
 });
 const accepted = (id: string, spec: JsonObject, why: string, more: Partial<AcceptedCase> = {}): AcceptedCase => ({
   id, why, spec, verdict: 'accepted', ...more,
 });
+
+/** Each side's wording of the same error. */
+const says = (apiserver: string, zod: string) => ({ apiserver, zod });
 
 const notExpressible = expressibleIntervalsText;
 const badUrl = 'must be an https:// URL';
@@ -113,10 +120,10 @@ export const validationCases: ValidationCase[] = [
   rejected('source-no-host', 'spec.source', 'exactly one of domain and baseUrl', { source: { domain: null } }, 'no host'),
   rejected('source-domain-url', 'spec.source.domain', 'host name', { source: { domain: 'https://acme.freshdesk.com' } }, 'domain is a host, not a URL'),
   rejected('source-type-unknown', 'spec.source.type', 'freshdesk', { source: { type: 'zendesk' } }, 'only freshdesk today'),
-  rejected('credentials-ref-without-name', 'spec.source.credentialsSecretRef.name', '', { source: { credentialsSecretRef: { name: null, key: 'apiKey' } } }, 'which Secret?'),
-  rejected('credentials-ref-empty-name', 'spec.source.credentialsSecretRef.name', '', { source: { credentialsSecretRef: { name: '' } } }, 'an empty name is no name'),
-  rejected('start-date-not-a-time', 'spec.source.startDate', '', { source: { startDate: 'yesterday' } }, 'RFC 3339 only'),
-  rejected('rate-limit-zero', 'spec.source.rateLimitPerMinute', '', { source: { rateLimitPerMinute: 0 } }, 'zero requests never syncs'),
+  rejected('credentials-ref-without-name', 'spec.source.credentialsSecretRef.name', says('Required value', 'expected string, received undefined'), { source: { credentialsSecretRef: { name: null, key: 'apiKey' } } }, 'which Secret?'),
+  rejected('credentials-ref-empty-name', 'spec.source.credentialsSecretRef.name', says('should be at least 1 chars long', 'expected string to have >=1 characters'), { source: { credentialsSecretRef: { name: '' } } }, 'an empty name is no name'),
+  rejected('start-date-not-a-time', 'spec.source.startDate', says('must be of type date-time', 'Invalid ISO datetime'), { source: { startDate: 'yesterday' } }, 'RFC 3339 only'),
+  rejected('rate-limit-zero', 'spec.source.rateLimitPerMinute', says('should be greater than or equal to 1', 'expected number to be >=1'), { source: { rateLimitPerMinute: 0 } }, 'zero requests never syncs'),
   accepted('source-everything', {
     tenantId: 'acme:eu-1',
     source: { startDate: '2024-01-01T00:00:00+02:00', rateLimitPerMinute: 40, credentialsSecretRef: { name: 'acme-freshdesk', key: 'api-key' } },
@@ -125,7 +132,7 @@ export const validationCases: ValidationCase[] = [
 
   // ---- streams ----------------------------------------------------------------------------------
   rejected('stream-unknown', 'spec.source.streams[0].name', 'tickets', { source: { streams: [{ name: 'tikets' }] } }, 'a typo in a stream name; the message lists the streams'),
-  rejected('stream-duplicate', 'spec.source.streams[1]', '', { source: { streams: [{ name: 'tickets' }, { name: 'tickets', interval: '24h' }] } }, 'each stream at most once'),
+  rejected('stream-duplicate', 'spec.source.streams[1]', says('Duplicate value', 'duplicate stream tickets'), { source: { streams: [{ name: 'tickets' }, { name: 'tickets', interval: '24h' }] } }, 'each stream at most once'),
   rejected('stream-not-multiple', 'spec.source.streams', 'multiple', { interval: '2h', source: { streams: [{ name: 'contacts', interval: '3h' }] } }, '3h is not a multiple of 2h'),
   rejected('stream-not-multiple-of-default', 'spec.source.streams', 'multiple', { source: { streams: [{ name: 'agents', interval: '1h' }] } }, 'the default interval is 2h'),
   rejected('stream-interval-in-words', 'spec.source.streams[0].interval', 'duration', { source: { streams: [{ name: 'agents', interval: 'daily' }] } }, 'a stream interval is a duration'),
@@ -137,17 +144,17 @@ export const validationCases: ValidationCase[] = [
   accepted('stream-intervals-with-schedule', { schedule: '0 3 * * *', source: { streams: [{ name: 'agents', interval: '168h' }] } }, 'with a cron schedule a stream interval is just a minimum gap'),
 
   // ---- sink -------------------------------------------------------------------------------------
-  rejected('batch-size-negative', 'spec.sink.batchSize', '', { sink: { batchSize: -5 } }, 'a negative batch'),
-  rejected('batch-size-fraction', 'spec.sink.batchSize', '', { sink: { batchSize: 2.5 } }, 'records come whole'),
-  rejected('batch-size-huge', 'spec.sink.batchSize', '', { sink: { batchSize: 1_000_000 } }, 'bounded so a batch fits a request'),
-  rejected('sink-missing', 'spec.sink', '', { sink: null }, 'a sink is required'),
-  rejected('sink-token-ref-without-name', 'spec.sink.authSecretRef.name', '', { sink: { authSecretRef: { key: 'token' } } }, 'which Secret?'),
+  rejected('batch-size-negative', 'spec.sink.batchSize', says('should be greater than or equal to 1', 'expected number to be >=1'), { sink: { batchSize: -5 } }, 'a negative batch'),
+  rejected('batch-size-fraction', 'spec.sink.batchSize', says('must be of type integer', 'expected int, received number'), { sink: { batchSize: 2.5 } }, 'records come whole'),
+  rejected('batch-size-huge', 'spec.sink.batchSize', says('should be less than or equal to 10000', 'expected number to be <=10000'), { sink: { batchSize: 1_000_000 } }, 'bounded so a batch fits a request'),
+  rejected('sink-missing', 'spec.sink', says('Required value', 'expected object, received undefined'), { sink: null }, 'a sink is required'),
+  rejected('sink-token-ref-without-name', 'spec.sink.authSecretRef.name', says('Required value', 'expected string, received undefined'), { sink: { authSecretRef: { key: 'token' } } }, 'which Secret?'),
 
   // ---- job and tenant ---------------------------------------------------------------------------
   rejected('job-timeout-too-short', 'spec.job.timeout', 'at least 1m', { job: { timeout: '30s' } }, 'a run needs time'),
-  rejected('job-bad-quantity', 'spec.job.resources.limits.cpu', '', { job: { resources: { limits: { cpu: 'lots' } } } }, 'quantities are checked, not stored as typos'),
-  rejected('job-bad-toleration-effect', 'spec.job.tolerations[0].effect', '', { job: { tolerations: [{ key: 'dedicated', effect: 'Sometimes' }] } }, 'tolerations are checked'),
-  rejected('tenant-id-with-space', 'spec.tenantId', '', { tenantId: 'acme corp' }, 'ids travel in every record'),
+  rejected('job-bad-quantity', 'spec.job.resources.limits.cpu', says("should match '^(\\+|-)?", 'must be a quantity such as 500m, 1 or 256Mi'), { job: { resources: { limits: { cpu: 'lots' } } } }, 'quantities are checked, not stored as typos'),
+  rejected('job-bad-toleration-effect', 'spec.job.tolerations[0].effect', says('supported values: "NoSchedule", "PreferNoSchedule", "NoExecute"', 'expected one of "NoSchedule"|"PreferNoSchedule"|"NoExecute"'), { job: { tolerations: [{ key: 'dedicated', effect: 'Sometimes' }] } }, 'tolerations are checked'),
+  rejected('tenant-id-with-space', 'spec.tenantId', 'must start with a letter or digit and contain only letters, digits and . _ : -', { tenantId: 'acme corp' }, 'ids travel in every record'),
   accepted('job-everything', {
     job: {
       image: 'registry.example.com/tenant-sync:1.0.0',
@@ -164,6 +171,25 @@ export const validationCases: ValidationCase[] = [
   accepted('long-name', {}, 'a 100-character name: the operator derives short child names itself', { name: longName(100) }),
   accepted('longest-name', {}, 'a 253-character name, the most Kubernetes allows', { name: longName(253) }),
 ];
+
+/** The fragment the API server's error about the case's field must contain. */
+export const apiserverMessage = (c: RejectedCase): string => (typeof c.message === 'string' ? c.message : c.message.apiserver);
+
+/** The fragment the zod schema's issue about the case's field must contain. */
+export const zodMessage = (c: RejectedCase): string => (typeof c.message === 'string' ? c.message : c.message.zod);
+
+/**
+ * What a failed `kubectl apply` says about `field`: the text after `<field>: ` on each line naming it
+ * (one line for a single error, one `* ` bullet each for several). A fragment must be found here, not
+ * anywhere in stderr, so a message about another field cannot pass for this one's.
+ */
+export function apiserverErrorsAbout(stderr: string, field: string): string[] {
+  const marker = `${field}: `;
+  return stderr.split('\n').flatMap((line) => {
+    const at = line.indexOf(marker);
+    return at < 0 ? [] : [line.slice(at + marker.length)];
+  });
+}
 
 /** RFC 7386 JSON merge patch: objects merge, null removes, anything else replaces. */
 export function mergePatch(target: Json, patch: Json): Json {

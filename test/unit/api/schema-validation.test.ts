@@ -3,7 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import { describeSchemaError, fieldPathOf } from '../../../operator/api/schema-issues.js';
 import { effectiveIntervalSeconds, tenantSyncSchema } from '../../../operator/api/tenantsync.js';
-import { manifestOf, validationCases, type AcceptedCase, type RejectedCase } from '../../cases/tenantsync-validation.js';
+import {
+  apiserverErrorsAbout,
+  apiserverMessage,
+  manifestOf,
+  validationCases,
+  zodMessage,
+  type AcceptedCase,
+  type RejectedCase,
+} from '../../cases/tenantsync-validation.js';
 
 const rejectedCases = validationCases.filter((c): c is RejectedCase => c.verdict === 'rejected');
 const acceptedCases = validationCases.filter((c): c is AcceptedCase => c.verdict === 'accepted');
@@ -18,7 +26,45 @@ describe('zod rejects what the API server rejects, naming the field', () => {
       return path === c.field || path.startsWith(`${c.field}.`) || path.startsWith(`${c.field}[`);
     });
     expect(named.map((i) => fieldPathOf(i.path)), `issues: ${describeSchemaError(result.error)}`).not.toEqual([]);
-    expect(named.map((i) => i.message).join('\n')).toContain(c.message);
+    expect(named.map((i) => i.message).join('\n')).toContain(zodMessage(c));
+  });
+});
+
+describe('the case table', () => {
+  it('gives every rejected case a wording to find for each side, not just the field', () => {
+    const vague = rejectedCases.filter((c) => apiserverMessage(c).trim().length < 4 || zodMessage(c).trim().length < 4).map((c) => c.id);
+    expect(vague).toEqual([]);
+  });
+
+  it('has unique ids', () => {
+    const ids = validationCases.map((c) => c.id);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+  });
+});
+
+// The API server's side runs in test/integration/crd-validation.test.ts; this is how it reads stderr.
+describe('apiserverErrorsAbout', () => {
+  const single = 'The TenantSync "rate-limit-zero" is invalid: spec.source.rateLimitPerMinute: Invalid value: 0: spec.source.rateLimitPerMinute in body should be greater than or equal to 1';
+  const bullets = [
+    'The TenantSync "sink-token-ref-without-name" is invalid: ',
+    '* spec.sink.authSecretRef.name: Required value',
+    '* <nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+  ].join('\n');
+
+  it('returns what a one-line error says about the field', () => {
+    expect(apiserverErrorsAbout(single, 'spec.source.rateLimitPerMinute')).toEqual([
+      'Invalid value: 0: spec.source.rateLimitPerMinute in body should be greater than or equal to 1',
+    ]);
+  });
+
+  it('returns the bullet about the field, not the others', () => {
+    expect(apiserverErrorsAbout(bullets, 'spec.sink.authSecretRef.name')).toEqual(['Required value']);
+  });
+
+  it('does not take an error about a parent or child field for this one', () => {
+    expect(apiserverErrorsAbout(bullets, 'spec.sink.authSecretRef')).toEqual([]);
+    expect(apiserverErrorsAbout(bullets, 'spec.sink')).toEqual([]);
+    expect(apiserverErrorsAbout('x is invalid: spec.source.streams[1]: Duplicate value: {"name":"tickets"}', 'spec.source.streams')).toEqual([]);
   });
 });
 
