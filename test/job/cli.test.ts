@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resultSchema, stateSchema, type JobConfig } from '../../sync-job/contract.js';
-import { allStreams, apiKey, at, secretForms, sinkToken, spawnJob, tempDir, type World, startWorld } from './support.js';
+import { allStreams, apiKey, at, builtBin, secretForms, sinkToken, spawnBin, spawnJob, tempDir, type World, startWorld } from './support.js';
 
 let world: World;
 let dir: string;
@@ -39,32 +39,53 @@ const idsOf = (deliveries: typeof world.sink.deliveries, stream: string) =>
   deliveries.filter((d) => d.body.stream === stream).flatMap((d) => d.body.records.map((r) => r.id)).sort();
 
 describe('sync-job CLI', () => {
-  it('runs the README flow: --config --state --write-state, then a second invocation is incremental', async () => {
-    const demo = world.fake.seedDemo();
+  it('runs the README flow: --config --state --write-state, then a second invocation (by env) is incremental', async () => {
+    const demo = world.fake.seedDemo(); // spread over 45 days: older than Freshdesk's 30-day default
     const changed = [5, 6, 7].find((id) => !demo.deletedTicketIds.includes(id) && !demo.spamTicketIds.includes(id))!;
     const config = writeConfig(localConfig());
     const state = join(dir, 'state.json');
+    const result = join(dir, 'result.json');
     const args = ['--config', config, '--state', state, '--write-state'];
 
-    const first = await spawnJob(args, env).done;
+    const first = await spawnJob([...args, '--result', result], env).done;
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     const saved = stateSchema.parse(JSON.parse(readFileSync(state, 'utf8')));
-    for (const stream of allStreams) expect(saved.streams[stream]?.lastSuccessAt).toBeDefined();
+    const firstResult = resultSchema.parse(JSON.parse(readFileSync(result, 'utf8')));
+    expect(firstResult.outcome).toBe('Succeeded');
+    for (const stream of allStreams) {
+      expect(saved.streams[stream]?.lastSuccessAt).toBeDefined();
+      expect(firstResult.streams[stream]).toMatchObject({ outcome: 'Succeeded', cursor: saved.streams[stream]!.cursor });
+    }
     expect(saved.streams.tickets!.cursor.updatedAt).toBeDefined();
+    expect(firstResult.streams.tickets!.cursor).toEqual(saved.streams.tickets!.cursor);
+    // Every ticket that is neither deleted nor spam, the ones created more than 30 days ago included.
+    const hidden = [...demo.deletedTicketIds, ...demo.spamTicketIds];
+    const visible = Array.from({ length: demo.tickets }, (_, i) => i + 1).filter((id) => !hidden.includes(id));
+    expect(visible.some((id) => Date.parse(world.fake.data.ticket(id).created_at as string) < Date.now() - 30 * 24 * 3600 * 1000)).toBe(true);
+    expect(idsOf(world.sink.deliveries, 'tickets')).toEqual(visible.map(String).sort());
+    expect(firstResult.streams.tickets!.records).toBe(visible.length);
     const firstCount = world.sink.deliveries.length;
-    expect(idsOf(world.sink.deliveries, 'tickets').length).toBeGreaterThan(20);
 
     world.fake.data.updateTicket(changed, { subject: 'changed between runs' });
     const [contact] = world.fake.data.addContacts(1);
     await new Promise((r) => setTimeout(r, 1_100)); // the streams' 1 s interval must pass
 
-    const second = await spawnJob(args, env).done;
+    // The same run configured by the contract's env variables instead of flags.
+    const second = await spawnJob(['--write-state'], { ...env, TENANTSYNC_CONFIG: config, TENANTSYNC_STATE: state, TENANTSYNC_RESULT: result }).done;
     expect(second.code).toBe(0);
+    const secondResult = resultSchema.parse(JSON.parse(readFileSync(result, 'utf8')));
+    expect(secondResult).toMatchObject({ outcome: 'Succeeded', streams: { tickets: { records: 1 }, contacts: { records: 1 } } });
+    expect(stateSchema.parse(JSON.parse(readFileSync(state, 'utf8'))).streams.tickets!.cursor).toEqual(secondResult.streams.tickets!.cursor);
     // With an hourly interval nothing is due now; --force runs every stream anyway (and finds nothing new).
     writeConfig(localConfig(allStreams, 3600));
-    const third = await spawnJob(args, env).done;
+    // A flag wins over its env variable: these env paths are never read or written.
+    const ignored = { TENANTSYNC_CONFIG: join(dir, 'no-such-config.json'), TENANTSYNC_RESULT: join(dir, 'env-result.json') };
+    const third = await spawnJob([...args, '--result', result], { ...env, ...ignored }).done;
+    expect(third.code).toBe(0);
     expect(third.stdout).toContain('"tickets":"NotDue 0"');
+    expect(resultSchema.parse(JSON.parse(readFileSync(result, 'utf8'))).streams.tickets!.outcome).toBe('NotDue');
+    expect(existsSync(ignored.TENANTSYNC_RESULT)).toBe(false);
     const forced = await spawnJob([...args, '--force'], env).done;
     expect(forced.stdout).toContain('"tickets":"Succeeded 0"');
     const later = world.sink.deliveries.slice(firstCount);
@@ -76,7 +97,7 @@ describe('sync-job CLI', () => {
     expect(logs.at(-1)).toMatchObject({ msg: 'run finished', outcome: 'Succeeded', tenantId: 'acme' });
     expect(logs.every((l) => typeof l.runId === 'string')).toBe(true);
     expect(world.sink.idempotencyViolations).toEqual([]);
-    expectNoSecrets(first.stdout, first.stderr, second.stdout, second.stderr, readFileSync(state, 'utf8'));
+    expectNoSecrets(first.stdout, first.stderr, second.stdout, second.stderr, readFileSync(state, 'utf8'), readFileSync(result, 'utf8'));
   });
 
   it('on SIGTERM mid-run writes the result (and state) with the last acknowledged cursor, exit 1', async () => {
@@ -165,5 +186,46 @@ describe('sync-job CLI', () => {
     expect(lines.map((l) => [l.tenantId, l.stream, l.op, l.id]).sort()).toEqual([1, 2, 3].map((id) => ['acme', 'tickets', 'upsert', String(id)]));
     expect(exit.stderr).toContain('"msg":"run finished"');
     expect(existsSync(join(dir, 'state.json'))).toBe(false);
+  });
+});
+
+// The package's bin as shipped: `npm run build` output, resolved through package.json's `bin` from the repo
+// root. CI runs `npm run build` before `npm test`, so there a missing build is a failure, not a skip.
+const binBuilt = existsSync(builtBin);
+const skipBin = !binBuilt && !process.env.CI;
+if (skipBin) console.warn(`test/job/cli.test.ts: skipping the built-bin test, ${builtBin} is missing: run \`npm run build\` first`);
+
+describe('the built sync-job bin', () => {
+  it.skipIf(skipBin)('`npm exec --no -- sync-job --config … --state … --write-state` runs twice: a full run, then an incremental one', async () => {
+    expect(binBuilt, `${builtBin} is missing: run \`npm run build\` before \`npm test\``).toBe(true);
+    const baseMs = Date.now() - 90 * 24 * 3600 * 1000;
+    const tickets = world.fake.data.addTickets(150, (i) => ({ created_at: at(baseMs, i), updated_at: at(baseMs, i) }));
+    const contacts = world.fake.data.addContacts(20, (i) => ({ created_at: at(baseMs, i), updated_at: at(baseMs, i) }));
+    // intervalSeconds 0: due on every run, so the second invocation need not wait.
+    const config = writeConfig(localConfig(['tickets', 'contacts'], 0));
+    const state = join(dir, 'state.json');
+    const args = ['--config', config, '--state', state, '--write-state'];
+
+    const first = await spawnBin(args, env).done;
+    expect(first.code, `stdout:\n${first.stdout}\nstderr:\n${first.stderr}`).toBe(0);
+    expect(idsOf(world.sink.deliveries, 'tickets')).toEqual(tickets.map(String).sort());
+    expect(idsOf(world.sink.deliveries, 'contacts')).toEqual(contacts.map(String).sort());
+    const saved = stateSchema.parse(JSON.parse(readFileSync(state, 'utf8')));
+    expect(saved.streams.tickets!.cursor).toEqual({ updatedAt: at(baseMs, 149), ids: [String(tickets[149])] });
+    const firstCount = world.sink.deliveries.length;
+
+    world.fake.data.updateTicket(tickets[10]!, { subject: 'changed between runs' });
+    const [added] = world.fake.data.addTickets(1);
+    world.fake.data.updateContact(contacts[3]!, { name: 'renamed' });
+
+    const second = await spawnBin(args, env).done;
+    expect(second.code, `stdout:\n${second.stdout}\nstderr:\n${second.stderr}`).toBe(0);
+    const later = world.sink.deliveries.slice(firstCount);
+    expect(idsOf(later, 'tickets')).toEqual([tickets[10], added].map(String).sort());
+    expect(idsOf(later, 'contacts')).toEqual([String(contacts[3])]);
+    const logs = second.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(logs.at(-1)).toMatchObject({ msg: 'run finished', outcome: 'Succeeded', streams: { tickets: 'Succeeded 2', contacts: 'Succeeded 1' } });
+    expect(world.sink.idempotencyViolations).toEqual([]);
+    expectNoSecrets(first.stdout, first.stderr, second.stdout, second.stderr, readFileSync(state, 'utf8'));
   });
 });

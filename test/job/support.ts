@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { freshdeskStreamNames, type JobConfig, type JobState, type StreamName } from '../../sync-job/contract.js';
 import { throwIfAborted, type Clock } from '../../sync-job/core/clock.js';
@@ -105,7 +105,26 @@ export interface SpawnedJob {
 
 /** The real CLI (`node --import tsx sync-job/main.ts …`), asynchronously, so in-process fakes keep serving. */
 export function spawnJob(args: string[], env: Record<string, string | undefined>): SpawnedJob {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'sync-job/main.ts'), ...args], {
+  return spawnProcess(process.execPath, ['--import', 'tsx', join(repoRoot, 'sync-job/main.ts'), ...args], env);
+}
+
+/** The compiled bin (`npm run build`), with `package.json`'s `bin` entry resolving it. */
+export const builtBin = join(repoRoot, 'dist/sync-job/main.js');
+
+/**
+ * The package's `sync-job` bin as a user runs it from the repo root after `npm ci && npm run build`:
+ * `npm exec --no -- sync-job …` (what `npx --no-install sync-job …` does), with this test's Node first on PATH.
+ */
+export function spawnBin(args: string[], env: Record<string, string | undefined>): SpawnedJob {
+  return spawnProcess('npm', ['exec', '--no', '--', 'sync-job', ...args], {
+    PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
+    npm_config_update_notifier: 'false',
+    ...env,
+  });
+}
+
+function spawnProcess(command: string, args: string[], env: Record<string, string | undefined>): SpawnedJob {
+  const child = spawn(command, args, {
     cwd: repoRoot,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
