@@ -1,4 +1,5 @@
 // The README's field reference is read off the CRD schema: every spec field, its type and default.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fieldDocs, renderFieldReference } from '../../../operator/api/field-reference.js';
 
@@ -19,5 +20,37 @@ describe('field reference', () => {
     const lines = renderFieldReference('spec').trimEnd().split('\n');
     expect(lines).toHaveLength(docs.length + 2);
     for (const line of lines.slice(2)) expect(line.split(/(?<!\\)\|/)).toHaveLength(6);
+  });
+});
+
+const referenceHeader = '| Field | Type | Default | Description |';
+
+/** The Markdown tables in `markdown` that start with the field reference's header: each its header and following `|` lines. */
+function referenceTables(markdown: string): string[] {
+  const lines = markdown.split('\n');
+  return lines.flatMap((line, i) => {
+    if (line.trimEnd() !== referenceHeader) return [];
+    const end = lines.findIndex((next, j) => j > i && !next.startsWith('|'));
+    return [`${lines.slice(i, end < 0 ? lines.length : end).join('\n')}\n`];
+  });
+}
+
+describe('the README field reference', () => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+
+  it('is what `npm run generate -- --reference` prints today (paste its output over the table when this fails)', () => {
+    const tables = referenceTables(readme);
+    expect(tables, `README.md tables with the header ${referenceHeader}`).toHaveLength(1);
+    expect(tables[0]).toBe(renderFieldReference('spec'));
+  });
+
+  it('is found by its header and ends at the first line that is not a table row', () => {
+    const markdown = ['intro', referenceHeader, '|---|---|---|---|', '| `spec.a` | string | | A. |', '', '| other | table |'].join('\n');
+    expect(referenceTables(markdown)).toEqual([`${referenceHeader}\n|---|---|---|---|\n| \`spec.a\` | string | | A. |\n`]);
+    // A README whose table lost a row, or has a stale default, is not the rendered one.
+    const rendered = renderFieldReference('spec');
+    const [header, rule, first, ...rest] = rendered.trimEnd().split('\n');
+    expect(referenceTables(['# doc', header, rule, ...rest].join('\n'))[0]).not.toBe(rendered);
+    expect(referenceTables(['# doc', header, rule, first, ...rest].join('\n'))[0]).toBe(rendered);
   });
 });
