@@ -1,6 +1,7 @@
 // Drift: a deleted CronJob comes back, a hand-edited schedule or image is restored, and a deleted or
 // edited config ConfigMap is restored by the periodic resync (ConfigMaps are not watched).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fieldManager } from '../../operator/reconcile/labels.js';
 import { intervalCron } from '../../operator/reconcile/schedule.js';
 import { createTestNamespace, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
 import { startOperator, type OperatorProcess } from '../support/operator-process.js';
@@ -56,6 +57,11 @@ describe('drift correction', () => {
       return cj?.spec?.schedule === schedule() && image === 'tenant-sync/sync-job:test' ? cj : false;
     });
     expect(restored.spec?.jobTemplate.spec?.template.spec?.containers).toHaveLength(1);
+    // The operator's forced apply took the fields back: the hand edit's manager no longer owns them.
+    const owners = (field: string) =>
+      (restored.metadata?.managedFields ?? []).filter((f) => JSON.stringify(f.fieldsV1 ?? {}).includes(`"${field}"`)).map((f) => `${f.manager}/${f.operation}`);
+    expect(owners('f:schedule')).toEqual([`${fieldManager}/Apply`]);
+    expect(restored.metadata?.managedFields?.find((f) => f.manager === 'kubectl-edit')?.fieldsV1 ?? {}).not.toMatchObject({ 'f:spec': { 'f:schedule': {} } });
     const events = await client.list<{ reason?: string; note?: string; regarding?: { name?: string } }>('events.k8s.io/v1', 'Event', { namespace: ns.name });
     const updated = events.items.filter((e) => e.reason === 'CronJobUpdated' && e.regarding?.name === 'drifty');
     expect(updated.some((e) => e.note?.includes('spec.schedule'))).toBe(true);

@@ -45,6 +45,8 @@ describe('InvalidSpec', () => {
     // No retry storm: nothing reconciles it again until it changes.
     const stalledBefore = await operator.metric('tenantsync_reconcile_total', { result: 'stalled' });
     const errorsBefore = await operator.metric('tenantsync_reconcile_errors_total');
+    // The InvalidSpec reconcile was counted, so "unchanged" below means something (not 0 == 0).
+    expect(stalledBefore).toBeGreaterThanOrEqual(1);
     await sleep(5_000);
     expect(await operator.metric('tenantsync_reconcile_total', { result: 'stalled' })).toBe(stalledBefore);
     expect(await operator.metric('tenantsync_reconcile_errors_total')).toBe(errorsBefore);

@@ -1,9 +1,10 @@
 // The operator against the real API server: create → children with owner references and the right
 // schedule, secrets only by reference, Ready at the generation; interval update; suspend/resume; delete → GC.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fieldManager } from '../../operator/reconcile/labels.js';
 import { intervalCron } from '../../operator/reconcile/schedule.js';
 import { createTestNamespace, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
-import { startOperator, type OperatorProcess } from '../support/operator-process.js';
+import { startOperator, sumMetric, type OperatorProcess } from '../support/operator-process.js';
 import {
   condition,
   createSecret,
@@ -47,6 +48,11 @@ describe('operator reconcile', () => {
     expect(config?.metadata?.ownerReferences).toEqual([owner]);
     expect(state?.metadata?.ownerReferences).toEqual([owner]);
     expect(JSON.parse(state?.data?.['state.json'] ?? '')).toEqual({ version: 1, streams: {} });
+    // Server-side apply under the operator's one field manager (not create/update).
+    for (const child of [cronJob, config]) {
+      expect(child?.metadata?.managedFields).toContainEqual(expect.objectContaining({ manager: fieldManager, operation: 'Apply' }));
+    }
+    expect(cronJob?.metadata?.managedFields?.find((f) => f.operation === 'Apply')?.fieldsV1).toMatchObject({ 'f:spec': { 'f:schedule': {} } });
 
     // Secrets only by reference: the key's value appears in no child.
     const env = cronJob?.spec?.jobTemplate.spec?.template.spec?.containers[0]?.env ?? [];
@@ -126,5 +132,27 @@ describe('operator reconcile', () => {
       expect(await getConfigMap(client, ns.name, `${cj}-config`)).toBeDefined();
       expect(await getConfigMap(client, ns.name, `${cj}-state`)).toBeDefined();
     }
+  });
+
+  it('logs every line about a TenantSync with its namespace and name, once each', async () => {
+    // Raw text: a duplicate key would be collapsed by JSON.parse, so count it in the line itself.
+    const raw = operator.output().split('\n').filter((l) => l.startsWith('{'));
+    const aboutAcme = raw.filter((l) => l.includes(`"name":"acme"`) || l.includes(`${ns.name}/acme"`));
+    const messages = new Set(aboutAcme.map((l) => (JSON.parse(l) as { msg: string }).msg));
+    // The controller's per-object lines were written (not only lines that merely mention the key).
+    expect(messages).toContain('status written');
+    for (const line of aboutAcme) {
+      expect(line.split('"name":').length - 1, line).toBe(1);
+      expect(line.split('"namespace":').length - 1, line).toBe(1);
+      expect(JSON.parse(line), line).toMatchObject({ namespace: ns.name, name: 'acme', logger: 'tenant-sync-operator' });
+    }
+  });
+
+  it('exports reconcile durations and the work queue depth', async () => {
+    const text = await operator.metrics();
+    expect(sumMetric(text, 'tenantsync_reconcile_duration_seconds_count')).toBeGreaterThan(0);
+    expect(sumMetric(text, 'tenantsync_reconcile_total', { result: 'success' })).toBeGreaterThan(0);
+    expect(text).toMatch(/^tenantsync_workqueue_depth \d+$/m);
+    expect(text).toMatch(/^# TYPE tenantsync_reconcile_duration_seconds histogram$/m);
   });
 });
