@@ -1,6 +1,7 @@
 // gitops-check decodes Flux manifests strictly into Flux's own Go API types, so a misspelt or misplaced
-// field in examples/flux/ fails a test here, where no Flux controllers or CRDs run; and (health.go) runs
-// Argo CD health checks under Argo CD's Lua.
+// field in examples/flux/ fails a test here, where no Flux controllers run. Subcommands: `health` (health.go)
+// runs Argo CD health checks under Argo CD's Lua; `kstatus` (kstatus.go) computes kstatus as Flux does;
+// `crds` (crds.go) exports the CRDs Argo CD, Flux and the Prometheus Operator ship, for server dry-runs.
 // Usage: gitops-check FILE... — one JSON line per document: {file, apiVersion, kind, name, result, error}.
 // result is ok, invalid (the document does not decode), or unknown (a kind this tool has no type for).
 package main
@@ -87,9 +88,18 @@ func check(file string) ([]report, error) {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "health" {
-		healthMain(os.Args[2:])
-		return
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "health":
+			healthMain(os.Args[2:])
+			return
+		case "kstatus":
+			kstatusMain(os.Args[2:])
+			return
+		case "crds":
+			crdsMain(os.Args[2:])
+			return
+		}
 	}
 	out := json.NewEncoder(os.Stdout)
 	failed := false
