@@ -1,6 +1,7 @@
 // Freshdesk's per-minute budget (50/min, the trial plan) on the fake's clock; the job's waits advance that
 // clock, so minutes of rate limiting take no wall time. Other apps share the account's budget ("burns").
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { maxRateLimitedTriesPerRequest } from '../../sync-job/source/freshdesk/requester.js';
 import { apiKey, at, configFor, deliveredIds, runInProcess, startWorld, type World } from './support.js';
 
 let world: World;
@@ -58,6 +59,37 @@ describe('rate limits', () => {
     const times = jobRequests().slice(0, 5).map((r) => r.time.getTime());
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(10_000);
     expect(world.fake.clock.now().getTime() - startMs).toBeGreaterThanOrEqual(60_000);
+  });
+
+  it('a 429 without Retry-After pauses the tenant 60 s (Freshdesk default), then the run completes', async () => {
+    const ids = seed(250);
+    world.fake.faults.failNext(1, 429, { path: 'tickets' }); // the job's first request: 429, no Retry-After
+    const run = await runInProcess(world, configFor(world));
+    expect(run.result.outcome).toBe('Succeeded');
+    expect(deliveredIds(world.sink, 'tickets')).toEqual(ids);
+    const [limited, next] = jobRequests();
+    expect(limited).toMatchObject({ status: 429, fault: 'fail' });
+    expect(next!.status).toBe(200);
+    expect(next!.query).toEqual(limited!.query); // the same request, retried
+    expect(next!.time.getTime() - limited!.time.getTime()).toBeGreaterThanOrEqual(60_000);
+    const pauses = run.logs.map((line) => JSON.parse(line)).filter((l) => l.msg === 'rate limited (429): pausing the tenant until Retry-After');
+    expect(pauses.map((l) => l.pauseMs)).toEqual([60_000]);
+  });
+
+  it('a 429 that never ends fails the stream with RATE_LIMITED after a bounded number of tries, exit 1', async () => {
+    seed(50);
+    world.fake.data.addGroups(2);
+    world.fake.faults.failNext(Infinity, 429, { path: 'tickets' });
+    const run = await runInProcess(world, configFor(world, ['tickets', 'groups']));
+    expect(run.exitCode).toBe(1);
+    expect(run.result.streams.tickets).toMatchObject({ outcome: 'Failed', records: 0, error: expect.stringMatching(/^RATE_LIMITED: /) });
+    expect(run.result.outcome).not.toBe('Succeeded');
+    const limited = jobRequests().filter((r) => r.path === '/api/v2/tickets');
+    expect(limited.every((r) => r.status === 429)).toBe(true);
+    expect(limited).toHaveLength(maxRateLimitedTriesPerRequest);
+    // Each try waited out the 60 s default pause.
+    for (let i = 1; i < limited.length; i++) expect(limited[i]!.time.getTime() - limited[i - 1]!.time.getTime()).toBeGreaterThanOrEqual(60_000);
+    expect(world.sink.records('acme', 'tickets')).toEqual([]);
   });
 
   it('holds to the configured rateLimitPerMinute ceiling in any minute', async () => {
