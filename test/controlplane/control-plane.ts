@@ -138,9 +138,21 @@ async function startProcesses(args: {
 }
 
 async function serverVersion(server: string, pki: Pki): Promise<string> {
-  const answer = await httpGet(`${server}/version`, await adminTls(pki));
-  const gitVersion = (JSON.parse(answer.body) as { gitVersion?: string }).gitVersion;
-  if (answer.status !== 200 || !gitVersion) {
+  return gitVersionOf(server, await httpGet(`${server}/version`, await adminTls(pki)));
+}
+
+/**
+ * Pure: the gitVersion (e.g. v1.37.2) in the API server's answer to GET /version — what the test banner
+ * and ControlPlane.version report. Throws naming the answer when it is not a 200 with a gitVersion.
+ */
+export function gitVersionOf(server: string, answer: { status: number; body: string }): string {
+  let gitVersion: unknown;
+  try {
+    gitVersion = (JSON.parse(answer.body) as { gitVersion?: unknown } | null)?.gitVersion;
+  } catch {
+    gitVersion = undefined;
+  }
+  if (answer.status !== 200 || typeof gitVersion !== 'string' || gitVersion === '') {
     throw new ControlPlaneError('CONTROLPLANE_COMPONENT_EXITED', `GET ${server}/version answered HTTP ${answer.status}: ${answer.body.slice(0, 200)}`);
   }
   return gitVersion;

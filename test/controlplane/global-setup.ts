@@ -1,6 +1,7 @@
 // vitest globalSetup of the `cluster` project: one real control plane (etcd, kube-apiserver,
 // kube-controller-manager) for the whole run, with crds/ installed; torn down when the run ends.
 import type { TestProject } from 'vitest/node';
+import { controlPlaneBanner } from './banner.js';
 import { startControlPlane } from './control-plane.js';
 import { installCrds } from './crds.js';
 import { binDirEnv, kubeconfigEnv, kubectlEnv } from './provided-context.js';
@@ -14,10 +15,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await controlPlane.stop();
     throw error;
   }
-  const crdNames = crds.map((name) => name.split('/').at(-1)).join(', ') || 'none in crds/';
-  console.log(
-    `[controlplane] Kubernetes ${controlPlane.version} (kube-apiserver at ${controlPlane.server}, ready in ${(controlPlane.startupMs / 1000).toFixed(1)} s; CRDs: ${crdNames})`,
-  );
+  // controlPlane.version is what the running API server's /version answered, not the version we built.
+  console.log(controlPlaneBanner({ version: controlPlane.version, server: controlPlane.server, startupMs: controlPlane.startupMs, crds }));
 
   project.provide('kubeconfigPath', controlPlane.kubeconfigPath);
   project.provide('kubectlPath', controlPlane.kubectlPath);
