@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { V1CronJob, V1Job } from '@kubernetes/client-node';
 import { TenantSyncController } from '../../../operator/controller/tenantsync-controller.js';
 import { FakeClock } from '../../../operator/kube/clock.js';
@@ -6,6 +6,8 @@ import { KubeApiError } from '../../../operator/kube/errors.js';
 import { manualJobName } from '../../../operator/reconcile/names.js';
 import { intervalCron } from '../../../operator/reconcile/schedule.js';
 import { silentLogger } from '../../../operator/runtime/logger.js';
+import { createMetrics } from '../../../operator/runtime/metrics.js';
+import { sumMetric } from '../../support/operator-process.js';
 import { FakeCache, FakeClient, FakeRecorder } from './fakes.js';
 
 type Stored = { metadata: { generation: number; resourceVersion: string; annotations?: Record<string, string> }; status?: Record<string, unknown> & { conditions?: { type: string; status: string; reason: string; message: string }[] } };
@@ -240,5 +242,55 @@ describe('TenantSyncController watches', () => {
     tenantSyncs.emit('ADDED', { metadata: { name: 'other', namespace: ns } });
     cronJobs.emit('MODIFIED', { metadata: { name: 'foreign', namespace: ns } } as V1CronJob);
     expect(controller.queue.depth).toBe(2);
+  });
+});
+
+describe('TenantSyncController metrics', () => {
+  it('counts a failed reconcile and its retry from the work queue, and the depth gauge follows the queue', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    controller = new TenantSyncController({ client: client as never, tenantSyncs, cronJobs, recorder, clock, logger: silentLogger(), defaultSyncImage: 'sync:1', metrics });
+    // What a scrape of /metrics would show.
+    const scrape = async (name: string, labels?: Record<string, string>) => sumMetric(await metrics.registry.metrics(), name, labels);
+    seedSecret();
+    const acme = seedTenantSync('acme');
+    const beta = seedTenantSync('beta');
+
+    // Events fill the queue; a duplicate merges; the gauge shows the keys waiting.
+    tenantSyncs.emit('ADDED', acme);
+    tenantSyncs.emit('ADDED', beta);
+    tenantSyncs.emit('MODIFIED', acme);
+    expect(controller.queue.depth).toBe(2);
+    expect(await scrape('tenantsync_workqueue_depth')).toBe(2);
+
+    // acme runs first and its first apply fails; beta succeeds; acme's retry (after its 1 s backoff) succeeds.
+    client.failNext.apply = new KubeApiError({ code: 'KUBE_SERVER_ERROR', message: 'PATCH …: 500 etcd timeout', method: 'PATCH', path: '/', statusCode: 500 });
+    const abort = new AbortController();
+    const running = controller.start(abort.signal);
+    try {
+      await vi.waitFor(async () => expect(await scrape('tenantsync_reconcile_total', { result: 'requeue' })).toBe(2), { timeout: 10_000, interval: 50 });
+    } finally {
+      abort.abort();
+      await running;
+      controller.queue.clear();
+    }
+    expect(ready('acme')).toMatchObject({ status: 'True' });
+    expect(await scrape('tenantsync_reconcile_errors_total')).toBe(1);
+    expect(await scrape('tenantsync_reconcile_total', { result: 'error' })).toBe(1);
+    expect(await scrape('tenantsync_reconcile_total', { result: 'success' })).toBe(0);
+    expect(await scrape('tenantsync_reconcile_duration_seconds_count')).toBe(3);
+    expect(await scrape('tenantsync_reconcile_duration_seconds_bucket', { le: '+Inf' })).toBe(3);
+    expect(await scrape('tenantsync_workqueue_depth')).toBe(0);
+  });
+
+  it('reconcileKey records a stalled InvalidSpec as stalled, not as an error', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    controller = new TenantSyncController({ client: client as never, tenantSyncs, cronJobs, recorder, clock, logger: silentLogger(), defaultSyncImage: 'sync:1', metrics });
+    seedSecret();
+    seedTenantSync('acme', { schedule: '99 * * * *' });
+    await controller.reconcileKey(`${ns}/acme`);
+    const text = await metrics.registry.metrics();
+    expect(sumMetric(text, 'tenantsync_reconcile_total', { result: 'stalled' })).toBe(1);
+    expect(sumMetric(text, 'tenantsync_reconcile_errors_total')).toBe(0);
+    expect(sumMetric(text, 'tenantsync_reconcile_duration_seconds_count')).toBe(1);
   });
 });
