@@ -1,12 +1,12 @@
 // Runs the helm built by test/helm/build.sh with its state in a throwaway folder (never the user's
 // ~/.config/helm), and renders the chart with given values into parsed objects.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { shipTool } from './tools.js';
 
 export const chartDir = fileURLToPath(new URL('../../charts/tenant-sync', import.meta.url));
@@ -97,4 +97,61 @@ export function findDeployment(objects: readonly K8sObject[]): V1Deployment {
 /** The operator container's arguments in the rendered Deployment. */
 export function operatorArgs(objects: readonly K8sObject[]): string[] {
   return findDeployment(objects).spec?.template.spec?.containers[0]?.args ?? [];
+}
+
+/** The parts of a CustomResourceDefinition the chart tests read and change. */
+export interface JsonSchemaProps {
+  type?: string;
+  description?: string;
+  properties?: Record<string, JsonSchemaProps>;
+  required?: string[];
+  [key: string]: unknown;
+}
+export interface CrdDocument {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  spec: {
+    group: string;
+    names: { kind: string; plural: string; [key: string]: unknown };
+    versions: { name: string; schema: { openAPIV3Schema: JsonSchemaProps }; [key: string]: unknown }[];
+    [key: string]: unknown;
+  };
+}
+
+export interface RenamedCrdChart {
+  /** The chart copy, for `helm install`. */
+  dir: string;
+  /** Its crds/ folder, the one the documented `kubectl apply --server-side --force-conflicts -f <chart>/crds/` applies. */
+  crdsDir: string;
+  /** The copy's CRD name, `tenantsyncs.<group>`. */
+  crdName: string;
+  /** The copy's CRD as written to its crds/. */
+  crd: CrdDocument;
+}
+
+/**
+ * A copy of the chart whose CRD is renamed to another API group (kind TenantSync kept), so Helm really
+ * installs its crds/ on a control plane that already has tenantsyncs.tenantsync.io (Helm skips a CRD that
+ * exists). `edit` changes the copy's CRD, e.g. to make an older version of the schema.
+ */
+export function chartWithRenamedCrd(group: string, edit?: (crd: CrdDocument) => void): RenamedCrdChart {
+  const dir = join(mkdtempSync(join(helmHome, 'chart-')), 'tenant-sync');
+  cpSync(chartDir, dir, { recursive: true });
+  const crdsDir = join(dir, 'crds');
+  const files = readdirSync(crdsDir).filter((f) => /\.ya?ml$/.test(f));
+  if (files.length !== 1) throw new Error(`expected one CRD file in ${chartDir}/crds, found ${files.join(', ')}`);
+  const file = join(crdsDir, files[0]!);
+  const crds = parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((d) => d.toJS() as CrdDocument | null)
+    .filter((o): o is CrdDocument => o !== null);
+  if (crds.length !== 1 || crds[0]!.kind !== 'CustomResourceDefinition') throw new Error(`${file} is not one CRD`);
+  const crd = crds[0]!;
+  const crdName = `${crd.spec.names.plural}.${group}`;
+  crd.metadata.name = crdName;
+  crd.spec.group = group;
+  edit?.(crd);
+  rmSync(file);
+  writeFileSync(join(crdsDir, `${group}_${crd.spec.names.plural}.yaml`), stringify(crd));
+  return { dir, crdsDir, crdName, crd };
 }

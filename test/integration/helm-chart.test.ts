@@ -1,13 +1,15 @@
 // The Helm chart against the real API server: lint, server-side dry-run of the rendered manifests in
 // both watch modes, install + uninstall (the CRD stays), values.schema.json rejections, and the operator
 // and sync pods admitted under Pod Security "restricted".
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { tenantSyncSchema } from '../../operator/api/tenantsync.js';
 import { desiredCronJob } from '../../operator/reconcile/desired-cronjob.js';
 import { effectiveSchedule } from '../../operator/reconcile/schedule.js';
 import { createTestNamespace, kubectl, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
-import { chartDir, findDeployment, findObject, operatorArgs, renderChart, runHelm, valuesFile, type K8sObject } from '../helm/helm.js';
+import { chartDir, chartWithRenamedCrd, findDeployment, findObject, operatorArgs, renderChart, runHelm, valuesFile, type CrdDocument, type K8sObject } from '../helm/helm.js';
 import { missingToolMessage, shipTool } from '../helm/tools.js';
 
 const skipReason = missingToolMessage(shipTool('helm'));
@@ -30,6 +32,23 @@ async function exists(o: K8sObject): Promise<boolean> {
   if (r.code === 0) return true;
   if (/NotFound|not found/.test(r.stderr)) return false;
   throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+}
+
+/**
+ * The CRD upgrade command (kubectl's arguments) that the chart README and NOTES.txt give, which must be
+ * the same; the argument ending in crds/ is the folder.
+ */
+function documentedCrdApply(): string[] {
+  const commandOf = (file: string, text: string) => {
+    const found = /\bkubectl (apply [^\n#&|;]*crds\/)/.exec(text)?.[1];
+    if (found === undefined) throw new Error(`${file} has no \`kubectl apply ... crds/\` command`);
+    return found.trim().split(/\s+/);
+  };
+  const readme = commandOf('charts/tenant-sync/README.md', readFileSync(join(chartDir, 'README.md'), 'utf8'));
+  const notes = commandOf('charts/tenant-sync/templates/NOTES.txt', readFileSync(join(chartDir, 'templates/NOTES.txt'), 'utf8'));
+  const flags = (words: string[]) => words.filter((w) => !w.endsWith('crds/'));
+  expect(flags(notes), 'NOTES.txt and the chart README give different CRD upgrade commands').toEqual(flags(readme));
+  return readme;
 }
 
 describe.skipIf(skipReason !== undefined)('helm chart charts/tenant-sync', () => {
@@ -74,7 +93,7 @@ describe.skipIf(skipReason !== undefined)('helm chart charts/tenant-sync', () =>
     expect(result.code).toBe(0);
   });
 
-  it('helm install creates every object, helm upgrade follows the values, helm uninstall removes them and keeps the CRD', async () => {
+  it('helm install creates every object, helm upgrade follows the values, helm uninstall removes them', async () => {
     const name = `it-${release.name.slice(-5)}`;
     const install = await runHelm(['install', name, chartDir, '-n', release.name, '--set', 'syncImage.tag=9.9.9'], { kubeconfig: testKubeconfigPath() });
     expect(install.stderr).toBe('');
@@ -103,8 +122,102 @@ describe.skipIf(skipReason !== undefined)('helm chart charts/tenant-sync', () =>
     expect(uninstall.code, uninstall.stderr).toBe(0);
     for (const o of objects) expect(await exists(o), `${o.kind} ${o.metadata.name} after uninstall`).toBe(false);
     expect((await runHelm(['status', name, '-n', release.name], { kubeconfig: testKubeconfigPath() })).code).not.toBe(0);
-    const crd = await kubectl(['get', 'crd', 'tenantsyncs.tenantsync.io', '-o', 'name']);
-    expect(crd.stdout.trim()).toBe('customresourcedefinition.apiextensions.k8s.io/tenantsyncs.tenantsync.io');
+  });
+
+  // The control plane already has tenantsyncs.tenantsync.io (the global setup), and Helm skips a CRD that
+  // exists; so these install chart copies whose CRD is renamed to a test-only group, which Helm really creates.
+  describe('the CRD in crds/, installed by Helm (chart copies with the CRD renamed to a test-only group)', () => {
+    const crdNames: string[] = [];
+    afterAll(async () => {
+      for (const name of crdNames) await kubectl(['delete', 'crd', name, '--ignore-not-found', '--wait=false']);
+    });
+
+    async function getCrd(name: string): Promise<(CrdDocument & { metadata: { managedFields?: { manager: string }[] } }) | undefined> {
+      const r = await kubectl(['get', 'crd', name, '-o', 'json', '--show-managed-fields']);
+      if (r.code !== 0 && /NotFound|not found/.test(r.stderr)) return undefined;
+      if (r.code !== 0) throw new Error(`kubectl get crd ${name}: ${r.stderr}`);
+      return JSON.parse(r.stdout) as CrdDocument & { metadata: { managedFields?: { manager: string }[] } };
+    }
+    /** Who wrote the CRD (the API server's own status updates left out). */
+    const writers = (crd: Awaited<ReturnType<typeof getCrd>> & object) =>
+      (crd.metadata.managedFields ?? []).map((f) => f.manager).filter((m) => m !== 'kube-apiserver');
+    const specProperties = (crd: CrdDocument) => crd.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec!.properties!;
+    const tenant = (group: string, namespace: string, spec: Record<string, unknown> = {}) =>
+      stringify({
+        apiVersion: `${group}/v1alpha1`,
+        kind: 'TenantSync',
+        metadata: { name: 'acme', namespace },
+        spec: { source: { type: 'freshdesk', domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'acme-freshdesk' } }, sink: { type: 'http', url: 'https://ingest.example.com/v1' }, ...spec },
+      });
+    const helm = (args: string[]) => runHelm(args, { kubeconfig: testKubeconfigPath() });
+
+    it('helm install creates the CRD; helm uninstall leaves it and its TenantSyncs', async () => {
+      const chart = chartWithRenamedCrd('keeptest.tenantsync.io');
+      crdNames.push(chart.crdName);
+      expect(await getCrd(chart.crdName)).toBeUndefined();
+      const name = `crd-${release.name.slice(-5)}`;
+      const install = await helm(['install', name, chart.dir, '-n', release.name, '--set', 'replicas=1']);
+      expect(install.code, install.stderr).toBe(0);
+      const crd = await getCrd(chart.crdName);
+      expect(crd, 'helm install did not create the CRD').toBeDefined();
+      expect(writers(crd!)).toEqual(['helm']);
+      const created = await kubectl(['apply', '--server-side', '-f', '-'], { input: tenant('keeptest.tenantsync.io', release.name) });
+      expect(created.code, created.stderr).toBe(0);
+
+      const uninstall = await helm(['uninstall', name, '-n', release.name, '--wait', '--timeout', '60s']);
+      expect(uninstall.code, uninstall.stderr).toBe(0);
+      expect((await helm(['status', name, '-n', release.name])).code).not.toBe(0);
+      expect((await getCrd(chart.crdName))?.metadata.name).toBe(chart.crdName);
+      const kept = await kubectl(['-n', release.name, 'get', `tenantsyncs.keeptest.tenantsync.io`, 'acme', '-o', 'name']);
+      expect(kept.stdout.trim(), kept.stderr).toBe('tenantsync.keeptest.tenantsync.io/acme');
+    });
+
+    it('the documented upgrade path (the chart README: `kubectl apply --server-side --force-conflicts -f <new chart>/crds/`, then helm upgrade) upgrades the CRD Helm installed', async () => {
+      const group = 'upgradetest.tenantsync.io';
+      // The older version: no spec.suspend yet, and tenantId limited to 63 characters.
+      const older = chartWithRenamedCrd(group, (crd) => {
+        const spec = specProperties(crd);
+        delete spec.suspend;
+        spec.tenantId!.maxLength = 63;
+        spec.tenantId!.description = 'Tenant id written on every delivered record.';
+      });
+      const newer = chartWithRenamedCrd(group);
+      crdNames.push(newer.crdName);
+      const name = `up-${release.name.slice(-5)}`;
+      const install = await helm(['install', name, older.dir, '-n', release.name, '--set', 'replicas=1']);
+      expect(install.code, install.stderr).toBe(0);
+      const before = await getCrd(newer.crdName);
+      expect(writers(before!)).toEqual(['helm']);
+      expect(Object.keys(specProperties(before!))).not.toContain('suspend');
+
+      // Exactly the command of the chart README and NOTES.txt, run against the newer chart's crds/.
+      const documented = documentedCrdApply();
+      const args = documented.map((w) => (w.endsWith('crds/') ? `${newer.crdsDir}/` : w));
+      expect(args).toContain(`${newer.crdsDir}/`);
+      // Why the documented command forces: without it, the fields Helm wrote are a conflict.
+      const unforced = await kubectl(args.filter((w) => w !== '--force-conflicts'));
+      expect(unforced.code).not.toBe(0);
+      expect(unforced.stderr).toMatch(/Apply failed with \d+ conflicts?: conflict with "helm"/);
+      const apply = await kubectl(args);
+      expect(apply.stderr).toBe('');
+      expect(apply.code).toBe(0);
+      expect(apply.stdout).toContain(`customresourcedefinition.apiextensions.k8s.io/${newer.crdName} serverside-applied`);
+      const after = await getCrd(newer.crdName);
+      const wanted = specProperties(newer.crd);
+      expect(specProperties(after!).suspend).toEqual(wanted.suspend);
+      expect(specProperties(after!).tenantId).toEqual(wanted.tenantId);
+
+      const upgrade = await helm(['upgrade', name, newer.dir, '-n', release.name, '--reuse-values']);
+      expect(upgrade.code, upgrade.stderr).toBe(0);
+      // The new field is served: a TenantSync gets its default and keeps a tenantId the old CRD refused.
+      const long = 'x'.repeat(100);
+      const created = await kubectl(['apply', '--server-side', '-f', '-'], { input: tenant(group, release.name, { tenantId: long }) });
+      expect(created.code, created.stderr).toBe(0);
+      const stored = await kubectl(['-n', release.name, 'get', `tenantsyncs.${group}`, 'acme', '-o', 'jsonpath={.spec.suspend} {.spec.tenantId}']);
+      expect(stored.stdout).toBe(`false ${long}`);
+      const uninstall = await helm(['uninstall', name, '-n', release.name, '--wait', '--timeout', '60s']);
+      expect(uninstall.code, uninstall.stderr).toBe(0);
+    });
   });
 
   it("NOTES' first TenantSync applies in the first watched namespace", async () => {
