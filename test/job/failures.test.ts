@@ -2,6 +2,7 @@
 // 401 and 403; sink errors, a sink that goes down mid-run, and a sink that rejects a batch.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobState } from '../../sync-job/contract.js';
+import { connectionsPerOrigin } from '../../sync-job/core/http-agent.js';
 import { at, configFor, deliveredIds, runInProcess, startWorld, type World } from './support.js';
 
 let world: World;
@@ -20,23 +21,61 @@ const ticketRequests = () => world.fake.requests.filter((r) => r.path === '/api/
 const cursorAt = (id: number) => ({ updatedAt: world.fake.data.ticket(id).updated_at as string, ids: [String(id)] });
 
 describe('source failures', () => {
-  it('retries 5xx bursts, timeouts, connection resets and stalled bodies, and completes', async () => {
+  it('retries 5xx bursts, timeouts, connection resets and stalled bodies with exponential backoff, and completes', async () => {
     const ids = seed(600);
     // One fault after another, each followed by a success (5 tries per request are allowed).
     const plan: Record<number, () => void> = {
-      1: () => world.fake.faults.failNext(3, 503),
-      5: () => world.fake.faults.timeoutNext(1),
-      7: () => world.fake.faults.resetNext(1),
-      9: () => world.fake.faults.slowBody(1, 3_000),
-      11: () => world.fake.faults.failNext(2, 502),
+      1: () => world.fake.faults.failNext(4, 503),
+      6: () => world.fake.faults.timeoutNext(1),
+      8: () => world.fake.faults.resetNext(1),
+      10: () => world.fake.faults.slowBody(1, 3_000),
+      12: () => world.fake.faults.failNext(2, 502),
     };
     world.fake.faults.onRequest(() => plan[ticketRequests().length]?.());
-    const run = await runInProcess(world, configFor(world));
+    const jitter = [0, 0.999, 0.3, 0.7, 0.5];
+    let draws = 0;
+    const run = await runInProcess(world, configFor(world), undefined, { random: () => jitter[draws++ % jitter.length]! });
     expect(run.exitCode).toBe(0);
     expect(deliveredIds(world.sink, 'tickets')).toEqual(ids);
     const faults = world.fake.requests.map((r) => r.fault).filter(Boolean);
     expect(new Set(faults)).toEqual(new Set(['fail', 'timeout', 'reset', 'slow']));
     expect(world.fake.faults.pending()).toEqual({ reset: 0, timeout: 0, fail: 0, slow: 0 });
+
+    const logs = run.logs.map((line) => JSON.parse(line) as { msg: string; attempt: number; waitMs: number; status?: number; err?: string });
+    const retries = logs.filter((l) => l.msg === 'source answered a server error, retrying' || l.msg === 'source request failed, retrying');
+    // Each failure was logged with its wait: base 1 s doubling per try of one request, "equal jitter"
+    // (half fixed, half random) — so within [2^(n-1)/2, 2^(n-1)] s for try n.
+    expect(retries.map((l) => l.status ?? l.err!.split(' ')[0])).toEqual([
+      503, 503, 503, 503, 'UND_ERR_HEADERS_TIMEOUT', expect.stringMatching(/^(UND_ERR_SOCKET|ECONNRESET)$/), 'UND_ERR_BODY_TIMEOUT', 502, 502,
+    ]);
+    expect(retries.map((l) => l.attempt)).toEqual([1, 2, 3, 4, 1, 1, 1, 1, 2]);
+    for (const { attempt, waitMs } of retries) {
+      const exponential = 1_000 * 2 ** (attempt - 1);
+      expect(waitMs).toBeGreaterThanOrEqual(exponential / 2);
+      expect(waitMs).toBeLessThanOrEqual(exponential);
+    }
+    const burst = retries.slice(0, 4).map((l) => l.waitMs);
+    for (let i = 1; i < burst.length; i++) expect(burst[i]!).toBeGreaterThan(burst[i - 1]!);
+    expect(burst[3]!).toBeGreaterThanOrEqual(4 * burst[0]!);
+    // The fake saw the waits: no retry came sooner than its logged wait after the failed try (fake clock).
+    const failed = world.fake.requests.filter((r) => r.fault !== undefined);
+    expect(failed).toHaveLength(retries.length);
+    failed.forEach((request, i) => {
+      const next = world.fake.requests.find((r) => r.seq > request.seq)!;
+      expect(next.query).toEqual(request.query);
+      expect(next.time.getTime() - request.time.getTime()).toBeGreaterThanOrEqual(retries[i]!.waitMs);
+    });
+  });
+
+  it('reuses a small keep-alive pool: a many-page run opens at most a few connections', async () => {
+    seed(2_500);
+    world.fake.data.addContacts(250);
+    const run = await runInProcess(world, configFor(world, ['tickets', 'contacts']));
+    expect(run.exitCode).toBe(0);
+    const ports = new Set(world.fake.requests.map((r) => r.remotePort));
+    expect(world.fake.requests.length).toBeGreaterThan(20);
+    expect([...ports].every((port) => port > 0)).toBe(true);
+    expect(ports.size).toBeLessThanOrEqual(connectionsPerOrigin);
   });
 
   it('persistent 5xx → exit 1, Failed stream, result cursor = the furthest acknowledged batch', async () => {

@@ -34,6 +34,8 @@ export interface RecordedRequest {
   status: number;
   /** The injected fault this request triggered, if any. */
   fault?: 'reset' | 'timeout' | 'fail' | 'slow';
+  /** The client's port: requests sharing it came over one keep-alive connection. */
+  remotePort: number;
 }
 
 /** A request that arrived while a Retry-After the fake had issued was still pending. */
@@ -99,6 +101,7 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     headers: redactHeaders(req),
     time: now,
     status: 0,
+    remotePort: req.socket.remotePort ?? 0,
   };
   remember(state, record);
   const page = Number(url.searchParams.get('page'));
