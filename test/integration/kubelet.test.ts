@@ -1,5 +1,6 @@
 // The test kubelet against the real control plane (kube-apiserver + kube-controller-manager): Jobs
 // complete and fail through the Job controller, env and volumes reach processes, deletion kills them.
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { createTestNamespace, testKubeConfig, type TestNamespace } from '../cont
 import { startFreshdeskFake, type FreshdeskFake } from '../fakes/freshdesk/index.js';
 import { startSinkReceiver, type SinkReceiver } from '../fakes/sink/index.js';
 import type { ImageTable } from '../kubelet/images.js';
-import { startTestKubelet, type TestKubelet } from '../kubelet/kubelet.js';
+import { repoRootDir, startTestKubelet, type TestKubelet } from '../kubelet/kubelet.js';
 import { describeJobPods, waitFor, waitForJobCondition, waitForPod, waitForPodGone } from '../kubelet/wait-for.js';
 
 // Test images: each a tiny `node -e` program. RESULT is the termination message path (/dev/termination-log),
@@ -29,7 +30,9 @@ const images: ImageTable = {
      fs.writeFileSync(process.env.RESULT, JSON.stringify({
        secret: process.env.SECRET, greeting: process.env.GREETING, podName: process.env.POD_NAME,
        podNamespace: process.env.POD_NAMESPACE, podIP: process.env.POD_IP, configPath: process.env.CONFIG_FILE,
-       config: fs.readFileSync(process.env.CONFIG_FILE, 'utf8'), argv: process.argv.slice(1) }));`,
+       config: fs.readFileSync(process.env.CONFIG_FILE, 'utf8'), secretPath: process.env.SECRET_FILE,
+       secretFile: fs.readFileSync(process.env.SECRET_FILE, 'utf8'), secretFileMode: (fs.statSync(process.env.SECRET_FILE).mode & 0o777).toString(8),
+       argv: process.argv.slice(1) }));`,
   ),
   'test.local/wait-for-sigterm': script(
     `process.on('SIGTERM', () => { require('fs').writeFileSync(process.env.RESULT, 'stopped by SIGTERM pid=' + process.pid); process.exit(0); });
@@ -187,7 +190,7 @@ describe('test kubelet', () => {
     );
   });
 
-  it('passes secretKeyRef, configMapKeyRef and fieldRef env, ConfigMap volume files and rewritten paths to the process', async () => {
+  it('passes secretKeyRef, configMapKeyRef and fieldRef env, ConfigMap and Secret volume files and rewritten paths to the process', async () => {
     await core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name: 'creds' }, stringData: { token: 's3cr3t' } } });
     await core.createNamespacedConfigMap({
       namespace: ns.name,
@@ -204,14 +207,24 @@ describe('test kubelet', () => {
           { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
           { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
           { name: 'CONFIG_FILE', value: '/etc/app/config/config.json' },
+          { name: 'SECRET_FILE', value: '/var/run/secrets/app/credentials/token' },
         ],
-        volumeMounts: [{ name: 'config', mountPath: '/etc/app/config', readOnly: true }],
+        volumeMounts: [
+          { name: 'config', mountPath: '/etc/app/config', readOnly: true },
+          { name: 'credentials', mountPath: '/var/run/secrets/app', readOnly: true },
+        ],
       }),
-      { volumes: [{ name: 'config', configMap: { name: 'settings', items: [{ key: 'config.json', path: 'config.json' }] } }] },
+      {
+        volumes: [
+          { name: 'config', configMap: { name: 'settings', items: [{ key: 'config.json', path: 'config.json' }] } },
+          { name: 'credentials', secret: { secretName: 'creds', defaultMode: 0o400, items: [{ key: 'token', path: 'credentials/token' }] } },
+        ],
+      },
     );
     const done = await waitForPod(core, ns.name, 'show-config', 'to succeed', (p) => p.status?.phase === 'Succeeded');
     const seen = JSON.parse(terminated(done)?.message ?? '{}') as Record<string, unknown>;
     const configPath = join(kubelet.podDir(pod), 'volumes', 'config', 'config.json');
+    const secretPath = join(kubelet.podDir(pod), 'volumes', 'credentials', 'credentials', 'token');
     expect(seen).toEqual({
       secret: 's3cr3t',
       greeting: 'hello',
@@ -220,6 +233,11 @@ describe('test kubelet', () => {
       podIP: '127.0.0.1',
       configPath,
       config: '{"tenant":"acme"}',
+      // The Secret's key as a file at the item's path; defaultMode 0400: only the owner may read it
+      // (the test kubelet keeps owner write, so it can rewrite the file when the Secret changes).
+      secretPath,
+      secretFile: 's3cr3t',
+      secretFileMode: expect.stringMatching(/^[46]00$/),
       // Image argv (node -e <program>) followed by the container's args, with the mounted path rewritten.
       argv: [`--config=${configPath}`],
     });
@@ -396,21 +414,21 @@ describe('test kubelet', () => {
     });
 
     /** The operator's ConfigMaps and Job for a tenant (no owner: no TenantSync exists to own them). */
-    async function createSyncJob(tenant: string, apiKey: string): Promise<string> {
-      const owner = { name: tenant, namespace: ns.name, uid: '00000000-0000-0000-0000-000000000000' };
+    async function createSyncJob(tenant: string, apiKey: string, namespace: string = ns.name): Promise<string> {
+      const owner = { name: tenant, namespace, uid: '00000000-0000-0000-0000-000000000000' };
       const spec = tenantSyncSpecSchema.parse({
         interval: '1h',
         source: { type: 'freshdesk', baseUrl: freshdesk.baseUrl, credentialsSecretRef: { name: `${tenant}-freshdesk`, key: 'apiKey' }, streams: [{ name: 'tickets' }] },
         sink: { type: 'http', url: sink.url },
       });
       const schedule = { cron: '7 * * * *', timeZone: undefined, intervalSeconds: 3600, source: 'interval' as const };
-      await core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name: `${tenant}-freshdesk` }, stringData: { apiKey } } });
+      await core.createNamespacedSecret({ namespace, body: { metadata: { name: `${tenant}-freshdesk` }, stringData: { apiKey } } });
       for (const configMap of [desiredConfigMap(owner, jobConfig(spec, tenant, schedule)), initialStateConfigMap(owner)]) {
-        await core.createNamespacedConfigMap({ namespace: ns.name, body: { ...configMap, metadata: { ...configMap.metadata, ownerReferences: [] } } });
+        await core.createNamespacedConfigMap({ namespace, body: { ...configMap, metadata: { ...configMap.metadata, ownerReferences: [] } } });
       }
       const template = desiredJobTemplate({ owner, spec, defaultSyncImage: syncImage });
       const name = `${tenant}-run`;
-      await batch.createNamespacedJob({ namespace: ns.name, body: { metadata: { name, labels: template.metadata?.labels }, spec: template.spec } });
+      await batch.createNamespacedJob({ namespace, body: { metadata: { name, labels: template.metadata?.labels }, spec: template.spec } });
       return name;
     }
 
@@ -422,6 +440,46 @@ describe('test kubelet', () => {
       expect(result.outcome).toBe('Succeeded');
       expect(result.streams.tickets).toMatchObject({ outcome: 'Succeeded', records: 3 });
       expect(sink.records('acme', 'tickets')).toHaveLength(3);
+    });
+
+    it('runs the built dist/sync-job (what the image holds) as the container: the Job completes with a valid result', async (context) => {
+      const built = join(repoRootDir, 'dist', 'sync-job', 'main.js');
+      if (!existsSync(built)) {
+        if (process.env.CI) throw new Error(`${built} is missing: CI must run npm run build before npm test`);
+        console.warn(`SKIPPED "runs the built dist/sync-job": ${built} is missing; run npm run build first`);
+        context.skip(`${built} is missing; run npm run build`);
+        return;
+      }
+      // A second kubelet (its own node and namespace) whose sync image is the built job, not tsx.
+      const distNs = await createTestNamespace('kubelet-dist');
+      const lines: string[] = [];
+      const distKubelet = await startTestKubelet({
+        kubeConfig,
+        nodeName: `kubelet-${distNs.name}`,
+        workDir: join(workDir, 'dist'),
+        namespaces: [distNs.name],
+        syncJobFrom: 'dist',
+        log: (line) => lines.push(line),
+      });
+      try {
+        const job = await createSyncJob('built', 'right-key', distNs.name);
+        await waitForJobCondition(batch, distNs.name, job, 'Complete', 120_000, core);
+        const [pod, ...others] = (await core.listNamespacedPod({ namespace: distNs.name, labelSelector: `job-name=${job}` })).items;
+        expect(others).toHaveLength(0);
+        expect(pod?.spec?.nodeName).toBe(distKubelet.nodeName);
+        const result = resultSchema.parse(JSON.parse(terminated(pod as V1Pod)?.message ?? 'null'));
+        expect(result.outcome).toBe('Succeeded');
+        expect(result.streams.tickets).toMatchObject({ outcome: 'Succeeded', records: 3 });
+        expect(sink.records('built', 'tickets')).toHaveLength(3);
+        // The process was node + dist/sync-job/main.js, without the tsx loader.
+        const started = lines.filter((line) => / container sync started \(pid \d+\): /.test(line));
+        expect(started, lines.join('\n')).toHaveLength(1);
+        expect(started[0]).toContain(`${process.execPath} ${built}`);
+        expect(started[0]).not.toMatch(/tsx|sync-job\/main\.ts/);
+      } finally {
+        await distNs.cleanup({ wait: true }).catch((error: unknown) => console.error(`namespace cleanup: ${String(error)}`));
+        await distKubelet.stop();
+      }
     });
 
     it('fails the Job at once on wrong credentials (exit 2) with the failed result as the message', async () => {
