@@ -1,7 +1,7 @@
 // Full then incremental: the second run delivers exactly the records changed since the first, on every
 // stream (tickets, conversations, contacts, companies, agents, groups, articles, deleted/spam tickets).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { allStreams, at, configFor, runInProcess, startWorld, type World } from './support.js';
+import { allStreams, at, configFor, deliveredIds, runInProcess, startWorld, type World } from './support.js';
 
 let world: World;
 beforeEach(async () => {
@@ -51,6 +51,9 @@ describe('full then incremental run', () => {
     for (const stream of allStreams) expect(first.result.streams[stream]).toMatchObject({ outcome: 'Succeeded' });
     expect(world.sink.idempotencyViolations).toEqual([]);
     const afterFirst = world.sink.deliveries.length;
+    const lastSeqOfFirst = fake.requests.at(-1)!.seq;
+    const contactsCursor = first.result.streams.contacts!.cursor.updatedAt!;
+    expect(contactsCursor).toBe(at(baseMs, 29)); // the newest contact, in Freshdesk's timestamp format
 
     // Changes between the runs.
     fake.clock.advance(60_000);
@@ -77,8 +80,34 @@ describe('full then incremental run', () => {
       articles: [`upsert:${articleIds[2]}`],
     });
     expect(second.result.streams.agents).toMatchObject({ outcome: 'Succeeded', records: 0 });
+    // The second run asked Freshdesk only for contacts changed since the first run's cursor (inclusive).
+    const contactRequests = fake.requests.filter((r) => r.seq > lastSeqOfFirst && r.path === '/api/v2/contacts');
+    expect(contactRequests.length).toBeGreaterThan(0);
+    for (const request of contactRequests) expect(request.query._updated_since).toBe(contactsCursor);
     expect(world.sink.idempotencyViolations).toEqual([]);
     expect(fake.violations).toEqual([]);
+  });
+
+  it('the first run delivers tickets of every age, not only the 30 days Freshdesk lists by default', async () => {
+    const { fake } = world;
+    const dayMs = 24 * 3600 * 1000;
+    const nowMs = fake.clock.now().getTime();
+    // 300 tickets created 400 to 100 days ago and never touched since, 20 from the last days.
+    const old = fake.data.addTickets(300, (i) => ({ created_at: at(nowMs - 400 * dayMs, i * 86_400), updated_at: at(nowMs - 400 * dayMs, i * 86_400 + 60) }));
+    const recent = fake.data.addTickets(20, (i) => ({ created_at: at(nowMs - 3 * dayMs, i), updated_at: at(nowMs - 3 * dayMs, i) }));
+    fake.data.deleteTicket(old[5]!, at(nowMs - 200 * dayMs, 0));
+    fake.data.spamTicket(old[6]!, at(nowMs - 200 * dayMs, 1));
+    const visible = [...old, ...recent].filter((id) => id !== old[5] && id !== old[6]);
+
+    const run = await runInProcess(world, configFor(world, ['tickets', 'deleted_tickets']));
+    expect(run.result.outcome).toBe('Succeeded');
+    expect(deliveredIds(world.sink, 'tickets')).toEqual(visible);
+    expect(deliveredIds(world.sink, 'deleted_tickets')).toEqual([old[5]!, old[6]!].sort((a, b) => a - b));
+    // Every ticket list request named updated_since: without it Freshdesk returns only the last 30 days.
+    const ticketLists = fake.requests.filter((r) => r.path === '/api/v2/tickets');
+    expect(ticketLists.length).toBeGreaterThan(0);
+    for (const request of ticketLists) expect(request.query.updated_since).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(ticketLists.map((r) => r.query.updated_since).sort()[0]! <= at(nowMs - 400 * dayMs, 0)).toBe(true);
   });
 
   it('syncs only due streams: a stream whose interval has not passed is NotDue and keeps its cursor', async () => {
