@@ -1,7 +1,9 @@
 // Where the chart tests find helm and promtool: the binaries test/helm/build.sh builds from the Go
 // wrapper modules into the cache (~/.cache/tenant-sync/<tool>-<version>/bin), at the versions pinned there.
+// Tests that need a tool skip without it, unless TENANTSYNC_REQUIRE_SHIP_TOOLS=1 (CI): then a missing tool
+// (not built, or built for other sources than today's, which gives another version folder) fails them.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { accessSync, constants, readFileSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,10 +44,36 @@ export function shipTool(name: ShipTool['name']): ShipTool {
       : new RegExp(`^\\s*${module.replaceAll('.', '\\.')} (v\\S+)`, 'm').exec(read('go.mod').toString())?.[1];
   if (version === undefined) throw new Error(`test/helm/${moduleDir}/go.mod does not require ${module}: run test/helm/${moduleDir}/gen-go-mod.sh`);
   const path = join(cacheRoot(), `${name}-${version}`, 'bin', name);
-  return { name, version, path, available: existsSync(path), buildCommand: `bash test/helm/build.sh ${name}` };
+  return { name, version, path, available: isExecutable(path), buildCommand: `bash test/helm/build.sh ${name}` };
 }
 
-/** Why a test that needs the tool is skipped, or undefined when it can run. */
-export function missingToolMessage(tool: ShipTool): string | undefined {
-  return tool.available ? undefined : `${tool.name} ${tool.version} is not built (${tool.path}): run \`${tool.buildCommand}\``;
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The variable that turns a missing tool from a skip into a failure (CI sets it, so CI cannot pass by skipping). */
+export const requireShipToolsVariable = 'TENANTSYNC_REQUIRE_SHIP_TOOLS';
+
+export function shipToolsRequired(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[requireShipToolsVariable] === '1';
+}
+
+export class ShipToolMissingError extends Error {
+  override name = 'ShipToolMissingError';
+}
+
+/**
+ * Why a test that needs the tool is skipped, or undefined when it can run. Throws ShipToolMissingError
+ * instead when TENANTSYNC_REQUIRE_SHIP_TOOLS=1, so the test file fails rather than skips.
+ */
+export function missingToolMessage(tool: ShipTool, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (tool.available) return undefined;
+  const message = `${tool.name} ${tool.version} is not built (${tool.path}): run \`${tool.buildCommand}\``;
+  if (shipToolsRequired(env)) throw new ShipToolMissingError(`${message} (${requireShipToolsVariable}=1: tests that need ${tool.name} fail instead of skipping)`);
+  return message;
 }
