@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, usage } from '../../../operator/config.js';
+import { ConfigError, flagSpecs, parseConfig, usage } from '../../../operator/config.js';
 
 const noFile = () => undefined;
 const parse = (argv: string[], env: Record<string, string> = {}) => parseConfig(argv, env, noFile);
@@ -71,5 +72,65 @@ describe('parseConfig', () => {
       expect(text).toContain(flag);
     }
     expect(text).toContain('$TENANTSYNC_SYNC_IMAGE');
+  });
+});
+
+/** The rows of the README's operator flags table (§6 "Flags and environment"): flag, env, default. */
+function readmeFlagRows(): { flag: string; env: string; defaultText: string }[] {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('## 6. The operator'));
+  const heading = section.indexOf('### Flags and environment');
+  expect(heading, 'README §6 has a "Flags and environment" section').toBeGreaterThan(0);
+  const lines = section.slice(heading).split('\n');
+  const start = lines.findIndex((l) => l.startsWith('| Flag |'));
+  const rows: { flag: string; env: string; defaultText: string }[] = [];
+  for (const line of lines.slice(start + 2)) {
+    if (!line.startsWith('|')) break;
+    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const code = (cell: string) => /^`([^`]*)`$/.exec(cell)?.[1];
+    rows.push({ flag: code(cells[0] ?? '') ?? cells[0] ?? '', env: code(cells[1] ?? '') ?? cells[1] ?? '', defaultText: cells[2] ?? '' });
+  }
+  return rows;
+}
+
+describe('README operator flags table', () => {
+  const rows = readmeFlagRows();
+
+  it('lists exactly the flags the operator accepts, each with its variable', () => {
+    expect(rows.length).toBeGreaterThan(10);
+    expect(rows.map((r) => r.flag).sort()).toEqual(Object.keys(flagSpecs).map((name) => `--${name}`).sort());
+    for (const row of rows) {
+      const spec = flagSpecs[row.flag.slice(2)];
+      // A flag without a variable (--help) shows a dash.
+      expect(row.env, row.flag).toBe(spec?.env === '' ? '–' : spec?.env);
+    }
+  });
+
+  it('names every variable the usage text names', () => {
+    const text = usage();
+    for (const row of rows) {
+      expect(text).toContain(row.flag);
+      if (row.env !== '–') expect(text).toContain(`$${row.env}`);
+    }
+  });
+
+  it('states the defaults the operator uses when nothing is given', () => {
+    const defaults = parse([]) as unknown as Record<string, unknown>;
+    const configKey: Record<string, string> = {
+      '--sync-image': 'syncImage',
+      '--health-addr': 'healthAddress',
+      '--leader-elect': 'leaderElect',
+      '--lease-name': 'leaseName',
+      '--lease-duration': 'leaseDurationSeconds',
+      '--renew-deadline': 'renewDeadlineSeconds',
+      '--retry-period': 'retryPeriodSeconds',
+      '--workers': 'workers',
+      '--log-level': 'logLevel',
+      '--resync-period': 'resyncPeriodSeconds',
+    };
+    for (const [flag, key] of Object.entries(configKey)) {
+      const row = rows.find((r) => r.flag === flag);
+      expect(row?.defaultText, flag).toBe(`\`${String(defaults[key])}\``);
+    }
   });
 });
