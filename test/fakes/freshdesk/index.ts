@@ -13,9 +13,10 @@
 //   /api/v2/tickets          updated_since (inclusive, whole seconds), order_by=created_at|updated_at|due_by|status,
 //                            order_type=asc|desc (default created_at desc), filter=new_and_my_open|watching|spam|deleted,
 //                            include=requester,stats,company,description (+1 credit each), requester_id, company_id, email.
-//                            With none of filter/updated_since/requester_id/company_id/email: only tickets created in the
-//                            last 30 days (fake clock). Deleted/spam tickets only under filter=deleted/spam, which
-//                            combines with updated_since (as Freshdesk's own filter validation allows). page > 300 → 400.
+//                            Without updated_since: only tickets created in the last 30 days (fake clock), whatever
+//                            other parameters say (Freshdesk documents updated_since as the only way to older tickets).
+//                            Deleted/spam tickets only under filter=deleted/spam, which combines with updated_since
+//                            (as Freshdesk's own filter validation allows). page > 300 → 400.
 //   /api/v2/tickets/:id/conversations   oldest first; 404 for an unknown ticket.
 //   /api/v2/contacts         _updated_since (inclusive), email, mobile, phone, company_id, state=deleted|…; newest created
 //                            first (NOT by updated_at: read every page); no page cap.

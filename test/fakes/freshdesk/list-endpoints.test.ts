@@ -102,9 +102,12 @@ describe('updated_since and ordering', () => {
   });
 
   it('without updated_since returns only tickets created in the last 30 days, newest first', async () => {
-    const [old] = fake.data.addTickets([{ created_at: '2024-03-01T00:00:00Z', updated_at: '2024-04-30T00:00:00Z' }]);
+    const [requester] = fake.data.addContacts(1);
+    const email = encodeURIComponent(String(fake.data.contact(requester!)?.email));
+    const who = { requester_id: requester, company_id: 3 };
+    const [old] = fake.data.addTickets([{ created_at: '2024-03-01T00:00:00Z', updated_at: '2024-04-30T00:00:00Z', ...who }]);
     const [recent1, recent2] = fake.data.addTickets([
-      { created_at: '2024-04-10T00:00:00Z' },
+      { created_at: '2024-04-10T00:00:00Z', ...who },
       { created_at: '2024-04-20T00:00:00Z' },
     ]);
     expect(ids((await getJson(api('tickets'))).body)).toEqual([recent2, recent1]);
@@ -113,6 +116,14 @@ describe('updated_since and ordering', () => {
       recent1,
       recent2,
     ]);
+    // Only updated_since reaches older tickets (Freshdesk's docs); the other filters keep the 30-day window.
+    for (const filter of [`requester_id=${requester}`, 'company_id=3', `email=${email}`]) {
+      expect(ids((await getJson(api(`tickets?${filter}`))).body)).toEqual([recent1]);
+      expect(ids((await getJson(api(`tickets?${filter}&updated_since=2024-01-01T00:00:00Z`))).body)).toEqual([recent1, old]);
+    }
+    fake.data.deleteTicket(old!);
+    expect(ids((await getJson(api('tickets?filter=deleted'))).body)).toEqual([]);
+    expect(ids((await getJson(api('tickets?filter=deleted&updated_since=2024-01-01T00:00:00Z'))).body)).toEqual([old]);
     // the window follows the fake clock
     nowMs = new Date('2024-05-15T00:00:00Z').getTime();
     expect(ids((await getJson(api('tickets'))).body)).toEqual([recent2]);
@@ -196,7 +207,9 @@ describe('other endpoints', () => {
     expect(all.records.length).toBe(summary.tickets - summary.deletedTicketIds.length - summary.spamTicketIds.length);
     const recent = await walk(api('tickets?per_page=100'));
     expect(recent.records.length).toBeLessThan(all.records.length);
-    expect(ids((await getJson(api('tickets?filter=deleted'))).body)).toEqual(summary.deletedTicketIds);
+    // The deleted ticket was created more than 30 days ago: only updated_since reaches it.
+    expect(ids((await getJson(api('tickets?filter=deleted'))).body)).toEqual([]);
+    expect(ids((await getJson(api('tickets?filter=deleted&updated_since=2000-01-01T00:00:00Z'))).body)).toEqual(summary.deletedTicketIds);
     expect(summary.conversations).toBeGreaterThan(0);
   });
 });

@@ -8,7 +8,12 @@ export const defaultPerPage = 30;
 export const maxPerPage = 100;
 /** Freshdesk refuses ticket list pages beyond 300 (300 × 100 = 30,000 rows per query). */
 export const maxTicketsPage = 300;
-/** Without any filter condition, the ticket list holds only tickets created in the last 30 days. */
+/**
+ * Without `updated_since`, the ticket list holds only tickets created in the last 30 days. Freshdesk's
+ * "List All Tickets" docs: "By default, only tickets that have been created within the past 30 days will
+ * be returned. For older tickets, use the updated_since filter." No other parameter lifts the window
+ * (filter=deleted/spam, requester_id, company_id and email narrow it further).
+ */
 export const defaultTicketWindowSeconds = 30 * 24 * 3600;
 
 export const ticketFilters = ['new_and_my_open', 'watching', 'spam', 'deleted'] as const;
@@ -29,7 +34,7 @@ export interface Paging {
 export interface TicketQuery {
   filter?: TicketFilter;
   updatedSinceSeconds?: number;
-  /** Set only when no filter condition was given: the 30-day default window. */
+  /** Set only when `updated_since` was not given: the 30-day default window. */
   createdSinceSeconds?: number;
   requesterId?: number;
   companyId?: number;
@@ -128,8 +133,6 @@ function parseChoice<T extends string>(params: URLSearchParams, name: string, li
 }
 
 const ticketParams = ['page', 'per_page', 'filter', 'updated_since', 'order_by', 'order_type', 'include', 'requester_id', 'company_id', 'email'];
-/** The parameters Freshdesk counts as filter conditions; with none of them the 30-day default applies. */
-const ticketConditionParams = ['filter', 'updated_since', 'requester_id', 'company_id', 'email'];
 
 /** `GET /api/v2/tickets`. `nowSeconds` places the 30-day default window. */
 export function parseTicketQuery(params: URLSearchParams, nowSeconds: number): Parsed<TicketQuery> {
@@ -154,14 +157,13 @@ export function parseTicketQuery(params: URLSearchParams, nowSeconds: number): P
     }
   }
   if (errors.length) return { ok: false, errors };
-  const hasCondition = ticketConditionParams.some((name) => params.has(name));
   return {
     ok: true,
     paging,
     query: {
       filter,
       updatedSinceSeconds,
-      createdSinceSeconds: hasCondition ? undefined : nowSeconds - defaultTicketWindowSeconds,
+      createdSinceSeconds: updatedSinceSeconds === undefined ? nowSeconds - defaultTicketWindowSeconds : undefined,
       requesterId,
       companyId,
       email,
