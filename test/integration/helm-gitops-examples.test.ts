@@ -1,6 +1,8 @@
 // The GitOps examples: each Kustomize overlay renders (kubectl kustomize) and applies to the real API server
 // (server-side dry-run) with the tenants the operator would accept; the Flux manifests decode strictly into
-// Flux's Go API types; the Argo CD Applications point at paths that exist, with chart values the chart accepts.
+// Flux's Go API types; the Argo CD Applications point at paths that exist, with chart values the chart accepts;
+// and the Argo CD Application, Flux Kustomization and GitRepository are accepted (server-side dry-run) by the
+// API server with the CRDs Argo CD and Flux ship installed (exported by gitops-check from their Go modules).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +12,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { tenantSyncSchema } from '../../operator/api/tenantsync.js';
 import { createTestNamespace, kubectl, type TestNamespace } from '../controlplane/test-kube.js';
 import { chartDir, runHelm, valuesFile, type K8sObject } from '../helm/helm.js';
+import { installThirdPartyCrds, thirdPartyCrds } from '../helm/third-party-crds.js';
 import { missingToolMessage, shipTool } from '../helm/tools.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -87,8 +90,10 @@ describe('examples/gitops (Kustomize)', () => {
 });
 
 const gitopsCheck = shipTool('gitops-check');
-const gitopsCheckMissing = missingToolMessage(gitopsCheck);
-if (gitopsCheckMissing !== undefined) console.warn(`[helm-gitops-examples.test] Flux checks skipped: ${gitopsCheckMissing}`);
+// With TENANTSYNC_REQUIRE_SHIP_TOOLS=1 (CI) a missing gitops-check fails the tests that need it instead.
+const requireTools = process.env.TENANTSYNC_REQUIRE_SHIP_TOOLS === '1';
+const gitopsCheckMissing = requireTools ? undefined : missingToolMessage(gitopsCheck);
+if (gitopsCheckMissing !== undefined) console.warn(`[helm-gitops-examples.test] Flux checks and CRD dry-runs skipped: ${gitopsCheckMissing}`);
 
 describe('examples/flux', () => {
   const files = ['examples/flux/gitrepository.yaml', 'examples/flux/helmrelease.yaml', 'examples/flux/kustomization.yaml'];
@@ -155,5 +160,62 @@ describe('examples/argocd', () => {
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
     });
+  });
+});
+
+describe.skipIf(gitopsCheckMissing !== undefined)('examples/argocd and examples/flux against the CRDs Argo CD and Flux ship', () => {
+  const crdNames = ['applications.argoproj.io', 'gitrepositories.source.toolkit.fluxcd.io', 'kustomizations.kustomize.toolkit.fluxcd.io'];
+  let ns: TestNamespace | undefined;
+  let uninstall: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const missing = missingToolMessage(gitopsCheck);
+    if (missing !== undefined) throw new Error(`TENANTSYNC_REQUIRE_SHIP_TOOLS=1 but ${missing}`);
+    uninstall = await installThirdPartyCrds(thirdPartyCrds().filter((c) => crdNames.includes(c.name)));
+    ns = await createTestNamespace('gitops-crds');
+  });
+  afterAll(async () => {
+    await ns?.cleanup();
+    await uninstall?.();
+  });
+
+  /** Server-side dry-run of the file's objects, moved into the test namespace (argocd and flux-system need not exist). */
+  const dryRun = (objects: readonly K8sObject[]) =>
+    kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], {
+      input: objects.map((o) => stringify({ ...o, metadata: { ...o.metadata, namespace: ns!.name } })).join('---\n'),
+    });
+
+  it('has the CRDs from the projects themselves, the Flux ones at the versions gitops-check decodes with', () => {
+    const crds = thirdPartyCrds().filter((c) => crdNames.includes(c.name));
+    expect(crds.map((c) => c.name).sort()).toEqual(crdNames);
+    const goMod = readFileSync(join(repoRoot, 'test/helm/gitops-check/go.mod'), 'utf8');
+    for (const c of crds.filter((c) => c.module.startsWith('github.com/fluxcd/'))) expect(goMod).toContain(`${c.module}/api ${c.version}\n`);
+  });
+
+  for (const [file, kinds] of [
+    ['examples/argocd/application.yaml', ['Application', 'Application']],
+    ['examples/flux/kustomization.yaml', ['Kustomization']],
+    ['examples/flux/gitrepository.yaml', ['GitRepository']],
+  ] as const) {
+    it(`${file} is accepted by the API server (server-side dry-run)`, async () => {
+      const objects = readDocs(file);
+      expect(objects.map((o) => o.kind)).toEqual(kinds);
+      const result = await dryRun(objects);
+      // The one warning allowed: the API server's about Argo CD's own (documented, default) finalizer name.
+      const argoFinalizerWarning = /^Warning: metadata\.finalizers: "resources-finalizer\.argocd\.argoproj\.io": prefer a domain-qualified finalizer name/;
+      expect(result.stderr.split('\n').filter((l) => l !== '' && !argoFinalizerWarning.test(l))).toEqual([]);
+      expect(result.code).toBe(0);
+      expect(result.stdout.match(/serverside-applied \(server dry run\)/g)).toHaveLength(objects.length);
+    });
+  }
+
+  it('the API server does reject what the CRD schemas forbid (so the dry-runs above can fail)', async () => {
+    const misplaced = await dryRun(docs(readFileSync(join(repoRoot, 'test/unit/ship/testdata/flux-kustomization-misplaced-field.yaml'), 'utf8')));
+    expect(misplaced.code).not.toBe(0);
+    expect(misplaced.stderr).toMatch(/\.spec\.prune_all: field not declared in schema/);
+    const [app] = readDocs('examples/argocd/application.yaml') as [K8sObject & { spec: Record<string, unknown> }];
+    const { destination: _destination, ...noDestination } = app.spec;
+    const incomplete = await dryRun([{ ...app, spec: noDestination }]);
+    expect(incomplete.code).not.toBe(0);
+    expect(incomplete.stderr).toMatch(/spec\.destination: Required value/);
   });
 });
