@@ -110,6 +110,21 @@ describe('full then incremental run', () => {
     expect(ticketLists.map((r) => r.query.updated_since).sort()[0]! <= at(nowMs - 400 * dayMs, 0)).toBe(true);
   });
 
+  it('delivers sink.batchSize records per batch, checkpointing after each', async () => {
+    const baseMs = world.fake.clock.now().getTime() - 24 * 3600 * 1000;
+    const ids = world.fake.data.addTickets(120, (i) => ({ updated_at: at(baseMs, i) }));
+    const config = configFor(world);
+    config.sink.batchSize = 50;
+    const checkpoints: string[] = [];
+    const run = await runInProcess(world, config, undefined, { onCheckpoint: (_stream, cursor) => void checkpoints.push(cursor.updatedAt!) });
+    expect(run.exitCode).toBe(0);
+    expect(world.sink.deliveries.map((d) => d.body.records.length)).toEqual([50, 50, 20]);
+    expect(deliveredIds(world.sink, 'tickets')).toEqual(ids);
+    // One checkpoint per acknowledged batch, at its last record (then a final one when the stream ends).
+    expect(checkpoints.slice(0, 3)).toEqual([at(baseMs, 49), at(baseMs, 99), at(baseMs, 119)]);
+    expect(new Set(checkpoints.slice(3))).toEqual(new Set([at(baseMs, 119)]));
+  });
+
   it('syncs only due streams: a stream whose interval has not passed is NotDue and keeps its cursor', async () => {
     world.fake.data.addTickets(3);
     world.fake.data.addContacts(2);
