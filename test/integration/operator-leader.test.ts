@@ -20,6 +20,9 @@ const start = () =>
     args: [`--lease-duration=${leaseDurationSeconds}`, '--renew-deadline=5', '--retry-period=1'],
   });
 
+type Lease = { spec?: { holderIdentity?: string | null; leaseDurationSeconds?: number; leaseTransitions?: number } };
+const getLease = () => client.get<Lease>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns.name, name: 'op-leader' });
+
 const leaderFlags = () => Promise.all(operators.map((o) => o.metric('tenantsync_leader').catch(() => -1)));
 
 beforeAll(async () => {
@@ -63,15 +66,32 @@ describe('leader election', () => {
     operators = [standby, await start()];
   });
 
-  it('releases the Lease on SIGTERM and exits 0, so the standby takes over at once', async () => {
+  it('releases the Lease on SIGTERM and exits 0, so the standby takes it as free (not as expired)', async () => {
     await waitFor('one leader', async () => (await leaderFlags()).reduce((a, b) => a + b, 0) === 1);
     const flags = await leaderFlags();
     const leader = operators[flags.indexOf(1)] as OperatorProcess;
     const standby = operators[flags.indexOf(0)] as OperatorProcess;
+    const leaderIdentity = leader.logLines().find((l) => l.msg === 'became leader')?.identity;
+    expect(typeof leaderIdentity).toBe('string');
+    const held = await getLease();
+    expect(held?.spec?.holderIdentity).toBe(leaderIdentity);
+    const transitions = held?.spec?.leaseTransitions ?? 0;
+
     const exit = await leader.stop();
     expect(exit).toEqual({ code: 0, signal: null });
     expect(leader.output()).toContain('released the leader lease');
-    await waitFor('standby leads', async () => (await standby.metric('tenantsync_leader')) === 1, (leaseDurationSeconds + takeoverSlackSeconds) * 1000);
+    // Right after the exit, long before the 8 s lease could expire, the Lease no longer names the old
+    // leader: released (no holder, 1 s duration) or already taken by the standby.
+    const after = await getLease();
+    expect(after?.spec?.holderIdentity).not.toBe(leaderIdentity);
+    if (!after?.spec?.holderIdentity) expect(after?.spec?.leaseDurationSeconds).toBe(1);
+
+    // The standby acquired it as a free Lease: its log has no previous holder (an expired Lease would name one).
+    const acquired = await standby.waitForLog((l) => l.msg === 'acquired the leader lease' && l.leaseTransitions === transitions + 1, 30_000);
+    expect(acquired.previousHolder).toBeUndefined();
+    const taken = await getLease();
+    expect(taken?.spec).toMatchObject({ holderIdentity: acquired.identity, leaseTransitions: transitions + 1, leaseDurationSeconds: leaseDurationSeconds });
+    expect(await standby.metric('tenantsync_leader')).toBe(1);
     await createTenantSync(client, ns.name, 'third');
     await waitReady(client, ns.name, 'third');
   });
