@@ -1,14 +1,17 @@
 // The chart's PrometheusRule, evaluated by a real Prometheus rule engine: promtool checks the rendered
 // rules and runs test/helm/alerts/*.promtest.yaml (stale tenant, failing tenant, no leader, operator down).
-// Also the ServiceMonitor: it scrapes the metrics Service's named port, keeping the tenants' labels.
+// Also the ServiceMonitor: it scrapes the metrics Service's named port, keeping the tenants' labels. Both are
+// accepted (server-side dry-run) by the API server with the Prometheus Operator's own CRDs installed.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { findObject, renderChart } from '../helm/helm.js';
+import { createTestNamespace, kubectl, type TestNamespace } from '../controlplane/test-kube.js';
+import { findObject, renderChart, type K8sObject } from '../helm/helm.js';
+import { installThirdPartyCrds, thirdPartyCrds } from '../helm/third-party-crds.js';
 import { missingToolMessage, shipTool } from '../helm/tools.js';
 
 const promtool = shipTool('promtool');
@@ -65,5 +68,66 @@ describe.skipIf(skipReason !== undefined)('chart alerts and scraping', () => {
     expect(monitor.spec.namespaceSelector.matchNames).toEqual(['ops']);
     expect(service.spec.ports.map((p) => p.name)).toContain(monitor.spec.endpoints[0]!.port);
     expect(monitor.spec.endpoints[0]!.honorLabels).toBe(true);
+  });
+});
+
+// With TENANTSYNC_REQUIRE_SHIP_TOOLS=1 (CI) missing tools fail these tests instead of skipping them.
+const crdToolsMissing = missingToolMessage(shipTool('helm')) ?? missingToolMessage(shipTool('gitops-check'));
+const crdSkipReason = process.env.TENANTSYNC_REQUIRE_SHIP_TOOLS === '1' ? undefined : crdToolsMissing;
+if (crdSkipReason !== undefined) console.warn(`[helm-alerts.test] Prometheus Operator CRD dry-runs skipped: ${crdSkipReason}`);
+
+describe.skipIf(crdSkipReason !== undefined)("chart monitoring objects against the Prometheus Operator's CRDs", () => {
+  const crdNames = ['prometheusrules.monitoring.coreos.com', 'servicemonitors.monitoring.coreos.com'];
+  let ns: TestNamespace | undefined;
+  let uninstall: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    if (crdToolsMissing !== undefined) throw new Error(`TENANTSYNC_REQUIRE_SHIP_TOOLS=1 but ${crdToolsMissing}`);
+    const crds = thirdPartyCrds().filter((c) => crdNames.includes(c.name));
+    expect(crds.map((c) => c.name).sort()).toEqual(crdNames);
+    uninstall = await installThirdPartyCrds(crds);
+    ns = await createTestNamespace('alerts-crds');
+  });
+  afterAll(async () => {
+    await ns?.cleanup();
+    await uninstall?.();
+  });
+
+  const monitoringObjects = async (values: Record<string, unknown>) =>
+    (await renderChart({ release: 'ts', namespace: ns!.name, values })).objects.filter((o) => o.apiVersion.startsWith('monitoring.coreos.com/'));
+  const dryRun = (objects: readonly K8sObject[]) =>
+    kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], { input: objects.map((o) => stringify(o)).join('---\n') });
+
+  it.each([
+    ['the defaults', monitoring],
+    [
+      'every monitoring value set',
+      {
+        metrics: {
+          serviceMonitor: { enabled: true, interval: '1m', scrapeTimeout: '20s', labels: { release: 'kube-prometheus-stack' } },
+          prometheusRule: { enabled: true, labels: { release: 'kube-prometheus-stack' }, staleFactor: 3, consecutiveFailures: 5, operatorDownFor: '10m', severity: 'page-low', criticalSeverity: 'page' },
+        },
+      },
+    ],
+  ])('the ServiceMonitor and PrometheusRule with %s are accepted (server-side dry-run)', async (_name, values) => {
+    const objects = await monitoringObjects(values);
+    expect(objects.map((o) => o.kind).sort()).toEqual(['PrometheusRule', 'ServiceMonitor']);
+    const result = await dryRun(objects);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.match(/serverside-applied \(server dry run\)/g)).toHaveLength(2);
+  });
+
+  it('the API server does reject what the CRDs forbid (so the dry-runs above can fail)', async () => {
+    const objects = await monitoringObjects(monitoring);
+    const rule = findObject(objects, 'PrometheusRule') as unknown as K8sObject & { spec: { groups: { rules: Record<string, unknown>[] }[] } };
+    rule.spec.groups[0]!.rules[0]!.for = '10 minutes';
+    const badRule = await dryRun([rule]);
+    expect(badRule.code).not.toBe(0);
+    expect(badRule.stderr).toMatch(/spec\.groups\[0\]\.rules\[0\]\.for/);
+    const monitor = findObject(objects, 'ServiceMonitor') as unknown as K8sObject & { spec: { endpoints: Record<string, unknown>[] } };
+    monitor.spec.endpoints[0]!.honorLabel = true; // misspelt honorLabels
+    const badMonitor = await dryRun([monitor]);
+    expect(badMonitor.code).not.toBe(0);
+    expect(badMonitor.stderr).toMatch(/\.spec\.endpoints\[0\]\.honorLabel: field not declared in schema/);
   });
 });
