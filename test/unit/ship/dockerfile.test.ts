@@ -1,13 +1,19 @@
 // The Dockerfile, checked without a Docker engine: its build stage is replayed in a temp folder with only
 // the files it COPYs (so the compile sees what `docker build` would), and every path the runtime stages copy
 // and every entrypoint they name must exist in that build output; the runtime needs production deps only.
+// The compiled entrypoints then run the way the image runs them: as the image's user (when this test runs
+// as root), with the image's ENV, from a read-only working folder.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { tenantSyncSchema } from '../../../operator/api/tenantsync.js';
+import { desiredCronJob, syncUserId } from '../../../operator/reconcile/desired-cronjob.js';
+import { effectiveSchedule } from '../../../operator/reconcile/schedule.js';
 import { ImageFs, copyTarget, isDockerignored, parseCopy, parseDockerfile, parseDockerignore, parseExec, type Stage } from './dockerfile.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -97,6 +103,30 @@ function runtimeFs(name: string): { image: ImageFs; workdir: string; missing: st
   return { image, workdir, missing };
 }
 
+/** The last value of an instruction in a target, following FROM <earlier stage>. */
+function inherited(target: string, k: string): Stage['instructions'] {
+  const chain: Stage[] = [];
+  for (let s: Stage | undefined = stage(target); s; s = stages.find((p) => p.name === s!.base)) chain.unshift(s);
+  return chain.flatMap((s) => keyword(s, k));
+}
+
+/** USER of a target as numbers (a name would not be checkable against runAsNonRoot). */
+function imageUser(target: string): { uid: number; gid: number } {
+  const user = inherited(target, 'USER').at(-1)?.args;
+  const m = /^(\d+):(\d+)$/.exec(user ?? '');
+  if (!m) throw new Error(`USER of ${target} is ${user ?? 'unset'}, not <uid>:<gid>`);
+  return { uid: Number(m[1]), gid: Number(m[2]) };
+}
+
+/** The ENV of a target (`ENV K=V K2=V2` forms). */
+function imageEnv(target: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const ins of inherited(target, 'ENV')) {
+    for (const m of ins.args.matchAll(/(\w+)=("[^"]*"|\S*)/g)) env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
+  }
+  return env;
+}
+
 describe('Dockerfile', () => {
   it('builds on Node 24 and has the stages operator (default) and sync-job', () => {
     expect(stages.every((s) => s.base.startsWith('node:24') || stages.some((p) => p.name === s.base))).toBe(true);
@@ -159,16 +189,104 @@ describe('Dockerfile', () => {
     expect(imported.size).toBeGreaterThan(0);
   });
 
-  it('runs as the numeric non-root user 65532 in every runtime target', () => {
+  it("runs as the numeric non-root user the sync pods (syncUserId) and the chart's operator pods run as", () => {
+    const values = parse(readFileSync(join(repoRoot, 'charts/tenant-sync/values.yaml'), 'utf8')) as { podSecurityContext: { runAsUser: number; runAsGroup: number } };
+    expect(syncUserId).toBeGreaterThan(0);
+    expect(values.podSecurityContext.runAsUser).toBe(syncUserId);
+    expect(values.podSecurityContext.runAsGroup).toBe(syncUserId);
     for (const target of ['operator', 'sync-job']) {
-      let s: Stage | undefined = stage(target);
-      let user: string | undefined;
-      while (s && user === undefined) {
-        user = keyword(s, 'USER').map((i) => i.args).at(-1);
-        s = stages.find((p) => p.name === s!.base);
-      }
-      expect(user, target).toBe('65532:65532');
+      expect(imageUser(target), target).toEqual({ uid: syncUserId, gid: syncUserId });
     }
+  });
+
+  it('points HOME at /tmp, the one writable folder of the operator and sync pods', () => {
+    for (const target of ['operator', 'sync-job']) expect(imageEnv(target).HOME, target).toBe('/tmp');
+    // The sync pod the operator builds: read-only root filesystem, an emptyDir at /tmp.
+    const tenant = tenantSyncSchema.parse({
+      apiVersion: 'tenantsync.io/v1alpha1',
+      kind: 'TenantSync',
+      metadata: { name: 'acme', namespace: 'tenants', uid: '00000000-0000-4000-8000-000000000001' },
+      spec: { interval: '1h', source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'acme-freshdesk' } }, sink: { url: 'https://ingest.example.com/v1' } },
+    });
+    const pod = desiredCronJob({
+      owner: { name: 'acme', namespace: 'tenants', uid: tenant.metadata.uid! },
+      spec: tenant.spec,
+      schedule: effectiveSchedule(tenant.spec, 'tenants', 'acme'),
+      defaultSyncImage: 'ghcr.io/tenant-sync/sync-job:0.1.0',
+      secretsMissing: false,
+    }).spec!.jobTemplate.spec!.template.spec!;
+    const container = pod.containers[0]!;
+    expect(container.securityContext?.readOnlyRootFilesystem).toBe(true);
+    const tmp = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
+    expect(tmp?.readOnly).not.toBe(true);
+    expect(pod.volumes?.find((v) => v.name === tmp?.name)?.emptyDir).toBeDefined();
+  });
+
+  describe('the compiled entrypoints, run as the image runs them (its user, its ENV, a read-only working folder)', () => {
+    let readOnlyCwd: string;
+    let node: string;
+    beforeAll(() => {
+      // The build output must be readable by the image's user, like /app in the image.
+      chmodSync(work, 0o755);
+      readOnlyCwd = join(work, 'cwd');
+      mkdirSync(readOnlyCwd);
+      chmodSync(readOnlyCwd, 0o555);
+      // This node, where the image's user can run it (the cache it comes from may be private to root).
+      node = join(work, 'node');
+      try {
+        linkSync(process.execPath, node);
+      } catch {
+        copyFileSync(process.execPath, node); // keeps the mode
+      }
+    });
+
+    /** Runs the target's ENTRYPOINT with args; as root, under the image's uid/gid so nothing but /tmp is writable. */
+    function run(target: string, args: string[]) {
+      const [command, program] = keyword(stage(target), 'ENTRYPOINT').map(parseExec).at(-1)!;
+      expect(command).toBe('node');
+      const host = runtimeFs(target).image.resolve(program!);
+      expect(host, `${program} is not in the image`).toBeDefined();
+      const asImageUser = process.getuid?.() === 0 ? imageUser(target) : {};
+      const result = spawnSync(node, [host!, ...args], {
+        cwd: readOnlyCwd,
+        env: { PATH: process.env.PATH, ...imageEnv(target) },
+        encoding: 'utf8',
+        timeout: 60_000,
+        ...asImageUser,
+      });
+      expect(readdirSync(readOnlyCwd), 'written into the working folder').toEqual([]);
+      return result;
+    }
+
+    it('operator --help prints the usage and exits 0', () => {
+      const r = run('operator', ['--help']);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: /);
+      expect(r.stdout).toContain('--health-addr');
+      expect(r.stdout).toContain('--sync-image');
+    });
+
+    it('operator with an unknown flag exits 2 naming it', () => {
+      const r = run('operator', ['--bogus-flag=1']);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^tenant-sync operator: unknown flag --bogus-flag\n/);
+      expect(r.stdout).toBe('');
+    });
+
+    it('sync-job --help prints the usage and exits 0', () => {
+      const r = run('sync-job', ['--help']);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/^usage: sync-job /);
+      expect(r.stdout).toContain('--config FILE');
+    });
+
+    it('can fail: the image user cannot write the working folder', () => {
+      const write = spawnSync(node, ['-e', 'require("node:fs").writeFileSync("x", "x")'], { cwd: readOnlyCwd, encoding: 'utf8', ...(process.getuid?.() === 0 ? imageUser('operator') : {}) });
+      expect(write.status).not.toBe(0);
+      expect(write.stderr).toMatch(/EACCES|EROFS|EPERM/);
+    });
   });
 });
 
