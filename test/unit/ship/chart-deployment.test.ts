@@ -86,6 +86,14 @@ describe.skipIf(skipReason !== undefined)('the chart Deployment (helm template)'
     expect(container.resources?.limits?.memory).toBeTruthy();
   });
 
+  it('has a read-only root filesystem with an emptyDir at /tmp (the image sets HOME=/tmp)', async () => {
+    const { deployment, container } = await render();
+    expect(container.securityContext?.readOnlyRootFilesystem).toBe(true);
+    const tmp = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
+    expect(tmp?.readOnly).not.toBe(true);
+    expect(deployment.spec!.template.spec!.volumes?.find((v) => v.name === tmp?.name)?.emptyDir).toBeDefined();
+  });
+
   it("spreads the pods with a labelSelector that is the Deployment's pod selector", async () => {
     const { deployment } = await render({ podLabels: { team: 'platform' } });
     const selector = deployment.spec!.selector.matchLabels!;
