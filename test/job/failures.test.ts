@@ -46,7 +46,7 @@ describe('source failures', () => {
     // Each failure was logged with its wait: base 1 s doubling per try of one request, "equal jitter"
     // (half fixed, half random) — so within [2^(n-1)/2, 2^(n-1)] s for try n.
     expect(retries.map((l) => l.status ?? l.err!.split(' ')[0])).toEqual([
-      503, 503, 503, 503, 'UND_ERR_HEADERS_TIMEOUT', expect.stringMatching(/^(UND_ERR_SOCKET|ECONNRESET)$/), 'UND_ERR_BODY_TIMEOUT', 502, 502,
+      503, 503, 503, 503, 'UND_ERR_HEADERS_TIMEOUT', expect.stringMatching(/^(UND_ERR_SOCKET|UND_ERR_CLOSED|ECONNRESET|EPIPE)$/), 'UND_ERR_BODY_TIMEOUT', 502, 502,
     ]);
     expect(retries.map((l) => l.attempt)).toEqual([1, 2, 3, 4, 1, 1, 1, 1, 2]);
     for (const { attempt, waitMs } of retries) {
