@@ -1,13 +1,17 @@
 // The operator run as the chart's ServiceAccount (a TokenRequest token, nothing else) against the real API
 // server, with the chart's own arguments: it wins the Lease, reconciles TenantSyncs in the namespaces it
-// watches (CronJob, Ready, missing Secret seen, run-now Job), leaves others alone, and is never refused.
+// watches (CronJob, Ready, missing Secret seen, run-now Job, a deleted CronJob recreated, a finished run's
+// result recorded into the state ConfigMap, status and the Job), leaves others alone, and is never refused.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { V1CronJob } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { runRequestedAtAnnotation } from '../../operator/api/tenantsync.js';
 import { parseConfig } from '../../operator/config.js';
+import { childNames } from '../../operator/reconcile/names.js';
+import { stateSchema, type JobResult } from '../../sync-job/contract.js';
 import { createTestNamespace, kubectl, testKubeConfig, type TestNamespace } from '../controlplane/test-kube.js';
 import { findObject, operatorArgs, renderChart, type K8sObject } from '../helm/helm.js';
 import { missingToolMessage, shipTool } from '../helm/tools.js';
@@ -162,6 +166,91 @@ for (const mode of ['namespaces', 'cluster'] as const) {
         expect(ready.code, ready.stderr).toBe(0);
       });
     }
+
+    it('repairs drift: a deleted CronJob comes back', async () => {
+      const { cronJob } = childNames('acme');
+      const uid = async () => (await kubectl(['-n', watched.name, 'get', 'cronjob', cronJob, '-o', 'jsonpath={.metadata.uid}', '--ignore-not-found'])).stdout;
+      const before = await uid();
+      expect(before).not.toBe('');
+      const deleted = await kubectl(['-n', watched.name, 'delete', 'cronjob', cronJob, '--wait=true']);
+      expect(deleted.code, deleted.stderr).toBe(0);
+      const deadline = Date.now() + 90_000;
+      let after = await uid();
+      while ((after === '' || after === before) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        after = await uid();
+      }
+      expect(after, `CronJob ${cronJob} not recreated\n${operator!.output().slice(-3000)}`).not.toBe('');
+      expect(after).not.toBe(before);
+    });
+
+    it("records a finished run's result: cursors into the state ConfigMap, status.lastRun, the Job marked applied", async () => {
+      const names = childNames('acme');
+      const cronJob = JSON.parse((await kubectl(['-n', watched.name, 'get', 'cronjob', names.cronJob, '-o', 'json'])).stdout) as V1CronJob;
+      const template = cronJob.spec!.jobTemplate;
+      const jobName = `${names.cronJob}-29000001`;
+      const second = (ms: number) => new Date(Math.floor((Date.now() - ms) / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
+      const [startTime, finishedAt, cursorTime] = [second(120_000), second(60_000), second(600_000)];
+      const result: JobResult = {
+        version: 1,
+        outcome: 'Succeeded',
+        startedAt: startTime,
+        finishedAt,
+        streams: { tickets: { outcome: 'Succeeded', records: 3, cursor: { updatedAt: cursorTime, ids: ['41'] } } },
+      };
+      // The Job and its pod as the Job controller and the kubelet leave them; managedBy keeps the Job controller away.
+      const created = await kubectl(['create', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'batch/v1',
+          kind: 'Job',
+          metadata: {
+            name: jobName,
+            namespace: watched.name,
+            labels: template.metadata?.labels,
+            annotations: template.metadata?.annotations,
+            ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: names.cronJob, uid: cronJob.metadata!.uid, controller: true }],
+          },
+          spec: { ...template.spec, managedBy: 'tenantsync.io/rbac-test' },
+        }),
+      });
+      expect(created.code, created.stderr).toBe(0);
+      const jobUid = (await kubectl(['-n', watched.name, 'get', 'job', jobName, '-o', 'jsonpath={.metadata.uid}'])).stdout;
+      const podTemplate = template.spec!.template;
+      const pod = await kubectl(['create', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {
+            name: `${jobName}-0`,
+            namespace: watched.name,
+            labels: { ...podTemplate.metadata?.labels, 'batch.kubernetes.io/controller-uid': jobUid, 'batch.kubernetes.io/job-name': jobName },
+          },
+          spec: { ...podTemplate.spec, nodeName: 'rbac-test-nowhere' },
+        }),
+      });
+      expect(pod.code, pod.stderr).toBe(0);
+      const terminated = { exitCode: 0, reason: 'Completed', message: JSON.stringify(result), startedAt: startTime, finishedAt };
+      const podStatus = { status: { phase: 'Succeeded', containerStatuses: [{ name: 'sync', image: 'sync', imageID: '', ready: false, restartCount: 0, state: { terminated } }] } };
+      const patchedPod = await kubectl(['-n', watched.name, 'patch', 'pod', `${jobName}-0`, '--subresource=status', '--type=merge', '-p', JSON.stringify(podStatus)]);
+      expect(patchedPod.code, patchedPod.stderr).toBe(0);
+      const complete = (type: string) => ({ type, status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastTransitionTime: finishedAt, lastProbeTime: finishedAt });
+      const jobStatus = {
+        status: { startTime, completionTime: finishedAt, succeeded: 1, ready: 0, terminating: 0, uncountedTerminatedPods: {}, conditions: [complete('SuccessCriteriaMet'), complete('Complete')] },
+      };
+      const patchedJob = await kubectl(['-n', watched.name, 'patch', 'job', jobName, '--subresource=status', '--type=merge', '-p', JSON.stringify(jobStatus)]);
+      expect(patchedJob.code, patchedJob.stderr).toBe(0);
+
+      const recorded = await kubectl(['-n', watched.name, 'wait', 'tsync/acme', `--for=jsonpath={.status.lastRun.jobName}=${jobName}`, `--timeout=${waitTimeout}`], { timeoutMs: 120_000 });
+      expect(recorded.code, `${recorded.stderr}\n${operator!.output().slice(-3000)}`).toBe(0);
+      const lastRun = await kubectl(['-n', watched.name, 'get', 'tsync', 'acme', '-o', 'jsonpath={.status.lastRun.outcome} {.status.lastRun.records}']);
+      expect(lastRun.stdout).toBe('Succeeded 3');
+      const state = await kubectl(['-n', watched.name, 'get', 'configmap', names.stateConfigMap, '-o', 'jsonpath={.data.state\\.json}']);
+      expect(stateSchema.parse(JSON.parse(state.stdout)).streams.tickets?.cursor).toEqual({ updatedAt: cursorTime, ids: ['41'] });
+      const applied = await kubectl(['-n', watched.name, 'wait', 'job', jobName, `--for=jsonpath={.metadata.annotations.tenantsync\\.io/result-applied}=Succeeded`, `--timeout=${waitTimeout}`], {
+        timeoutMs: 120_000,
+      });
+      expect(applied.code, applied.stderr).toBe(0);
+    });
 
     it('was never refused by the API server', async () => {
       expect(refusals(operator!)).toEqual([]);
