@@ -230,9 +230,9 @@ export function syncHealth(inputs: HealthInputs): SyncHealth {
  * The Ready summary, decided here: Ready says whether the tenant is being synced as asked. When the
  * operator's own work succeeded (outcome ready) and the tenant is not suspended, a False SyncHealthy
  * makes Ready False with the same reason and message, so `kubectl get tsync` shows a failing or stale
- * tenant at a glance. Reconciling/Stalled are NOT set for it: the operator has nothing left to do and
- * a person must look at the source, sink or Secret, so kstatus (which reads Reconciling/Stalled and
- * observedGeneration) still reports Current and GitOps tools do not hang on a tenant's outage.
+ * tenant at a glance. Reconciling/Stalled are NOT set for it (the operator has nothing left to do and a
+ * retry cannot help), so kstatus reads the object as InProgress, not Failed: a Flux Kustomization with
+ * `wait: true` reports the tenant as not ready until it recovers, as Flux's own objects do.
  */
 export function withSyncHealth(
   conditions: readonly Condition[],

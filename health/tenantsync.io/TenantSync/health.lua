@@ -1,5 +1,5 @@
 -- Argo CD health of a tenantsync.io/TenantSync, from the kstatus conditions the operator writes (Ready,
--- Reconciling, Stalled, SyncHealthy). Lua 5.1 as Argo CD's gopher-lua runs it; `obj` is the resource.
+-- Reconciling, Stalled; Ready carries a failed or stale sync). Lua 5.1 as Argo CD's gopher-lua runs it; `obj` is the resource.
 local hs = {}
 
 local function findCondition(conditions, conditionType)
@@ -52,7 +52,6 @@ local conditions = status.conditions
 local stalled = findCondition(conditions, "Stalled")
 local reconciling = findCondition(conditions, "Reconciling")
 local ready = findCondition(conditions, "Ready")
-local syncHealthy = findCondition(conditions, "SyncHealthy")
 
 -- A person must act (invalid spec, missing Secret): degraded even when suspended.
 if stalled ~= nil and stalled.status == "True" then
@@ -79,16 +78,11 @@ if ready == nil or ready.status == "Unknown" then
   return hs
 end
 
+-- Not ready: the operator could not finish, or (reason SyncFailed, SyncPartiallyFailed, Stale) it did and
+-- the data is not flowing: the last run failed, or none succeeded within 2x the interval.
 if ready.status == "False" then
   hs.status = "Degraded"
   hs.message = explain(ready, "Not ready")
-  return hs
-end
-
--- Set up correctly, but the data is not flowing: the last run failed, or none succeeded within 2x the interval.
-if syncHealthy ~= nil and syncHealthy.status == "False" then
-  hs.status = "Degraded"
-  hs.message = explain(syncHealthy, "The last sync failed")
   return hs
 end
 

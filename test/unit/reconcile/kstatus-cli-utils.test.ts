@@ -56,8 +56,8 @@ const testdataExpected: Record<string, KStatus> = {
   'stalled-secret-missing.yaml': 'Failed',
   'stalled-while-suspended.yaml': 'Failed',
   'reconciling-retry.yaml': 'InProgress',
-  'degraded-run-failed.yaml': 'Current', // Ready=True, only SyncHealthy=False
-  'degraded-stale.yaml': 'Current',
+  'degraded-run-failed.yaml': 'InProgress', // Ready=False (SyncFailed) without Stalled: kstatus reads Ready
+  'degraded-stale.yaml': 'InProgress',
   'suspended.yaml': 'Current',
   'ready-unknown.yaml': 'InProgress',
   'degraded-not-ready.yaml': 'InProgress', // Ready=False without Stalled: kstatus reads Ready
