@@ -94,7 +94,7 @@ function readRaw(argv: readonly string[], env: Record<string, string | undefined
     if (!m) throw new ConfigError(`unexpected argument "${arg}"; flags look like --name=value`);
     const [, negated, name = '', inline] = m;
     const spec = flagSpecs[name];
-    if (spec === undefined) throw new ConfigError(`unknown flag --${name}`);
+    if (spec === undefined) throw new ConfigError(`unknown flag ${arg.split('=')[0]}`);
     if (spec.kind === 'boolean') {
       if (negated && inline !== undefined) throw new ConfigError(`--no-${name} takes no value`);
       raw.set(name, negated ? 'false' : (inline ?? 'true'));

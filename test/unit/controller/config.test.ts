@@ -52,6 +52,7 @@ describe('parseConfig', () => {
 
   it.each([
     [['--bogus'], /unknown flag --bogus/],
+    [['--no-such-flag=1'], /unknown flag --no-such-flag$/],
     [['positional'], /unexpected argument/],
     [['--workers=0'], /--workers: "0" must be a whole number of at least 1/],
     [['--workers'], /--workers needs a value/],
