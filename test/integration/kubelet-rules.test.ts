@@ -76,6 +76,13 @@ describe('images', () => {
     expect(containerArgv(entry, 'i', ['sh', '-c'], ['echo'])).toEqual(['sh', '-c', 'echo']);
     expect(containerArgv(entry, 'i', ['node'], ['x.js'])).toEqual([process.execPath, 'x.js']);
     expect(() => containerArgv(entry, 'i', ['/app/not-here'], undefined)).toThrow(/command \/app\/not-here of image i is not known/);
+    // The pod's values are rewritten; the image's own program is a path of this machine and is not,
+    // even when the checkout lives below a mount path (a clone under /tmp with an emptyDir at /tmp).
+    const tmp = [{ containerPath: '/tmp', hostPath: '/pods/p/volumes/tmp' }];
+    const underTmp = { entrypoint: ['node', '/tmp/checkout/sync-job/main.ts'] };
+    const rewrite = (v: string) => rewriteArgument(v, tmp);
+    expect(containerArgv(underTmp, 'i', undefined, ['--state=/tmp/s.json'], rewrite)).toEqual(['node', '/tmp/checkout/sync-job/main.ts', '--state=/pods/p/volumes/tmp/s.json']);
+    expect(containerArgv(underTmp, 'i', ['node', '/tmp/x.js'], ['--out=/tmp/o'], rewrite)).toEqual([process.execPath, '/pods/p/volumes/tmp/x.js', '--out=/pods/p/volumes/tmp/o']);
   });
 
   it('parses the CLI map and rejects what is not an argv', () => {

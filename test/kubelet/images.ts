@@ -85,9 +85,20 @@ export function unknownImageMessage(image: string): string {
  * The argv of a container, with Kubernetes' rules: `command` replaces the ENTRYPOINT, `args`
  * replace the CMD (and the CMD is dropped when only `command` is set). A `command[0]` is translated
  * through the entry's `commands`, `node` becomes this Node.js, any other bare name is looked up on
- * PATH, and an absolute path must exist on this machine.
+ * PATH, and an absolute path must exist on this machine. `fromPod` maps each value the pod gave (its
+ * `command` and `args`: $(VAR) expansion, then the path rewrite); the image's own entrypoint, CMD and
+ * commands are paths of this machine and are never rewritten, even when the repo sits below a mount
+ * path such as /tmp.
  */
-export function containerArgv(entry: ImageEntry, image: string, command: string[] | undefined, args: string[] | undefined): string[] {
+export function containerArgv(
+  entry: ImageEntry,
+  image: string,
+  podCommand: string[] | undefined,
+  podArgs: string[] | undefined,
+  fromPod: (value: string) => string = (value) => value,
+): string[] {
+  const command = podCommand?.map(fromPod);
+  const args = podArgs?.map(fromPod);
   if (command === undefined || command.length === 0) {
     return [...entry.entrypoint, ...(args ?? entry.cmd ?? [])];
   }

@@ -478,8 +478,8 @@ export class PodWorker {
     let argv: string[];
     try {
       // $(VAR) in command and args expands against the container's env, before paths are rewritten.
-      const expand = (values: string[] | undefined) => values?.map((v) => expandVars(v, (name) => podEnv[name]));
-      argv = containerArgv(entry, record.image, expand(spec.command), expand(spec.args)).map((arg) => rewriteArgument(arg, mappings));
+      const fromPod = (value: string) => rewriteArgument(expandVars(value, (name) => podEnv[name]), mappings);
+      argv = containerArgv(entry, record.image, spec.command, spec.args, fromPod);
     } catch (error) {
       if (!(error instanceof KubeletError)) throw error;
       const now = new Date();
