@@ -2,12 +2,12 @@
 // after 0.5 s, 1 s, 2 s, … (never in a hot loop), a watch the server closes at once without events is
 // treated as a failure and backs off the same way (no relist), any event resets the backoff, and
 // stats().errors counts every failure.
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { WatchEvent } from '../../../operator/kube/client.js';
 import { Informer, type InformerHandler } from '../../../operator/runtime/informer.js';
 import { createLogger } from '../../../operator/runtime/logger.js';
+import { logLines } from './log-lines.js';
 
 const cm = (name: string, resourceVersion: string): V1ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', resourceVersion } });
 
@@ -37,23 +37,12 @@ function stubClient(opts: { listFailures: number; watches: WatchScript[] }) {
 }
 
 function logCapture() {
-  const lines: Record<string, unknown>[] = [];
-  let buffered = '';
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      buffered += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        lines.push(JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>);
-        buffered = buffered.slice(nl + 1);
-      }
-      done();
-    },
-  });
+  const { lines, destination } = logLines();
   return { logger: createLogger({ level: 'debug', destination }), lines };
 }
 
-const retries = (lines: Record<string, unknown>[]) => lines.filter((l) => l.msg === 'list/watch failed; retrying');
+const retries = (lines: readonly string[]) =>
+  lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'list/watch failed; retrying');
 
 let abort: AbortController;
 let running: Promise<void> | undefined;

@@ -1,25 +1,10 @@
 // Operator log lines: valid JSON in which `namespace` and `name` of the object a line is about
 // appear exactly once (users grep them; a duplicate key makes parsers keep only one of them).
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger, objectLogger } from '../../../operator/runtime/logger.js';
+import { logLines } from './log-lines.js';
 
-function capture() {
-  const lines: string[] = [];
-  let buffered = '';
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      buffered += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        lines.push(buffered.slice(0, nl));
-        buffered = buffered.slice(nl + 1);
-      }
-      done();
-    },
-  });
-  return { lines, destination };
-}
+const capture = logLines;
 
 const occurrences = (text: string, needle: string) => text.split(needle).length - 1;
 
