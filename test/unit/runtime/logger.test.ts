@@ -4,13 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { createLogger, objectLogger } from '../../../operator/runtime/logger.js';
 import { logLines } from './log-lines.js';
 
-const capture = logLines;
-
 const occurrences = (text: string, needle: string) => text.split(needle).length - 1;
 
 describe('operator logger', () => {
   it('writes namespace and name of the object exactly once on every line', () => {
-    const { lines, destination } = capture();
+    const { lines, destination } = logLines();
     const root = createLogger({ level: 'debug', destination });
     const log = objectLogger(root, { namespace: 'tenants-a', name: 'acme' });
     log.info('reconciled');
@@ -30,7 +28,7 @@ describe('operator logger', () => {
   });
 
   it('extra fields cannot add a second namespace or name', () => {
-    const { lines, destination } = capture();
+    const { lines, destination } = logLines();
     const log = objectLogger(createLogger({ destination }), { namespace: 'ns', name: 'obj' }, { controller: 'tenantsync', name: 'other', namespace: 'x' });
     log.info('hello');
     expect(occurrences(lines[0]!, '"name":')).toBe(1);
@@ -39,21 +37,21 @@ describe('operator logger', () => {
   });
 
   it('a cluster-scoped object gets an empty namespace, still once', () => {
-    const { lines, destination } = capture();
+    const { lines, destination } = logLines();
     objectLogger(createLogger({ destination }), { name: 'cluster-thing' }).info('x');
     expect(JSON.parse(lines[0]!)).toMatchObject({ namespace: '', name: 'cluster-thing' });
     expect(occurrences(lines[0]!, '"namespace":')).toBe(1);
   });
 
   it('lines not about an object carry no name at all, and the process is named by `logger`', () => {
-    const { lines, destination } = capture();
+    const { lines, destination } = logLines();
     createLogger({ destination, name: 'custom-operator' }).info('controller started');
     expect(occurrences(lines[0]!, '"name":')).toBe(0);
     expect(JSON.parse(lines[0]!)).toMatchObject({ logger: 'custom-operator', msg: 'controller started' });
   });
 
   it('still redacts secrets', () => {
-    const { lines, destination } = capture();
+    const { lines, destination } = logLines();
     objectLogger(createLogger({ destination }), { namespace: 'ns', name: 'obj' }).info({ creds: { apiKey: 'sekret' } }, 'x');
     expect(lines[0]).not.toContain('sekret');
     expect(JSON.parse(lines[0]!)).toMatchObject({ creds: { apiKey: '[redacted]' } });
