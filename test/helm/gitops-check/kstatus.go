@@ -5,16 +5,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/yaml"
 )
@@ -30,20 +26,12 @@ type kstatusReport struct {
 
 // computeFile returns one report per object in the file (empty documents skipped).
 func computeFile(file string) ([]kstatusReport, error) {
-	data, err := os.ReadFile(file)
+	docs, err := yamlDocuments(file)
 	if err != nil {
 		return nil, err
 	}
 	var reports []kstatusReport
-	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	for {
-		doc, err := reader.Read()
-		if errors.Is(err, io.EOF) {
-			return reports, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
+	for _, doc := range docs {
 		js, err := yaml.YAMLToJSON(doc)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
@@ -63,6 +51,7 @@ func computeFile(file string) ([]kstatusReport, error) {
 		}
 		reports = append(reports, r)
 	}
+	return reports, nil
 }
 
 func kstatusMain(args []string) {

@@ -7,18 +7,13 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
 
@@ -49,20 +44,12 @@ func newObject(apiVersion, kind string) any {
 }
 
 func check(file string) ([]report, error) {
-	data, err := os.ReadFile(file)
+	docs, err := yamlDocuments(file)
 	if err != nil {
 		return nil, err
 	}
 	var reports []report
-	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	for {
-		doc, err := reader.Read()
-		if errors.Is(err, io.EOF) {
-			return reports, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
+	for _, doc := range docs {
 		var head struct {
 			APIVersion string `json:"apiVersion"`
 			Kind       string `json:"kind"`
@@ -85,6 +72,7 @@ func check(file string) ([]report, error) {
 		}
 		reports = append(reports, r)
 	}
+	return reports, nil
 }
 
 func main() {
