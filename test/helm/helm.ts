@@ -124,16 +124,20 @@ export interface RenamedCrdChart {
   dir: string;
   /** Its crds/ folder, the one the documented `kubectl apply --server-side --force-conflicts -f <chart>/crds/` applies. */
   crdsDir: string;
-  /** The copy's CRD name, `tenantsyncs.<group>`. */
+  /** The copy's CRD name, `<prefix>tenantsyncs.<group>`. */
   crdName: string;
+  /** The copy's kind (`<Prefix>TenantSync`), plural and singular: none of them is a name of the real CRD. */
+  names: { kind: string; plural: string; singular: string };
   /** The copy's CRD as written to its crds/. */
   crd: CrdDocument;
 }
 
 /**
- * A copy of the chart whose CRD is renamed to another API group (kind TenantSync kept), so Helm really
- * installs its crds/ on a control plane that already has tenantsyncs.tenantsync.io (Helm skips a CRD that
- * exists). `edit` changes the copy's CRD, e.g. to make an older version of the schema.
+ * A copy of the chart whose CRD is renamed to another API group, so Helm really installs its crds/ on a
+ * control plane that already has tenantsyncs.tenantsync.io (Helm skips a CRD that exists). Its kind,
+ * plural and singular get the group's first label as a prefix and it has no short names or categories:
+ * `kubectl get tsync` (and kubectl's discovery cache, long after the copy is deleted) must keep meaning
+ * the real TenantSync. `edit` changes the copy's CRD, e.g. to make an older version of the schema.
  */
 export function chartWithRenamedCrd(group: string, edit?: (crd: CrdDocument) => void): RenamedCrdChart {
   const dir = join(mkdtempSync(join(helmHome, 'chart-')), 'tenant-sync');
@@ -147,11 +151,15 @@ export function chartWithRenamedCrd(group: string, edit?: (crd: CrdDocument) => 
     .filter((o): o is CrdDocument => o !== null);
   if (crds.length !== 1 || crds[0]!.kind !== 'CustomResourceDefinition') throw new Error(`${file} is not one CRD`);
   const crd = crds[0]!;
-  const crdName = `${crd.spec.names.plural}.${group}`;
+  const prefix = group.split('.')[0]!.toLowerCase();
+  const kind = `${prefix.charAt(0).toUpperCase()}${prefix.slice(1)}${crd.spec.names.kind}`;
+  const names = { kind, plural: `${prefix}${crd.spec.names.plural}`, singular: kind.toLowerCase() };
+  crd.spec.names = { kind, listKind: `${kind}List`, plural: names.plural, singular: names.singular };
+  const crdName = `${names.plural}.${group}`;
   crd.metadata.name = crdName;
   crd.spec.group = group;
   edit?.(crd);
   rmSync(file);
-  writeFileSync(join(crdsDir, `${group}_${crd.spec.names.plural}.yaml`), stringify(crd));
-  return { dir, crdsDir, crdName, crd };
+  writeFileSync(join(crdsDir, `${group}_${names.plural}.yaml`), stringify(crd));
+  return { dir, crdsDir, crdName, names, crd };
 }

@@ -9,7 +9,19 @@ import { tenantSyncSchema } from '../../operator/api/tenantsync.js';
 import { desiredCronJob } from '../../operator/reconcile/desired-cronjob.js';
 import { effectiveSchedule } from '../../operator/reconcile/schedule.js';
 import { createTestNamespace, kubectl, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
-import { chartDir, chartWithRenamedCrd, findDeployment, findObject, operatorArgs, renderChart, runHelm, valuesFile, type CrdDocument, type K8sObject } from '../helm/helm.js';
+import {
+  chartDir,
+  chartWithRenamedCrd,
+  findDeployment,
+  findObject,
+  operatorArgs,
+  renderChart,
+  runHelm,
+  valuesFile,
+  type CrdDocument,
+  type K8sObject,
+  type RenamedCrdChart,
+} from '../helm/helm.js';
 import { missingToolMessage, shipTool } from '../helm/tools.js';
 
 const skipReason = missingToolMessage(shipTool('helm'));
@@ -142,10 +154,10 @@ describe.skipIf(skipReason !== undefined)('helm chart charts/tenant-sync', () =>
     const writers = (crd: Awaited<ReturnType<typeof getCrd>> & object) =>
       (crd.metadata.managedFields ?? []).map((f) => f.manager).filter((m) => m !== 'kube-apiserver');
     const specProperties = (crd: CrdDocument) => crd.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec!.properties!;
-    const tenant = (group: string, namespace: string, spec: Record<string, unknown> = {}) =>
+    const tenant = (chart: RenamedCrdChart, namespace: string, spec: Record<string, unknown> = {}) =>
       stringify({
-        apiVersion: `${group}/v1alpha1`,
-        kind: 'TenantSync',
+        apiVersion: `${chart.crd.spec.group}/v1alpha1`,
+        kind: chart.names.kind,
         metadata: { name: 'acme', namespace },
         spec: { source: { type: 'freshdesk', domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'acme-freshdesk' } }, sink: { type: 'http', url: 'https://ingest.example.com/v1' }, ...spec },
       });
@@ -161,15 +173,15 @@ describe.skipIf(skipReason !== undefined)('helm chart charts/tenant-sync', () =>
       const crd = await getCrd(chart.crdName);
       expect(crd, 'helm install did not create the CRD').toBeDefined();
       expect(writers(crd!)).toEqual(['helm']);
-      const created = await kubectl(['apply', '--server-side', '-f', '-'], { input: tenant('keeptest.tenantsync.io', release.name) });
+      const created = await kubectl(['apply', '--server-side', '-f', '-'], { input: tenant(chart, release.name) });
       expect(created.code, created.stderr).toBe(0);
 
       const uninstall = await helm(['uninstall', name, '-n', release.name, '--wait', '--timeout', '60s']);
       expect(uninstall.code, uninstall.stderr).toBe(0);
       expect((await helm(['status', name, '-n', release.name])).code).not.toBe(0);
       expect((await getCrd(chart.crdName))?.metadata.name).toBe(chart.crdName);
-      const kept = await kubectl(['-n', release.name, 'get', `tenantsyncs.keeptest.tenantsync.io`, 'acme', '-o', 'name']);
-      expect(kept.stdout.trim(), kept.stderr).toBe('tenantsync.keeptest.tenantsync.io/acme');
+      const kept = await kubectl(['-n', release.name, 'get', chart.crdName, 'acme', '-o', 'name']);
+      expect(kept.stdout.trim(), kept.stderr).toBe(`${chart.names.singular}.keeptest.tenantsync.io/acme`);
     });
 
     it('the documented upgrade path (the chart README: `kubectl apply --server-side --force-conflicts -f <new chart>/crds/`, then helm upgrade) upgrades the CRD Helm installed', async () => {
@@ -211,9 +223,9 @@ describe.skipIf(skipReason !== undefined)('helm chart charts/tenant-sync', () =>
       expect(upgrade.code, upgrade.stderr).toBe(0);
       // The new field is served: a TenantSync gets its default and keeps a tenantId the old CRD refused.
       const long = 'x'.repeat(100);
-      const created = await kubectl(['apply', '--server-side', '-f', '-'], { input: tenant(group, release.name, { tenantId: long }) });
+      const created = await kubectl(['apply', '--server-side', '-f', '-'], { input: tenant(newer, release.name, { tenantId: long }) });
       expect(created.code, created.stderr).toBe(0);
-      const stored = await kubectl(['-n', release.name, 'get', `tenantsyncs.${group}`, 'acme', '-o', 'jsonpath={.spec.suspend} {.spec.tenantId}']);
+      const stored = await kubectl(['-n', release.name, 'get', newer.crdName, 'acme', '-o', 'jsonpath={.spec.suspend} {.spec.tenantId}']);
       expect(stored.stdout).toBe(`false ${long}`);
       const uninstall = await helm(['uninstall', name, '-n', release.name, '--wait', '--timeout', '60s']);
       expect(uninstall.code, uninstall.stderr).toBe(0);
