@@ -14,12 +14,15 @@ interface PendingFault {
   status: number;
   delayMs: number;
   pathPrefix: string | undefined;
+  echoAuthorization: boolean;
 }
 
 export interface TriggeredFault {
   kind: FaultKind;
   status: number;
   delayMs: number;
+  /** The error body quotes the request's Authorization header and the API key in it (as some services do). */
+  echoAuthorization: boolean;
 }
 
 /** `tickets`, `/tickets` and `/api/v2/tickets` all name the same prefix. */
@@ -35,7 +38,7 @@ export class FaultPlan {
   private pending: PendingFault[] = [];
   private forbidden: string[] = [];
 
-  add(kind: FaultKind, count: number, options: { status?: number; delayMs?: number; scope?: FaultScope } = {}): void {
+  add(kind: FaultKind, count: number, options: { status?: number; delayMs?: number; scope?: FaultScope; echoAuthorization?: boolean } = {}): void {
     if (!(count > 0)) return;
     this.pending.push({
       kind,
@@ -43,6 +46,7 @@ export class FaultPlan {
       status: options.status ?? 500,
       delayMs: options.delayMs ?? 0,
       pathPrefix: options.scope?.path === undefined ? undefined : normalizePathPrefix(options.scope.path),
+      echoAuthorization: options.echoAuthorization ?? false,
     });
   }
 
@@ -53,7 +57,7 @@ export class FaultPlan {
       if (!fault) continue;
       fault.remaining--;
       this.pending = this.pending.filter((f) => f.remaining > 0);
-      return { kind, status: fault.status, delayMs: fault.delayMs };
+      return { kind, status: fault.status, delayMs: fault.delayMs, echoAuthorization: fault.echoAuthorization };
     }
     return undefined;
   }

@@ -94,8 +94,12 @@ export type FreshdeskData = Pick<
 >;
 
 export interface FreshdeskFaults {
-  /** The next `n` requests (matching `scope.path`, if given) get `status` (default 500). `Infinity` = until clear(). */
-  failNext(n: number, status?: number, scope?: FaultScope): void;
+  /**
+   * The next `n` requests (matching `scope.path`, if given) get `status` (default 500). `Infinity` = until clear().
+   * With `echoAuthorization`, the body is a validation error (`{description, errors:[{field, message, code}]}`)
+   * whose message quotes the request's Authorization header and the API key decoded from it, as careless services do.
+   */
+  failNext(n: number, status?: number, scope?: FaultScope, options?: { echoAuthorization?: boolean }): void;
   /** The next `n` requests are accepted and never answered (until close()). */
   timeoutNext(n: number, scope?: FaultScope): void;
   /** The next `n` responses send half their body, then the rest after `ms`. */
@@ -165,7 +169,7 @@ export async function startFreshdeskFake(options: FreshdeskFakeOptions = {}): Pr
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
   const faults: FreshdeskFaults = {
-    failNext: (n, status = 500, scope) => plan.add('fail', n, { status, scope }),
+    failNext: (n, status = 500, scope, options) => plan.add('fail', n, { status, scope, echoAuthorization: options?.echoAuthorization }),
     timeoutNext: (n, scope) => plan.add('timeout', n, { scope }),
     slowBody: (n, ms, scope) => plan.add('slow', n, { delayMs: ms, scope }),
     resetNext: (n, scope) => plan.add('reset', n, { scope }),

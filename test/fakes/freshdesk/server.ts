@@ -140,6 +140,7 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
   const injected = state.faults.take(url.pathname, ['fail', 'slow']);
   if (injected?.kind === 'fail') {
     record.fault = 'fail';
+    if (injected.echoAuthorization) return answer(state, record, res, injected.status, authorizationEchoBody(req));
     return answer(state, record, res, injected.status, injected.status === 500 ? internalErrorBody : undefined);
   }
   if (injected) record.fault = 'slow';
@@ -168,6 +169,17 @@ function costOf(url: URL): number {
   if (url.pathname !== `${apiPrefix}/tickets`) return 1;
   const include = url.searchParams.get('include');
   return 1 + (include ? include.split(',').filter((name) => name.trim()).length : 0);
+}
+
+/** A validation body that quotes the request's Authorization header and the key in it (a secrets canary for clients). */
+function authorizationEchoBody(req: IncomingMessage): object {
+  const header = req.headers.authorization ?? '';
+  const encoded = /^Basic\s+(\S+)$/i.exec(header)?.[1] ?? '';
+  const user = Buffer.from(encoded, 'base64').toString('utf8').split(':')[0] ?? '';
+  return {
+    description: 'Validation failed',
+    errors: [{ field: 'authorization', message: `header ${JSON.stringify(header)} with API key ${user} is not accepted here`, code: 'invalid_value' }],
+  };
 }
 
 function authorized(req: IncomingMessage, apiKey: string): boolean {

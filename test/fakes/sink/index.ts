@@ -34,6 +34,11 @@ export interface SinkReceiverOptions {
   maxBodyBytes?: number;
 }
 
+export interface FailureOptions {
+  /** The injected failure's JSON body quotes the request's Authorization header. */
+  echoAuthorization?: boolean;
+}
+
 /** An accepted batch (replays of the same key and body are not repeated here). */
 export interface Delivery {
   idempotencyKey: string;
@@ -75,10 +80,14 @@ export interface SinkReceiver {
   records(tenantId?: string, stream?: string): ReceivedRecord[];
   /** The state a consumer would hold: per `${stream}/${id}` the record with the newest updatedAt (pass tenantId when several tenants deliver). */
   latest(tenantId?: string, stream?: string): Map<string, ReceivedRecord>;
-  /** The next `n` valid batches get `status` (default 503), with Retry-After when given. */
-  failNext(n: number, status?: number, retryAfterSeconds?: number): void;
-  /** Every valid batch gets `status` until recover(). */
-  failAlways(status?: number, retryAfterSeconds?: number): void;
+  /**
+   * The next `n` valid batches get `status` (default 503), with Retry-After when given. With `echoAuthorization`
+   * the error body quotes the request's Authorization header (`{"authorization": "Bearer …", …}`), as some
+   * real services do: a canary for clients that copy response bodies into their errors.
+   */
+  failNext(n: number, status?: number, retryAfterSeconds?: number, options?: FailureOptions): void;
+  /** Every valid batch gets `status` until recover(); options as for failNext. */
+  failAlways(status?: number, retryAfterSeconds?: number, options?: FailureOptions): void;
   recover(): void;
   /** Stops listening and drops open connections: clients get connection refused. */
   down(): Promise<void>;
@@ -112,7 +121,7 @@ export async function startSinkReceiver(options: SinkReceiverOptions = {}): Prom
   const seenRecords = new Set<string>();
   const received: ReceivedRecord[] = [];
   let hooks: ((attempt: Attempt) => void)[] = [];
-  let failures: { remaining: number; status: number; retryAfterSeconds: number | undefined } | undefined;
+  let failures: { remaining: number; status: number; retryAfterSeconds: number | undefined; echoAuthorization: boolean } | undefined;
   let seq = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -143,7 +152,11 @@ export async function startSinkReceiver(options: SinkReceiverOptions = {}): Prom
         failures.remaining--;
         attempt.outcome = 'injected-failure';
         const headers: Record<string, string> = failures.retryAfterSeconds === undefined ? {} : { 'retry-after': String(failures.retryAfterSeconds) };
-        return respond(failures.status, { error: 'injected_failure', message: `receiver told to fail with ${failures.status}` }, headers);
+        const message = `receiver told to fail with ${failures.status}`;
+        const body = failures.echoAuthorization
+          ? { authorization: req.headers.authorization ?? null, error: 'injected_failure', message: `${message}; request had Authorization: ${req.headers.authorization ?? '(none)'}` }
+          : { error: 'injected_failure', message };
+        return respond(failures.status, body, headers);
       }
       const key = attempt.idempotencyKey!;
       if (bodiesByKey.has(key)) {
@@ -247,11 +260,11 @@ export async function startSinkReceiver(options: SinkReceiverOptions = {}): Prom
       }
       return state;
     },
-    failNext: (n, status = 503, retryAfterSeconds) => {
-      failures = { remaining: n, status, retryAfterSeconds };
+    failNext: (n, status = 503, retryAfterSeconds, failureOptions) => {
+      failures = { remaining: n, status, retryAfterSeconds, echoAuthorization: failureOptions?.echoAuthorization ?? false };
     },
-    failAlways: (status = 503, retryAfterSeconds) => {
-      failures = { remaining: Infinity, status, retryAfterSeconds };
+    failAlways: (status = 503, retryAfterSeconds, failureOptions) => {
+      failures = { remaining: Infinity, status, retryAfterSeconds, echoAuthorization: failureOptions?.echoAuthorization ?? false };
     },
     recover: () => {
       failures = undefined;

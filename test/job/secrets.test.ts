@@ -1,0 +1,97 @@
+// Secrets canary: the sink and Freshdesk answer errors whose bodies quote the request's credentials (the
+// sink's `Authorization: Bearer <token>`, Freshdesk's Basic header and the API key in it), as some real
+// services do. The job copies those bodies into its errors; none of the secrets may reach its stdout,
+// stderr (logs), the result file (the termination message in a pod) or the state file, while the errors
+// still say what happened.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resultSchema, type JobConfig } from '../../sync-job/contract.js';
+import { redactedMark } from '../../sync-job/core/redact.js';
+import { apiKey, at, configFor, runInProcess, sinkToken, spawnJob, startWorld, tempDir, type World } from './support.js';
+
+let world: World;
+beforeEach(async () => {
+  world = await startWorld();
+});
+afterEach(async () => world.close());
+
+const basicAuth = Buffer.from(`${apiKey}:X`).toString('base64');
+/** Every form in which a secret could leak. */
+const leaks = [apiKey, sinkToken, basicAuth, `Basic ${basicAuth}`, `Bearer ${sinkToken}`, encodeURIComponent(apiKey), encodeURIComponent(sinkToken)];
+
+function expectNoSecrets(where: string, text: string): void {
+  for (const secret of leaks) expect(text.includes(secret), `${where} contains ${JSON.stringify(secret)}`).toBe(false);
+}
+
+/** tickets: the sink rejects every batch with a 422 quoting the bearer header; contacts: Freshdesk answers 400 quoting the Basic header and key. */
+function armCanaries(): void {
+  const baseMs = world.fake.clock.now().getTime() - 3600 * 1000;
+  world.fake.data.addTickets(5, (i) => ({ updated_at: at(baseMs, i) }));
+  world.fake.data.addContacts(3);
+  world.sink.failAlways(422, undefined, { echoAuthorization: true });
+  world.fake.faults.failNext(Infinity, 400, { path: 'contacts' }, { echoAuthorization: true });
+}
+
+const config = (): JobConfig => configFor(world, ['tickets', 'contacts']);
+
+describe('secrets quoted back by the sink and by Freshdesk', () => {
+  it('the canaries are live: without a redactor the errors would carry the token, the Basic header and the API key', async () => {
+    armCanaries();
+    const run = await runInProcess(world, config(), undefined, { redact: (text) => text });
+    const tickets = run.result.streams.tickets!.error!;
+    const contacts = run.result.streams.contacts!.error!;
+    expect(tickets).toContain(`Bearer ${sinkToken}`);
+    expect(contacts).toContain(basicAuth);
+    expect(contacts).toContain(apiKey);
+  });
+
+  it('in process: the result errors and every log line are scrubbed but still name the failure', async () => {
+    armCanaries();
+    const run = await runInProcess(world, config());
+    expect(run.exitCode).toBe(1);
+    expect(world.sink.attempts.map((a) => a.status)).toEqual([422]);
+    expect(world.fake.requests.filter((r) => r.path === '/api/v2/contacts').map((r) => r.status)).toEqual([400]);
+    const { tickets, contacts } = run.result.streams;
+    expect(tickets).toMatchObject({ outcome: 'Failed', records: 0 });
+    expect(tickets!.error).toMatch(/^SINK_REJECTED: .*HTTP 422.*Authorization/);
+    expect(tickets!.error).toContain(`Bearer ${redactedMark}`);
+    expect(contacts).toMatchObject({ outcome: 'Failed' });
+    expect(contacts!.error).toMatch(/^SOURCE_REQUEST_INVALID: .*HTTP 400.*authorization/);
+    expect(contacts!.error).toContain(`Basic ${redactedMark}`);
+    expect(contacts!.error).toContain(`API key ${redactedMark}`);
+    expectNoSecrets('result', JSON.stringify(run.result));
+    expectNoSecrets('state', JSON.stringify(run.state));
+    expect(run.logs.length).toBeGreaterThan(0);
+    for (const line of run.logs) expectNoSecrets('log line', line);
+  });
+
+  it('the CLI: stdout, stderr, the result file (termination message) and the state file hold no secret', async () => {
+    armCanaries();
+    const dir = tempDir();
+    const configPath = join(dir, 'config.json');
+    const statePath = join(dir, 'state.json');
+    const resultPath = join(dir, 'result.json');
+    writeFileSync(configPath, JSON.stringify(config()));
+    const job = await spawnJob(['--config', configPath, '--state', statePath, '--write-state', '--result', resultPath], {
+      TENANTSYNC_SOURCE_API_KEY: apiKey,
+      TENANTSYNC_SINK_TOKEN: sinkToken,
+    }).done;
+    expect(job.code).toBe(1);
+    const resultText = readFileSync(resultPath, 'utf8');
+    const stateText = readFileSync(statePath, 'utf8');
+    expectNoSecrets('stdout', job.stdout);
+    expectNoSecrets('stderr', job.stderr);
+    expectNoSecrets('result file', resultText);
+    expectNoSecrets('state file', stateText);
+    // What happened is still said, on stderr for a person and in the result for the operator.
+    const result = resultSchema.parse(JSON.parse(resultText));
+    expect(result.streams.tickets!.error).toMatch(/^SINK_REJECTED: .*HTTP 422/);
+    expect(result.streams.tickets!.error).toContain(`Bearer ${redactedMark}`);
+    expect(result.streams.contacts!.error).toMatch(/^SOURCE_REQUEST_INVALID: .*HTTP 400/);
+    expect(result.streams.contacts!.error).toContain(`Basic ${redactedMark}`);
+    expect(job.stderr).toMatch(/tickets: SINK_REJECTED: .*HTTP 422/);
+    expect(job.stderr).toContain(redactedMark);
+    expect(job.stdout).toContain(redactedMark);
+  });
+});
