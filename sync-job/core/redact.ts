@@ -1,20 +1,33 @@
 // Secret scrubbing for every string that leaves the process (logs, result, error messages):
-// the API key, the sink token and the Basic-auth form of the key are replaced wherever they appear.
+// the API key, the sink token and the Basic-auth form of the key are replaced wherever they appear,
+// also as JSON-escaped text (a response body quoting a secret, copied into an error and then written
+// inside a JSON log line, carries it escaped once or twice) and with `/` escaped as `\/` (PHP-style JSON).
 
 export const redactedMark = '[REDACTED]';
 
 export type Redactor = (text: string) => string;
 
-/** A function that replaces every given secret (and its Basic-auth encodings) in a string. */
+/** `text` as it appears inside a JSON string literal. */
+function jsonEscaped(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
+}
+
+/** A function that replaces every given secret (and its Basic-auth, URL- and JSON-encoded forms) in a string. */
 export function createRedactor(secrets: ReadonlyArray<string | undefined>): Redactor {
   const needles = new Set<string>();
   for (const secret of secrets) {
     if (secret === undefined || secret.length < 4) continue;
-    needles.add(secret);
-    needles.add(Buffer.from(`${secret}:X`).toString('base64'));
-    needles.add(encodeURIComponent(secret));
+    for (const form of [secret, Buffer.from(`${secret}:X`).toString('base64'), encodeURIComponent(secret)]) {
+      let escaped = form;
+      // Plain, escaped once (a quoted body) and twice (that body inside a JSON log line or result).
+      for (let depth = 0; depth < 3; depth++) {
+        needles.add(escaped);
+        if (escaped.includes('/')) needles.add(escaped.replaceAll('/', '\\/'));
+        escaped = jsonEscaped(escaped);
+      }
+    }
   }
-  // Longest first, so a secret containing another is replaced whole.
+  // Longest first, so a secret containing another (or an escaped form containing a plain one) is replaced whole.
   const ordered = [...needles].sort((a, b) => b.length - a.length);
   if (ordered.length === 0) return (text) => text;
   return (text) => {

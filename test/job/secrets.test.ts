@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resultSchema, type JobConfig } from '../../sync-job/contract.js';
 import { redactedMark } from '../../sync-job/core/redact.js';
+import { startSinkReceiver } from '../fakes/sink/index.js';
 import { apiKey, at, configFor, runInProcess, sinkToken, spawnJob, startWorld, tempDir, type World } from './support.js';
 
 let world: World;
@@ -93,5 +94,42 @@ describe('secrets quoted back by the sink and by Freshdesk', () => {
     expect(job.stderr).toMatch(/tickets: SINK_REJECTED: .*HTTP 422/);
     expect(job.stderr).toContain(redactedMark);
     expect(job.stdout).toContain(redactedMark);
+  });
+});
+
+describe('a sink token with characters that JSON escapes', () => {
+  // Bearer tokens use A-Z a-z 0-9 - . _ ~ + / =; a Secret may hold anything printable. The sink quotes the
+  // token inside a JSON body (`"` → `\"`, `\` → `\\`), the job copies that body into a retry log line (which
+  // pino escapes once more) and into the rejection error.
+  const oddToken = 'tok/en+"quo\\ted=';
+  const escapedOnce = JSON.stringify(oddToken).slice(1, -1);
+  const escapedTwice = JSON.stringify(escapedOnce).slice(1, -1);
+
+  it('is scrubbed from stdout, stderr and the result in its plain, JSON-escaped and twice-escaped forms', async () => {
+    const receiver = await startSinkReceiver({ token: oddToken });
+    try {
+      const baseMs = world.fake.clock.now().getTime() - 3600 * 1000;
+      world.fake.data.addTickets(3, (i) => ({ updated_at: at(baseMs, i) }));
+      // First a retryable 503 (logged with the body), then a 422 that fails the stream; both quote the token.
+      receiver.failNext(1, 503, 0, { echoAuthorization: true });
+      receiver.onAttempt(() => receiver.failAlways(422, undefined, { echoAuthorization: true }));
+      const dir = tempDir();
+      const configPath = join(dir, 'config.json');
+      const resultPath = join(dir, 'result.json');
+      writeFileSync(configPath, JSON.stringify({ ...configFor(world), sink: { type: 'http', url: receiver.url } }));
+      const job = await spawnJob(['--config', configPath, '--result', resultPath], { TENANTSYNC_SOURCE_API_KEY: apiKey, TENANTSYNC_SINK_TOKEN: oddToken }).done;
+      expect(receiver.attempts.map((a) => a.status)).toEqual([503, 422]);
+      expect(job.code).toBe(1);
+      const resultText = readFileSync(resultPath, 'utf8');
+      for (const [where, text] of [['stdout', job.stdout], ['stderr', job.stderr], ['result file', resultText]] as const) {
+        for (const form of [oddToken, escapedOnce, escapedTwice]) expect(text.includes(form), `${where} contains ${form}`).toBe(false);
+      }
+      expect(job.stdout).toContain('sink did not acknowledge, retrying');
+      const tickets = resultSchema.parse(JSON.parse(resultText)).streams.tickets!;
+      expect(tickets.error).toMatch(/^SINK_REJECTED: .*HTTP 422/);
+      expect(tickets.error).toContain(`Bearer ${redactedMark}`);
+    } finally {
+      await receiver.close();
+    }
   });
 });
