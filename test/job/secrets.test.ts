@@ -133,3 +133,34 @@ describe('a sink token with characters that JSON escapes', () => {
     }
   });
 });
+
+describe('a quoted secret cut off by truncation', () => {
+  // The job keeps only the first 200 characters of a sink's error body; a token quoted near that point is
+  // cut in two. The part that survives the cut is still most of the secret and must not be written.
+  const cut = 200;
+  it.each([
+    ['the whole token just fits before the cut', sinkToken.length],
+    ['the cut falls in the middle of the token', 13],
+    ['only 8 characters of the token survive the cut', 8],
+  ])('%s: no 8-character piece of the token is written', async (_name, surviving) => {
+    // The quoted value is `Bearer <token>`; place it so that `surviving` characters of the token precede the cut.
+    const offset = cut - surviving - 'Bearer '.length;
+    const baseMs = world.fake.clock.now().getTime() - 3600 * 1000;
+    world.fake.data.addTickets(3, (i) => ({ updated_at: at(baseMs, i) }));
+    world.sink.failAlways(422, undefined, { echoAuthorization: true, echoAuthorizationAt: offset });
+    const dir = tempDir();
+    const configPath = join(dir, 'config.json');
+    const resultPath = join(dir, 'result.json');
+    writeFileSync(configPath, JSON.stringify(configFor(world)));
+    const job = await spawnJob(['--config', configPath, '--result', resultPath], { TENANTSYNC_SOURCE_API_KEY: apiKey, TENANTSYNC_SINK_TOKEN: sinkToken }).done;
+    expect(job.code).toBe(1);
+    const resultText = readFileSync(resultPath, 'utf8');
+    const error = resultSchema.parse(JSON.parse(resultText)).streams.tickets!.error!;
+    expect(error).toMatch(/^SINK_REJECTED: .*HTTP 422/);
+    expect(error).toContain(redactedMark);
+    const pieces = Array.from({ length: sinkToken.length - 7 }, (_, i) => sinkToken.slice(i, i + 8));
+    for (const [where, text] of [['stdout', job.stdout], ['stderr', job.stderr], ['result file', resultText]] as const) {
+      for (const piece of pieces) expect(text.includes(piece), `${where} contains ${piece}`).toBe(false);
+    }
+  });
+});

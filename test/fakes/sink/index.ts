@@ -37,6 +37,11 @@ export interface SinkReceiverOptions {
 export interface FailureOptions {
   /** The injected failure's JSON body quotes the request's Authorization header. */
   echoAuthorization?: boolean;
+  /**
+   * With echoAuthorization: pad the body so the quoted header value starts at this character offset
+   * (`{"note":"……","authorization":"Bearer …"}`), e.g. where a client that truncates bodies cuts them.
+   */
+  echoAuthorizationAt?: number;
 }
 
 /** An accepted batch (replays of the same key and body are not repeated here). */
@@ -121,7 +126,7 @@ export async function startSinkReceiver(options: SinkReceiverOptions = {}): Prom
   const seenRecords = new Set<string>();
   const received: ReceivedRecord[] = [];
   let hooks: ((attempt: Attempt) => void)[] = [];
-  let failures: { remaining: number; status: number; retryAfterSeconds: number | undefined; echoAuthorization: boolean } | undefined;
+  let failures: ({ remaining: number; status: number; retryAfterSeconds: number | undefined } & FailureOptions) | undefined;
   let seq = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -153,9 +158,13 @@ export async function startSinkReceiver(options: SinkReceiverOptions = {}): Prom
         attempt.outcome = 'injected-failure';
         const headers: Record<string, string> = failures.retryAfterSeconds === undefined ? {} : { 'retry-after': String(failures.retryAfterSeconds) };
         const message = `receiver told to fail with ${failures.status}`;
-        const body = failures.echoAuthorization
-          ? { authorization: req.headers.authorization ?? null, error: 'injected_failure', message: `${message}; request had Authorization: ${req.headers.authorization ?? '(none)'}` }
-          : { error: 'injected_failure', message };
+        const authorization = req.headers.authorization ?? null;
+        const lead = `{"note":"","authorization":"`.length;
+        const body = !failures.echoAuthorization
+          ? { error: 'injected_failure', message }
+          : failures.echoAuthorizationAt !== undefined
+            ? { note: '.'.repeat(Math.max(0, failures.echoAuthorizationAt - lead)), authorization, error: 'injected_failure', message }
+            : { authorization, error: 'injected_failure', message: `${message}; request had Authorization: ${authorization ?? '(none)'}` };
         return respond(failures.status, body, headers);
       }
       const key = attempt.idempotencyKey!;
@@ -261,10 +270,10 @@ export async function startSinkReceiver(options: SinkReceiverOptions = {}): Prom
       return state;
     },
     failNext: (n, status = 503, retryAfterSeconds, failureOptions) => {
-      failures = { remaining: n, status, retryAfterSeconds, echoAuthorization: failureOptions?.echoAuthorization ?? false };
+      failures = { remaining: n, status, retryAfterSeconds, ...failureOptions };
     },
     failAlways: (status = 503, retryAfterSeconds, failureOptions) => {
-      failures = { remaining: Infinity, status, retryAfterSeconds, echoAuthorization: failureOptions?.echoAuthorization ?? false };
+      failures = { remaining: Infinity, status, retryAfterSeconds, ...failureOptions };
     },
     recover: () => {
       failures = undefined;

@@ -28,6 +28,14 @@ describe('createRedactor', () => {
     expect(out).toBe(JSON.stringify({ message: `had Authorization: Bearer ${redactedMark}`, authorization: `Bearer ${redactedMark}`, key: redactedMark }));
   });
 
+  it('redacts what is left of a secret cut off after 8 or more characters, and no more than that', () => {
+    expect(redact(`body: {"auth":"${key.slice(0, 12)}`)).toBe(`body: {"auth":"${redactedMark}`);
+    expect(redact(`${key.slice(0, 8)}; next`)).toBe(`${redactedMark}; next`);
+    // A cut-off JSON-escaped quote of the odd secret loses all of what is left, not just the common beginning.
+    expect(redact(`"${once(odd).slice(0, 12)}…`)).toBe(`"${redactedMark}…`);
+    expect(redact(`x ${key.slice(0, 7)} y`)).toBe(`x ${key.slice(0, 7)} y`);
+  });
+
   it('leaves text without secrets alone, and ignores absent or too-short secrets', () => {
     expect(createRedactor([undefined, 'abc'])('abc def')).toBe('abc def');
     expect(redact('HTTP 422: {"error":"unprocessable"}')).toBe('HTTP 422: {"error":"unprocessable"}');
