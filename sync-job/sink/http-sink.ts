@@ -56,7 +56,9 @@ export class HttpSink implements Sink {
         status = response.statusCode;
         retryAfter = response.headers['retry-after'];
         const text = await response.body.text();
-        problem = `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`;
+        // The token comes out before the body is cut short, so no piece of it survives the cut.
+        const quoted = this.options.token ? text.split(this.options.token).join('[REDACTED]') : text;
+        problem = `HTTP ${status}${quoted ? `: ${quoted.slice(0, 200)}` : ''}`;
       } catch (error) {
         if (signal?.aborted) throw abortedError(signal);
         if (!isRetryableTransportError(error)) {
