@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { abortedError } from '../core/clock.js';
 import { SyncError } from '../core/errors.js';
+import { createRedactor, type Redactor } from '../core/redact.js';
 import { describeTransportError, isRetryableTransportError } from '../core/http-agent.js';
 import { parseRetryAfterMs, retryDelayMs, sinkRetryDefaults, type RetryPolicy } from '../core/retry.js';
 import type { SinkBatch } from './batch.js';
@@ -34,12 +35,15 @@ export class HttpSink implements Sink {
   private readonly origin: string;
   private readonly path: string;
   private readonly retry: RetryPolicy;
+  /** Scrubs the token, in every form the job's redactor knows, from a quoted error body. */
+  private readonly redactToken: Redactor;
 
   constructor(private readonly options: HttpSinkOptions) {
     const url = new URL(options.url);
     this.origin = url.origin;
     this.path = `${url.pathname}${url.search}`;
     this.retry = options.retry ?? sinkRetryDefaults;
+    this.redactToken = createRedactor([options.token]);
   }
 
   async send(batch: SinkBatch, signal?: AbortSignal): Promise<void> {
@@ -57,7 +61,7 @@ export class HttpSink implements Sink {
         retryAfter = response.headers['retry-after'];
         const text = await response.body.text();
         // The token comes out before the body is cut short, so no piece of it survives the cut.
-        const quoted = this.options.token ? text.split(this.options.token).join('[REDACTED]') : text;
+        const quoted = this.redactToken(text);
         problem = `HTTP ${status}${quoted ? `: ${quoted.slice(0, 200)}` : ''}`;
       } catch (error) {
         if (signal?.aborted) throw abortedError(signal);
