@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { waitForCrdsEstablished } from '../controlplane/crd-established.js';
+import { crdNameOf, waitForCrdsEstablished } from '../controlplane/crd-established.js';
 import { kubectl, testKubeconfigPath } from '../controlplane/test-kube.js';
 import { shipTool } from './tools.js';
 
@@ -44,7 +44,7 @@ export function thirdPartyCrds(): ThirdPartyCrd[] {
 export async function installThirdPartyCrds(crds: readonly ThirdPartyCrd[]): Promise<() => Promise<void>> {
   const existing = await kubectl(['get', 'crd', '-o', 'name']);
   if (existing.code !== 0) throw new Error(`kubectl get crd: ${existing.stderr}`);
-  const before = new Set(existing.stdout.split('\n').map((l) => l.trim().split('/').at(-1)));
+  const before = new Set(existing.stdout.split('\n').map((l) => crdNameOf(l.trim())));
   const ours = crds.filter((c) => !before.has(c.name)).map((c) => c.name);
   const uninstall = async () => {
     if (ours.length === 0) return;

@@ -14,7 +14,8 @@ import { createTestNamespace, testKubeConfig, type TestNamespace } from '../cont
 import { startFreshdeskFake, type FreshdeskFake } from '../fakes/freshdesk/index.js';
 import { startSinkReceiver, type SinkReceiver } from '../fakes/sink/index.js';
 import type { ImageTable } from '../kubelet/images.js';
-import { repoRootDir, startTestKubelet, type TestKubelet } from '../kubelet/kubelet.js';
+import { startTestKubelet, type TestKubelet } from '../kubelet/kubelet.js';
+import { builtSyncJob, skipWithoutBuild } from '../support/build-output.js';
 import { describeJobPods, waitFor, waitForJobCondition, waitForPod, waitForPodGone } from '../kubelet/wait-for.js';
 
 // Test images: each a tiny `node -e` program. RESULT is the termination message path (/dev/termination-log),
@@ -443,13 +444,9 @@ describe('test kubelet', () => {
     });
 
     it('runs the built dist/sync-job (what the image holds) as the container: the Job completes with a valid result', async (context) => {
-      const built = join(repoRootDir, 'dist', 'sync-job', 'main.js');
-      if (!existsSync(built)) {
-        if (process.env.CI) throw new Error(`${built} is missing: CI must run npm run build before npm test`);
-        console.warn(`SKIPPED "runs the built dist/sync-job": ${built} is missing; run npm run build first`);
-        context.skip(`${built} is missing; run npm run build`);
-        return;
-      }
+      const skip = skipWithoutBuild(builtSyncJob);
+      if (skip !== undefined) return context.skip(skip);
+      expect(existsSync(builtSyncJob), `${builtSyncJob} is missing: CI must run npm run build before npm test`).toBe(true);
       // A second kubelet (its own node and namespace) whose sync image is the built job, not tsx.
       const distNs = await createTestNamespace('kubelet-dist');
       const lines: string[] = [];
@@ -474,7 +471,7 @@ describe('test kubelet', () => {
         // The process was node + dist/sync-job/main.js, without the tsx loader.
         const started = lines.filter((line) => / container sync started \(pid \d+\): /.test(line));
         expect(started, lines.join('\n')).toHaveLength(1);
-        expect(started[0]).toContain(`${process.execPath} ${built}`);
+        expect(started[0]).toContain(`${process.execPath} ${builtSyncJob}`);
         expect(started[0]).not.toMatch(/tsx|sync-job\/main\.ts/);
       } finally {
         await distNs.cleanup({ wait: true }).catch((error: unknown) => console.error(`namespace cleanup: ${String(error)}`));

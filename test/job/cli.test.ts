@@ -4,7 +4,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resultSchema, stateSchema, type JobConfig } from '../../sync-job/contract.js';
-import { allStreams, apiKey, at, builtBin, secretForms, sinkToken, spawnBin, spawnJob, tempDir, type World, startWorld } from './support.js';
+import { builtSyncJob, skipWithoutBuild } from '../support/build-output.js';
+import { allStreams, apiKey, at, secretForms, sinkToken, spawnBin, spawnJob, tempDir, type World, startWorld } from './support.js';
 
 let world: World;
 let dir: string;
@@ -191,13 +192,11 @@ describe('sync-job CLI', () => {
 
 // The package's bin as shipped: `npm run build` output, resolved through package.json's `bin` from the repo
 // root. CI runs `npm run build` before `npm test`, so there a missing build is a failure, not a skip.
-const binBuilt = existsSync(builtBin);
-const skipBin = !binBuilt && !process.env.CI;
-if (skipBin) console.warn(`test/job/cli.test.ts: skipping the built-bin test, ${builtBin} is missing: run \`npm run build\` first`);
+const skipBin = skipWithoutBuild(builtSyncJob) !== undefined;
 
 describe('the built sync-job bin', () => {
   it.skipIf(skipBin)('`npm exec --no -- sync-job --config … --state … --write-state` runs twice: a full run, then an incremental one', async () => {
-    expect(binBuilt, `${builtBin} is missing: run \`npm run build\` before \`npm test\``).toBe(true);
+    expect(existsSync(builtSyncJob), `${builtSyncJob} is missing: run \`npm run build\` before \`npm test\``).toBe(true);
     const baseMs = Date.now() - 90 * 24 * 3600 * 1000;
     const tickets = world.fake.data.addTickets(150, (i) => ({ created_at: at(baseMs, i), updated_at: at(baseMs, i) }));
     const contacts = world.fake.data.addContacts(20, (i) => ({ created_at: at(baseMs, i), updated_at: at(baseMs, i) }));

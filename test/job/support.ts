@@ -108,9 +108,6 @@ export function spawnJob(args: string[], env: Record<string, string | undefined>
   return spawnProcess(process.execPath, ['--import', 'tsx', join(repoRoot, 'sync-job/main.ts'), ...args], env);
 }
 
-/** The compiled bin (`npm run build`), with `package.json`'s `bin` entry resolving it. */
-export const builtBin = join(repoRoot, 'dist/sync-job/main.js');
-
 /**
  * The package's `sync-job` bin as a user runs it from the repo root after `npm ci && npm run build`:
  * `npm exec --no -- sync-job …` (what `npx --no-install sync-job …` does), with this test's Node first on PATH.

@@ -1,0 +1,17 @@
+// The built programs (`npm run build` output) that some tests run the way users and the image do. Without
+// the build those tests skip with a warning; under CI (`CI` set, as .ci/run does, after building) they run
+// and fail on the missing file instead, so CI can never pass by skipping them.
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { repoRoot } from '../controlplane/paths.js';
+
+/** dist/sync-job/main.js: the package's `sync-job` bin and the image's sync entrypoint. */
+export const builtSyncJob = join(repoRoot, 'dist', 'sync-job', 'main.js');
+
+/** Why a test that runs `path` must skip (warned once here), or undefined when it runs: the file is there, or CI. */
+export function skipWithoutBuild(path: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (existsSync(path) || env.CI) return undefined;
+  const reason = `${relative(repoRoot, path)} is missing: run \`npm run build\` first`;
+  console.warn(`skipped: ${reason}`);
+  return reason;
+}
