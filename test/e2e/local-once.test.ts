@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runRequestedAtAnnotation } from '../../operator/api/tenantsync.js';
 import { manualJobName } from '../../operator/reconcile/names.js';
 import { repoRootDir } from '../kubelet/kubelet.js';
-import { leftoverProcesses } from '../support/leftover-processes.js';
+import { leftoverProcesses, signalable } from '../support/leftover-processes.js';
 
 const runTimeoutMs = 420_000;
 const workDirs: string[] = [];
@@ -46,14 +46,7 @@ interface LocalRun {
 }
 
 /** True while any process of process group `pgid` lives. */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const groupAlive = (pgid: number) => signalable(-pgid);
 
 /**
  * Runs `npm run local -- <args>` as the leader of a new process group, as a shell runs a foreground

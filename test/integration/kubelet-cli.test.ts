@@ -10,6 +10,7 @@ import { createTestNamespace, testKubeConfig, testKubeconfigPath, type TestNames
 import { repoRootDir } from '../kubelet/kubelet.js';
 import { podDirName } from '../kubelet/pod-worker.js';
 import { waitFor, waitForPod } from '../kubelet/wait-for.js';
+import { signalable } from '../support/leftover-processes.js';
 
 const core = testKubeConfig().makeApiClient(CoreV1Api);
 const mainScript = join(repoRootDir, 'test', 'kubelet', 'main.ts');
@@ -25,15 +26,6 @@ function runCli(args: string[]): { child: ChildProcess; output: () => string; ex
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, output: () => output, exited };
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function createPod(name: string, image: string): Promise<V1Pod> {
@@ -94,11 +86,11 @@ describe('test kubelet CLI', () => {
         const match = /ready pid=(\d+)/.exec(await readFile(log, 'utf8').catch(() => ''));
         return match ? Number(match[1]) : undefined;
       });
-      expect(isProcessAlive(pid)).toBe(true);
+      expect(signalable(pid)).toBe(true);
 
       cli.child.kill('SIGTERM');
       expect(await cli.exited).toBe(0);
-      expect(isProcessAlive(pid)).toBe(false);
+      expect(signalable(pid)).toBe(false);
     } finally {
       cli.child.kill('SIGKILL');
     }

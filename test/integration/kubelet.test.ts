@@ -17,6 +17,7 @@ import type { ImageTable } from '../kubelet/images.js';
 import { startTestKubelet, type TestKubelet } from '../kubelet/kubelet.js';
 import { builtSyncJob, skipWithoutBuild } from '../support/build-output.js';
 import { describeJobPods, waitFor, waitForJobCondition, waitForPod, waitForPodGone } from '../kubelet/wait-for.js';
+import { signalable } from '../support/leftover-processes.js';
 
 // Test images: each a tiny `node -e` program. RESULT is the termination message path (/dev/termination-log),
 // which the kubelet rewrites to the pod directory, as it rewrites every mounted path in env and args.
@@ -103,15 +104,6 @@ async function readyPid(pod: V1Pod, on: TestKubelet = kubelet): Promise<number> 
     const match = /ready pid=(\d+)/.exec(text);
     return match ? Number(match[1]) : undefined;
   });
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function release(name: string): Promise<void> {
@@ -281,11 +273,11 @@ describe('test kubelet', () => {
     const pod = await createPod('graceful', container('test.local/wait-for-sigterm'), {}, [holdFinalizer]);
     await waitForPod(core, ns.name, 'graceful', 'to run', isRunning);
     const pid = await readyPid(pod);
-    expect(isProcessAlive(pid)).toBe(true);
+    expect(signalable(pid)).toBe(true);
     await core.deleteNamespacedPod({ name: 'graceful', namespace: ns.name, gracePeriodSeconds: 30 });
     const ended = await waitForPod(core, ns.name, 'graceful', 'to end', (p) => terminated(p) !== undefined);
     expect(terminated(ended)).toMatchObject({ exitCode: 0, message: `stopped by SIGTERM pid=${pid}` });
-    expect(isProcessAlive(pid)).toBe(false);
+    expect(signalable(pid)).toBe(false);
     // Then the kubelet deletes it with grace period 0: only our finalizer keeps it.
     await waitForPod(core, ns.name, 'graceful', 'to be deleted with grace 0', (p) => p.metadata?.deletionGracePeriodSeconds === 0);
     await release('graceful');
@@ -300,7 +292,7 @@ describe('test kubelet', () => {
     const ended = await waitForPod(core, ns.name, 'stubborn', 'to end', (p) => terminated(p) !== undefined);
     expect(terminated(ended)).toMatchObject({ exitCode: 137, reason: 'Error' });
     expect(ended.status?.phase).toBe('Failed');
-    expect(isProcessAlive(pid)).toBe(false);
+    expect(signalable(pid)).toBe(false);
     expect(await readFile(join(kubelet.podDir(pod), 'containers', 'main', '0.log'), 'utf8')).toContain('ignoring SIGTERM');
     await release('stubborn');
   });
@@ -311,7 +303,7 @@ describe('test kubelet', () => {
     const failed = await waitForPod(core, ns.name, 'pod-deadline', 'to fail', (p) => p.status?.phase === 'Failed');
     expect(failed.status?.reason).toBe('DeadlineExceeded');
     expect(terminated(failed)?.message).toBe(`stopped by SIGTERM pid=${pid}`);
-    expect(isProcessAlive(pid)).toBe(false);
+    expect(signalable(pid)).toBe(false);
   });
 
   it("honours a Job's activeDeadlineSeconds: the Job controller deletes the pod and the kubelet stops the process", async () => {
@@ -323,7 +315,7 @@ describe('test kubelet', () => {
     const pid = await readyPid(pod as V1Pod);
     const job = await waitForJobCondition(batch, ns.name, 'job-deadline', 'Failed');
     expect(job.status?.conditions?.find((c) => c.type === 'Failed')?.reason).toBe('DeadlineExceeded');
-    await waitFor(`process ${pid} to be gone`, 30_000, async () => (isProcessAlive(pid) ? undefined : true));
+    await waitFor(`process ${pid} to be gone`, 30_000, async () => (signalable(pid) ? undefined : true));
     await waitForPodGone(core, ns.name, pod?.metadata?.name ?? '');
     // The process got SIGTERM and wrote its message before it was killed.
     const message = await readFile(join(kubelet.podDir(pod as V1Pod), 'containers', 'main', 'termination-log'), 'utf8');
@@ -505,7 +497,7 @@ describe('test kubelet', () => {
       await waitForPod(core, other.name, 'lost', 'to run', isRunning);
       const pid = await readyPid(pod, first);
       await first.stop();
-      expect(isProcessAlive(pid)).toBe(false);
+      expect(signalable(pid)).toBe(false);
       second = await startTestKubelet(options);
       const failed = await waitForPod(core, other.name, 'lost', 'to fail', (p) => p.status?.phase === 'Failed');
       expect(terminated(failed)).toMatchObject({ exitCode: 137, reason: 'ContainerStatusUnknown' });

@@ -26,6 +26,16 @@ function readProcess(pid: number): LiveProcess | undefined {
   }
 }
 
+/** True while `pid` can be signalled; a negative pid asks for any process of process group -pid. */
+export function signalable(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** This process and its parents (e.g. `npm run` and the tsx wrapper, whose args mention the same dirs). */
 function selfAndAncestors(): Set<number> {
   const chain = new Set<number>();
