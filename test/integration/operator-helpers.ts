@@ -1,5 +1,6 @@
 // Shared pieces of the operator's integration tests: a client for the test control plane, TenantSync
-// and Secret fixtures, and polling helpers that say what they waited for when they time out.
+// and Secret fixtures, finished Jobs made by hand, and polling helpers that say what they waited for
+// when they time out.
 import type { V1ConfigMap, V1CronJob, V1Job } from '@kubernetes/client-node';
 import { apiVersion, kind, plural, type TenantSyncSpecInput, type TenantSyncStatus, type Condition } from '../../operator/api/tenantsync.js';
 import { KubeClient } from '../../operator/kube/client.js';
@@ -103,3 +104,111 @@ export function waitReady(client: KubeClient, namespace: string, name: string, t
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Jobs made here are managed by "us", so the Job controller leaves their status alone. */
+const finishedJobManager = 'tenantsync.io/tests';
+/** Pods are bound to a node no kubelet plays: nothing runs or changes them. */
+const nowhereNode = 'tests-nowhere';
+
+export interface FinishedAttempt {
+  exitCode: number;
+  reason?: string;
+  message?: string;
+  finishedAt: string;
+}
+
+export interface FinishedRun {
+  name: string;
+  state: 'Complete' | 'Failed';
+  startTime: string;
+  completionTime: string;
+  reason?: string;
+  message?: string;
+  manual?: boolean;
+  attempts: FinishedAttempt[];
+}
+
+/** Creates a finished Job of `cronJob` with its pods in its namespace, as the Job controller and the kubelet leave them. */
+export async function finishedJob(client: KubeClient, cronJob: V1CronJob, run: FinishedRun): Promise<V1Job> {
+  const namespace = cronJob.metadata?.namespace ?? '';
+  const template = cronJob.spec?.jobTemplate;
+  if (template?.spec === undefined) throw new Error('CronJob has no job template');
+  const job = (await client.create({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: run.name,
+      namespace,
+      labels: template.metadata?.labels,
+      annotations: { ...template.metadata?.annotations, ...(run.manual ? { 'cronjob.kubernetes.io/instantiate': 'manual' } : {}) },
+      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cronJob.metadata?.name ?? '', uid: cronJob.metadata?.uid ?? '', controller: true }],
+    },
+    spec: { ...template.spec, managedBy: finishedJobManager },
+  } as never)) as V1Job;
+  const uid = job.metadata?.uid ?? '';
+  const podTemplate = template.spec.template;
+  for (const [i, attempt] of run.attempts.entries()) {
+    const podName = `${run.name}-${i}`;
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: podName,
+        namespace,
+        labels: { ...podTemplate.metadata?.labels, 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': run.name },
+      },
+      spec: { ...podTemplate.spec, nodeName: nowhereNode },
+    } as never);
+    await client.mergePatch(
+      { apiVersion: 'v1', kind: 'Pod', namespace, name: podName },
+      {
+        status: {
+          phase: attempt.exitCode === 0 ? 'Succeeded' : 'Failed',
+          containerStatuses: [
+            {
+              name: 'sync',
+              image: 'tenant-sync/sync-job:test',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: {
+                terminated: {
+                  exitCode: attempt.exitCode,
+                  reason: attempt.reason ?? (attempt.exitCode === 0 ? 'Completed' : 'Error'),
+                  ...(attempt.message !== undefined ? { message: attempt.message } : {}),
+                  startedAt: run.startTime,
+                  finishedAt: attempt.finishedAt,
+                },
+              },
+            },
+          ],
+        },
+      },
+      { subresource: 'status' },
+    );
+  }
+  const ok = run.state === 'Complete';
+  const conditions = ok
+    ? [
+        { type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastTransitionTime: run.completionTime, lastProbeTime: run.completionTime },
+        { type: 'Complete', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastTransitionTime: run.completionTime, lastProbeTime: run.completionTime },
+      ]
+    : [
+        { type: 'FailureTarget', status: 'True', reason: run.reason, message: run.message, lastTransitionTime: run.completionTime, lastProbeTime: run.completionTime },
+        { type: 'Failed', status: 'True', reason: run.reason, message: run.message, lastTransitionTime: run.completionTime, lastProbeTime: run.completionTime },
+      ];
+  return client.mergePatch<V1Job>(
+    { apiVersion: 'batch/v1', kind: 'Job', namespace, name: run.name },
+    {
+      status: {
+        startTime: run.startTime,
+        ...(ok ? { completionTime: run.completionTime, succeeded: 1 } : { failed: run.attempts.length }),
+        ready: 0,
+        terminating: 0,
+        uncountedTerminatedPods: {},
+        conditions,
+      },
+    },
+    { subresource: 'status' },
+  );
+}

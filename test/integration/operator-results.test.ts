@@ -19,6 +19,7 @@ import {
   getTenantSync,
   testClient,
   waitFor,
+  finishedJob,
   waitReady,
   type StoredTenantSync,
 } from './operator-helpers.js';
@@ -28,118 +29,12 @@ let ns: TestNamespace;
 let operator: OperatorProcess | undefined;
 let cronJob: V1CronJob;
 const tenant = 'acme';
-/** Jobs made here are managed by "us", so the Job controller leaves their status alone. */
-const managedBy = 'tenantsync.io/results-test';
-/** Pods are bound to a node no kubelet plays: nothing runs or changes them. */
-const nowhereNode = 'results-test-nowhere';
 const appliedAnnotation = 'tenantsync.io/result-applied';
 
 const operators: OperatorProcess[] = [];
 async function startOp(): Promise<void> {
   operator = await startOperator({ kubeconfig: testKubeconfigPath(), namespaces: [ns.name], leaseNamespace: ns.name, leaseName: 'op-results' });
   operators.push(operator);
-}
-
-interface Attempt {
-  exitCode: number;
-  reason?: string;
-  message?: string;
-  finishedAt: string;
-}
-
-interface RunSpec {
-  name: string;
-  state: 'Complete' | 'Failed';
-  startTime: string;
-  completionTime: string;
-  reason?: string;
-  message?: string;
-  manual?: boolean;
-  attempts: Attempt[];
-}
-
-/** Creates a finished Job of the tenant's CronJob with its pods, as the Job controller and the kubelet leave them. */
-async function finishedJob(run: RunSpec): Promise<V1Job> {
-  const template = cronJob.spec?.jobTemplate;
-  if (template?.spec === undefined) throw new Error('CronJob has no job template');
-  const job = (await client.create({
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: {
-      name: run.name,
-      namespace: ns.name,
-      labels: template.metadata?.labels,
-      annotations: { ...template.metadata?.annotations, ...(run.manual ? { 'cronjob.kubernetes.io/instantiate': 'manual' } : {}) },
-      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cronJob.metadata?.name ?? '', uid: cronJob.metadata?.uid ?? '', controller: true }],
-    },
-    spec: { ...template.spec, managedBy },
-  } as never)) as V1Job;
-  const uid = job.metadata?.uid ?? '';
-  const podTemplate = template.spec.template;
-  for (const [i, attempt] of run.attempts.entries()) {
-    const podName = `${run.name}-${i}`;
-    await client.create({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: podName,
-        namespace: ns.name,
-        labels: { ...podTemplate.metadata?.labels, 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': run.name },
-      },
-      spec: { ...podTemplate.spec, nodeName: nowhereNode },
-    } as never);
-    await client.mergePatch(
-      { apiVersion: 'v1', kind: 'Pod', namespace: ns.name, name: podName },
-      {
-        status: {
-          phase: attempt.exitCode === 0 ? 'Succeeded' : 'Failed',
-          containerStatuses: [
-            {
-              name: 'sync',
-              image: 'tenant-sync/sync-job:test',
-              imageID: '',
-              ready: false,
-              restartCount: 0,
-              state: {
-                terminated: {
-                  exitCode: attempt.exitCode,
-                  reason: attempt.reason ?? (attempt.exitCode === 0 ? 'Completed' : 'Error'),
-                  ...(attempt.message !== undefined ? { message: attempt.message } : {}),
-                  startedAt: run.startTime,
-                  finishedAt: attempt.finishedAt,
-                },
-              },
-            },
-          ],
-        },
-      },
-      { subresource: 'status' },
-    );
-  }
-  const ok = run.state === 'Complete';
-  const conditions = ok
-    ? [
-        { type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastTransitionTime: run.completionTime, lastProbeTime: run.completionTime },
-        { type: 'Complete', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastTransitionTime: run.completionTime, lastProbeTime: run.completionTime },
-      ]
-    : [
-        { type: 'FailureTarget', status: 'True', reason: run.reason, message: run.message, lastTransitionTime: run.completionTime, lastProbeTime: run.completionTime },
-        { type: 'Failed', status: 'True', reason: run.reason, message: run.message, lastTransitionTime: run.completionTime, lastProbeTime: run.completionTime },
-      ];
-  return client.mergePatch<V1Job>(
-    { apiVersion: 'batch/v1', kind: 'Job', namespace: ns.name, name: run.name },
-    {
-      status: {
-        startTime: run.startTime,
-        ...(ok ? { completionTime: run.completionTime, succeeded: 1 } : { failed: run.attempts.length }),
-        ready: 0,
-        terminating: 0,
-        uncountedTerminatedPods: {},
-        conditions,
-      },
-    },
-    { subresource: 'status' },
-  );
 }
 
 function result(startedAt: string, streams: JobResult['streams'], extra: Partial<JobResult> = {}): string {
@@ -214,7 +109,7 @@ describe('run results', () => {
   it('a successful run advances the cursors and shows in status, Events and metrics', async () => {
     const before = await tsNow();
     expect(condition(before, 'SyncHealthy')).toMatchObject({ status: 'Unknown', reason: 'AwaitingFirstRun' });
-    await finishedJob({
+    await finishedJob(client, cronJob, {
       name: 'acme-29000001',
       state: 'Complete',
       startTime: at('09:30:00'),
@@ -266,7 +161,7 @@ describe('run results', () => {
   });
 
   it('a credentials failure is a Failed run with its message; consecutive failures count', async () => {
-    await finishedJob({
+    await finishedJob(client, cronJob, {
       name: 'acme-29000002',
       state: 'Failed',
       reason: 'PodFailurePolicy',
@@ -297,7 +192,7 @@ describe('run results', () => {
     await waitFor('SyncFailed Event', async () => (await events('SyncFailed')).some((n) => n.includes('401 Unauthorized')));
     for (const list of [await events('SyncFailed'), await events('SyncSucceeded')]) for (const note of list) expect(note).not.toMatch(/apiKey|Bearer/);
 
-    await finishedJob({
+    await finishedJob(client, cronJob, {
       name: 'acme-29000003',
       state: 'Failed',
       reason: 'PodFailurePolicy',
@@ -313,7 +208,7 @@ describe('run results', () => {
   });
 
   it('garbage or a missing termination message is a Failed run whose message says what Kubernetes knows', async () => {
-    await finishedJob({
+    await finishedJob(client, cronJob, {
       name: 'acme-29000004',
       state: 'Failed',
       reason: 'BackoffLimitExceeded',
@@ -334,7 +229,7 @@ describe('run results', () => {
     expect(message).toContain('not JSON');
     expect(ts.status?.consecutiveFailures).toBe(3);
 
-    await finishedJob({
+    await finishedJob(client, cronJob, {
       name: 'acme-29000005',
       state: 'Failed',
       reason: 'BackoffLimitExceeded',
@@ -351,7 +246,7 @@ describe('run results', () => {
   });
 
   it('an older result never moves a cursor back', async () => {
-    await finishedJob({
+    await finishedJob(client, cronJob, {
       name: 'acme-29000006',
       state: 'Complete',
       startTime: at('14:30:00'),
@@ -361,7 +256,7 @@ describe('run results', () => {
     let ts = await lastRunIs('acme-29000006');
     expect(ts.status?.consecutiveFailures).toBe(0);
     // A manual run that started from the older state finishes later with an older cursor.
-    await finishedJob({
+    await finishedJob(client, cronJob, {
       name: 'acme-run-old1',
       state: 'Complete',
       manual: true,
@@ -373,7 +268,7 @@ describe('run results', () => {
     expect((await storedState()).streams.tickets).toEqual({ cursor: { updatedAt: t3, ids: ['11'] }, lastSuccessAt: at('14:30:00') });
     expect(ts.status?.streams?.find((s) => s.name === 'tickets')?.cursor).toBe(t3);
     // A Job that finished before the latest one, seen only now: cursors and lastRun stay.
-    await finishedJob({
+    await finishedJob(client, cronJob, {
       name: 'acme-29000000',
       state: 'Complete',
       startTime: at('08:00:00'),
@@ -389,7 +284,7 @@ describe('run results', () => {
 
   it('applies the results of Jobs that finished while the operator was down, once, even when it died before marking them', async () => {
     await operator!.kill('SIGKILL');
-    await finishedJob({
+    await finishedJob(client, cronJob, {
       name: 'acme-29000010',
       state: 'Failed',
       reason: 'BackoffLimitExceeded',
@@ -406,7 +301,7 @@ describe('run results', () => {
         },
       ],
     });
-    await finishedJob({
+    await finishedJob(client, cronJob, {
       name: 'acme-29000011',
       state: 'Failed',
       reason: 'DeadlineExceeded',

@@ -16,6 +16,7 @@ import { createTestNamespace, kubectl, testKubeConfig, type TestNamespace } from
 import { findObject, operatorArgs, renderChart, type K8sObject } from '../helm/helm.js';
 import { missingToolMessage, shipTool } from '../helm/tools.js';
 import { startOperator, type OperatorProcess } from '../support/operator-process.js';
+import { finishedJob, testClient } from './operator-helpers.js';
 
 const skipReason = missingToolMessage(shipTool('helm'));
 if (skipReason !== undefined) console.warn(`[rbac-operator.test] skipped: ${skipReason}`);
@@ -187,7 +188,6 @@ for (const mode of ['namespaces', 'cluster'] as const) {
     it("records a finished run's result: cursors into the state ConfigMap, status.lastRun, the Job marked applied", async () => {
       const names = childNames('acme');
       const cronJob = JSON.parse((await kubectl(['-n', watched.name, 'get', 'cronjob', names.cronJob, '-o', 'json'])).stdout) as V1CronJob;
-      const template = cronJob.spec!.jobTemplate;
       const jobName = `${names.cronJob}-29000001`;
       const second = (ms: number) => new Date(Math.floor((Date.now() - ms) / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
       const [startTime, finishedAt, cursorTime] = [second(120_000), second(60_000), second(600_000)];
@@ -198,47 +198,14 @@ for (const mode of ['namespaces', 'cluster'] as const) {
         finishedAt,
         streams: { tickets: { outcome: 'Succeeded', records: 3, cursor: { updatedAt: cursorTime, ids: ['41'] } } },
       };
-      // The Job and its pod as the Job controller and the kubelet leave them; managedBy keeps the Job controller away.
-      const created = await kubectl(['create', '-f', '-'], {
-        input: JSON.stringify({
-          apiVersion: 'batch/v1',
-          kind: 'Job',
-          metadata: {
-            name: jobName,
-            namespace: watched.name,
-            labels: template.metadata?.labels,
-            annotations: template.metadata?.annotations,
-            ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: names.cronJob, uid: cronJob.metadata!.uid, controller: true }],
-          },
-          spec: { ...template.spec, managedBy: 'tenantsync.io/rbac-test' },
-        }),
+      // The Job and its pod as the Job controller and the kubelet leave them (made by the test's admin client).
+      await finishedJob(testClient(), cronJob, {
+        name: jobName,
+        state: 'Complete',
+        startTime,
+        completionTime: finishedAt,
+        attempts: [{ exitCode: 0, message: JSON.stringify(result), finishedAt }],
       });
-      expect(created.code, created.stderr).toBe(0);
-      const jobUid = (await kubectl(['-n', watched.name, 'get', 'job', jobName, '-o', 'jsonpath={.metadata.uid}'])).stdout;
-      const podTemplate = template.spec!.template;
-      const pod = await kubectl(['create', '-f', '-'], {
-        input: JSON.stringify({
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: {
-            name: `${jobName}-0`,
-            namespace: watched.name,
-            labels: { ...podTemplate.metadata?.labels, 'batch.kubernetes.io/controller-uid': jobUid, 'batch.kubernetes.io/job-name': jobName },
-          },
-          spec: { ...podTemplate.spec, nodeName: 'rbac-test-nowhere' },
-        }),
-      });
-      expect(pod.code, pod.stderr).toBe(0);
-      const terminated = { exitCode: 0, reason: 'Completed', message: JSON.stringify(result), startedAt: startTime, finishedAt };
-      const podStatus = { status: { phase: 'Succeeded', containerStatuses: [{ name: 'sync', image: 'sync', imageID: '', ready: false, restartCount: 0, state: { terminated } }] } };
-      const patchedPod = await kubectl(['-n', watched.name, 'patch', 'pod', `${jobName}-0`, '--subresource=status', '--type=merge', '-p', JSON.stringify(podStatus)]);
-      expect(patchedPod.code, patchedPod.stderr).toBe(0);
-      const complete = (type: string) => ({ type, status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastTransitionTime: finishedAt, lastProbeTime: finishedAt });
-      const jobStatus = {
-        status: { startTime, completionTime: finishedAt, succeeded: 1, ready: 0, terminating: 0, uncountedTerminatedPods: {}, conditions: [complete('SuccessCriteriaMet'), complete('Complete')] },
-      };
-      const patchedJob = await kubectl(['-n', watched.name, 'patch', 'job', jobName, '--subresource=status', '--type=merge', '-p', JSON.stringify(jobStatus)]);
-      expect(patchedJob.code, patchedJob.stderr).toBe(0);
 
       const recorded = await kubectl(['-n', watched.name, 'wait', 'tsync/acme', `--for=jsonpath={.status.lastRun.jobName}=${jobName}`, `--timeout=${waitTimeout}`], { timeoutMs: 120_000 });
       expect(recorded.code, `${recorded.stderr}\n${operator!.output().slice(-3000)}`).toBe(0);
