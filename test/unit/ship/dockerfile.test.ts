@@ -11,9 +11,9 @@ import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { tenantSyncSchema } from '../../../operator/api/tenantsync.js';
 import { desiredCronJob, syncUserId } from '../../../operator/reconcile/desired-cronjob.js';
 import { effectiveSchedule } from '../../../operator/reconcile/schedule.js';
+import { ownerOf, tenantSync } from '../reconcile/fixtures.js';
 import { ImageFs, copyTarget, isDockerignored, parseCopy, parseDockerfile, parseDockerignore, parseExec, type Stage } from './dockerfile.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -202,14 +202,9 @@ describe('Dockerfile', () => {
   it('points HOME at /tmp, the one writable folder of the operator and sync pods', () => {
     for (const target of ['operator', 'sync-job']) expect(imageEnv(target).HOME, target).toBe('/tmp');
     // The sync pod the operator builds: read-only root filesystem, an emptyDir at /tmp.
-    const tenant = tenantSyncSchema.parse({
-      apiVersion: 'tenantsync.io/v1alpha1',
-      kind: 'TenantSync',
-      metadata: { name: 'acme', namespace: 'tenants', uid: '00000000-0000-4000-8000-000000000001' },
-      spec: { interval: '1h', source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'acme-freshdesk' } }, sink: { url: 'https://ingest.example.com/v1' } },
-    });
+    const tenant = tenantSync({ interval: '1h' });
     const pod = desiredCronJob({
-      owner: { name: 'acme', namespace: 'tenants', uid: tenant.metadata.uid! },
+      owner: ownerOf(tenant),
       spec: tenant.spec,
       schedule: effectiveSchedule(tenant.spec, 'tenants', 'acme'),
       defaultSyncImage: 'ghcr.io/tenant-sync/sync-job:0.1.0',
