@@ -18,7 +18,7 @@ import { childNames } from '../reconcile/names.js';
 import { conflictMessage, ownershipOf } from '../reconcile/ownership.js';
 import { decideRunNow, manualJob } from '../reconcile/run-now.js';
 import type { RunRecord } from '../reconcile/run-result.js';
-import { foldRuns, schedulePeriodSeconds, syncHealth, withSyncHealth } from '../reconcile/run-status.js';
+import { foldRuns, schedulePeriodSeconds, withRunHealth } from '../reconcile/run-status.js';
 import { nextScheduledRun, type EffectiveSchedule } from '../reconcile/schedule.js';
 import { missingSecretsMessage, secretReferences, type SecretLookup } from '../reconcile/secrets.js';
 import { canonicalJson, computeStatus, readyTransitionEvent, statusChanged, type ReconcileOutcome } from '../reconcile/status.js';
@@ -435,7 +435,7 @@ export class TenantSyncController {
       // Run results: lastRun, counters and streams[]; then SyncHealthy and how it shows in Ready.
       next = foldRuns({ status: next, runs: found.runs ?? [], state: found.state, streamNames: found.streamNames ?? [] });
       const periodSeconds = this.periodOf(found.schedule, now);
-      const health = syncHealth({
+      const health = withRunHealth({
         status: next,
         name: raw.metadata.name,
         cronJobName: next.cronJobName,
@@ -443,8 +443,10 @@ export class TenantSyncController {
         createdAt: toRfc3339(raw.metadata.creationTimestamp),
         suspended,
         now,
+        outcome,
+        generation: raw.metadata.generation,
       });
-      next.conditions = withSyncHealth(next.conditions ?? [], health.condition, outcome, suspended, raw.metadata.generation, now);
+      next = health.status;
       found.staleAt = health.staleAt;
       this.setGauges(raw, next, suspended ? undefined : periodSeconds);
     }

@@ -248,3 +248,18 @@ export function withSyncHealth(
   }
   return next;
 }
+
+export interface RunHealthInputs extends HealthInputs {
+  readonly outcome: ReconcileOutcome;
+  readonly generation: number | undefined;
+}
+
+/**
+ * The status with SyncHealthy computed from its runs and shown in Ready (syncHealth, then withSyncHealth),
+ * and when staleness sets in if it has not yet: the last step of a controller pass.
+ */
+export function withRunHealth(inputs: RunHealthInputs): { status: TenantSyncStatus; staleAt: Date | undefined } {
+  const { status, outcome, suspended, generation, now } = inputs;
+  const health = syncHealth(inputs);
+  return { status: { ...status, conditions: withSyncHealth(status.conditions ?? [], health.condition, outcome, suspended, generation, now) }, staleAt: health.staleAt };
+}

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { Condition, TenantSyncStatus } from '../../../operator/api/tenantsync.js';
 import { computeStatus, type ReconcileOutcome, type StatusInputs } from '../../../operator/reconcile/status.js';
-import { syncHealth, withSyncHealth } from '../../../operator/reconcile/run-status.js';
+import { withRunHealth } from '../../../operator/reconcile/run-status.js';
 import { missingToolMessage, shipTool } from '../../helm/tools.js';
 import { kstatusOf, type KStatus } from './kstatus.js';
 
@@ -106,20 +106,19 @@ describe.skipIf(missing !== undefined)('kstatus (sigs.k8s.io/cli-utils status.Co
     const invalid: ReconcileOutcome = { kind: 'stalled', reason: 'InvalidSpec', message: 'spec.interval: bad' };
     const retrying: ReconcileOutcome = { kind: 'retrying', reason: 'KubeApiError', message: 'apply CronJob: 500' };
 
-    /** The controller's pass: computeStatus, then SyncHealthy and how it shows in Ready (tenantsync-controller.ts). */
+    /** The controller's pass: computeStatus, then SyncHealthy and how it shows in Ready (withRunHealth). */
     function withRuns(outcome: ReconcileOutcome, runs: Partial<TenantSyncStatus>, createdAt = '2026-01-05T06:00:00Z'): TenantSyncStatus {
-      const status = { ...computeStatus(inputs(outcome)), ...runs };
-      const isSuspended = outcome.kind === 'ready' && outcome.suspended;
-      const health = syncHealth({
-        status,
+      return withRunHealth({
+        status: { ...computeStatus(inputs(outcome)), ...runs },
         name: 'acme',
         cronJobName: 'acme-sync',
         periodSeconds: 7200,
         createdAt,
-        suspended: isSuspended,
+        suspended: outcome.kind === 'ready' && outcome.suspended,
         now,
-      });
-      return { ...status, conditions: withSyncHealth(status.conditions ?? [], health.condition, outcome, isSuspended, 3, now) };
+        outcome,
+        generation: 3,
+      }).status;
     }
     const failedRun: Partial<TenantSyncStatus> = {
       lastRun: { jobName: 'acme-sync-1', trigger: 'scheduled', outcome: 'Failed', completionTime: '2026-01-05T11:17:40Z', message: 'Freshdesk answered 401' },
@@ -146,7 +145,7 @@ describe.skipIf(missing !== undefined)('kstatus (sigs.k8s.io/cli-utils status.Co
       { name: 'awaiting-first-run', generation: 3, status: withRuns(ready, {}, '2026-01-05T11:00:00Z'), expected: 'Current' },
       { name: 'run-succeeded', generation: 3, status: withRuns(ready, { ...staleRuns, lastSuccessfulRunTime: '2026-01-05T11:17:40Z' }), expected: 'Current' },
       // withSyncHealth pulls Ready to False for a failing or stale tenant without Stalled/Reconciling; kstatus
-      // then falls back to Ready (checkReadyCondition): InProgress, not the Current its doc comment expects.
+      // then falls back to Ready (checkReadyCondition): InProgress, as its doc comment says.
       { name: 'run-failed', generation: 3, status: withRuns(ready, failedRun), expected: 'InProgress' },
       { name: 'stale', generation: 3, status: withRuns(ready, staleRuns), expected: 'InProgress' },
       { name: 'suspended-run-failed', generation: 3, status: withRuns(suspended, failedRun), expected: 'Current' },
