@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { isStreamDue } from '../../../sync-job/core/due.js';
 import { exitCodeOf, runOutcomeOf } from '../../../sync-job/core/outcome.js';
-import { batchIdOf } from '../../../sync-job/sink/batch.js';
+import { batchIdOf, canonicalJson } from '../../../sync-job/sink/batch.js';
+import type { SyncRecord } from '../../../sync-job/core/record.js';
 import { compactResult, resultBytes } from '../../../sync-job/core/result-size.js';
 import { createRedactor } from '../../../sync-job/core/redact.js';
 import { parseConfig } from '../../../sync-job/files.js';
@@ -40,15 +41,33 @@ describe('runOutcomeOf / exitCodeOf', () => {
   });
 });
 
-describe('batchIdOf', () => {
-  it('is a stable sha256 of tenant, stream and (id, updatedAt) pairs, and nothing else', () => {
-    const records = [{ id: '1', updatedAt: '2024-05-01T10:00:00Z' }, { id: '2', updatedAt: '2024-05-01T10:00:01Z' }];
-    const id = batchIdOf('acme', 'tickets', records);
+describe('batchIdOf (issue 11 class 3: the Idempotency-Key follows content)', () => {
+  const records: SyncRecord[] = [
+    { id: '1', op: 'upsert', updatedAt: '2024-05-01T10:00:00Z', data: { subject: 'a', custom_fields: { x: 1, y: [1, 2] } } },
+    { id: '2', op: 'upsert', updatedAt: '2024-05-01T10:00:01Z', data: { subject: 'b' } },
+  ];
+  const id = batchIdOf('acme', 'tickets', records);
+
+  it('is a sha256 stable across retries and across key order in the data (canonical JSON)', () => {
     expect(id).toMatch(/^[0-9a-f]{64}$/);
-    expect(batchIdOf('acme', 'tickets', records.map((r) => ({ ...r, data: { x: 1 } })))).toBe(id);
-    expect(batchIdOf('acme', 'contacts', records)).not.toBe(id);
+    expect(batchIdOf('acme', 'tickets', structuredClone(records))).toBe(id);
+    const reordered = [{ ...records[0]!, data: { custom_fields: { y: [1, 2], x: 1 }, subject: 'a' } }, records[1]!];
+    expect(batchIdOf('acme', 'tickets', reordered)).toBe(id);
+  });
+
+  it('changes when tenant, stream, or any record\'s id, op, updatedAt or data differs', () => {
+    const rewrittenInTheSameSecond = [records[0]!, { ...records[1]!, data: { subject: 'b, edited by an automation' } }];
+    expect(batchIdOf('acme', 'tickets', rewrittenInTheSameSecond)).not.toBe(id);
+    expect(batchIdOf('acme', 'tickets', [{ ...records[0]!, data: { subject: 'a', custom_fields: { x: 1, y: [2, 1] } } }, records[1]!])).not.toBe(id);
+    expect(batchIdOf('acme', 'tickets', [records[0]!, { ...records[1]!, op: 'delete' }])).not.toBe(id);
     expect(batchIdOf('acme', 'tickets', [records[0]!, { ...records[1]!, updatedAt: '2024-05-01T10:00:02Z' }])).not.toBe(id);
+    expect(batchIdOf('acme', 'contacts', records)).not.toBe(id);
     expect(batchIdOf('acm', 'etickets', records)).not.toBe(id);
+    expect(batchIdOf('acme', 'tickets', [records[1]!, records[0]!])).not.toBe(id);
+  });
+
+  it('canonicalJson sorts keys at every depth and keeps array order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { f: 1, e: 2 }], c: null }, u: undefined })).toBe('{"a":{"c":null,"d":[3,{"e":2,"f":1}]},"b":1}');
   });
 });
 
