@@ -20,7 +20,10 @@ const usage = `usage: sync-job [--config FILE] [--state FILE] [--result FILE] [-
   --force          sync every configured stream now, even those whose interval has not passed (env TENANTSYNC_FORCE=1)
 
   Secrets come from the environment only: ${envNames.sourceApiKey} (required), ${envNames.sinkToken}.
-  Exit codes: 0 all due streams succeeded, 1 a stream failed (retryable), 2 config or credentials error.`;
+  Deadline (optional): ${envNames.deadline} (RFC 3339) and/or ${envNames.deadlineSeconds} (from the start); the run
+  stops itself a margin before it and writes its result with the acknowledged cursors.
+  Exit codes: 0 all due streams succeeded, 1 a stream failed (retryable), 2 config or credentials error,
+  3 stopped before the deadline (the next run continues from the result's cursors).`;
 
 /** After SIGTERM/SIGINT the run gets this long to stop cleanly before the snapshot result is written anyway. */
 const stopGraceMs = 5_000;
@@ -61,6 +64,39 @@ function parsePaths(argv: string[], env: NodeJS.ProcessEnv): Paths | 'help' {
     writeState: values['write-state'] ?? false,
     force: (values.force ?? false) || env.TENANTSYNC_FORCE === '1' || env.TENANTSYNC_FORCE === 'true',
   };
+}
+
+/**
+ * How long before its deadline the job stops itself and writes its result: a tenth of the run's time, at
+ * least 10 s (the stop takes up to stopGraceMs, plus clock skew between nodes) and at most 60 s.
+ */
+export function deadlineMarginSeconds(runSeconds: number | undefined): number {
+  if (runSeconds === undefined) return 30;
+  return Math.min(60, Math.max(10, Math.round(runSeconds / 10)));
+}
+
+/**
+ * When the run stops itself (epoch ms): a margin before the earlier of the deadline (absolute) and the start
+ * plus the allowed seconds. Undefined when neither is set; a bad value is a configuration error naming it.
+ */
+export function stopTimeMs(env: NodeJS.ProcessEnv, startedAtMs: number): number | undefined {
+  const at = env[envNames.deadline] || undefined;
+  const secondsText = env[envNames.deadlineSeconds] || undefined;
+  let seconds: number | undefined;
+  if (secondsText !== undefined) {
+    seconds = Number(secondsText);
+    if (!Number.isInteger(seconds) || seconds <= 0) {
+      throw new SyncError('CONFIG_INVALID', `${envNames.deadlineSeconds}: must be a whole number of seconds above 0, got "${secondsText}"`);
+    }
+  }
+  let atMs: number | undefined;
+  if (at !== undefined) {
+    atMs = Date.parse(at);
+    if (Number.isNaN(atMs)) throw new SyncError('CONFIG_INVALID', `${envNames.deadline}: must be an RFC 3339 time such as 2026-01-02T15:04:05Z, got "${at}"`);
+  }
+  const ends = [atMs, seconds === undefined ? undefined : startedAtMs + seconds * 1000].filter((t): t is number => t !== undefined);
+  if (ends.length === 0) return undefined;
+  return Math.min(...ends) - deadlineMarginSeconds(seconds) * 1000;
 }
 
 function failedResult(startedAt: Date, error: SyncError, redact: Redactor): JobResult {
@@ -104,7 +140,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, onStop: OnS
 
   let config: JobConfig;
   let state: JobState;
+  let stopAtMs: number | undefined;
   try {
+    stopAtMs = stopTimeMs(env, startedAt.getTime());
     if (!paths.config) throw new SyncError('CONFIG_INVALID', `no config file: pass --config FILE or set ${envNames.config}`);
     config = loadConfig(paths.config);
     if (!apiKey) throw new SyncError('CONFIG_INVALID', `no Freshdesk API key: set ${envNames.sourceApiKey} (from the tenant's credentials Secret)`);
@@ -159,6 +197,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, onStop: OnS
     return exitCode;
   };
 
+  let deadlineReached = false;
   const onSignal = (signal: string) => {
     if (controller.signal.aborted) return;
     logger.warn({ signal }, 'stopping: the result keeps the last acknowledged cursors');
@@ -166,13 +205,30 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, onStop: OnS
     // If the run does not wind down in time, write what is acknowledged and leave.
     setTimeout(() => {
       const snapshot = run.snapshot();
-      process.exit(finish(snapshot, exitCodes.streamFailed, statePath ? currentState : undefined));
+      process.exit(finish(snapshot, deadlineReached ? exitCodes.deadline : exitCodes.streamFailed, statePath ? currentState : undefined));
     }, stopGraceMs).unref();
   };
   onStop(onSignal);
 
+  // The deadline (spec.job.timeout): stop a margin before it, so the result with the acknowledged cursors is
+  // written by this process instead of being lost with a pod the Job controller deletes.
+  if (stopAtMs !== undefined) {
+    const stopAt = new Date(stopAtMs).toISOString();
+    const stopForDeadline = () => {
+      deadlineReached = true;
+      logger.warn({ stopAt }, "stopping before the run's deadline (spec.job.timeout): the result keeps the acknowledged cursors");
+      onSignal('deadline');
+    };
+    if (stopAtMs <= Date.now()) stopForDeadline();
+    else setTimeout(stopForDeadline, stopAtMs - Date.now()).unref();
+  }
+
   logger.info({ streams: config.source.streams.map((s) => s.name), sink: config.sink.type }, 'run started');
   const report = await run.execute();
+  if (deadlineReached && report.exitCode !== exitCodes.configOrCredentials) {
+    const why = `RUN_DEADLINE: stopped before the run's deadline with the acknowledged cursors saved; the next run continues from them (raise spec.job.timeout if runs need longer)`;
+    return finish({ ...report.result, error: report.result.error ?? why }, exitCodes.deadline, report.state);
+  }
   const exitCode = controller.signal.aborted && report.exitCode === exitCodes.ok ? exitCodes.streamFailed : report.exitCode;
   return finish(report.result, exitCode, report.state);
 }

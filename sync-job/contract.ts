@@ -79,8 +79,12 @@ export const resultSchema = z.object({
 });
 export type JobResult = z.infer<typeof resultSchema>;
 
-/** Exit codes of the job: 2 makes the Job's podFailurePolicy fail the Job at once. */
-export const exitCodes = { ok: 0, streamFailed: 1, configOrCredentials: 2 } as const;
+/**
+ * Exit codes of the job: 2 and 3 make the Job's podFailurePolicy fail the Job at once (3: the run stopped
+ * itself before its deadline; another attempt in the same Job would have no time left, the next run
+ * continues from the cursors in the result).
+ */
+export const exitCodes = { ok: 0, streamFailed: 1, configOrCredentials: 2, deadline: 3 } as const;
 
 /** Environment variables of the contract. */
 export const envNames = {
@@ -89,4 +93,8 @@ export const envNames = {
   result: 'TENANTSYNC_RESULT',
   sourceApiKey: 'TENANTSYNC_SOURCE_API_KEY',
   sinkToken: 'TENANTSYNC_SINK_TOKEN',
+  /** When the run must be over (RFC 3339; the operator sets it when it lets the Job start). */
+  deadline: 'TENANTSYNC_DEADLINE',
+  /** How long a run may take (seconds, spec.job.timeout): counted from the process start when no deadline is set. */
+  deadlineSeconds: 'TENANTSYNC_DEADLINE_SECONDS',
 } as const;

@@ -391,6 +391,42 @@ export const tenantSyncStatusSchema = z
       .string()
       .optional()
       .meta({ description: `Last value of the ${runRequestedAtAnnotation} annotation that started a manual run.` }),
+    activeRun: z
+      .object({
+        jobName: z.string().meta({ description: 'Name of the Job.' }),
+        trigger: z.enum(['scheduled', 'manual']).meta({ description: 'scheduled (by the CronJob) or manual (run-now annotation or kubectl create job).' }),
+        startTime: z.string().optional().meta({ description: 'When the run started.' }),
+      })
+      .optional()
+      .meta({ description: 'The run in progress, if any. Runs of one tenant never overlap.' }),
+    waitingRuns: z
+      .array(
+        z
+          .object({
+            jobName: z.string().meta({ description: 'Name of the Job (created suspended).' }),
+            trigger: z.enum(['scheduled', 'manual']).meta({ description: 'scheduled or manual.' }),
+            since: z.string().optional().meta({ description: 'When the Job was created.' }),
+          })
+          .meta({ description: 'A run that waits for its turn.' }),
+      )
+      .optional()
+      .meta({
+        description: 'Runs waiting for the active run to finish, oldest first (a run request made during a run shows here); each starts when no other run of the tenant is active.',
+        'x-kubernetes-list-type': 'atomic',
+      }),
+    lostRuns: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .meta({ description: 'Runs whose Job disappeared before the operator read its result (their work is redone by the next run).' }),
+    lastLostRun: z
+      .object({
+        jobName: z.string().meta({ description: 'Name of the Job.' }),
+        detectedAt: z.string().meta({ description: 'When the operator noticed.' }),
+      })
+      .optional()
+      .meta({ description: 'The latest run whose result was lost.' }),
   })
   .meta({ description: 'Observed state of the TenantSync, written only by the operator.' });
 export type TenantSyncStatus = z.infer<typeof tenantSyncStatusSchema>;

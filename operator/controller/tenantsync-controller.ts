@@ -6,18 +6,19 @@ import type { JobState } from '../../sync-job/contract.js';
 import { apiVersion, kind, tenantSyncStatusSchema, type TenantSync, type TenantSyncStatus } from '../api/tenantsync.js';
 import type { KubeClient, KubeObject, ObjectRef } from '../kube/client.js';
 import type { Clock } from '../kube/clock.js';
-import { isAlreadyExists } from '../kube/errors.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../kube/errors.js';
 import type { EventRecorderLike, EventType } from '../kube/events.js';
 import { reasons } from '../reconcile/conditions.js';
 import { desiredCronJob } from '../reconcile/desired-cronjob.js';
 import { desiredConfigMap, initialStateConfigMap, jobConfig } from '../reconcile/desired-configmaps.js';
 import { readStateData } from '../reconcile/cursor-merge.js';
-import { fieldManager, type OwnerIdentity } from '../reconcile/labels.js';
+import { fieldManager, nameLabel, type OwnerIdentity } from '../reconcile/labels.js';
 import { mergePatch } from '../reconcile/merge-patch.js';
-import { childNames } from '../reconcile/names.js';
+import { childNames, nameLabelValue } from '../reconcile/names.js';
+import { nextRunToStart, runQueue, startPatch, waitingRuns } from '../reconcile/run-gate.js';
 import { conflictMessage, ownershipOf } from '../reconcile/ownership.js';
 import { decideRunNow, manualJob } from '../reconcile/run-now.js';
-import type { RunRecord } from '../reconcile/run-result.js';
+import { jobTrigger, toTime, type RunRecord } from '../reconcile/run-result.js';
 import { foldRuns, schedulePeriodSeconds, withRunHealth } from '../reconcile/run-status.js';
 import { nextScheduledRun, type EffectiveSchedule } from '../reconcile/schedule.js';
 import { missingSecretsMessage, secretReferences, type SecretLookup } from '../reconcile/secrets.js';
@@ -32,6 +33,8 @@ import { advanceState, markApplied, readRun, unappliedFinishedJobs, type Finishe
 import { errorPolicy, StalledError, WaitingError, type ErrorAction } from './errors.js';
 import { isJobOf, ownerKeyOfCronJob, ownerKeyOfJob } from './watches.js';
 
+/** A Job that changed while the gate started it is looked at again after this long. */
+export const gateRetryMs = 1_000;
 /** A missing Secret is not watched (that would cache every Secret): poll for it, 5 s doubling to 5 min. */
 export const secretRetryInitialMs = 5_000;
 export const secretRetryMaxMs = 300_000;
@@ -94,6 +97,10 @@ interface PassFindings {
   runs?: RunRecord[];
   /** When the tenant turns stale, if it can and has not yet. */
   staleAt?: Date;
+  /** The tenant's Jobs as this pass left them (the run gate's view). */
+  jobs?: V1Job[];
+  /** Look again this soon (e.g. a Job changed while the gate started it). */
+  requeueSoonMs?: number;
 }
 
 type RawTenantSync = KubeObject & { metadata: KubeObject['metadata'] & { uid?: string; generation?: number }; status?: unknown; spec?: unknown };
@@ -232,7 +239,8 @@ export class TenantSyncController {
     if (failure !== undefined) {
       return { result: failure.kind !== 'retry' && failure.requeueAfterMs !== undefined ? { requeueAfterMs: failure.requeueAfterMs } : undefined, stalled };
     }
-    const wakeTimes = [status.nextRunTime === undefined ? undefined : Date.parse(status.nextRunTime), found.staleAt?.getTime()].filter(
+    const soon = found.requeueSoonMs === undefined ? undefined : this.opts.clock.now().getTime() + found.requeueSoonMs - afterNextRunSlackMs;
+    const wakeTimes = [status.nextRunTime === undefined ? undefined : Date.parse(status.nextRunTime), found.staleAt?.getTime(), soon].filter(
       (t): t is number => t !== undefined && !Number.isNaN(t),
     );
     if (wakeTimes.length === 0) return { result: undefined, stalled };
@@ -305,16 +313,65 @@ export class TenantSyncController {
       found.handledRunRequest = decision.value;
       if (created) {
         log.info({ job: decision.jobName, runRequest: decision.value }, 'started a manual run');
-        await this.event(raw, 'Normal', 'RunStarted', `Started Job ${decision.jobName} for run request "${decision.value}"`);
+        await this.event(raw, 'Normal', 'RunStarted', `Created Job ${decision.jobName} for run request "${decision.value}"; it starts when no other run of the tenant is active`);
       }
     } else if (decision.action === 'wait') {
       log.info({ runRequest: decision.value }, 'run request waits until the Secret exists');
     }
 
+    // 7b. The run gate: every Job starts suspended; the oldest waiting one starts once no run is active.
+    await this.gateRuns(owner, ts, found, log);
+
     // 8. Run results: finished Jobs not applied yet (also those that finished while the operator was
     //    down), in completion order; their cursors go into the state ConfigMap, forward only. Status
     //    follows in step 11 and the Jobs are marked in step 12 (see run-results.ts for why this order).
     await this.collectRuns(owner, found, log);
+  }
+
+  /** The tenant's Jobs in the Job cache (every run, whoever started it). */
+  private tenantJobs(key: string): V1Job[] {
+    return [...(this.jobsByOwner.get(key) ?? [])].flatMap((k) => {
+      const { namespace, name } = parseObjectKey(k);
+      const job = this.opts.jobs?.get(namespace, name);
+      return job === undefined ? [] : [job];
+    });
+  }
+
+  /**
+   * Step 7b. Starts the oldest waiting Job when no run of the tenant is active. The cache may lag behind
+   * our own last start, so before starting one a fresh list from the API server confirms that nothing runs,
+   * and the start carries the Job's resourceVersion (a Job changed meanwhile makes it fail and we look again).
+   */
+  private async gateRuns(owner: OwnerIdentity, ts: TenantSync, found: PassFindings, log: Logger): Promise<void> {
+    const cronJobName = childNames(owner.name).cronJob;
+    const runs = (jobs: V1Job[]) => jobs.filter((job) => ownerKeyOfJob(job) === objectKey(owner.namespace, owner.name) || isJobOf(job, owner.name, cronJobName));
+    // Only Jobs of our CronJob are started; any other Job of the tenant that runs still counts as active.
+    const startable = (jobs: V1Job[]) => runs(jobs).filter((job) => job.spec?.suspend !== true || isJobOf(job, owner.name, cronJobName));
+    const cached = this.tenantJobs(objectKey(owner.namespace, owner.name));
+    found.jobs = cached;
+    if (found.secretsMissing !== undefined) return;
+    const tenantSuspended = ts.spec.suspend === true;
+    if (nextRunToStart({ jobs: startable(cached), tenantSuspended }) === undefined) return;
+    const live = runs(
+      (await this.opts.client.list<V1Job>('batch/v1', 'Job', { namespace: owner.namespace, labelSelector: `${nameLabel}=${nameLabelValue(owner.name)}` })).items,
+    );
+    found.jobs = live;
+    const next = nextRunToStart({ jobs: startable(live), tenantSuspended });
+    if (next === undefined) return;
+    const jobName = next.metadata?.name ?? '';
+    try {
+      const started = await this.opts.client.mergePatch<V1Job>(
+        { apiVersion: 'batch/v1', kind: 'Job', namespace: owner.namespace, name: jobName },
+        startPatch(next, this.opts.clock.now()),
+        { fieldManager },
+      );
+      found.jobs = live.map((job) => (job.metadata?.name === jobName ? started : job));
+      log.info({ job: jobName, trigger: jobTrigger(next) }, 'started a waiting run');
+    } catch (err) {
+      if (!isConflict(err) && !isNotFound(err)) throw err;
+      log.debug({ job: jobName }, 'a waiting Job changed while it was started; looking again');
+      found.requeueSoonMs = gateRetryMs;
+    }
   }
 
   /** Step 8. */
@@ -431,6 +488,7 @@ export class TenantSyncController {
       lastHandledRunRequest: found.handledRunRequest ?? old.lastHandledRunRequest,
       now,
     });
+    next = withRunQueue(next, found.jobs ?? this.tenantJobs(key));
     if (found.tenantSync !== undefined && found.schedule !== undefined) {
       // Run results: lastRun, counters and streams[]; then SyncHealthy and how it shows in Ready.
       next = foldRuns({ status: next, runs: found.runs ?? [], state: found.state, streamNames: found.streamNames ?? [] });
@@ -528,6 +586,21 @@ function outcomeOf(failure: ErrorAction | undefined, found: PassFindings, suspen
   }
   if (failure.kind === 'stalled') return { kind: 'stalled', reason: failure.reason, message: failure.message };
   return { kind: 'retrying', reason: failure.reason, message: failure.message };
+}
+
+/** status.activeRun and status.waitingRuns, rebuilt from the tenant's Jobs. */
+function withRunQueue(status: TenantSyncStatus, jobs: readonly V1Job[]): TenantSyncStatus {
+  const next = { ...status };
+  const active = runQueue(jobs).active[0];
+  if (active === undefined) delete next.activeRun;
+  else {
+    const startTime = toTime(active.status?.startTime as string | Date | undefined);
+    next.activeRun = { jobName: active.metadata?.name ?? '', trigger: jobTrigger(active), ...(startTime !== undefined ? { startTime } : {}) };
+  }
+  const waiting = waitingRuns(jobs).map((w) => ({ jobName: w.jobName, trigger: w.trigger, ...(w.since !== undefined ? { since: w.since } : {}) }));
+  if (waiting.length === 0) delete next.waitingRuns;
+  else next.waitingRuns = waiting;
+  return next;
 }
 
 /** The stored status as far as it is valid; garbage (from a hand edit) is treated as empty and overwritten. */

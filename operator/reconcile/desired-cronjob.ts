@@ -5,7 +5,7 @@ import { envNames, exitCodes } from '../../sync-job/contract.js';
 import { parseDurationSeconds } from '../api/duration.js';
 import { jobSchema, type TenantSyncSpec } from '../api/tenantsync.js';
 import { configFileName, stateFileName } from './desired-configmaps.js';
-import { childLabels, childMetadata, nameAnnotation, triggerLabel, type OwnerIdentity } from './labels.js';
+import { childLabels, childMetadata, deadlineAnnotation, nameAnnotation, triggerLabel, type OwnerIdentity } from './labels.js';
 import { childNames } from './names.js';
 import type { Built } from './objects.js';
 import type { EffectiveSchedule } from './schedule.js';
@@ -37,11 +37,20 @@ export function jobSettings(spec: TenantSyncSpec): NonNullable<TenantSyncSpec['j
   return spec.job ?? jobSchema.parse({});
 }
 
+/** spec.job.timeout in whole seconds (the Job's activeDeadlineSeconds). */
+export function timeoutSeconds(spec: TenantSyncSpec): number {
+  return Math.ceil(parseDurationSeconds(jobSettings(spec).timeout) ?? 3600);
+}
+
 function syncEnv(spec: TenantSyncSpec): V1EnvVar[] {
   const env: V1EnvVar[] = [
     { name: envNames.config, value: `${configMountPath}/${configFileName}` },
     { name: envNames.state, value: `${stateMountPath}/${stateFileName}` },
     { name: envNames.result, value: terminationMessagePath },
+    // The run's deadline, so it stops itself before the Job controller deletes its pod (and the result with it):
+    // the time the operator set when it let the Job start, and the timeout as a fallback counted from the start.
+    { name: envNames.deadline, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${deadlineAnnotation}']` } } },
+    { name: envNames.deadlineSeconds, value: String(timeoutSeconds(spec)) },
     {
       name: envNames.sourceApiKey,
       valueFrom: { secretKeyRef: { name: spec.source.credentialsSecretRef.name, key: spec.source.credentialsSecretRef.key } },
@@ -66,12 +75,17 @@ export function desiredJobTemplate(inputs: Omit<CronJobInputs, 'schedule' | 'sec
   return {
     metadata: { labels, annotations },
     spec: {
-      activeDeadlineSeconds: Math.ceil(parseDurationSeconds(job.timeout) ?? 3600),
+      // Every run waits until the operator lets it start (operator/reconcile/run-gate.ts): never two at once.
+      suspend: true,
+      activeDeadlineSeconds: timeoutSeconds(spec),
       backoffLimit: job.backoffLimit,
       podFailurePolicy: {
         rules: [
-          // Exit code 2 is a configuration or credentials error: retrying cannot help.
-          { action: 'FailJob', onExitCodes: { containerName: syncContainerName, operator: 'In', values: [exitCodes.configOrCredentials] } },
+          // Exit code 2 is a configuration or credentials error, 3 a run that stopped at its deadline: retrying cannot help.
+          {
+            action: 'FailJob',
+            onExitCodes: { containerName: syncContainerName, operator: 'In', values: [exitCodes.configOrCredentials, exitCodes.deadline] },
+          },
           // A pod evicted or preempted did not fail on its own; do not count it against backoffLimit.
           { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
         ],

@@ -13,6 +13,12 @@ export const nameAnnotation = 'tenantsync.io/name';
 export const triggerLabel = 'tenantsync.io/trigger';
 /** Annotation on manual Jobs with the run-requested-at value that created them. */
 export const runRequestAnnotation = 'tenantsync.io/run-request';
+/**
+ * Annotation the operator sets on a Job's pod template when it lets the Job start (run-gate.ts): the time
+ * (RFC 3339) by which the run must be over. The pod reads it through the downward API (TENANTSYNC_DEADLINE)
+ * and stops itself a margin before it, writing its result, instead of being deleted by the Job controller.
+ */
+export const deadlineAnnotation = 'tenantsync.io/deadline';
 /** What kubectl create job --from=cronjob/… sets; the CronJob controller's own Jobs never carry it. */
 export const instantiateAnnotation = 'cronjob.kubernetes.io/instantiate';
 

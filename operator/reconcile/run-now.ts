@@ -66,6 +66,8 @@ export function manualJob(cronJob: V1CronJob, jobName: string, requestValue: str
     },
     spec: {
       ...template.spec,
+      // Waits for its turn like every run (run-gate.ts), also when the live template predates the gate.
+      suspend: true,
       template: {
         ...podTemplate,
         metadata: {

@@ -132,6 +132,45 @@ describe('sync-job CLI', () => {
     expectNoSecrets(exit.stdout, exit.stderr, readFileSync(result, 'utf8'));
   });
 
+  it('stops itself a margin before TENANTSYNC_DEADLINE_SECONDS, writing the acknowledged cursor, exit 3', async () => {
+    const baseMs = Date.now() - 24 * 3600 * 1000;
+    world.fake.data.addTickets(20_000, (i) => ({ updated_at: at(baseMs, i) }));
+    world.fake.faults.slowBody(10_000, 200); // every page takes a while: the run cannot finish in time
+    const config = writeConfig(localConfig(['tickets', 'contacts'], 3600));
+    const result = join(dir, 'result.json');
+    // 14 s allowed, a 10 s margin: the job stops itself about 4 s in.
+    const exit = await spawnJob(['--config', config, '--result', result], { ...env, TENANTSYNC_DEADLINE_SECONDS: '14' }).done;
+    expect(exit.code).toBe(3);
+    const written = resultSchema.parse(JSON.parse(readFileSync(result, 'utf8')));
+    expect(written.error).toMatch(/^RUN_DEADLINE: .*spec\.job\.timeout/);
+    const tickets = written.streams.tickets!;
+    expect(tickets).toMatchObject({ outcome: 'Failed', error: expect.stringMatching(/^RUN_ABORTED/) });
+    expect(written.streams.contacts).toMatchObject({ outcome: 'Failed', error: expect.stringContaining('not started') });
+    // Part of the data was acknowledged, and the result carries exactly that part's cursor.
+    expect(tickets.records).toBeGreaterThan(0);
+    expect(tickets.records).toBeLessThan(20_000);
+    const lastOfEach = world.sink.deliveries.map((d) => d.body.records.at(-1)!);
+    expect(lastOfEach.some((r) => r.updatedAt === tickets.cursor.updatedAt && tickets.cursor.ids?.includes(String(r.id)))).toBe(true);
+    expect(exit.stderr).toContain('RUN_DEADLINE');
+  });
+
+  it('started after its TENANTSYNC_DEADLINE (a retry with no time left) delivers nothing and exits 3', async () => {
+    world.fake.seedDemo();
+    const config = writeConfig(localConfig(['tickets']));
+    const result = join(dir, 'result.json');
+    const exit = await spawnJob(['--config', config, '--result', result], { ...env, TENANTSYNC_DEADLINE: new Date(Date.now() - 1000).toISOString() }).done;
+    expect(exit.code).toBe(3);
+    expect(resultSchema.parse(JSON.parse(readFileSync(result, 'utf8'))).streams.tickets).toMatchObject({ outcome: 'Failed', records: 0 });
+    expect(world.sink.deliveries).toEqual([]);
+  });
+
+  it('a deadline that is not a time → exit 2 naming TENANTSYNC_DEADLINE', async () => {
+    const config = writeConfig(localConfig(['tickets']));
+    const exit = await spawnJob(['--config', config], { ...env, TENANTSYNC_DEADLINE: 'soon' }).done;
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toMatch(/TENANTSYNC_DEADLINE: must be an RFC 3339 time/);
+  });
+
   it('401 → exit 2 with a message naming the credentials; no secret anywhere', async () => {
     world.fake.data.addTickets(5);
     const config = writeConfig(localConfig(['tickets']));

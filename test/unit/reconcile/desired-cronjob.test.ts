@@ -62,12 +62,23 @@ describe('desiredCronJob', () => {
     expect(build(spec, missing).spec?.suspend).toBe(suspended);
   });
 
-  it('fails the Job at once on exit code 2 and ignores disruptions', () => {
+  it('fails the Job at once on exit code 2 (configuration) and 3 (stopped at its deadline) and ignores disruptions', () => {
     expect(jobSpec).toMatchObject({ activeDeadlineSeconds: 3600, backoffLimit: 2 });
     expect(jobSpec?.podFailurePolicy?.rules).toEqual([
-      { action: 'FailJob', onExitCodes: { containerName: 'sync', operator: 'In', values: [2] } },
+      { action: 'FailJob', onExitCodes: { containerName: 'sync', operator: 'In', values: [2, 3] } },
       { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
     ]);
+  });
+
+  it('creates every Job suspended: the operator lets one run at a time start (the run gate)', () => {
+    expect(jobSpec?.suspend).toBe(true);
+  });
+
+  it('tells the job its timeout, so it stops itself before the Job controller deletes its pod', () => {
+    const custom = build({ job: { timeout: '90m' } });
+    const env = custom.spec?.jobTemplate.spec?.template.spec?.containers[0]?.env ?? [];
+    expect(custom.spec?.jobTemplate.spec?.activeDeadlineSeconds).toBe(5400);
+    expect(env.find((e) => e.name === 'TENANTSYNC_DEADLINE_SECONDS')?.value).toBe('5400');
   });
 
   it('runs a restricted pod with no service account token', () => {
@@ -90,6 +101,8 @@ describe('desiredCronJob', () => {
       { name: 'TENANTSYNC_CONFIG', value: '/etc/tenantsync/config/config.json' },
       { name: 'TENANTSYNC_STATE', value: '/var/lib/tenantsync/state/state.json' },
       { name: 'TENANTSYNC_RESULT', value: '/dev/termination-log' },
+      { name: 'TENANTSYNC_DEADLINE', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['tenantsync.io/deadline']" } } },
+      { name: 'TENANTSYNC_DEADLINE_SECONDS', value: '3600' },
       { name: 'TENANTSYNC_SOURCE_API_KEY', valueFrom: { secretKeyRef: { name: 'acme-freshdesk', key: 'apiKey' } } },
     ]);
     const withSink = build({ sink: { url: 'https://sink.example.com', authSecretRef: { name: 'sink', key: 'bearer' } } });
