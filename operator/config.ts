@@ -1,6 +1,7 @@
 // The operator's settings from command-line flags and TENANTSYNC_* environment variables (a flag
 // wins over its variable, which wins over the default). Pure: parseConfig(argv, env) → Config.
 import { readFileSync } from 'node:fs';
+import { defaultKubeApiBurst, defaultKubeApiQps } from './kube/rate-limiter.js';
 
 export interface OperatorConfig {
   /** Path of a kubeconfig; undefined = $KUBECONFIG, ~/.kube/config, then in-cluster. */
@@ -22,6 +23,9 @@ export interface OperatorConfig {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** Every cached TenantSync is reconciled again this often (catches drift the watches cannot see). */
   resyncPeriodSeconds: number;
+  /** Client-side rate limit of requests to the API server (token bucket shared by all requests but Lease renewals). */
+  kubeApiQps: number;
+  kubeApiBurst: number;
   help: boolean;
 }
 
@@ -38,7 +42,7 @@ const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
 
 interface FlagSpec {
   readonly env: string;
-  readonly kind: 'string' | 'boolean' | 'integer';
+  readonly kind: 'string' | 'boolean' | 'integer' | 'number';
   readonly help: string;
 }
 
@@ -58,13 +62,19 @@ export const flagSpecs: Record<string, FlagSpec> = {
   workers: { env: 'TENANTSYNC_WORKERS', kind: 'integer', help: 'TenantSyncs reconciled in parallel (default 4)' },
   'log-level': { env: 'TENANTSYNC_LOG_LEVEL', kind: 'string', help: `one of ${logLevels.join(', ')} (default info)` },
   'resync-period': { env: 'TENANTSYNC_RESYNC_PERIOD_SECONDS', kind: 'integer', help: 'seconds between full re-reconciles of every TenantSync (default 600)' },
+  'kube-api-qps': {
+    env: 'TENANTSYNC_KUBE_API_QPS',
+    kind: 'number',
+    help: `requests per second to the API server, sustained (client-side token bucket shared by all requests; default ${defaultKubeApiQps})`,
+  },
+  'kube-api-burst': { env: 'TENANTSYNC_KUBE_API_BURST', kind: 'integer', help: `requests allowed at once above --kube-api-qps (default ${defaultKubeApiBurst})` },
   help: { env: '', kind: 'boolean', help: 'print this help and exit' },
 };
 
 /** The usage text printed by --help and after a bad flag. */
 export function usage(): string {
   const lines = Object.entries(flagSpecs).map(([name, spec]) => {
-    const flag = spec.kind === 'boolean' ? `--${name}` : `--${name}=<${spec.kind === 'integer' ? 'n' : 'value'}>`;
+    const flag = spec.kind === 'boolean' ? `--${name}` : `--${name}=<${spec.kind === 'integer' || spec.kind === 'number' ? 'n' : 'value'}>`;
     return `  ${flag.padEnd(28)} ${spec.help}${spec.env ? ` [$${spec.env}]` : ''}`;
   });
   return ['Usage: npm run operator -- [flags]   (or: node dist/operator/main.js [flags])', '', ...lines, ''].join('\n');
@@ -78,6 +88,11 @@ function parseBoolean(name: string, text: string): boolean {
 
 function parseInteger(name: string, text: string, min: number): number {
   if (!/^[0-9]+$/.test(text) || Number(text) < min) throw new ConfigError(`--${name}: "${text}" must be a whole number of at least ${min}`);
+  return Number(text);
+}
+
+function parsePositiveNumber(name: string, text: string): number {
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(text) || !(Number(text) > 0)) throw new ConfigError(`--${name}: "${text}" must be a number greater than 0 (e.g. 20 or 0.5)`);
   return Number(text);
 }
 
@@ -167,6 +182,8 @@ export function parseConfig(
     workers: int('workers', 4),
     logLevel: logLevel as OperatorConfig['logLevel'],
     resyncPeriodSeconds: int('resync-period', 600, 0),
+    kubeApiQps: raw.has('kube-api-qps') ? parsePositiveNumber('kube-api-qps', raw.get('kube-api-qps') as string) : defaultKubeApiQps,
+    kubeApiBurst: int('kube-api-burst', defaultKubeApiBurst),
     help: raw.has('help') ? parseBoolean('help', raw.get('help') as string) : false,
   };
   if (config.leaderElect && !(config.leaseDurationSeconds > config.renewDeadlineSeconds && config.renewDeadlineSeconds > config.retryPeriodSeconds)) {

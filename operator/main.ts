@@ -2,7 +2,7 @@
 // server under one Manager (leader election on a Lease) → run until SIGTERM, then drain and exit 0.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ConfigMap, V1CronJob, V1Job } from '@kubernetes/client-node';
 import { apiVersion, kind, plural } from './api/tenantsync.js';
 import { ConfigError, parseConfig, usage, type OperatorConfig } from './config.js';
 import { TenantSyncController } from './controller/tenantsync-controller.js';
@@ -14,7 +14,9 @@ import { HealthServer } from './runtime/health-server.js';
 import { Informer } from './runtime/informer.js';
 import { createLogger, errorFields, type Logger } from './runtime/logger.js';
 import { Manager } from './runtime/manager.js';
-import { countKubeWrites, createMetrics } from './runtime/metrics.js';
+import { withoutUnreadFields } from './runtime/cache-transform.js';
+import { countKubeRequests, countKubeWrites, createMetrics, dropTenantGauges, setInformerProblem } from './runtime/metrics.js';
+import { managedBy } from './reconcile/labels.js';
 import { shutdownSignal } from './runtime/signals.js';
 
 const userAgent = 'tenantsync-operator/0.1.0';
@@ -34,28 +36,54 @@ function readConfig(): OperatorConfig {
 async function run(config: OperatorConfig, logger: Logger): Promise<number> {
   const metrics = createMetrics();
   const kubeConfig = loadKubeConfig(config.kubeconfig ? { kubeconfigPath: config.kubeconfig } : {});
-  const client = new KubeClient({ kubeConfig, userAgent, onWrite: countKubeWrites(metrics) });
+  // One token bucket for every request of the operator (informers, reconciles, Events) ...
+  const client = new KubeClient({
+    kubeConfig,
+    userAgent,
+    qps: config.kubeApiQps,
+    burst: config.kubeApiBurst,
+    onWrite: countKubeWrites(metrics),
+    onRequest: countKubeRequests(metrics),
+    onWritten: (obj) => noteOwnWrite(obj),
+  });
   client.registerResourceType({ apiVersion, kind, plural, namespaced: true });
+  // ... but the Lease has its own (as client-go's leader election does): a busy controller must never
+  // delay a renewal into losing leadership.
+  const leaseClient = new KubeClient({ kubeConfig, userAgent, qps: config.kubeApiQps, burst: config.kubeApiBurst, onWrite: countKubeWrites(metrics), onRequest: countKubeRequests(metrics) });
   const identity = `${process.env.POD_NAME || hostname()}_${randomUUID().slice(0, 8)}`;
 
   const resyncPeriodMs = config.resyncPeriodSeconds > 0 ? config.resyncPeriodSeconds * 1000 : undefined;
-  const common = { client, namespaces: config.namespaces, logger };
-  const tenantSyncs = new Informer<{ metadata?: { name?: string; namespace?: string } }>({ ...common, apiVersion, plural, resyncPeriodMs });
-  // Children are selected by label: the operator caches its own CronJobs and Jobs, not the cluster's.
+  const common = {
+    client,
+    namespaces: config.namespaces,
+    logger,
+    transform: withoutUnreadFields,
+    onScopeProblem: setInformerProblem(metrics),
+  };
+  const tenantSyncs = new Informer<KubernetesObject>({ ...common, apiVersion, plural, resyncPeriodMs });
+  // Children are selected by label: the operator caches its own CronJobs, Jobs and ConfigMaps, not the cluster's.
   const cronJobs = new Informer<V1CronJob>({ ...common, apiVersion: 'batch/v1', plural: 'cronjobs', labelSelector: managedChildSelector });
   const jobs = new Informer<V1Job>({ ...common, apiVersion: 'batch/v1', plural: 'jobs', labelSelector: managedChildSelector });
+  const configMaps = new Informer<V1ConfigMap>({ ...common, apiVersion: 'v1', plural: 'configmaps', labelSelector: managedChildSelector });
+  // Read-your-writes: the ConfigMap a reconcile just wrote is what the next one reads, even before the watch delivers it.
+  function noteOwnWrite(obj: KubernetesObject): void {
+    if (obj.kind === 'ConfigMap' && obj.metadata?.labels?.['app.kubernetes.io/managed-by'] === managedBy) configMaps.noteWritten(obj as V1ConfigMap);
+  }
 
+  // The leader's writes: every request ends the moment leadership does (see Manager.leadershipSignal).
+  const leaderClient = client.withSignal(() => manager.leadershipSignal());
   const recorder = new EventRecorder({
-    client,
+    client: leaderClient,
     controller: 'tenantsync.io/operator',
     instance: identity,
     onError: (err) => logger.warn({ error: errorFields(err) }, 'could not record an Event'),
   });
   const controller = new TenantSyncController({
-    client,
+    client: leaderClient,
     tenantSyncs,
     cronJobs,
     jobs,
+    configMaps,
     recorder,
     clock: realClock,
     logger,
@@ -64,12 +92,14 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
     workers: config.workers,
   });
 
-  const manager = new Manager({
+  const manager: Manager = new Manager({
     logger,
     metrics,
+    // A standby's per-tenant gauges would keep alerts firing from data it no longer updates.
+    onStoppedLeading: () => dropTenantGauges(metrics),
     leaderElection: config.leaderElect
       ? {
-          client,
+          client: leaseClient,
           namespace: config.leaseNamespace,
           name: config.leaseName,
           identity,
@@ -82,6 +112,7 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
   manager.add(tenantSyncs);
   manager.add(cronJobs);
   manager.add(jobs);
+  manager.add(configMaps);
   manager.add(controller);
   manager.add(new HealthServer({ address: config.healthAddress, registry: metrics.registry, readiness: () => manager.readiness(), logger }));
 
@@ -108,6 +139,7 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
   } finally {
     shutdown.dispose();
     await client.close();
+    await leaseClient.close();
   }
 }
 

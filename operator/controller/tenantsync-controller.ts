@@ -63,6 +63,8 @@ export interface TenantSyncControllerOptions {
   cronJobs: ObjectCache<V1CronJob>;
   /** Jobs of managed CronJobs; events on them reconcile the owner (run results, issue 5). */
   jobs?: ObjectCache<V1Job> | undefined;
+  /** The operator's ConfigMaps (config and state), so a steady-state pass reads them without a request. */
+  configMaps?: ObjectCache<V1ConfigMap> | undefined;
   recorder: EventRecorderLike;
   clock: Clock;
   logger: Logger;
@@ -158,7 +160,7 @@ export class TenantSyncController {
 
   /** Runnable: once the caches are synced, reconcile every TenantSync and then whatever changes, until aborted. */
   async start(signal: AbortSignal): Promise<void> {
-    const caches = [this.opts.tenantSyncs, this.opts.cronJobs, ...(this.opts.jobs ? [this.opts.jobs] : [])];
+    const caches = [this.opts.tenantSyncs, this.opts.cronJobs, ...(this.opts.jobs ? [this.opts.jobs] : []), ...(this.opts.configMaps ? [this.opts.configMaps] : [])];
     for (const cache of caches) if (!(await cache.waitForSync(signal))) return;
     for (const key of this.opts.tenantSyncs.keys()) this.queue.add(key);
     this.log.info({ workers: this.opts.workers ?? 1, tenantSyncs: this.opts.tenantSyncs.keys().length }, 'controller started');
@@ -268,12 +270,12 @@ export class TenantSyncController {
     const config = jobConfig(ts.spec, owner.name, validation.schedule);
     found.streamNames = config.source.streams.map((s) => s.name);
     const configMap = desiredConfigMap(owner, config);
-    const liveConfig = await this.liveChild<V1ConfigMap>(configMap, owner);
+    const liveConfig = await this.liveChild<V1ConfigMap>(configMap, owner, this.opts.configMaps?.get(owner.namespace, names.configMap));
     await this.report(raw, await this.applier.ensure(configMap, liveConfig), 'ConfigMap');
 
     // 5. State ConfigMap: created empty once; its cursors are the operator's and are never reset.
     const state = initialStateConfigMap(owner);
-    const liveState = await this.liveChild<V1ConfigMap>(state, owner);
+    const liveState = await this.liveChild<V1ConfigMap>(state, owner, this.opts.configMaps?.get(owner.namespace, names.stateConfigMap));
     if (liveState === undefined) {
       if (await this.createIfAbsent(state)) {
         await this.event(raw, 'Normal', 'ConfigMapCreated', `Created ConfigMap ${names.stateConfigMap} with an empty sync state`);

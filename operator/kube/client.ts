@@ -5,11 +5,15 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig, RequestContext, type KubernetesObject } from '@kubernetes/client-node';
 import { fetch, type Dispatcher, type Response } from 'undici';
-import { KubeApiError, KubeConfigError, kubeErrorCodeFor, type KubeStatus } from './errors.js';
+import { expBackoffMs, jittered, sleep } from '../runtime/sleep.js';
+import { isGone, KubeApiError, KubeConfigError, kubeErrorCodeFor, type KubeStatus } from './errors.js';
+import { defaultKubeApiBurst, defaultKubeApiQps, TokenBucket } from './rate-limiter.js';
 import {
   apiPrefix,
   resourceLabel,
   resourcePath,
+  isNamedPath,
+  resourceOfPath,
   resourceTypeKey,
   wellKnownResourceTypes,
   type ResourceType,
@@ -78,6 +82,17 @@ export interface WatchEvent<T> {
 
 /** The verbs the write counter knows; `apply` is a server-side-apply PATCH. */
 export type WriteVerb = 'create' | 'update' | 'patch' | 'apply' | 'delete';
+/** Every verb, for the request counter. */
+export type RequestVerb = 'get' | 'list' | 'watch' | WriteVerb;
+
+/** One request as sent (counted once per attempt, retries included). */
+export interface RequestRecord {
+  verb: RequestVerb;
+  /** `configmaps`, `tenantsyncs/status`, … */
+  resource: string;
+  /** HTTP status, or `error` when no answer came. */
+  code: string;
+}
 
 export interface KubeClientOptions {
   kubeConfig: KubeConfig;
@@ -87,7 +102,40 @@ export interface KubeClientOptions {
   requestTimeoutMs?: number;
   /** Called once for every write request sent (before the answer), e.g. to count it. */
   onWrite?: (write: { verb: WriteVerb; resource: string }) => void;
+  /** Called once for every request attempt with its answer (reads, watches and writes). */
+  onRequest?: (request: RequestRecord) => void;
+  /** Called with the object a successful create, update, patch or apply returned (e.g. read-your-writes caches). */
+  onWritten?: (obj: KubernetesObject) => void;
+  /** Client-side rate limit shared by every request of this client (default defaultKubeApiQps/defaultKubeApiBurst). */
+  qps?: number;
+  burst?: number;
+  /** Retries of idempotent reads and of 429s (default defaultRetryPolicy). */
+  retry?: Partial<RetryPolicy>;
 }
+
+/**
+ * When a request is sent again. 429 means the server did not process it, so any verb is retried
+ * after Retry-After; 5xx, timeouts and broken connections are retried only for reads (GET, LIST),
+ * which cannot have done anything twice. Watches are never retried here (the informer resumes them).
+ */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  /** Backoff of retried reads: initial doubling to max (+≤20 % jitter). */
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** A 429 without Retry-After waits this long; a longer Retry-After is cut to maxRetryAfterMs. */
+  defaultRetryAfterMs: number;
+  maxRetryAfterMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = {
+  maxAttempts: 5,
+  initialDelayMs: 200,
+  maxDelayMs: 5_000,
+  defaultRetryAfterMs: 1_000,
+  maxRetryAfterMs: 30_000,
+};
 
 export const defaultRequestTimeoutMs = 30_000;
 /** A watch gets this much longer than its server-side timeoutSeconds before we give up on it. */
@@ -109,6 +157,16 @@ interface RawRequest {
   signal?: AbortSignal | undefined;
   timeoutMs?: number;
   write?: { verb: WriteVerb; resource: string };
+  /** A watch: never retried by the client. */
+  watch?: boolean;
+}
+
+/** What every view of one client shares: the connection pool, the rate limiter and the kinds it knows. */
+interface SharedState {
+  readonly types: Map<string, ResourceType>;
+  readonly limiter: TokenBucket;
+  dispatcher: Dispatcher | undefined;
+  dispatcherResolved: boolean;
 }
 
 /**
@@ -117,19 +175,41 @@ interface RawRequest {
  */
 export class KubeClient {
   readonly kubeConfig: KubeConfig;
+  private readonly opts: KubeClientOptions;
   private readonly userAgent: string;
   private readonly requestTimeoutMs: number;
-  private readonly onWrite: KubeClientOptions['onWrite'];
-  private readonly types = new Map<string, ResourceType>();
-  private dispatcher: Dispatcher | undefined;
-  private dispatcherResolved = false;
+  private readonly retry: RetryPolicy;
+  private readonly shared: SharedState;
+  /** A view's signal (see withSignal): every request of the view ends when it aborts. */
+  private readonly scopeSignal: (() => AbortSignal | undefined) | undefined;
 
-  constructor(opts: KubeClientOptions) {
+  constructor(opts: KubeClientOptions, shared?: SharedState, scopeSignal?: () => AbortSignal | undefined) {
+    this.opts = opts;
     this.kubeConfig = opts.kubeConfig;
     this.userAgent = opts.userAgent ?? 'tenant-sync';
     this.requestTimeoutMs = opts.requestTimeoutMs ?? defaultRequestTimeoutMs;
-    this.onWrite = opts.onWrite;
-    for (const t of wellKnownResourceTypes) this.types.set(resourceTypeKey(t.apiVersion, t.kind), t);
+    this.retry = { ...defaultRetryPolicy, ...opts.retry };
+    this.scopeSignal = scopeSignal;
+    this.shared = shared ?? {
+      types: new Map(wellKnownResourceTypes.map((t) => [resourceTypeKey(t.apiVersion, t.kind), t])),
+      limiter: new TokenBucket(opts.qps ?? defaultKubeApiQps, opts.burst ?? defaultKubeApiBurst),
+      dispatcher: undefined,
+      dispatcherResolved: false,
+    };
+  }
+
+  /** The kinds known without discovery (shared by every view). */
+  private get types(): Map<string, ResourceType> {
+    return this.shared.types;
+  }
+
+  /**
+   * A view of this client (same connections, same rate limit) whose every request also ends when
+   * `signal()` aborts, and is never sent once it has: e.g. the leader's writes end the moment it
+   * loses the Lease, without passing a signal into each call.
+   */
+  withSignal(signal: () => AbortSignal | undefined): KubeClient {
+    return new KubeClient(this.opts, this.shared, signal);
   }
 
   /** Teaches the client a kind (e.g. a CRD) so it never needs discovery for it. */
@@ -209,13 +289,26 @@ export class KubeClient {
   ): Promise<KubeList<T>> {
     const items: T[] = [];
     let cont = opts.continue;
+    let limit = opts.limit;
     for (;;) {
-      const page = await this.request<KubeList<T>>({
-        method: 'GET',
-        path,
-        query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit, continue: cont },
-        signal: opts.signal,
-      });
+      let page: KubeList<T>;
+      try {
+        page = await this.request<KubeList<T>>({
+          method: 'GET',
+          path,
+          query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit, continue: cont },
+          signal: opts.signal,
+        });
+      } catch (err) {
+        // The continue token expired (410) mid-walk: the pages read so far are from an older snapshot
+        // that can no longer be continued. Start over once, unpaged, as client-go's pager does;
+        // paging again could expire again and loop for ever.
+        if (!(opts.all && cont !== undefined && opts.continue === undefined && isGone(err) && limit !== undefined)) throw err;
+        items.length = 0;
+        cont = undefined;
+        limit = undefined;
+        continue;
+      }
       items.push(...(page.items ?? []));
       cont = page.metadata?.continue || undefined;
       if (!opts.all || !cont) return { ...page, metadata: { ...page.metadata }, items };
@@ -359,7 +452,7 @@ export class KubeClient {
     };
     try {
       touch();
-      const response = await this.send({ method: 'GET', path, query, signal, timeoutMs: 0 });
+      const response = await this.send({ method: 'GET', path, query, signal, timeoutMs: 0, watch: true });
       if (!response.body) return;
       const decoder = new TextDecoder();
       let buffered = '';
@@ -397,27 +490,61 @@ export class KubeClient {
   async request<T>(req: RawRequest): Promise<T> {
     const response = await this.send(req);
     const text = await response.text();
-    return (text ? JSON.parse(text) : undefined) as T;
+    const body = (text ? JSON.parse(text) : undefined) as T;
+    if (req.write && req.write.verb !== 'delete' && isObject(body)) this.opts.onWritten?.(body);
+    return body;
   }
 
   /** Releases pooled connections. */
   async close(): Promise<void> {
-    const d = this.dispatcher;
-    this.dispatcher = undefined;
-    this.dispatcherResolved = false;
+    const d = this.shared.dispatcher;
+    this.shared.dispatcher = undefined;
+    this.shared.dispatcherResolved = false;
     await d?.close().catch(() => undefined);
   }
 
+  /** Sends a request through the rate limiter, retrying what the retry policy allows (see RetryPolicy). */
   private async send(req: RawRequest): Promise<Response> {
+    const scope = this.scopeSignal?.();
+    const signal = scope === undefined ? req.signal : req.signal === undefined ? scope : AbortSignal.any([req.signal, scope]);
+    const sent = { ...req, signal };
+    const read = req.method === 'GET' && !req.watch;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (signal?.aborted) throw signal.reason;
+        await this.shared.limiter.take(signal);
+        return await this.sendOnce(sent);
+      } catch (err) {
+        if (signal?.aborted || attempt >= this.retry.maxAttempts || !(err instanceof KubeApiError) || req.watch) throw err;
+        const waitMs = this.retryDelayMs(err, read, attempt);
+        if (waitMs === undefined) throw err;
+        await sleep(waitMs, signal);
+      }
+    }
+  }
+
+  /** How long to wait before sending again, or undefined when the request must not be repeated. */
+  private retryDelayMs(err: KubeApiError, read: boolean, attempt: number): number | undefined {
+    if (err.code === 'KUBE_TOO_MANY_REQUESTS') {
+      const seconds = err.retryAfterSeconds;
+      const ms = seconds === undefined ? this.retry.defaultRetryAfterMs : seconds * 1000;
+      return Math.min(ms, this.retry.maxRetryAfterMs);
+    }
+    if (!read || !['KUBE_SERVER_ERROR', 'KUBE_TIMEOUT', 'KUBE_UNAVAILABLE'].includes(err.code)) return undefined;
+    if (err.retryAfterSeconds !== undefined) return Math.min(err.retryAfterSeconds * 1000, this.retry.maxRetryAfterMs);
+    return jittered(expBackoffMs(attempt - 1, this.retry.initialDelayMs, this.retry.maxDelayMs));
+  }
+
+  private async sendOnce(req: RawRequest): Promise<Response> {
     const cluster = this.kubeConfig.getCurrentCluster();
     if (!cluster) throw new KubeConfigError('kubeconfig has no current cluster');
     const url = new URL(cluster.server.replace(/\/+$/, '') + req.path);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
     const ctx = new RequestContext(url.toString(), req.method);
     await this.kubeConfig.applySecurityAuthentication(ctx);
-    if (!this.dispatcherResolved) {
-      this.dispatcher = ctx.getDispatcher();
-      this.dispatcherResolved = true;
+    if (!this.shared.dispatcherResolved) {
+      this.shared.dispatcher = ctx.getDispatcher();
+      this.shared.dispatcherResolved = true;
     }
     const headers: Record<string, string> = { ...ctx.getHeaders(), Accept: 'application/json', 'User-Agent': this.userAgent };
     let body: string | undefined;
@@ -428,11 +555,13 @@ export class KubeClient {
     const timeoutMs = req.timeoutMs ?? this.requestTimeoutMs;
     const signals = [req.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter((s): s is AbortSignal => !!s);
     const signal = signals.length ? AbortSignal.any(signals) : undefined;
-    if (req.write) this.onWrite?.(req.write);
+    if (req.write) this.opts.onWrite?.(req.write);
+    const record = (code: string) => this.opts.onRequest?.({ verb: req.write?.verb ?? readVerb(req), resource: resourceOfPath(req.path), code });
     let response: Response;
     try {
-      response = await fetch(url, { method: req.method, headers, body, dispatcher: this.dispatcher, signal });
+      response = await fetch(url, { method: req.method, headers, body, dispatcher: this.shared.dispatcher, signal });
     } catch (err) {
+      record('error');
       if (req.signal?.aborted) throw req.signal.reason ?? err;
       const timedOut = signal?.aborted === true;
       throw new KubeApiError({
@@ -445,6 +574,7 @@ export class KubeClient {
         cause: err,
       });
     }
+    record(String(response.status));
     if (response.status >= 200 && response.status < 300) return response;
     const text = await response.text().catch(() => '');
     let status: KubeStatus | undefined;
@@ -453,8 +583,22 @@ export class KubeClient {
     } catch {
       status = { message: text.slice(0, 500) || response.statusText, code: response.status };
     }
-    throw statusError(req.method, req.path, { ...status, code: response.status });
+    const error = statusError(req.method, req.path, { ...status, code: response.status });
+    error.retryAfterSeconds = retryAfterSeconds(response.headers.get('retry-after')) ?? status.details?.retryAfterSeconds;
+    throw error;
   }
+}
+
+const readVerb = (req: RawRequest): RequestVerb => (req.watch ? 'watch' : isNamedPath(req.path) ? 'get' : 'list');
+
+const isObject = (v: unknown): v is KubernetesObject => v !== null && typeof v === 'object' && 'metadata' in v;
+
+/** Retry-After as seconds or an HTTP date (RFC 9110); undefined when absent or unreadable. */
+export function retryAfterSeconds(header: string | null | undefined, nowMs: number = Date.now()): number | undefined {
+  if (!header) return undefined;
+  if (/^\s*\d+\s*$/.test(header)) return Number(header);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
 }
 
 function statusError(method: string, path: string, status: KubeStatus): KubeApiError {

@@ -37,6 +37,8 @@ export class KubeApiError extends Error {
   readonly status: KubeStatus | undefined;
   readonly method: string;
   readonly path: string;
+  /** Seconds the server asked us to wait (Retry-After header, or the Status's details.retryAfterSeconds). */
+  retryAfterSeconds: number | undefined;
 
   constructor(opts: {
     code: KubeErrorCode;

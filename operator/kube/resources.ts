@@ -51,3 +51,23 @@ export function resourcePath(
 /** The label the write counter uses: `configmaps`, `tenantsyncs/status`. */
 export const resourceLabel = (plural: string, subresource?: string): string =>
   subresource ? `${plural}/${subresource}` : plural;
+
+/** The parts of a request path after the API prefix and namespace: [plural, name?, subresource?]. */
+function resourceSegments(path: string): string[] {
+  const parts = path.split('?')[0]!.split('/').filter(Boolean);
+  // /api/v1/... or /apis/<group>/<version>/...
+  let rest = parts[0] === 'api' ? parts.slice(2) : parts[0] === 'apis' ? parts.slice(3) : parts;
+  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
+  return rest;
+}
+
+/** The counter's resource label of a request path: `configmaps`, `tenantsyncs/status`, `discovery`. Pure. */
+export function resourceOfPath(path: string): string {
+  const [plural, , subresource] = resourceSegments(path);
+  return plural === undefined ? 'discovery' : resourceLabel(plural, subresource);
+}
+
+/** True when the path names one object (a GET of it is a get, not a list). Pure. */
+export function isNamedPath(path: string): boolean {
+  return resourceSegments(path).length >= 2;
+}

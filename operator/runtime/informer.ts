@@ -2,7 +2,7 @@
 // cache, calling handlers on changes. Any error restarts it with capped backoff; it never exits.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { KubeClient, type KubeList } from '../kube/client.js';
-import { isGone } from '../kube/errors.js';
+import { isGone, isKubeError } from '../kube/errors.js';
 import { resourcePath } from '../kube/resources.js';
 import { errorFields, type Logger } from './logger.js';
 import { expBackoffMs, jittered, sleep } from './sleep.js';
@@ -18,7 +18,7 @@ export const defaultInformerMaxBackoffMs = 15_000;
 export const defaultWatchTimeoutSeconds = 300;
 export const defaultListPageSize = 500;
 
-export interface InformerOptions {
+export interface InformerOptions<T extends KubernetesObject = KubernetesObject> {
   /** Preferred: the shared client (its user agent, timeouts). */
   client?: KubeClient;
   /** Alternative to `client`: a client is made for it. */
@@ -42,6 +42,24 @@ export interface InformerOptions {
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   pageSize?: number;
+  /**
+   * Applied to every object before it is cached (and handed to handlers): drop what the operator
+   * never reads (managedFields, …) so thousands of cached objects fit the memory limit.
+   */
+  transform?: ((obj: T) => T) | undefined;
+  /** Told when a namespace's list/watch is refused (403) and when it works again (see `problems()`). */
+  onScopeProblem?: ((problem: ScopeProblem | undefined, where: { informer: string; namespace: string | undefined }) => void) | undefined;
+}
+
+/** Why a watched namespace has no cache: RBAC refused the list/watch there. */
+export interface ScopeProblem {
+  readonly informer: string;
+  readonly namespace: string | undefined;
+  readonly resource: string;
+  /** The API server's answer, e.g. `jobs.batch is forbidden: User "…" cannot list resource "jobs" …`. */
+  readonly message: string;
+  /** The RBAC rule that would let the list/watch through, for people to add. */
+  readonly missingRule: string;
 }
 
 /** Counters for logs, tests and debugging. */
@@ -59,6 +77,8 @@ export interface InformerStats {
 interface Scope {
   namespace: string | undefined;
   synced: boolean;
+  /** Set while RBAC refuses this namespace; cleared once a list succeeds. */
+  problem: ScopeProblem | undefined;
 }
 
 /**
@@ -69,22 +89,24 @@ export class Informer<T extends KubernetesObject> {
   readonly name: string;
   readonly needLeaderElection = false;
   private readonly client: KubeClient;
-  private readonly opts: InformerOptions;
+  private readonly opts: InformerOptions<T>;
   private readonly logger: Logger;
   private readonly handlers: InformerHandler<T>[] = [];
   private readonly store = new Map<string, T>();
+  /** Our own writes the watch has not delivered yet (read-your-writes; see noteWritten). */
+  private readonly written = new Map<string, T>();
   private readonly scopes: Scope[];
   private syncWaiters: (() => void)[] = [];
   private readonly counters: InformerStats = { lists: 0, watches: 0, goneRelists: 0, errors: 0 };
 
-  constructor(opts: InformerOptions) {
+  constructor(opts: InformerOptions<T>) {
     if (!opts.client && !opts.kubeConfig) throw new Error('Informer needs a client or a kubeConfig');
     this.opts = opts;
     this.client = opts.client ?? new KubeClient({ kubeConfig: opts.kubeConfig! });
     this.name = opts.name ?? `informer/${opts.plural}`;
     this.logger = opts.logger.child({ informer: this.name });
     const namespaces = opts.namespaces && opts.namespaces.length > 0 ? [...new Set(opts.namespaces)] : [undefined];
-    this.scopes = namespaces.map((namespace) => ({ namespace, synced: false }));
+    this.scopes = namespaces.map((namespace) => ({ namespace, synced: false, problem: undefined }));
   }
 
   /** Registers a change handler. Handlers run synchronously, in order; a throwing handler is logged and skipped. */
@@ -97,9 +119,22 @@ export class Informer<T extends KubernetesObject> {
     return this.scopes.every((s) => s.synced);
   }
 
-  /** Resolves true once synced, or false when `signal` aborts first. */
+  /** Namespaces RBAC refuses (403), each with the rule that is missing; empty when all work. */
+  problems(): ScopeProblem[] {
+    return this.scopes.flatMap((s) => (s.problem && !s.synced ? [s.problem] : []));
+  }
+
+  /** Every namespace is listed or refused by RBAC: waiting longer would not help the others. */
+  private settled(): boolean {
+    return this.scopes.every((s) => s.synced || s.problem !== undefined);
+  }
+
+  /**
+   * Resolves true once every namespace is listed — or refused by RBAC (see `problems()`), so that one
+   * broken namespace does not keep the healthy ones from being served — or false when `signal` aborts first.
+   */
   waitForSync(signal?: AbortSignal): Promise<boolean> {
-    if (this.hasSynced()) return Promise.resolve(true);
+    if (this.settled()) return Promise.resolve(true);
     if (signal?.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
       const onAbort = () => resolve(false);
@@ -111,8 +146,23 @@ export class Informer<T extends KubernetesObject> {
     });
   }
 
+  /** The cached object, or our own newer write of it that the watch has not delivered yet. */
   get(namespace: string, name: string): T | undefined {
-    return this.store.get(objectKey(namespace, name));
+    const key = objectKey(namespace, name);
+    const stored = this.store.get(key);
+    const written = this.written.get(key);
+    return written !== undefined && isNewer(written, stored) ? written : stored;
+  }
+
+  /**
+   * Read-your-writes (client-go's mutation cache): the object a write of ours returned is served by
+   * `get` until the watch delivers that version or a newer one, so the next reconcile does not act on
+   * the version from before the write (e.g. cursors going back in status for a moment).
+   * Only objects this informer would cache (same kind, matching labels) should be passed.
+   */
+  noteWritten(obj: T): void {
+    const current = this.get(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
+    if (isNewer(obj, current)) this.written.set(keyOf(obj), this.transform(obj));
   }
 
   /** Cached objects, in one namespace or all. */
@@ -149,6 +199,8 @@ export class Informer<T extends KubernetesObject> {
     const timeoutBase = this.opts.watchTimeoutSeconds ?? defaultWatchTimeoutSeconds;
     let resourceVersion: string | undefined;
     let failures = 0;
+    /** 410s in a row with no watch event between: the second and later relists back off. */
+    let goneRelists = 0;
     while (!signal.aborted) {
       try {
         if (resourceVersion === undefined) {
@@ -170,6 +222,7 @@ export class Informer<T extends KubernetesObject> {
         for await (const event of watch) {
           events++;
           failures = 0;
+          goneRelists = 0;
           const rv = event.object.metadata?.resourceVersion;
           if (event.type !== 'BOOKMARK') this.applyEvent(event.type, event.object);
           if (rv) resourceVersion = rv;
@@ -181,10 +234,21 @@ export class Informer<T extends KubernetesObject> {
       } catch (err) {
         if (signal.aborted) break;
         if (isGone(err)) {
-          log.info({ resourceVersion }, 'resourceVersion too old (410 Gone); relisting');
+          // The first relist is immediate (a watch resumed after a long outage); repeated ones back off,
+          // so an API server that answers 410 to every watch does not get a relist storm.
+          const delayMs = goneRelists++ === 0 ? 0 : jittered(expBackoffMs(goneRelists - 2, initialMs, maxMs));
+          log.info({ resourceVersion, relistInMs: delayMs }, 'resourceVersion too old (410 Gone); relisting');
           this.counters.goneRelists++;
           resourceVersion = undefined;
+          await sleep(delayMs, signal);
           continue;
+        }
+        const forbidden = forbiddenProblem(err, this.name, this.opts.plural, this.opts.apiVersion, scope.namespace);
+        if (forbidden !== undefined && (scope.problem === undefined || scope.problem.message !== forbidden.message)) {
+          scope.problem = forbidden;
+          log.error({ namespace: scope.namespace, missingRule: forbidden.missingRule, error: errorFields(err) }, 'RBAC refuses list/watch in this namespace; serving the others');
+          this.opts.onScopeProblem?.(forbidden, { informer: this.name, namespace: scope.namespace });
+          this.wakeWaitersIfSettled();
         }
         this.counters.errors++;
         const delayMs = jittered(expBackoffMs(failures++, initialMs, maxMs));
@@ -204,10 +268,15 @@ export class Informer<T extends KubernetesObject> {
       signal,
     });
     this.counters.lists++;
+    if (scope.problem !== undefined) {
+      this.logger.info({ namespace: scope.namespace }, 'list/watch allowed again in this namespace');
+      scope.problem = undefined;
+      this.opts.onScopeProblem?.(undefined, { informer: this.name, namespace: scope.namespace });
+    }
     const seen = new Set<string>();
     for (const obj of list.items) {
       // List items carry no apiVersion/kind; handlers expect whole objects.
-      const full = this.withTypeMeta(obj, list);
+      const full = this.transform(this.withTypeMeta(obj, list));
       seen.add(keyOf(full));
       this.upsert(full);
     }
@@ -215,33 +284,44 @@ export class Informer<T extends KubernetesObject> {
       const inScope = scope.namespace === undefined || (old.metadata?.namespace ?? '') === scope.namespace;
       if (inScope && !seen.has(key)) {
         this.store.delete(key);
+        this.written.delete(key);
         this.emit('DELETED', old);
       }
     }
     if (!scope.synced) {
       scope.synced = true;
-      if (this.hasSynced()) {
-        const waiters = this.syncWaiters;
-        this.syncWaiters = [];
-        for (const w of waiters) w();
-      }
+      this.wakeWaitersIfSettled();
     }
     return list.metadata.resourceVersion ?? '';
+  }
+
+  private wakeWaitersIfSettled(): void {
+    if (!this.settled()) return;
+    const waiters = this.syncWaiters;
+    this.syncWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private transform(obj: T): T {
+    return this.opts.transform ? this.opts.transform(obj) : obj;
   }
 
   private applyEvent(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T): void {
     if (type === 'DELETED') {
       const key = keyOf(obj);
       this.store.delete(key);
-      this.emit('DELETED', obj);
+      this.written.delete(key);
+      this.emit('DELETED', this.transform(obj));
       return;
     }
-    this.upsert(obj);
+    this.upsert(this.transform(obj));
   }
 
   private upsert(obj: T): void {
     const key = keyOf(obj);
     const old = this.store.get(key);
+    const written = this.written.get(key);
+    if (written !== undefined && !isNewer(written, obj)) this.written.delete(key);
     if (old && old.metadata?.resourceVersion === obj.metadata?.resourceVersion) return;
     this.store.set(key, obj);
     this.emit(old ? 'MODIFIED' : 'ADDED', obj);
@@ -274,3 +354,30 @@ export class Informer<T extends KubernetesObject> {
 
 const keyOf = (obj: KubernetesObject): string => objectKey(obj.metadata?.namespace, obj.metadata?.name ?? '');
 
+
+/**
+ * True when `a` is a later version than `b` (or `b` is absent). resourceVersions are opaque, but the
+ * API server's are etcd revisions (integers), which client-go's mutation cache relies on too; anything
+ * else never counts as newer, so the watch's version wins.
+ */
+function isNewer(a: KubernetesObject, b: KubernetesObject | undefined): boolean {
+  if (b === undefined) return true;
+  const va = a.metadata?.resourceVersion;
+  const vb = b.metadata?.resourceVersion;
+  if (!va || !vb || !/^[0-9]+$/.test(va) || !/^[0-9]+$/.test(vb)) return false;
+  return BigInt(va) > BigInt(vb);
+}
+
+/** A 403 on a namespace's list/watch as a problem people can act on: which rule is missing where. */
+function forbiddenProblem(err: unknown, informer: string, plural: string, apiVersion: string, namespace: string | undefined): ScopeProblem | undefined {
+  if (!isKubeError(err, 'KUBE_FORBIDDEN')) return undefined;
+  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+  const where = namespace === undefined ? 'cluster-wide (ClusterRole + ClusterRoleBinding)' : `in namespace ${namespace} (Role + RoleBinding, or a ClusterRole bound there)`;
+  return {
+    informer,
+    namespace,
+    resource: group ? `${plural}.${group}` : plural,
+    message: err.status?.message ?? err.message,
+    missingRule: `apiGroups: ["${group}"], resources: ["${plural}"], verbs: ["get", "list", "watch"] ${where}`,
+  };
+}

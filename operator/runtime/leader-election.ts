@@ -49,12 +49,15 @@ export function decideLease(input: {
   lease: LeaseSpec | undefined;
   exists: boolean;
   identity: string;
+  /** Monotonic ms, the same clock as observedAtMs: expiry is a duration, never a wall-clock instant. */
   nowMs: number;
   observedAtMs: number;
   leaseDurationSeconds: number;
+  /** Wall-clock ms for the times written into the Lease (default nowMs). */
+  wallNowMs?: number;
 }): LeaseDecision {
   const { lease, identity, nowMs, leaseDurationSeconds } = input;
-  const now = microTime(new Date(nowMs));
+  const now = microTime(new Date(input.wallNowMs ?? nowMs));
   const fresh: LeaseSpec = {
     holderIdentity: identity,
     leaseDurationSeconds,
@@ -105,15 +108,24 @@ export interface LeaderElectionConfig {
   renewDeadlineSeconds?: number;
   retryPeriodSeconds?: number;
   logger: Logger;
+  /** Wall clock: only for the times written into the Lease. */
   clock?: Clock;
+  /**
+   * Monotonic milliseconds (default performance.now) for every duration: lease expiry, the renew
+   * deadline. A wall clock that jumps (NTP step, VM resume) must neither steal a live Lease nor keep a
+   * leader that stopped renewing.
+   */
+  monotonicMs?: () => number;
 }
 
 export interface LeaderCallbacks {
   /**
    * This process became leader. `leading` aborts when leadership ends (lost or shutdown); the
-   * returned promise must settle once the leader's work has stopped writing.
+   * returned promise must settle once the leader's work has stopped writing. `lost` aborts only when
+   * the Lease is lost (not on shutdown, where the Lease is kept while the work drains): writes still
+   * in flight then must stop at once, since another replica may already lead.
    */
-  onStartedLeading: (leading: AbortSignal) => Promise<void>;
+  onStartedLeading: (leading: AbortSignal, lost: AbortSignal) => Promise<void>;
   /** Leadership ended (lost or shutdown); called right after `leading` aborts. */
   onStoppedLeading?: () => void;
   /** Another (or this) identity was seen holding the Lease. */
@@ -137,6 +149,7 @@ export class LeaderElector {
   private readonly retryPeriodSeconds: number;
   private readonly logger: Logger;
   private readonly clock: Clock;
+  private readonly monotonicMs: () => number;
   private leading = false;
   /** The Lease as we last read or wrote it, and when (local ms) we first saw that version. */
   private observed: LeaseObject | undefined;
@@ -158,6 +171,7 @@ export class LeaderElector {
     }
     this.logger = cfg.logger.child({ lease: `${cfg.namespace}/${cfg.name}`, identity: this.identity });
     this.clock = cfg.clock ?? realClock;
+    this.monotonicMs = cfg.monotonicMs ?? (() => performance.now());
   }
 
   isLeader(): boolean {
@@ -184,9 +198,10 @@ export class LeaderElector {
     this.leading = true;
     this.logger.info('became leader');
     const leadership = new AbortController();
+    const lostLease = new AbortController();
     let workDone = false;
     const work = Promise.resolve()
-      .then(() => callbacks.onStartedLeading(leadership.signal))
+      .then(() => callbacks.onStartedLeading(leadership.signal, lostLease.signal))
       .catch((err: unknown) => this.logger.error({ err }, 'leader work failed'))
       .finally(() => {
         workDone = true;
@@ -210,6 +225,7 @@ export class LeaderElector {
       }
     }
     this.leading = false;
+    if (lost) lostLease.abort(new Error(`lost the leader lease ${this.namespace}/${this.name}; writes stopped`));
     leadership.abort();
     callbacks.onStoppedLeading?.();
     if (lost) {
@@ -227,7 +243,7 @@ export class LeaderElector {
 
   /** One read-decide-write round. Never throws. */
   private async tryAcquireOrRenew(signal: AbortSignal, callbacks: LeaderCallbacks, timeoutMs: number): Promise<AttemptOutcome> {
-    const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+    const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(Math.ceil(timeoutMs))]);
     try {
       // Fast path: we hold it and know its resourceVersion — write without reading first.
       if (this.leading && this.observed?.spec?.holderIdentity === this.identity) {
@@ -249,6 +265,7 @@ export class LeaderElector {
         nowMs: this.nowMs(),
         observedAtMs: this.observedAtMs,
         leaseDurationSeconds: this.leaseDurationSeconds,
+        wallNowMs: this.clock.now().getTime(),
       });
       if (decision.action === 'wait') {
         this.reportLeader(decision.holder, callbacks);
@@ -299,7 +316,7 @@ export class LeaderElector {
     if (!lease?.spec || lease.spec.holderIdentity !== this.identity) return;
     try {
       const released = await this.client.replace(
-        { ...lease, spec: releasedLeaseSpec(lease.spec, this.nowMs()) },
+        { ...lease, spec: releasedLeaseSpec(lease.spec, this.clock.now().getTime()) },
         { signal: AbortSignal.timeout(this.renewDeadlineSeconds * 1000) },
       );
       this.observed = released;
@@ -320,8 +337,9 @@ export class LeaderElector {
     return { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: this.namespace, name: this.name };
   }
 
+  /** Monotonic now, for durations only. */
   private nowMs(): number {
-    return this.clock.now().getTime();
+    return this.monotonicMs();
   }
 }
 

@@ -23,11 +23,20 @@ export interface ManagerOptions {
   metrics?: Pick<OperatorMetrics, 'leader'>;
   /** Leader election settings; undefined = no election, this process always leads. */
   leaderElection?: Omit<LeaderElectionConfig, 'logger'> | undefined;
+  /** Called each time leadership ends, after the leader runnables have stopped (e.g. drop per-tenant gauges). */
+  onStoppedLeading?: (() => void) | undefined;
 }
 
 export interface Readiness {
   ready: boolean;
   checks: Record<string, boolean>;
+  /** What keeps a check failing, for people (e.g. a namespace RBAC refuses, with the missing rule). */
+  problems?: string[];
+}
+
+/** A runnable that can say what is wrong with it (an informer: namespaces RBAC refuses). */
+interface ProblemSource {
+  problems(): { namespace?: string | undefined; message: string; missingRule: string; informer: string }[];
 }
 
 /** Thrown by Manager.start when a runnable failed (the manager stopped everything first). */
@@ -48,21 +57,36 @@ export class Manager {
   private readonly elector: LeaderElector | undefined;
   private readonly runnables: Runnable[] = [];
   private readonly readyChecks = new Map<string, ReadyCheck>();
+  private readonly problemSources: ProblemSource[] = [];
+  private readonly onStoppedLeading: (() => void) | undefined;
   private started = false;
   private leading = false;
+  /** Aborts when the current leadership ends; an aborted one while not leading. */
+  private leadership: AbortSignal = AbortSignal.abort(notLeading());
 
   constructor(opts: ManagerOptions) {
     this.logger = opts.logger.child({ component: 'manager' });
     this.metrics = opts.metrics;
+    this.onStoppedLeading = opts.onStoppedLeading;
     this.elector = opts.leaderElection ? new LeaderElector({ ...opts.leaderElection, logger: opts.logger }) : undefined;
   }
 
   /** Adds a runnable; one with `hasSynced()` (an informer) also becomes a readiness check. */
-  add(runnable: Runnable & { hasSynced?: () => boolean }): void {
+  add(runnable: Runnable & { hasSynced?: () => boolean } & Partial<ProblemSource>): void {
     if (this.started) throw new Error(`cannot add runnable ${runnable.name} after the manager started`);
     this.runnables.push(runnable);
     const hasSynced = runnable.hasSynced;
     if (typeof hasSynced === 'function') this.addReadyCheck(`${runnable.name} synced`, () => hasSynced.call(runnable));
+    if (typeof runnable.problems === 'function') this.problemSources.push(runnable as ProblemSource);
+  }
+
+  /**
+   * The signal of the current leadership: aborts the moment this process loses the Lease (already
+   * aborted while it stands by; on shutdown only once the leader's work has drained). Pass it to
+   * every leader write (KubeClient.withSignal does).
+   */
+  leadershipSignal(): AbortSignal {
+    return this.leadership;
   }
 
   addReadyCheck(name: string, check: ReadyCheck): void {
@@ -79,7 +103,10 @@ export class Manager {
         checks[name] = false;
       }
     }
-    return { ready: Object.values(checks).every(Boolean), checks };
+    const problems = this.problemSources.flatMap((s) =>
+      s.problems().map((p) => `${p.informer}: ${p.namespace === undefined ? 'cluster-wide' : `namespace ${p.namespace}`} is not served: ${p.message} (missing RBAC rule: ${p.missingRule})`),
+    );
+    return { ready: Object.values(checks).every(Boolean), checks, ...(problems.length > 0 ? { problems } : {}) };
   }
 
   isLeader(): boolean {
@@ -123,12 +150,16 @@ export class Manager {
     const leaderWorkStopped = new AbortController();
     const shared = Promise.all(always.map((r) => runOne(r, leaderWorkStopped.signal)));
 
-    const lead = async (leading: AbortSignal): Promise<void> => {
+    // Writes end the moment the Lease is lost; on shutdown they finish while the work drains.
+    const lead = async (leading: AbortSignal, lost: AbortSignal = new AbortController().signal): Promise<void> => {
+      this.leadership = lost;
       this.setLeading(true);
       try {
         await Promise.all(leaderOnly.map((r) => runOne(r, leading)));
       } finally {
+        this.leadership = AbortSignal.abort(notLeading());
         this.setLeading(false);
+        this.onStoppedLeading?.();
       }
     };
     if (this.elector) {
@@ -149,4 +180,9 @@ export class Manager {
     this.leading = leading;
     this.metrics?.leader.set(leading ? 1 : 0);
   }
+}
+
+/** The abort reason of requests made while this process does not lead. */
+function notLeading(): Error {
+  return Object.assign(new Error('this operator instance is not the leader (lost or released the Lease); its writes are cancelled'), { code: 'NOT_LEADER' });
 }

@@ -1,7 +1,8 @@
 // The operator's Prometheus metrics: one prom-client Registry per operator instance (no module
 // globals, so tests can create several) with default process metrics and the tenantsync_* series.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { WriteVerb } from '../kube/client.js';
+import type { RequestRecord, WriteVerb } from '../kube/client.js';
+import type { ScopeProblem } from './informer.js';
 
 export type ReconcileResult = 'success' | 'requeue' | 'error' | 'stalled';
 
@@ -16,6 +17,10 @@ export interface OperatorMetrics {
   leader: Gauge;
   /** Every write request sent to the API server, by verb and resource (`tenantsyncs/status`). */
   kubeWriteRequestsTotal: Counter<'verb' | 'resource'>;
+  /** Every request attempt (reads, watches and writes, retries included), by verb, resource and HTTP code. */
+  kubeRequestsTotal: Counter<'verb' | 'resource' | 'code'>;
+  /** 1 per informer and namespace whose list/watch RBAC refuses (the namespace is not served). */
+  informerForbidden: Gauge<'informer' | 'namespace'>;
   /** Per tenant {namespace, name}: the series the chart's PrometheusRule alerts on. */
   tenantLastSuccessTimestampSeconds: Gauge<TenantLabel>;
   tenantIntervalSeconds: Gauge<TenantLabel>;
@@ -65,6 +70,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Operator
       name: 'tenantsync_kube_write_requests_total',
       help: 'Write requests (create, update, patch, apply, delete) the operator sent to the API server.',
       labelNames: ['verb', 'resource'],
+      registers,
+    }),
+    kubeRequestsTotal: new Counter({
+      name: 'tenantsync_kube_requests_total',
+      help: 'Requests the operator sent to the API server (every attempt; reads, watches and writes), by verb, resource and HTTP status code.',
+      labelNames: ['verb', 'resource', 'code'],
+      registers,
+    }),
+    informerForbidden: new Gauge({
+      name: 'tenantsync_informer_forbidden',
+      help: 'Set to 1 while RBAC refuses an informer\'s list/watch in a namespace (nothing of that kind is served there); see /readyz for the missing rule.',
+      labelNames: ['informer', 'namespace'],
       registers,
     }),
     tenantLastSuccessTimestampSeconds: new Gauge({
@@ -149,5 +166,29 @@ export function removeTenantSeries(metrics: TenantMetrics, tenant: { namespace: 
 export function countKubeWrites(metrics: Pick<OperatorMetrics, 'kubeWriteRequestsTotal'>) {
   return (write: { verb: WriteVerb; resource: string }): void => {
     metrics.kubeWriteRequestsTotal.inc({ verb: write.verb, resource: write.resource });
+  };
+}
+
+/** The KubeClient `onRequest` hook that counts every request attempt. */
+export function countKubeRequests(metrics: Pick<OperatorMetrics, 'kubeRequestsTotal'>) {
+  return (request: RequestRecord): void => {
+    metrics.kubeRequestsTotal.inc({ verb: request.verb, resource: request.resource, code: request.code });
+  };
+}
+
+/**
+ * Drops every tenant's gauges (not the counters): called when this replica stops leading, so its
+ * frozen values (a last success long ago, failures) cannot fire alerts while the new leader reports.
+ */
+export function dropTenantGauges(metrics: Pick<OperatorMetrics, 'tenantLastSuccessTimestampSeconds' | 'tenantIntervalSeconds' | 'tenantConsecutiveFailures'>): void {
+  metrics.tenantLastSuccessTimestampSeconds.reset();
+  metrics.tenantIntervalSeconds.reset();
+  metrics.tenantConsecutiveFailures.reset();
+}
+
+/** The Informer `onScopeProblem` hook: tenantsync_informer_forbidden follows the namespaces RBAC refuses. */
+export function setInformerProblem(metrics: Pick<OperatorMetrics, 'informerForbidden'>) {
+  return (problem: ScopeProblem | undefined, where: { informer: string; namespace: string | undefined }): void => {
+    metrics.informerForbidden.set({ informer: where.informer, namespace: where.namespace ?? '' }, problem ? 1 : 0);
   };
 }

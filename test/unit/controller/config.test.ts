@@ -21,6 +21,8 @@ describe('parseConfig', () => {
       workers: 4,
       logLevel: 'info',
       resyncPeriodSeconds: 600,
+      kubeApiQps: 20,
+      kubeApiBurst: 30,
       help: false,
     });
   });
@@ -41,6 +43,9 @@ describe('parseConfig', () => {
     [['--lease-namespace=x'], { POD_NAMESPACE: 'ops' }, { leaseNamespace: 'x' }],
     [['--kubeconfig=/tmp/k'], {}, { kubeconfig: '/tmp/k' }],
     [['--resync-period=0'], {}, { resyncPeriodSeconds: 0 }],
+    [['--kube-api-qps=50', '--kube-api-burst=100'], {}, { kubeApiQps: 50, kubeApiBurst: 100 }],
+    [['--kube-api-qps=0.5'], {}, { kubeApiQps: 0.5 }],
+    [[], { TENANTSYNC_KUBE_API_QPS: '7', TENANTSYNC_KUBE_API_BURST: '9' }, { kubeApiQps: 7, kubeApiBurst: 9 }],
     [['--help'], {}, { help: true }],
   ])('%o with env %o gives %o', (argv, env, expected) => {
     expect(parse(argv, env)).toMatchObject(expected);
@@ -62,6 +67,9 @@ describe('parseConfig', () => {
     [['--log-level=loud'], /--log-level/],
     [['--namespaces=Bad_NS'], /not a namespace name/],
     [['--lease-duration=5', '--renew-deadline=10'], /lease-duration > --renew-deadline/],
+    [['--kube-api-qps=0'], /--kube-api-qps: "0" must be a number greater than 0/],
+    [['--kube-api-qps=fast'], /--kube-api-qps: "fast" must be a number greater than 0/],
+    [['--kube-api-burst=0'], /--kube-api-burst: "0" must be a whole number of at least 1/],
   ])('rejects %o', (argv, message) => {
     expect(() => parse(argv)).toThrow(ConfigError);
     expect(() => parse(argv)).toThrow(message);
@@ -128,6 +136,8 @@ describe('README operator flags table', () => {
       '--workers': 'workers',
       '--log-level': 'logLevel',
       '--resync-period': 'resyncPeriodSeconds',
+      '--kube-api-qps': 'kubeApiQps',
+      '--kube-api-burst': 'kubeApiBurst',
     };
     for (const [flag, key] of Object.entries(configKey)) {
       const row = rows.find((r) => r.flag === flag);

@@ -1,0 +1,66 @@
+// Gentle on the API server: once a tenant's children exist, a reconcile of the unchanged tenant reads
+// its config and state ConfigMaps from the informer cache and sends only a fixed, small number of
+// requests (the Secret existence checks: Secrets are never cached) and no write at all.
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { V1ConfigMap, V1CronJob, V1Job } from '@kubernetes/client-node';
+import { TenantSyncController } from '../../../operator/controller/tenantsync-controller.js';
+import { FakeClock } from '../../../operator/kube/clock.js';
+import { silentLogger } from '../../../operator/runtime/logger.js';
+import { FakeCache, FakeClient, FakeRecorder, type Ref } from './fakes.js';
+
+const ns = 'tenants';
+
+/** The fake client, with every request it receives logged as `verb Kind/name`. */
+class CountingClient extends FakeClient {
+  readonly requests: string[] = [];
+  override async get<T>(ref: Ref): Promise<T | undefined> {
+    this.requests.push(`get ${ref.kind}/${ref.name}`);
+    return super.get<T>(ref);
+  }
+  override async list<T>(apiVersion: string, kind: string, opts: { namespace?: string; labelSelector?: string } = {}) {
+    this.requests.push(`list ${kind}`);
+    return super.list<T>(apiVersion, kind, opts);
+  }
+}
+
+let client: CountingClient;
+let controller: TenantSyncController;
+
+beforeEach(() => {
+  client = new CountingClient();
+  controller = new TenantSyncController({
+    client: client as never,
+    tenantSyncs: new FakeCache(client, 'TenantSync'),
+    cronJobs: new FakeCache<V1CronJob>(client, 'CronJob'),
+    jobs: new FakeCache<V1Job>(client, 'Job'),
+    configMaps: new FakeCache<V1ConfigMap>(client, 'ConfigMap'),
+    recorder: new FakeRecorder(),
+    clock: new FakeClock('2025-05-01T10:00:00Z'),
+    logger: silentLogger(),
+    defaultSyncImage: 'sync:1',
+  });
+  client.seed({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'fd', namespace: ns }, data: { apiKey: 'a2V5' } });
+  client.seed({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sink', namespace: ns }, data: { token: 'dA==' } });
+  client.seed({
+    apiVersion: 'tenantsync.io/v1alpha1',
+    kind: 'TenantSync',
+    metadata: { name: 'acme', namespace: ns, generation: 1 },
+    spec: {
+      source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'fd', key: 'apiKey' } },
+      sink: { url: 'https://sink.example.com', authSecretRef: { name: 'sink', key: 'token' } },
+    },
+  });
+});
+
+describe('steady-state reconcile', () => {
+  it('reads only the two Secrets (no ConfigMap GETs) and writes nothing', async () => {
+    await controller.reconcile(`${ns}/acme`);
+    const writes = client.writes.length;
+    for (let pass = 0; pass < 3; pass++) {
+      client.requests.length = 0;
+      await controller.reconcile(`${ns}/acme`);
+      expect(client.requests, `pass ${pass + 1}`).toEqual(['get Secret/fd', 'get Secret/sink']);
+    }
+    expect(client.writes.length).toBe(writes);
+  });
+});

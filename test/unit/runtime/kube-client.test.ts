@@ -1,0 +1,149 @@
+// The kube client against a real local HTTP server standing in for the API server: the shared
+// client-side rate limit, Retry-After on 429 (any verb: the server did not process it), retried reads
+// on 5xx (writes are not repeated), an expired continue token restarting the list once, unpaged, and a
+// view whose signal (the leader's) cancels requests in flight and refuses new ones.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KubeClient, retryAfterSeconds, type KubeClientOptions, type RequestRecord } from '../../../operator/kube/client.js';
+import { TokenBucket } from '../../../operator/kube/rate-limiter.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
+
+let server: Server | undefined;
+const clients: KubeClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+  server?.closeAllConnections();
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  server = undefined;
+});
+
+/** Starts a server answering with `handler`; returns a client for it and the log of requests ("METHOD url"). */
+async function serve(handler: Handler, opts: Partial<KubeClientOptions> = {}) {
+  const seen: string[] = [];
+  const arrivals: number[] = [];
+  server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    arrivals.push(performance.now());
+    req.resume();
+    req.on('end', () => handler(req, res, seen.length));
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: 'u' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  const requests: RequestRecord[] = [];
+  const client = new KubeClient({ kubeConfig, onRequest: (r) => requests.push(r), retry: { initialDelayMs: 10, maxDelayMs: 20 }, ...opts });
+  clients.push(client);
+  return { client, seen, arrivals, requests };
+}
+
+const json = (res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}) => {
+  res.writeHead(code, { 'Content-Type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+};
+const status = (code: number, reason: string) => ({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: `${reason} (test)` });
+const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns' } });
+const cmRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns', name: 'a' };
+
+describe('TokenBucket', () => {
+  it('lets a burst through, then one request every 1/qps seconds, and refills while idle', () => {
+    let now = 0;
+    const bucket = new TokenBucket(2, 3, () => now);
+    expect([1, 2, 3, 4, 5].map(() => bucket.reserve())).toEqual([0, 0, 0, 500, 1000]);
+    now += 10_000; // idle: back to a full burst, never more
+    expect([1, 2, 3, 4].map(() => bucket.reserve())).toEqual([0, 0, 0, 500]);
+  });
+  it('rejects a rate that would let nothing through', () => {
+    expect(() => new TokenBucket(0, 10)).toThrow(/qps > 0/);
+  });
+});
+
+describe('KubeClient rate limit', () => {
+  it('spaces requests beyond the burst at 1/qps, across every view of the client', async () => {
+    const { client, arrivals } = await serve((_req, res) => json(res, 200, cm('a')), { qps: 10, burst: 2 });
+    const leader = client.withSignal(() => undefined);
+    const t0 = performance.now();
+    await Promise.all([client.get(cmRef), leader.get(cmRef), client.get(cmRef), leader.get(cmRef), client.get(cmRef)]);
+    expect(arrivals).toHaveLength(5);
+    // The first two share the burst; each later one waited ≥ 100 ms for its token (a lower bound only).
+    const sorted = [...arrivals].sort((a, b) => a - b);
+    for (let i = 2; i < 5; i++) expect(sorted[i]! - t0, `request ${i + 1}`).toBeGreaterThanOrEqual((i - 1) * 100 - 5);
+  });
+});
+
+describe('KubeClient retries', () => {
+  it('waits Retry-After seconds after a 429 and sends again, even a write', async () => {
+    const { client, arrivals, seen, requests } = await serve((req, res, n) =>
+      n === 1 ? json(res, 429, status(429, 'TooManyRequests'), { 'Retry-After': '1' }) : json(res, 201, cm('a')),
+    );
+    await expect(client.create(cm('a'))).resolves.toMatchObject({ metadata: { name: 'a' } });
+    expect(seen).toEqual(['POST /api/v1/namespaces/ns/configmaps', 'POST /api/v1/namespaces/ns/configmaps']);
+    expect(arrivals[1]! - arrivals[0]!).toBeGreaterThanOrEqual(990);
+    expect(requests.map((r) => `${r.verb} ${r.resource} ${r.code}`)).toEqual(['create configmaps 429', 'create configmaps 201']);
+  });
+
+  it('retries a read on 5xx with backoff, but never repeats a write', async () => {
+    const { client, seen } = await serve((req, res, n) => (req.method === 'GET' && n >= 3 ? json(res, 200, cm('a')) : json(res, 503, status(503, 'ServiceUnavailable'))));
+    await expect(client.get(cmRef)).resolves.toMatchObject({ metadata: { name: 'a' } });
+    expect(seen).toHaveLength(3);
+    seen.length = 0;
+    await expect(client.mergePatch(cmRef, { data: { x: '1' } })).rejects.toMatchObject({ code: 'KUBE_SERVER_ERROR', statusCode: 503 });
+    expect(seen).toEqual(['PATCH /api/v1/namespaces/ns/configmaps/a']);
+  });
+
+  it('gives up on a read after maxAttempts', async () => {
+    const { client, seen } = await serve((_req, res) => json(res, 500, status(500, 'InternalError')), { retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 1 } });
+    await expect(client.get(cmRef)).rejects.toMatchObject({ code: 'KUBE_SERVER_ERROR' });
+    expect(seen).toHaveLength(3);
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    const now = Date.parse('2025-01-01T00:00:00Z');
+    expect(retryAfterSeconds('3', now)).toBe(3);
+    expect(retryAfterSeconds('Wed, 01 Jan 2025 00:00:05 GMT', now)).toBe(5);
+    expect(retryAfterSeconds('soon', now)).toBeUndefined();
+    expect(retryAfterSeconds(null, now)).toBeUndefined();
+  });
+});
+
+describe('KubeClient paged list', () => {
+  it('restarts once, unpaged, when the continue token expired (410) mid-walk instead of looping', async () => {
+    const { client, seen } = await serve((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.searchParams.has('continue')) return json(res, 410, status(410, 'Expired'));
+      if (url.searchParams.has('limit')) return json(res, 200, { kind: 'ConfigMapList', metadata: { resourceVersion: '5', continue: 'tok' }, items: [cm('a')] });
+      return json(res, 200, { kind: 'ConfigMapList', metadata: { resourceVersion: '9' }, items: [cm('a'), cm('b'), cm('c')] });
+    });
+    const list = await client.list('v1', 'ConfigMap', { namespace: 'ns', limit: 1, all: true });
+    expect(list.items.map((i) => (i as { metadata: { name: string } }).metadata.name)).toEqual(['a', 'b', 'c']);
+    expect(list.metadata.resourceVersion).toBe('9');
+    expect(seen).toEqual([
+      '/api/v1/namespaces/ns/configmaps?limit=1',
+      '/api/v1/namespaces/ns/configmaps?limit=1&continue=tok',
+      '/api/v1/namespaces/ns/configmaps',
+    ].map((u) => `GET ${u}`));
+  });
+});
+
+describe('KubeClient.withSignal (the leader view)', () => {
+  it('cancels a request in flight the moment the signal aborts, and sends nothing after', async () => {
+    const { client, seen } = await serve(() => undefined /* never answers */);
+    const leadership = new AbortController();
+    const leader = client.withSignal(() => leadership.signal);
+    const pending = leader.mergePatch(cmRef, { data: { x: '1' } });
+    while (seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+    leadership.abort(new Error('lost the lease'));
+    await expect(pending).rejects.toThrow('lost the lease');
+    await expect(leader.create(cm('b'))).rejects.toThrow('lost the lease');
+    expect(seen).toHaveLength(1);
+  });
+});
