@@ -234,5 +234,5 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, onStop: OnS
 }
 
 function summarize(result: JobResult): Record<string, string> {
-  return Object.fromEntries(Object.entries(result.streams).map(([name, s]) => [name, `${s.outcome} ${s.records}`]));
+  return Object.fromEntries(Object.entries(result.streams).map(([name, s]) => [name, `${s.outcome} ${s.records}${s.redelivered ? ` (${s.redelivered} re-read)` : ''}`]));
 }

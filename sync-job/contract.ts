@@ -18,6 +18,11 @@ export type StreamName = (typeof freshdeskStreamNames)[number];
 /** Result files are read from a container's termination message, which the kubelet caps at 4096 bytes. */
 export const maxResultBytes = 4096;
 
+/** The lookback of a stream when the config names none: 5 minutes. */
+export const defaultLookbackSeconds = 300;
+/** The longest lookback accepted: 7 days (each run re-delivers what the window holds). */
+export const maxLookbackSeconds = 7 * 24 * 3600;
+
 export const jobConfigSchema = z.object({
   tenantId: z.string().min(1),
   source: z.object({
@@ -26,6 +31,11 @@ export const jobConfigSchema = z.object({
     streams: z.array(z.object({ name: z.enum(freshdeskStreamNames), intervalSeconds: z.number().int().nonnegative() })).min(1),
     rateLimitPerMinute: z.number().int().positive().optional(),
     startDate: z.iso.datetime({ offset: true }).optional(),
+    /**
+     * How far behind its cursor each run re-reads a stream (same-second rewrites, writes that become visible
+     * late). Default defaultLookbackSeconds; 0 trusts the cursor exactly (boundary ids de-duplicated).
+     */
+    lookbackSeconds: z.number().int().nonnegative().max(maxLookbackSeconds).optional(),
   }),
   sink: z.object({
     type: z.enum(['http', 'stdout']),
@@ -73,6 +83,8 @@ export const resultSchema = z.object({
       outcome: z.enum(streamOutcomes),
       records: z.number().int().nonnegative(),
       cursor: cursorSchema,
+      /** Of `records`, how many lay at or behind the cursor the run started from (re-read by the lookback). */
+      redelivered: z.number().int().nonnegative().optional(),
       error: z.string().optional(),
     }),
   ),

@@ -49,6 +49,8 @@ export interface RunOptions {
 interface StreamProgress {
   outcome: JobResult['streams'][string]['outcome'] | 'Pending' | 'Running';
   records: number;
+  /** Of `records`, those at or behind the cursor the run started from (re-read by the lookback). */
+  redelivered: number;
   acked: CursorTracker;
   error?: string;
 }
@@ -74,7 +76,7 @@ export class SyncRun {
     this.startedAtMs = this.clock.nowMs();
     for (const stream of options.config.source.streams) {
       const saved = options.state.streams[stream.name];
-      this.progress.set(stream.name, { outcome: 'Pending', records: 0, acked: new CursorTracker(normalizeCursor(saved?.cursor ?? {})) });
+      this.progress.set(stream.name, { outcome: 'Pending', records: 0, redelivered: 0, acked: new CursorTracker(normalizeCursor(saved?.cursor ?? {})) });
     }
   }
 
@@ -143,6 +145,7 @@ export class SyncRun {
     logger.info({ cursor: describeCursor(progress.acked.snapshot()) }, 'stream started');
 
     let records: SyncRecord[] = [];
+    let redelivered = 0;
     let steps: StreamItem[] = [];
     const checkpoint = async () => {
       await this.options.onCheckpoint?.(name, progress.acked.snapshot());
@@ -153,8 +156,10 @@ export class SyncRun {
       await sink.send(batch, signal);
       for (const step of steps) applyStep(progress.acked, step);
       progress.records += records.length;
-      logger.debug({ batchId: batch.batchId, records: records.length, cursor: progress.acked.updatedAt }, 'batch acknowledged');
+      progress.redelivered += redelivered;
+      logger.debug({ batchId: batch.batchId, records: records.length, redelivered, cursor: progress.acked.updatedAt }, 'batch acknowledged');
       records = [];
+      redelivered = 0;
       steps = [];
       await checkpoint();
     };
@@ -165,11 +170,13 @@ export class SyncRun {
         clock: this.clock,
         signal,
         startDate: config.source.startDate,
+        lookbackSeconds: config.source.lookbackSeconds,
         logger,
       });
       for await (const item of items) {
         throwIfAborted(signal);
         if (item.record) records.push(item.record);
+        if (item.record && item.redelivered) redelivered++;
         if (item.advance || item.settle) {
           // With nothing unacknowledged before it, a cursor step takes effect at once.
           if (records.length === 0) applyStep(progress.acked, item);
@@ -180,7 +187,7 @@ export class SyncRun {
       await flush();
       await checkpoint();
       progress.outcome = 'Succeeded';
-      logger.info({ records: progress.records, cursor: describeCursor(progress.acked.snapshot()) }, 'stream succeeded');
+      logger.info({ records: progress.records, redelivered: progress.redelivered, cursor: describeCursor(progress.acked.snapshot()) }, 'stream succeeded');
     } catch (thrown) {
       const error = signal?.aborted && !(thrown instanceof SyncError && thrown.code === 'RUN_ABORTED')
         ? new SyncError('RUN_ABORTED', 'run stopped before finishing')
@@ -222,7 +229,13 @@ export class SyncRun {
       const outcome = progress.outcome === 'Pending' || progress.outcome === 'Running' ? 'Failed' : progress.outcome;
       const cursor = progress.acked.snapshot();
       const error = progress.outcome === 'Running' ? 'RUN_ABORTED: run stopped before the stream finished' : progress.error;
-      streams[name] = { outcome, records: progress.records, cursor, ...(error ? { error } : {}) };
+      streams[name] = {
+        outcome,
+        records: progress.records,
+        cursor,
+        ...(progress.redelivered > 0 ? { redelivered: progress.redelivered } : {}),
+        ...(error ? { error } : {}),
+      };
       const previous = this.options.state.streams[name];
       const lastSuccessAt = outcome === 'Succeeded' ? startedAt : previous?.lastSuccessAt;
       if (cursor.updatedAt !== undefined || previous) state.streams[name] = { cursor, ...(lastSuccessAt ? { lastSuccessAt } : {}) };

@@ -1,5 +1,6 @@
 // Rules on single string fields that a structural schema cannot say, each written twice side by side:
 // as CEL for the API server (x-kubernetes-validations) and as a TypeScript twin for zod, same verdict.
+import { maxLookbackSeconds } from '../../sync-job/contract.js';
 import { durationPattern, expressibleIntervalsText, isCronExpressible, parseDurationSeconds } from './duration.js';
 
 /** One rule: the CEL text the API server runs, its TypeScript twin, and the message both report. */
@@ -45,6 +46,16 @@ export const timeoutRule: TwinRule = {
   rule: `${celIsDuration('self')} && ${celDurationMs('self')} >= ${msPerMinute}`,
   message: 'must be a duration of at least 1m such as 30m or 2h',
   check: (v) => (parseDurationSeconds(v) ?? 0) >= 60,
+};
+
+/** The job contract's bounds on a lookback: 0s to 7 days (maxLookbackSeconds). */
+export const lookbackRule: TwinRule = {
+  rule: `${celIsDuration('self')} && ${celDurationMs('self')} <= ${maxLookbackSeconds * 1000}`,
+  message: `must be a duration from 0s to ${maxLookbackSeconds / 3600}h such as 5m or 1h`,
+  check: (v) => {
+    const seconds = parseDurationSeconds(v);
+    return seconds !== undefined && seconds <= maxLookbackSeconds;
+  },
 };
 
 /** A regular expression both worlds run (RE2 in the API server, JavaScript in zod), with a message for people. */

@@ -9,6 +9,7 @@ import {
   celDurationMs,
   celIsDuration,
   intervalRule,
+  lookbackRule,
   patternRule,
   streamIntervalRule,
   timeoutRule,
@@ -146,6 +147,15 @@ export const sourceSchema = z
           'Initial cursor, an RFC 3339 time such as 2024-01-01T00:00:00Z: records last updated before it are not ' +
           'synced. Only affects streams that have no cursor yet. Default: everything the API returns.',
       }),
+    lookback: twinChecked(
+      z.string().max(32),
+      'How far behind its cursor each run re-reads a stream, as a duration such as 5m or 1h (0s to 168h). ' +
+        'Freshdesk stamps updated_at to the second and a write can reach its lists after newer ones; re-reading ' +
+        'this window delivers a record rewritten within the second already synced and a write that became ' +
+        'visible late. Records in the window are delivered again (the run result counts them as redelivered); ' +
+        '0s trusts the cursor exactly and can miss both. Default: 5m.',
+      lookbackRule,
+    ).optional(),
     rateLimitPerMinute: z
       .number()
       .int()

@@ -23,6 +23,8 @@ export interface CursorPosition {
  */
 export interface StreamItem {
   record?: SyncRecord;
+  /** The record (or its parent) lay at or behind the cursor the run started from: the lookback re-read it. */
+  redelivered?: boolean;
   advance?: CursorPosition;
   settle?: Cursor;
 }

@@ -123,10 +123,12 @@ export const validationCases: ValidationCase[] = [
   rejected('credentials-ref-without-name', 'spec.source.credentialsSecretRef.name', says('Required value', 'expected string, received undefined'), { source: { credentialsSecretRef: { name: null, key: 'apiKey' } } }, 'which Secret?'),
   rejected('credentials-ref-empty-name', 'spec.source.credentialsSecretRef.name', says('should be at least 1 chars long', 'expected string to have >=1 characters'), { source: { credentialsSecretRef: { name: '' } } }, 'an empty name is no name'),
   rejected('start-date-not-a-time', 'spec.source.startDate', says('must be of type date-time', 'Invalid ISO datetime'), { source: { startDate: 'yesterday' } }, 'RFC 3339 only'),
+  rejected('lookback-not-a-duration', 'spec.source.lookback', 'must be a duration from 0s to 168h', { source: { lookback: 'five minutes' } }, 'a Flux duration string'),
+  rejected('lookback-too-long', 'spec.source.lookback', 'must be a duration from 0s to 168h', { source: { lookback: '200h' } }, 'every run re-delivers the window: at most 7 days'),
   rejected('rate-limit-zero', 'spec.source.rateLimitPerMinute', says('should be greater than or equal to 1', 'expected number to be >=1'), { source: { rateLimitPerMinute: 0 } }, 'zero requests never syncs'),
   accepted('source-everything', {
     tenantId: 'acme:eu-1',
-    source: { startDate: '2024-01-01T00:00:00+02:00', rateLimitPerMinute: 40, credentialsSecretRef: { name: 'acme-freshdesk', key: 'api-key' } },
+    source: { startDate: '2024-01-01T00:00:00+02:00', lookback: '10m', rateLimitPerMinute: 40, credentialsSecretRef: { name: 'acme-freshdesk', key: 'api-key' } },
     sink: { authSecretRef: { name: 'acme-sink' }, batchSize: 500 },
   }, 'every optional source and sink field', { stored: { values: { 'spec.sink.authSecretRef.key': 'token', 'spec.source.credentialsSecretRef.key': 'api-key' } } }),
 

@@ -1,7 +1,8 @@
 // Full then incremental: the second run delivers exactly the records changed since the first, on every
 // stream (tickets, conversations, contacts, companies, agents, groups, articles, deleted/spam tickets).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { allStreams, at, configFor, deliveredIds, runInProcess, startWorld, type World } from './support.js';
+import { defaultLookbackSeconds } from '../../sync-job/contract.js';
+import { allStreams, at, changedIds, configFor, deliveredIds, runInProcess, startWorld, type World } from './support.js';
 
 let world: World;
 beforeEach(async () => {
@@ -20,7 +21,10 @@ function deliveredSince(skip: number): Record<string, string[]> {
 }
 
 describe('full then incremental run', () => {
-  it('delivers everything once, then exactly what changed', async () => {
+  it.each([
+    ['lookback 0: exactly what changed', 0],
+    ['default lookback: what changed, plus the unchanged records of the window behind each cursor', undefined],
+  ])('delivers everything once, then %s', async (_title, lookbackSeconds) => {
     const { fake } = world;
     const baseMs = fake.clock.now().getTime() - 3 * 24 * 3600 * 1000;
     // 250 tickets over 3 pages; every 5 share a second.
@@ -38,7 +42,8 @@ describe('full then incremental run', () => {
     fake.data.addGroups(2, (i) => ({ created_at: at(baseMs, i), updated_at: at(baseMs, i) }));
     const articleIds = fake.data.addArticles(4, (i) => ({ created_at: at(baseMs, i), updated_at: at(baseMs, i) }));
 
-    const config = configFor(world, allStreams);
+    const config = configFor(world, allStreams, lookbackSeconds === undefined ? {} : { lookbackSeconds });
+    const lookbackMs = (lookbackSeconds ?? defaultLookbackSeconds) * 1000;
     const first = await runInProcess(world, config);
     expect(first.exitCode).toBe(0);
     expect(first.result.outcome).toBe('Succeeded');
@@ -70,20 +75,45 @@ describe('full then incremental run', () => {
 
     const second = await runInProcess(world, config, first.state);
     expect(second.exitCode).toBe(0);
-    expect(deliveredSince(afterFirst)).toEqual({
-      tickets: [ticketIds[3], ticketIds[10], newA, newB, ticketIds[20]].map((id) => `upsert:${id}`).sort(),
-      conversations: [`upsert:${reply}`],
-      deleted_tickets: [`delete:${ticketIds[7]}`],
-      contacts: ['upsert:2'],
-      companies: ['upsert:1'],
-      groups: ['upsert:1'],
-      articles: [`upsert:${articleIds[2]}`],
-    });
-    expect(second.result.streams.agents).toMatchObject({ outcome: 'Succeeded', records: 0 });
-    // The second run asked Freshdesk only for contacts changed since the first run's cursor (inclusive).
+    const changed: Record<string, Array<number | undefined>> = {
+      tickets: [ticketIds[3], ticketIds[10], newA, newB, ticketIds[20]],
+      conversations: [reply],
+      deleted_tickets: [ticketIds[7]],
+      contacts: [2],
+      companies: [1],
+      groups: [1],
+      articles: [articleIds[2]],
+      agents: [],
+    };
+    for (const [stream, ids] of Object.entries(changed)) expect(changedIds(world.sink, stream, afterFirst), stream).toEqual(ids.map(String).sort());
+    if (lookbackSeconds === 0) {
+      expect(deliveredSince(afterFirst)).toEqual({
+        tickets: [ticketIds[3], ticketIds[10], newA, newB, ticketIds[20]].map((id) => `upsert:${id}`).sort(),
+        conversations: [`upsert:${reply}`],
+        deleted_tickets: [`delete:${ticketIds[7]}`],
+        contacts: ['upsert:2'],
+        companies: ['upsert:1'],
+        groups: ['upsert:1'],
+        articles: [`upsert:${articleIds[2]}`],
+      });
+      expect(second.result.streams.agents).toMatchObject({ outcome: 'Succeeded', records: 0 });
+    } else {
+      // Re-delivery is bounded by the window: nothing older than lookback behind the first run's cursor comes
+      // again, and the result counts what came again.
+      for (const stream of ['tickets', 'contacts', 'companies', 'agents', 'groups', 'articles'] as const) {
+        const floor = new Date(Date.parse(first.result.streams[stream]!.cursor.updatedAt!) - lookbackMs).toISOString().replace(/\.000Z$/, 'Z');
+        const again = world.sink.deliveries.slice(afterFirst).filter((d) => d.body.stream === stream).flatMap((d) => d.body.records);
+        for (const record of again) expect(record.updatedAt >= floor, `${stream} ${record.id} at ${record.updatedAt}`).toBe(true);
+        expect(second.result.streams[stream]!.records - (second.result.streams[stream]!.redelivered ?? 0), stream).toBe(changed[stream]!.length);
+      }
+      expect(second.result.streams.tickets!.redelivered).toBeGreaterThan(0);
+    }
+    // The second run asked Freshdesk only for contacts changed since the first run's cursor (inclusive), less the lookback.
     const contactRequests = fake.requests.filter((r) => r.seq > lastSeqOfFirst && r.path === '/api/v2/contacts');
     expect(contactRequests.length).toBeGreaterThan(0);
-    for (const request of contactRequests) expect(request.query._updated_since).toBe(contactsCursor);
+    const contactsFrom = new Date(Date.parse(contactsCursor) - lookbackMs).toISOString().replace(/\.000Z$/, 'Z');
+    for (const request of contactRequests) expect(request.query._updated_since).toBe(contactsFrom);
+    for (const stream of allStreams) expect(second.result.streams[stream]!.cursor.updatedAt! >= first.result.streams[stream]!.cursor.updatedAt!, stream).toBe(true);
     expect(world.sink.idempotencyViolations).toEqual([]);
     expect(fake.violations).toEqual([]);
   });
@@ -135,7 +165,7 @@ describe('full then incremental run', () => {
     world.fake.data.addTickets(1);
     world.fake.data.addContacts(1);
     const second = await runInProcess(world, config, first.state);
-    expect(second.result.streams.tickets).toMatchObject({ outcome: 'Succeeded', records: 1 });
+    expect(second.result.streams.tickets).toMatchObject({ outcome: 'Succeeded', records: 4, redelivered: 3 });
     expect(second.result.streams.contacts).toEqual({ outcome: 'NotDue', records: 0, cursor: first.result.streams.contacts!.cursor });
     expect(second.result.outcome).toBe('Succeeded');
     expect(second.state.streams.contacts!.lastSuccessAt).toBe(first.state.streams.contacts!.lastSuccessAt);

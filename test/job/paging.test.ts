@@ -47,23 +47,32 @@ describe('paging by re-querying from the cursor', () => {
     expect(ticketRequests().some((r) => r.query.updated_since === at(baseMs, 100) && r.query.page === '4')).toBe(true);
   });
 
-  it('resumes inside a same-second run from the boundary ids of the cursor', async () => {
+  it.each([
+    ['lookback 0: from the boundary ids of the cursor, nothing sent twice', 0, 0],
+    ['default lookback: re-reads the window, the unchanged batches come again under their old keys', undefined, 200],
+  ])('resumes inside a same-second run (%s)', async (_title, lookbackSeconds, redelivered) => {
     const { fake } = world;
     const baseMs = fake.clock.now().getTime() - 3600 * 1000;
     const same = fake.data.addTickets(350, () => ({ updated_at: at(baseMs, 100) }));
     // The sink refuses everything after two batches: the cursor stops inside the second.
-    world.sink.onAttempt(() => {
+    const stopFailing = world.sink.onAttempt(() => {
       if (world.sink.deliveries.length === 2) world.sink.failAlways(400);
     });
-    const first = await runInProcess(world, configFor(world));
+    const config = configFor(world, ['tickets'], lookbackSeconds === undefined ? {} : { lookbackSeconds });
+    const first = await runInProcess(world, config);
     expect(first.exitCode).toBe(1);
     expect(first.result.streams.tickets!.cursor).toMatchObject({ updatedAt: at(baseMs, 100) });
     expect(first.result.streams.tickets!.cursor.ids).toHaveLength(200);
+    stopFailing();
     world.sink.recover();
-    const second = await runInProcess(world, configFor(world), first.state);
+    const second = await runInProcess(world, config, first.state);
     expect(second.exitCode).toBe(0);
+    expect(second.result.streams.tickets).toMatchObject({ records: 150 + redelivered, cursor: { updatedAt: at(baseMs, 100) } });
+    expect(second.result.streams.tickets!.redelivered ?? 0).toBe(redelivered);
     expect(deliveredIds(world.sink, 'tickets')).toEqual(same);
+    // Accepted deliveries: a re-sent unchanged batch is a replay of its key, not a second delivery.
     expect(world.sink.deliveries.flatMap((d) => d.body.records)).toHaveLength(350);
+    expect(world.sink.idempotencyViolations).toEqual([]);
   });
 
   it('fully delivers a dataset needing more than 300 pages without any request for page > 300', async () => {

@@ -12,6 +12,7 @@ import { createLogger } from '../../sync-job/log.js';
 import { SyncRun, type RunOptions, type RunReport } from '../../sync-job/run.js';
 import { startFreshdeskFake, type FreshdeskFake, type FreshdeskFakeOptions } from '../fakes/freshdesk/index.js';
 import { startSinkReceiver, type SinkReceiver } from '../fakes/sink/index.js';
+import { canonicalJson } from '../fakes/sink/protocol.js';
 
 export const apiKey = 'fd-key-9f8e7d6c5b4a';
 export const sinkToken = 'sink-token-0a1b2c3d4e5f';
@@ -145,6 +146,19 @@ export function secretForms(...secrets: string[]): string[] {
 /** Freshdesk-format timestamp `seconds` after a fixed instant. */
 export function at(baseMs: number, seconds: number): string {
   return new Date(baseMs + seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * ids (sorted) of the records of `stream` in deliveries[from..] whose content (op, updatedAt, data) no
+ * delivery before `from` carried: what a consumer sees change. A lookback re-reads unchanged records too.
+ */
+export function changedIds(sink: SinkReceiver, stream: string, from: number, tenantId = 'acme'): string[] {
+  const contentOf = (record: { id: string | number; op: string; updatedAt: string; data: unknown }) => canonicalJson([record.id, record.op, record.updatedAt, record.data]);
+  const ofStream = (deliveries: SinkReceiver['deliveries']) =>
+    deliveries.filter((d) => d.body.tenantId === tenantId && d.body.stream === stream).flatMap((d) => d.body.records);
+  const before = new Set(ofStream(sink.deliveries.slice(0, from)).map(contentOf));
+  const changed = ofStream(sink.deliveries.slice(from)).filter((record) => !before.has(contentOf(record)));
+  return [...new Set(changed.map((record) => String(record.id)))].sort();
 }
 
 /** ids of delivered records of one stream, as numbers, sorted. */

@@ -1,11 +1,12 @@
 // The Freshdesk streams as declarations (path, filter parameter, how to read), and the one reader that
 // turns a declaration plus the acknowledged cursor into records and cursor progress.
 import type { Logger } from 'pino';
-import type { Cursor, StreamName } from '../../contract.js';
+import { defaultLookbackSeconds, type Cursor, type StreamName } from '../../contract.js';
 import type { Clock } from '../../core/clock.js';
 import { SyncError } from '../../core/errors.js';
-import type { StreamItem, SyncRecord } from '../../core/record.js';
-import { toSecondIso } from '../../core/timestamps.js';
+import { CursorTracker } from '../../core/cursor.js';
+import type { CursorPosition, StreamItem, SyncRecord } from '../../core/record.js';
+import { secondIsoToMs, toSecondIso } from '../../core/timestamps.js';
 import type { FreshdeskRequester } from './requester.js';
 import { beginningOfTime, mergeOrdered, orderedWalk, pageScan, positionOf, type FetchPage } from './walks.js';
 
@@ -86,15 +87,33 @@ export interface StreamReadContext {
   signal?: AbortSignal;
   /** Where streams without a cursor start (config source.startDate). */
   startDate?: string;
+  /** Seconds behind the cursor a stream is re-read from (config source.lookbackSeconds); default defaultLookbackSeconds. */
+  lookbackSeconds?: number;
   logger?: Logger;
 }
 
-/** Records and cursor progress of one stream, read from the acknowledged cursor on. */
+/**
+ * Where reading starts. Without a cursor: startDate, else the beginning of time. With one: `lookbackSeconds`
+ * behind its second and with no boundary ids, because a record delivered at the cursor's second may since have
+ * been rewritten within that second, and a write stamped before the cursor may have become visible only after
+ * it (at-least-once: re-delivering the window is allowed, skipping is not). A lookback of 0 trusts the cursor
+ * exactly: its second re-read, its boundary ids de-duplicated. Never before startDate.
+ */
+export function readStart(cursor: Cursor, startDate: string | undefined, lookbackSeconds: number): { updatedAt: string; ids: string[] } {
+  const floor = startDate ? toSecondIso(startDate) : beginningOfTime;
+  if (!cursor.updatedAt) return { updatedAt: floor, ids: [] };
+  const second = toSecondIso(cursor.updatedAt);
+  if (lookbackSeconds <= 0) return { updatedAt: second, ids: cursor.ids ?? [] };
+  const lookedBack = toSecondIso(secondIsoToMs(second) - lookbackSeconds * 1000);
+  return { updatedAt: lookedBack > floor ? lookedBack : floor, ids: [] };
+}
+
+/** Records and cursor progress of one stream, read from `lookback` behind the acknowledged cursor on. */
 export async function* readStream(declaration: StreamDeclaration, cursor: Cursor, context: StreamReadContext): AsyncGenerator<StreamItem> {
   const fetchPage = (path: string): FetchPage => (query) => context.requester.getPage(path, query, context.signal, context.logger);
-  const from = cursor.updatedAt
-    ? { updatedAt: toSecondIso(cursor.updatedAt), ids: cursor.ids ?? [] }
-    : { updatedAt: context.startDate ? toSecondIso(context.startDate) : beginningOfTime, ids: [] };
+  const from = readStart(cursor, context.startDate, context.lookbackSeconds ?? defaultLookbackSeconds);
+  // What the cursor already covered when the run started: records there are counted as re-delivered.
+  const covered = new CursorTracker(cursor);
 
   switch (declaration.kind) {
     case 'ordered': {
@@ -103,7 +122,8 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
       );
       const records = walks.length === 1 ? walks[0]! : mergeOrdered(walks);
       for await (const { raw, position } of records) {
-        yield { record: { id: position.id, op: declaration.op, updatedAt: position.updatedAt, data: raw }, advance: position };
+        const record: SyncRecord = { id: position.id, op: declaration.op, updatedAt: position.updatedAt, data: raw };
+        yield { record, advance: position, ...redelivery(covered, position) };
       }
       return;
     }
@@ -111,12 +131,13 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
       const parent = declaration.parent;
       const parents = orderedWalk({ fetch: withParams(fetchPage(parent.path), parent.params), sinceParam: parent.sinceParam, from, what: 'ticket' });
       for await (const { position } of parents) {
+        const again = redelivery(covered, position);
         try {
           for await (const page of pageScan({ fetch: fetchPage(declaration.childPath(position.id)) })) {
             for (const raw of page) {
               // Children older than where this run starts were delivered when their parent was last read.
               const record = toUpsert(raw, declaration.what);
-              if (record.updatedAt >= from.updatedAt) yield { record };
+              if (record.updatedAt >= from.updatedAt) yield { record, ...again };
             }
           }
         } catch (error) {
@@ -135,7 +156,9 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
       for await (const page of declaration.pages(fetchAll, lowerBound?.updatedAt)) {
         for (const raw of page) {
           const position = positionOf(raw, declaration.what);
-          if (filter.accept(position)) yield { record: { id: position.id, op: 'upsert', updatedAt: position.updatedAt, data: raw } };
+          if (filter.accept(position)) {
+            yield { record: { id: position.id, op: 'upsert', updatedAt: position.updatedAt, data: raw }, ...redelivery(covered, position) };
+          }
         }
       }
       const settle = filter.settledCursor(scanStartSecond);
@@ -143,6 +166,10 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
       return;
     }
   }
+}
+
+function redelivery(covered: CursorTracker, position: CursorPosition): { redelivered?: true } {
+  return covered.has(position) ? { redelivered: true } : {};
 }
 
 function withParams(fetch: FetchPage, params: Record<string, string> | undefined): FetchPage {

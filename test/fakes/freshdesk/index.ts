@@ -24,6 +24,11 @@
 //   /solutions/folders/:id/articles   id order, no filters.
 //   /api/v2/tickets/:id, /api/v2/agents/me   single objects (a cheap credentials check), 404 when unknown.
 // Ties within one second come in a hash-of-id order: stable between identical requests, not by id.
+// Behaviours Freshdesk does not document, switchable (`fake.behaviours`), each the worst plausible reading:
+// late visibility (a write reaches list queries N s after its updated_at), same-second rewrites (an automation
+// rewrites the newest record served without moving updated_at), deletes mid-scan (rows shift up onto a page
+// already read), deletes/spam that leave updated_at alone. A ticket's conversations answer 403 when
+// `faults.forbidPath('tickets/<id>/conversations')` restricts it (spam, deleted, restricted tickets do).
 // Check order per request: rate limit (429 + Retry-After; invalid requests count too) → Basic auth (401) →
 // forbidPath (403) → failNext/slowBody → routing (400/404/405). resetNext/timeoutNext act before all of it and
 // cost no credit. Every answered response carries X-Ratelimit-Total/-Remaining/-Used-CurrentRequest.
@@ -33,7 +38,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClock, type FakeClock } from './clock.js';
 import { seedDemo, type DemoOptions, type DemoSummary } from './demo.js';
-import { FaultPlan, type FaultScope } from './faults.js';
+import { FaultPlan, normalizePathPrefix, type FaultScope } from './faults.js';
 import { RateLimiter } from './rate-limit.js';
 import {
   createHandler,
@@ -118,6 +123,24 @@ export interface FreshdeskFaults {
   clear(): void;
 }
 
+/** Switchable real-world behaviours (see the header); all off by default. */
+export interface FreshdeskBehaviours {
+  /** Writes made from now on reach list queries `seconds` after their updated_at (replication, slow transactions); 0 = at once. */
+  lateVisibility(seconds: number): void;
+  /**
+   * After each of the next `pages` list pages of `path` (e.g. `tickets`) is served, its last record is rewritten
+   * within its own second: `automation_runs` + 1, updated_at unchanged (an automation right after an agent's edit).
+   */
+  sameSecondRewrites(path: string, pages?: number): void;
+  /**
+   * After each of the next `pages` pages of `path` (`contacts`, `companies`, `agents`, `groups`) that has a next
+   * page is served, the first record of that page is deleted: every later row shifts up by one.
+   */
+  deleteDuringScans(path: string, pages?: number): void;
+  /** Whether deleting/spamming/restoring a ticket stamps its updated_at (default true; Freshdesk does not say). */
+  deletesMoveUpdatedAt(on: boolean): void;
+}
+
 export interface FreshdeskFake {
   /** e.g. http://127.0.0.1:PORT; the API is under /api/v2. */
   baseUrl: string;
@@ -133,6 +156,7 @@ export interface FreshdeskFake {
   /** Counters over all requests, kept even when `requests` is trimmed (benchmarks: maxPage['/api/v2/tickets'] <= 300). */
   stats: RequestStats;
   faults: FreshdeskFaults;
+  behaviours: FreshdeskBehaviours;
   clock: FakeClock;
 }
 
@@ -156,6 +180,7 @@ export async function startFreshdeskFake(options: FreshdeskFakeOptions = {}): Pr
     timers: new Set(),
     retryAfterUntilMs: 0,
     seq: 0,
+    listBehaviours: { sameSecondRewrites: new Map(), deleteDuringScans: new Map() },
   };
   const server: Server = createServer({ keepAliveTimeout: 5_000 }, createHandler(state));
   await new Promise<void>((resolve, reject) => {
@@ -189,6 +214,13 @@ export async function startFreshdeskFake(options: FreshdeskFakeOptions = {}): Pr
     },
   };
 
+  const behaviours: FreshdeskBehaviours = {
+    lateVisibility: (seconds) => store.setLateVisibility(seconds),
+    sameSecondRewrites: (path, pages = Infinity) => void state.listBehaviours.sameSecondRewrites.set(normalizePathPrefix(path), pages),
+    deleteDuringScans: (path, pages = Infinity) => void state.listBehaviours.deleteDuringScans.set(normalizePathPrefix(path), pages),
+    deletesMoveUpdatedAt: (on) => store.setDeletesMoveUpdatedAt(on),
+  };
+
   return {
     baseUrl: `http://${host}:${address.port}`,
     apiKey: state.apiKey,
@@ -198,6 +230,7 @@ export async function startFreshdeskFake(options: FreshdeskFakeOptions = {}): Pr
     violations: state.violations,
     stats: state.stats,
     faults,
+    behaviours,
     clock,
     close: async () => {
       for (const timer of state.timers) clearTimeout(timer);

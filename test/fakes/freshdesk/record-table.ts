@@ -3,12 +3,16 @@
 
 import { SortedIds } from './sorted-ids.js';
 
-/** Where a record shows up: the normal list, or only behind `filter=deleted` / `filter=spam`. */
-export type Visibility = 'visible' | 'deleted' | 'spam';
+/**
+ * Where a record shows up: the normal list, only behind `filter=deleted` / `filter=spam` (tickets; `state=deleted`
+ * for contacts; nowhere for deleted companies, agents and groups), or nowhere yet (`pending`: written, but not
+ * yet visible to list queries — late visibility).
+ */
+export type Visibility = 'visible' | 'deleted' | 'spam' | 'pending';
 export type TimeField = 'created_at' | 'updated_at';
 
-const visibilityCodes: Record<Visibility, number> = { visible: 0, deleted: 1, spam: 2 };
-const visibilityNames: Visibility[] = ['visible', 'deleted', 'spam'];
+const visibilityCodes: Record<Visibility, number> = { visible: 0, deleted: 1, spam: 2, pending: 3 };
+const visibilityNames: Visibility[] = ['visible', 'deleted', 'spam', 'pending'];
 
 export class RecordTable {
   /** Indexed by id; slot 0 is unused so ids start at 1 like Freshdesk's. */
@@ -51,11 +55,11 @@ export class RecordTable {
     return this.fields.get(id);
   }
 
-  add(createdSeconds: number, updatedSeconds: number, fields?: Record<string, unknown>): number {
+  add(createdSeconds: number, updatedSeconds: number, fields?: Record<string, unknown>, visibility: Visibility = 'visible'): number {
     const id = this.createdSeconds.length;
     this.createdSeconds.push(createdSeconds);
     this.updatedSeconds.push(updatedSeconds);
-    this.visibility.push(0);
+    this.visibility.push(visibilityCodes[visibility]);
     if (fields && Object.keys(fields).length > 0) this.fields.set(id, fields);
     this.forIndexesOf(id, (index) => index.add(id));
     this.version++;

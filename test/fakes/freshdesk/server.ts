@@ -74,9 +74,11 @@ export interface ServerState {
   timers: Set<NodeJS.Timeout>;
   retryAfterUntilMs: number;
   seq: number;
+  /** List behaviours (FreshdeskBehaviours): per API path, how many more served pages trigger them. */
+  listBehaviours: { sameSecondRewrites: Map<string, number>; deleteDuringScans: Map<string, number> };
 }
 
-type ListAnswer = { status: 200; view: IdView; paging: Paging; render: (id: number) => Json };
+type ListAnswer = { status: 200; view: IdView; paging: Paging; render: (id: number) => Json; table: RecordTable };
 type Answer = ListAnswer | { status: 200 | 400 | 404; body?: object };
 
 const apiPrefix = '/api/v2';
@@ -146,14 +148,37 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
   if (injected) record.fault = 'slow';
 
   if (record.method !== 'GET') return answer(state, record, res, 405, undefined, injected);
+  state.store.applyDueWrites();
   const result = route(state, url);
   if (!('view' in result)) return answer(state, record, res, result.status, result.body, injected);
-  const { view, paging, render } = result;
+  const { view, paging, render, table } = result;
   const start = (paging.page - 1) * paging.perPage;
   const items: Json[] = [];
-  for (let position = start; position < Math.min(view.length, start + paging.perPage); position++) items.push(render(view.at(position)));
-  if (view.length > start + paging.perPage) res.setHeader('link', nextLink(req, url, paging.page + 1));
+  const servedIds: number[] = [];
+  for (let position = start; position < Math.min(view.length, start + paging.perPage); position++) {
+    servedIds.push(view.at(position));
+    items.push(render(view.at(position)));
+  }
+  const hasNext = view.length > start + paging.perPage;
+  if (hasNext) res.setHeader('link', nextLink(req, url, paging.page + 1));
   answer(state, record, res, 200, items, injected);
+  afterPageServed(state, url.pathname, table, servedIds, hasNext);
+}
+
+/** The list behaviours that act once a page has been served, before the client's next request. */
+function afterPageServed(state: ServerState, path: string, table: RecordTable, servedIds: number[], hasNext: boolean): void {
+  const { sameSecondRewrites, deleteDuringScans } = state.listBehaviours;
+  const take = (counts: Map<string, number>): boolean => {
+    const remaining = counts.get(path) ?? 0;
+    if (remaining <= 0) return false;
+    counts.set(path, remaining - 1);
+    return true;
+  };
+  const last = servedIds.at(-1);
+  // An automation rewrites the newest record served within its own second (updated_at unchanged).
+  if (last !== undefined && take(sameSecondRewrites)) state.store.rewriteInSameSecond(table, last);
+  // A delete (or merge) on the page just read: every later row shifts up one, onto this page.
+  if (hasNext && servedIds.length > 0 && take(deleteDuringScans)) state.store.removeFromList(table, servedIds[0]!);
 }
 
 /** `<http://host/api/v2/tickets?…&page=N>; rel="next"`: the request's parameters with the next page last. */
@@ -195,13 +220,13 @@ function route(state: ServerState, url: URL): Answer {
   const { store } = state;
   const path = url.pathname.replace(/\/+$/, '');
   const params = url.searchParams;
-  const list = <T>(parsed: Parsed<T>, view: (query: T) => IdView | undefined, render: (id: number) => Json): Answer => {
+  const list = <T>(table: RecordTable, parsed: Parsed<T>, view: (query: T) => IdView | undefined, render: (id: number) => Json): Answer => {
     if (!parsed.ok) return { status: 400, body: validationFailedBody(parsed.errors) };
     const matched = view(parsed.query);
-    return matched ? { status: 200, view: matched, paging: parsed.paging, render } : { status: 404 };
+    return matched ? { status: 200, view: matched, paging: parsed.paging, render, table } : { status: 404 };
   };
   const plain = (table: RecordTable, view: () => IdView | undefined = () => store.queryAll(table)) =>
-    list(parsePlainQuery(params), view, (id) => store.render(table, id));
+    list(table, parsePlainQuery(params), view, (id) => store.render(table, id));
 
   const one = (table: RecordTable, id: number): Answer => {
     if (params.size > 0) return { status: 400, body: validationFailedBody([...new Set(params.keys())].map((field) => ({ field, message: 'Unexpected/invalid field in request', code: 'invalid_field' as const }))) };
@@ -210,7 +235,7 @@ function route(state: ServerState, url: URL): Answer {
 
   if (path === `${apiPrefix}/tickets`) {
     const parsed = parseTicketQuery(params, toEpochSeconds(state.clock.now()));
-    return list(parsed, (query) => store.queryTickets(query), (id) => {
+    return list(store.tickets, parsed, (query) => store.queryTickets(query), (id) => {
       const ticket = store.render(store.tickets, id);
       return parsed.ok && parsed.query.include.length ? { ...ticket, ...ticketIncludes(ticket, parsed.query.include, (c) => store.contact(c)) } : ticket;
     });
@@ -226,7 +251,7 @@ function route(state: ServerState, url: URL): Answer {
   match = new RegExp(`^${apiPrefix}/tickets/(\\d+)/conversations$`).exec(path);
   if (match) return plain(store.conversations, () => store.queryConversations(Number(match![1])));
   if (path === `${apiPrefix}/contacts`) {
-    return list(parseContactQuery(params), (query) => store.queryContacts(query), (id) => store.render(store.contacts, id));
+    return list(store.contacts, parseContactQuery(params), (query) => store.queryContacts(query), (id) => store.render(store.contacts, id));
   }
   if (path === `${apiPrefix}/companies`) return plain(store.companies);
   if (path === `${apiPrefix}/agents`) return plain(store.agents);

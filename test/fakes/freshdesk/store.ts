@@ -62,8 +62,51 @@ export class FreshdeskStore {
   private readonly articlesByFolder = new Map<number, number[]>();
   private readonly queryCache = new Map<string, number[]>();
   private defaultFolderId: number | undefined;
+  private lateVisibilitySeconds = 0;
+  private deletesMoveUpdatedAt = true;
+  /** Writes not yet visible to list queries (late visibility), in the order they were made. */
+  private pendingWrites: Array<{ dueSeconds: number; apply: () => void }> = [];
 
   constructor(private readonly clock: FakeClock) {}
+
+  // ---- behaviours Freshdesk does not document (switchable; see FreshdeskBehaviours) ----
+
+  /** Writes made from now on reach list queries `seconds` after their updated_at; 0 = at once (the default). */
+  setLateVisibility(seconds: number): void {
+    this.lateVisibilitySeconds = Math.max(0, seconds);
+  }
+
+  /** Whether deleting, spamming or restoring a ticket (or deleting a contact) stamps its updated_at (default true). */
+  setDeletesMoveUpdatedAt(on: boolean): void {
+    this.deletesMoveUpdatedAt = on;
+  }
+
+  /** Makes the writes whose visibility delay has passed visible (the server calls it before every answer). */
+  applyDueWrites(): void {
+    if (this.pendingWrites.length === 0) return;
+    const now = this.nowSeconds();
+    const due = this.pendingWrites.filter((write) => write.dueSeconds <= now).sort((a, b) => a.dueSeconds - b.dueSeconds);
+    if (due.length === 0) return;
+    this.pendingWrites = this.pendingWrites.filter((write) => write.dueSeconds > now);
+    for (const write of due) write.apply();
+  }
+
+  /** A record's content changes within its own second: `automation_runs` + 1, updated_at untouched. */
+  rewriteInSameSecond(table: RecordTable, id: number): void {
+    const runs = Number(table.fieldsOf(id)?.automation_runs ?? 0);
+    table.update(id, { updatedSeconds: table.updatedAt(id), fields: { automation_runs: runs + 1 } });
+  }
+
+  /** Deletes a record so it leaves its list (contacts and tickets: soft delete; companies, agents, groups: gone). */
+  removeFromList(table: RecordTable, id: number): void {
+    this.setVisibility(table, id, 'deleted');
+  }
+
+  /** Applies a write now, or — with late visibility on — once `lateVisibilitySeconds` have passed after its stamp. */
+  private write(stampSeconds: number, apply: () => void): void {
+    if (this.lateVisibilitySeconds <= 0) return apply();
+    this.pendingWrites.push({ dueSeconds: stampSeconds + this.lateVisibilitySeconds, apply });
+  }
 
   // ---- adding and changing records (the `data` API) ----
 
@@ -129,6 +172,11 @@ export class FreshdeskStore {
     this.patch(this.companies, id, patch);
   }
 
+  /** Deletes a company for good (Freshdesk's DELETE /companies/:id): later rows of the list shift up by one. */
+  deleteCompany(id: number): void {
+    this.removeFromList(this.companies, id);
+  }
+
   addAgents(records: RecordsToAdd, each?: (index: number) => RecordPartial): number[] {
     return this.addMany(this.agents, records, each);
   }
@@ -137,12 +185,21 @@ export class FreshdeskStore {
     this.patch(this.agents, id, patch);
   }
 
+  /** Deletes an agent (Freshdesk turns the agent into a contact): it leaves the agents list. */
+  deleteAgent(id: number): void {
+    this.removeFromList(this.agents, id);
+  }
+
   addGroups(records: RecordsToAdd, each?: (index: number) => RecordPartial): number[] {
     return this.addMany(this.groups, records, each);
   }
 
   updateGroup(id: number, patch: RecordPartial = {}): void {
     this.patch(this.groups, id, patch);
+  }
+
+  deleteGroup(id: number): void {
+    this.removeFromList(this.groups, id);
   }
 
   addCategories(records: RecordsToAdd, each?: (index: number) => RecordPartial): number[] {
@@ -184,11 +241,13 @@ export class FreshdeskStore {
   // ---- reading records back (tests compare deliveries against these) ----
 
   ticket(id: number): Json {
+    this.applyDueWrites();
     this.tickets.mustHave(id);
     return renderTicket(this.seed(this.tickets, id));
   }
 
   contact(id: number): Json | undefined {
+    this.applyDueWrites();
     return this.contacts.has(id) ? renderContact(this.seed(this.contacts, id)) : undefined;
   }
 
@@ -302,27 +361,34 @@ export class FreshdeskStore {
     return rangeView(ids, 0, true);
   }
 
-  /** Every record of a small table in id order (companies, agents, groups, categories). */
+  /** Every visible record of a small table in id order (companies, agents, groups, categories). */
   queryAll(table: RecordTable): IdView {
-    return { length: table.size, at: (position) => position + 1 };
+    const ids = this.cached(`all:${table.kind}:${table.version}`, () =>
+      Array.from({ length: table.size }, (_, index) => index + 1).filter((id) => table.visibilityOf(id) === 'visible'),
+    );
+    return rangeView(ids, 0, false);
   }
 
   /** Conversations of a ticket (oldest first), or undefined when the ticket does not exist. */
   queryConversations(ticketId: number): IdView | undefined {
     if (!this.tickets.has(ticketId)) return undefined;
-    const ids = this.conversationsByTicket.get(ticketId) ?? [];
+    const ids = this.visibleOf(this.conversations, this.conversationsByTicket.get(ticketId) ?? []);
     const sorted = [...ids].sort((a, b) => this.conversations.createdAt(a) - this.conversations.createdAt(b) || a - b);
     return rangeView(sorted, 0, false);
   }
 
   queryFolders(categoryId: number): IdView | undefined {
     const ids = this.foldersByCategory.get(categoryId);
-    return ids && rangeView(ids, 0, false);
+    return ids && rangeView(this.visibleOf(this.folders, ids), 0, false);
   }
 
   queryArticles(folderId: number): IdView | undefined {
     const ids = this.articlesByFolder.get(folderId);
-    return ids && rangeView(ids, 0, false);
+    return ids && rangeView(this.visibleOf(this.articles, ids), 0, false);
+  }
+
+  private visibleOf(table: RecordTable, ids: readonly number[]): readonly number[] {
+    return ids.every((id) => table.visibilityOf(id) === 'visible') ? ids : ids.filter((id) => table.visibilityOf(id) === 'visible');
   }
 
   // ---- internals ----
@@ -352,11 +418,15 @@ export class FreshdeskStore {
     const now = this.nowSeconds();
     for (let index = 0; index < count; index++) {
       const partial = typeof records === 'number' ? (each?.(index) ?? {}) : records[index]!;
-      const { created_at, updated_at, id, ...fields } = partial;
-      if (id !== undefined) throw new Error(`fake Freshdesk assigns ${table.kind} ids itself; remove "id" from the partial`);
+      const { created_at, updated_at, id: givenId, ...fields } = partial;
+      if (givenId !== undefined) throw new Error(`fake Freshdesk assigns ${table.kind} ids itself; remove "id" from the partial`);
       const updated = updated_at === undefined ? undefined : toEpochSecondsFrom(updated_at);
       const created = created_at === undefined ? Math.min(now, updated ?? now) : toEpochSecondsFrom(created_at);
-      ids.push(table.add(created, updated ?? Math.max(created, now), fields));
+      const stamp = updated ?? Math.max(created, now);
+      // With late visibility the record exists (its id is handed out) but no list shows it yet.
+      const id = table.add(created, stamp, fields, this.lateVisibilitySeconds > 0 ? 'pending' : 'visible');
+      ids.push(id);
+      if (this.lateVisibilitySeconds > 0) this.write(stamp, () => table.update(id, { updatedSeconds: stamp, visibility: 'visible' }));
     }
     return ids;
   }
@@ -364,15 +434,18 @@ export class FreshdeskStore {
   private patch(table: RecordTable, id: number, patch: RecordPartial): void {
     table.mustHave(id);
     const { created_at, updated_at, id: _id, ...fields } = patch;
-    table.update(id, {
-      updatedSeconds: updated_at === undefined ? this.nowSeconds() : toEpochSecondsFrom(updated_at),
-      createdSeconds: created_at === undefined ? undefined : toEpochSecondsFrom(created_at),
-      fields,
-    });
+    const stamp = updated_at === undefined ? this.nowSeconds() : toEpochSecondsFrom(updated_at);
+    // Until a late write becomes visible, lists show the record as it was.
+    this.write(stamp, () =>
+      table.update(id, { updatedSeconds: stamp, createdSeconds: created_at === undefined ? undefined : toEpochSecondsFrom(created_at), fields }),
+    );
   }
 
   private setVisibility(table: RecordTable, id: number, visibility: Visibility, at?: Date | string): void {
-    table.update(id, { updatedSeconds: at === undefined ? this.nowSeconds() : toEpochSecondsFrom(at), visibility });
+    table.mustHave(id);
+    // Whether Freshdesk stamps updated_at on delete/spam/restore is undocumented: setDeletesMoveUpdatedAt(false) keeps it.
+    const stamp = at !== undefined ? toEpochSecondsFrom(at) : this.deletesMoveUpdatedAt ? this.nowSeconds() : table.updatedAt(id);
+    this.write(stamp, () => table.update(id, { updatedSeconds: stamp, visibility }));
   }
 
   private conversationTime(id: number): string {

@@ -14,7 +14,7 @@
 // A valid batch then meets any injected failure (failNext/failAlways: that status, Retry-After if set);
 // otherwise a new key is accepted (200 {"status":"accepted"}) and a known key with the same body is
 // acknowledged again (200 {"status":"duplicate"}) without a second delivery.
-// Also flagged (but accepted): the same (tenantId, stream, (id, updatedAt) pairs) under two different keys,
+// Also flagged (but accepted): the same (tenantId, stream, records' content) under two different keys,
 // since batchId must be a hash of exactly those.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -81,7 +81,7 @@ export interface SinkReceiver {
   close(): Promise<void>;
   deliveries: Delivery[];
   attempts: Attempt[];
-  /** Delivered records, unique by (tenantId, stream, id, updatedAt) (first arrival wins), in arrival order. */
+  /** Delivered records, unique by (tenantId, stream, content: id, op, updatedAt, data) (first arrival wins), in arrival order. */
   records(tenantId?: string, stream?: string): ReceivedRecord[];
   /** The state a consumer would hold: per `${stream}/${id}` the record with the newest updatedAt (pass tenantId when several tenants deliver). */
   latest(tenantId?: string, stream?: string): Map<string, ReceivedRecord>;
@@ -175,7 +175,8 @@ export async function startSinkReceiver(options: SinkReceiverOptions = {}): Prom
       bodiesByKey.set(key, canonicalJson(batch));
       deliveries.push({ idempotencyKey: key, body: batch, receivedAt: attempt.receivedAt });
       for (const record of batch.records) {
-        const identity = JSON.stringify([batch.tenantId, batch.stream, String(record.id), record.updatedAt]);
+        // A record rewritten within its second (same id and updatedAt, new content) is a new record here.
+        const identity = canonicalJson([batch.tenantId, batch.stream, record]);
         if (seenRecords.has(identity)) continue;
         seenRecords.add(identity);
         received.push({ ...record, tenantId: batch.tenantId, stream: batch.stream, batchId: batch.batchId });
@@ -223,7 +224,7 @@ export async function startSinkReceiver(options: SinkReceiverOptions = {}): Prom
     const keyForContent = keyByContent.get(content);
     if (keyForContent === undefined) keyByContent.set(content, key);
     else if (keyForContent !== key) {
-      violations.push(`attempt ${attempt.seq}: the same records of ${batch.tenantId}/${batch.stream} came under two keys (${keyForContent}, ${key}); batchId must be a hash of tenantId, stream and (id, updatedAt) pairs`);
+      violations.push(`attempt ${attempt.seq}: the same records of ${batch.tenantId}/${batch.stream} came under two keys (${keyForContent}, ${key}); batchId must be a hash of tenantId, stream and the records' content`);
     }
     return batch;
   };

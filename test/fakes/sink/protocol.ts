@@ -47,10 +47,9 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** What a batchId must be a function of: tenant, stream and the records' (id, updatedAt) pairs. */
+/** What a batchId must be a function of: tenant, stream and the records' content (id, op, updatedAt, data), in order. */
 export function batchContentKey(batch: SinkBatch): string {
-  const pairs = batch.records.map((record) => `${String(record.id)}@${record.updatedAt}`).sort();
-  return JSON.stringify([batch.tenantId, batch.stream, pairs]);
+  return canonicalJson([batch.tenantId, batch.stream, batch.records.map(({ id, op, updatedAt, data }) => ({ id, op, updatedAt, data }))]);
 }
 
 /** `application/json`, with or without parameters such as charset. */
