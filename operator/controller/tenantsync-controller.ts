@@ -1,6 +1,6 @@
-// The TenantSync controller: a level-based reconcile that reads as a numbered story (load → validate →
-// Secrets → children → run-now → run results → one status patch → mark applied Jobs → requeue), plus
-// the watches and the worker loop.
+// The TenantSync controller: a level-based reconcile that reads as a numbered story (load → run results →
+// validate → Secrets → children → run-now → run gate → one status patch → mark applied Jobs → requeue),
+// plus the watches and the worker loop.
 import type { V1ConfigMap, V1CronJob, V1Job, V1Secret } from '@kubernetes/client-node';
 import type { JobState } from '../../sync-job/contract.js';
 import { apiVersion, kind, tenantSyncStatusSchema, type TenantSync, type TenantSyncStatus } from '../api/tenantsync.js';
@@ -210,33 +210,53 @@ export class TenantSyncController {
     if (raw.metadata.deletionTimestamp) return { result: undefined, stalled: false };
 
     const found: PassFindings = {};
+    // 2. Run results first, and whatever else fails: finished runs are applied even while the tenant is
+    //    stalled (invalid spec, child conflict, a rejected apply), since its CronJob may still run them.
+    //    Finished Jobs not applied yet (also those that finished while the operator was down), in
+    //    completion order; their cursors go into the state ConfigMap, forward only. Status follows in
+    //    step 12 and the Jobs are marked in step 13 (see run-results.ts for why this order).
+    let resultsError: unknown;
+    try {
+      await this.collectRuns({ name, namespace, uid: raw.metadata.uid ?? '' }, found, log);
+    } catch (err) {
+      resultsError = err;
+    }
     let failure: ErrorAction | undefined;
     try {
       await this.reconcileChildren(raw, found, log);
-      // 9. A missing Secret is reported (and polled for) only after the CronJob was applied suspended.
+      // 10. A missing Secret is reported (and polled for) only after the CronJob was applied suspended.
       if (found.secretsMissing !== undefined) throw new StalledError(reasons.secretNotFound, found.secretsMissing, this.nextSecretRetryMs(key));
       this.secretRetries.delete(key);
+      // Results that could not be read are retried with backoff even when the children are fine.
+      if (resultsError !== undefined) throw resultsError;
     } catch (err) {
-      // 10. The error policy decides how a failure is reported and retried (stalled / wait / retry).
+      // 11. The error policy decides how a failure is reported and retried (stalled / wait / retry).
       failure = errorPolicy(err);
       if (failure.kind !== 'stalled' || failure.reason !== reasons.secretNotFound) this.secretRetries.delete(key);
       if (failure.kind === 'retry') {
-        // Summarize first (best effort) so the user sees why, then let the queue back off.
-        await this.summarizeAndPatch(raw, found, failure, log).catch((e: unknown) =>
-          log.warn({ error: errorFields(e) }, 'could not write status after a failed reconcile'),
+        // Summarize first (best effort) so the user sees why, with the runs applied in step 2 (then marked),
+        // and let the queue back off.
+        const written = await this.summarizeAndPatch(raw, found, failure, log).then(
+          () => true,
+          (e: unknown) => {
+            log.warn({ error: errorFields(e) }, 'could not write status after a failed reconcile');
+            return false;
+          },
         );
+        if (written) await this.finishRuns(raw, found, log).catch((e: unknown) => log.warn({ error: errorFields(e) }, 'could not mark applied runs'));
         throw err;
       }
       log.info({ reason: failure.reason, message: failure.message }, failure.kind === 'stalled' ? 'stalled' : 'waiting');
     }
 
-    // 11. Summarize and patch: the one place status is written, only when it changed.
+    // 12. Summarize and patch: the one place status is written, only when it changed.
     const status = await this.summarizeAndPatch(raw, found, failure, log);
 
-    // 12. The applied runs are in status now: mark their Jobs (never applied again), tell people, count them.
+    // 13. The applied runs are in status now: mark their Jobs (never applied again), tell people, count them.
     await this.finishRuns(raw, found, log);
+    if (resultsError !== undefined && failure?.kind !== 'retry') throw resultsError;
 
-    // 13. Requeue: after a delay the error policy chose, or when the next run time or the stale deadline has passed.
+    // 14. Requeue: after a delay the error policy chose, or when the next run time or the stale deadline has passed.
     const stalled = failure?.kind === 'stalled';
     if (failure !== undefined) {
       return { result: failure.kind !== 'retry' && failure.requeueAfterMs !== undefined ? { requeueAfterMs: failure.requeueAfterMs } : undefined, stalled };
@@ -250,9 +270,9 @@ export class TenantSyncController {
     return { result: { requeueAfterMs: Math.min(Math.max(untilNextMs, afterNextRunSlackMs), maxRequeueAfterMs) }, stalled };
   }
 
-  /** Steps 2–7: everything that writes children. Throws typed errors; records what it found in `found`. */
+  /** Steps 3–9: everything that writes children. Throws typed errors; records what it found in `found`. */
   private async reconcileChildren(raw: RawTenantSync, found: PassFindings, log: Logger): Promise<void> {
-    // 2. Validate with the same zod schema the CRD came from; an object that got past an older CRD
+    // 3. Validate with the same zod schema the CRD came from; an object that got past an older CRD
     //    is reported, not retried (nothing changes until the object does).
     const validation = validateTenantSync(raw);
     if (!validation.ok) throw new StalledError(reasons.invalidSpec, `spec is invalid: ${validation.message}`);
@@ -262,18 +282,18 @@ export class TenantSyncController {
     const owner: OwnerIdentity = { name: ts.metadata.name, namespace: ts.metadata.namespace ?? '', uid: raw.metadata.uid ?? '' };
     const names = childNames(owner.name);
 
-    // 3. The Secrets exist with their keys? Read by name (never cached, never copied); a missing one
+    // 4. The Secrets exist with their keys? Read by name (never cached, never copied); a missing one
     //    keeps the CronJob suspended so no pod starts that cannot read its credentials.
     found.secretsMissing = await this.checkSecrets(ts);
 
-    // 4. Config ConfigMap: the job config, applied whenever it differs.
+    // 5. Config ConfigMap: the job config, applied whenever it differs.
     const config = jobConfig(ts.spec, owner.name, validation.schedule);
     found.streamNames = config.source.streams.map((s) => s.name);
     const configMap = desiredConfigMap(owner, config);
     const liveConfig = await this.liveChild<V1ConfigMap>(configMap, owner, this.opts.configMaps?.get(owner.namespace, names.configMap));
     await this.report(raw, await this.applier.ensure(configMap, liveConfig), 'ConfigMap');
 
-    // 5. State ConfigMap: created empty once; its cursors are the operator's and are never reset.
+    // 6. State ConfigMap: created empty once; its cursors are the operator's and are never reset.
     const state = initialStateConfigMap(owner);
     const liveState = await this.liveChild<V1ConfigMap>(state, owner, this.opts.configMaps?.get(owner.namespace, names.stateConfigMap));
     if (liveState === undefined) {
@@ -284,9 +304,10 @@ export class TenantSyncController {
       await this.opts.client.mergePatch(refOf(state), { metadata: { ownerReferences: state.metadata?.ownerReferences } }, { fieldManager });
     }
     const storedState = readStateData(liveState?.data);
-    if (storedState.ok) found.state = storedState.state;
+    // Step 2 may have just written newer cursors: those are what status shows.
+    if (storedState.ok && found.state === undefined) found.state = storedState.state;
 
-    // 6. CronJob: applied whenever it differs, so a hand-edited schedule or image is put back and a
+    // 7. CronJob: applied whenever it differs, so a hand-edited schedule or image is put back and a
     //    deleted CronJob comes back.
     const cronJob = desiredCronJob({
       owner,
@@ -300,7 +321,7 @@ export class TenantSyncController {
     found.cronJob = applied.object;
     await this.report(raw, applied, 'CronJob');
 
-    // 7. Run now: a new run-requested-at value starts one Job (named after the value, so a retry
+    // 8. Run now: a new run-requested-at value starts one Job (named after the value, so a retry
     //    finds it instead of starting another) and is echoed to status.
     const old = parseStatus(raw.status);
     const decision = decideRunNow({
@@ -321,13 +342,8 @@ export class TenantSyncController {
       log.info({ runRequest: decision.value }, 'run request waits until the Secret exists');
     }
 
-    // 7b. The run gate: every Job starts suspended; the oldest waiting one starts once no run is active.
+    // 9. The run gate: every Job starts suspended; the oldest waiting one starts once no run is active.
     await this.gateRuns(owner, ts, found, log);
-
-    // 8. Run results: finished Jobs not applied yet (also those that finished while the operator was
-    //    down), in completion order; their cursors go into the state ConfigMap, forward only. Status
-    //    follows in step 11 and the Jobs are marked in step 12 (see run-results.ts for why this order).
-    await this.collectRuns(owner, found, log);
   }
 
   /** The tenant's Jobs in the Job cache (every run, whoever started it). */
@@ -340,7 +356,7 @@ export class TenantSyncController {
   }
 
   /**
-   * Step 7b. Starts the oldest waiting Job when no run of the tenant is active. The cache may lag behind
+   * Step 9. Starts the oldest waiting Job when no run of the tenant is active. The cache may lag behind
    * our own last start, so before starting one a fresh list from the API server confirms that nothing runs,
    * and the start carries the Job's resourceVersion (a Job changed meanwhile makes it fail and we look again).
    */
@@ -376,7 +392,7 @@ export class TenantSyncController {
     }
   }
 
-  /** Step 8. */
+  /** Step 2. */
   private async collectRuns(owner: OwnerIdentity, found: PassFindings, log: Logger): Promise<void> {
     const key = objectKey(owner.namespace, owner.name);
     const cronJobName = childNames(owner.name).cronJob;
@@ -406,7 +422,7 @@ export class TenantSyncController {
     log.info({ jobs: runs.map((r) => ({ job: r.jobName, outcome: r.outcome, records: r.records })), stateWritten: written.written }, 'run results read');
   }
 
-  /** Step 12: after status holds the runs. */
+  /** Step 13: after status holds the runs. */
   private async finishRuns(raw: RawTenantSync, found: PassFindings, log: Logger): Promise<void> {
     const tenant = { namespace: raw.metadata.namespace ?? '', name: raw.metadata.name };
     const runs = found.runs ?? [];
@@ -468,7 +484,7 @@ export class TenantSyncController {
   }
 
   /**
-   * Step 10. Rebuilds status from what this pass found, writes it with one merge patch only when it
+   * Step 12. Rebuilds status from what this pass found, writes it with one merge patch only when it
    * differs from the stored one, and emits an Event when Ready changes.
    */
   private async summarizeAndPatch(raw: RawTenantSync, found: PassFindings, failure: ErrorAction | undefined, log: Logger): Promise<TenantSyncStatus> {
@@ -491,9 +507,13 @@ export class TenantSyncController {
       now,
     });
     next = withRunQueue(next, found.jobs ?? this.tenantJobs(key));
+    if (found.tenantSync !== undefined || (found.runs?.length ?? 0) > 0) {
+      // Run results: lastRun, counters and streams[] (the spec's streams; while it is invalid, those status shows).
+      const streamNames = found.streamNames ?? (old.streams ?? []).map((s) => s.name);
+      next = foldRuns({ status: next, runs: found.runs ?? [], state: found.state, streamNames });
+    }
     if (found.tenantSync !== undefined && found.schedule !== undefined) {
-      // Run results: lastRun, counters and streams[]; then SyncHealthy and how it shows in Ready.
-      next = foldRuns({ status: next, runs: found.runs ?? [], state: found.state, streamNames: found.streamNames ?? [] });
+      // SyncHealthy and how it shows in Ready.
       const periodSeconds = this.periodOf(found.schedule, now);
       const health = withRunHealth({
         status: next,
@@ -518,7 +538,7 @@ export class TenantSyncController {
     await this.opts.client.mergePatch(ref, { status: mergePatch(raw.status, next) }, { fieldManager, subresource: 'status' });
     this.writtenStatus.set(key, { canonical: canonicalJson(next), resourceVersionBefore: raw.metadata.resourceVersion });
     log.debug({ outcome: outcome.kind }, 'status written');
-    // A pass that applied runs reports them with SyncSucceeded/SyncFailed (step 12), not a second Ready event.
+    // A pass that applied runs reports them with SyncSucceeded/SyncFailed (step 13), not a second Ready event.
     const event = (found.runs?.length ?? 0) > 0 ? undefined : readyTransitionEvent(old, next);
     if (event !== undefined) await this.event(raw, event.type, event.reason, event.message);
     return next;

@@ -169,6 +169,30 @@ describe('run results in the controller', () => {
     await expectToldAndCountedOnce();
   });
 
+  it('applies finished runs while the tenant is stalled on an invalid spec (issue 12 item 2)', async () => {
+    const controller = newController();
+    await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' }, { spec: { interval: null, schedule: '0 25 * * *' } });
+    finishedJob('acme-1', '2025-05-01T11:05:00Z', 'Succeeded', '2025-05-01T10:30:00Z');
+    await controller.reconcile(key);
+    expect(status()?.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
+    expect(status()).toMatchObject({ lastRun: { jobName: 'acme-1', outcome: 'Succeeded' }, consecutiveFailures: 0 });
+    expect(state().streams.tickets?.cursor).toEqual({ updatedAt: '2025-05-01T10:30:00Z' });
+    expect(mark('acme-1')).toBe('Succeeded');
+    expect(recorder.events.filter((e) => e.reason === 'SyncSucceeded')).toHaveLength(1);
+  });
+
+  it('applies finished runs when applying a child fails, and still retries the child (issue 12 item 2)', async () => {
+    const controller = newController();
+    // The CronJob must be written again (a spec change) and the API server refuses it.
+    await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' }, { spec: { suspend: true } });
+    finishedJob('acme-1', '2025-05-01T11:05:00Z', 'Failed', '2025-05-01T10:30:00Z');
+    client.failNext.apply = serverError();
+    await expect(controller.reconcile(key)).rejects.toThrow(/etcd timeout/);
+    expect(status()).toMatchObject({ lastRun: { jobName: 'acme-1', outcome: 'Failed' }, consecutiveFailures: 1 });
+    expect(state().streams.tickets?.cursor).toEqual({ updatedAt: '2025-05-01T10:30:00Z' });
+    expect(mark('acme-1')).toBe('Failed');
+  });
+
   it('a success resets the streak; its cursor is not moved back by an older Job seen later', async () => {
     const controller = newController();
     finishedJob('acme-2', '2025-05-01T11:35:00Z', 'Succeeded', '2025-05-01T10:40:00Z');
