@@ -1,5 +1,14 @@
 // kube-apiserver for one control plane: loopback only, RBAC, client-cert auth against our client CA,
-// ServiceAccount tokens signed with our key (the ServiceAccount admission plugin stays on).
+// ServiceAccount tokens signed with our key (the ServiceAccount admission plugin stays on), and
+// OwnerReferencesPermissionEnforcement on, as OpenShift and hardened clusters run it.
+
+/**
+ * Admission plugins enabled on top of the defaults. OwnerReferencesPermissionEnforcement refuses an owner
+ * reference with blockOwnerDeletion unless the writer may update the owner's `finalizers` subresource,
+ * and a change of an existing object's ownerReferences unless the writer may delete that object: the
+ * chart's RBAC must grant both, and the RBAC tests (as the chart's ServiceAccount) show it does.
+ */
+export const extraAdmissionPlugins = ['OwnerReferencesPermissionEnforcement'] as const;
 import { join } from 'node:path';
 import { adminTls, type Pki } from './certs.js';
 import { waitUntilReady } from './probe.js';
@@ -21,6 +30,7 @@ export function apiserverArgs(options: { etcdUrl: string; securePort: number; pk
     `--tls-private-key-file=${pki.apiserverKey}`,
     `--client-ca-file=${pki.clientCaCert}`,
     '--authorization-mode=RBAC',
+    `--enable-admission-plugins=${extraAdmissionPlugins.join(',')}`,
     `--service-cluster-ip-range=${serviceClusterIpRange}`,
     '--allow-privileged=true',
     `--service-account-issuer=https://127.0.0.1:${options.securePort}`,

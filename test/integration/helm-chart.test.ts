@@ -100,6 +100,10 @@ describe.skipIf(skipReason !== undefined)('helm chart charts/tenant-sync', () =>
     const roles = objects.filter((o) => o.kind === 'Role').map((o) => o.metadata.namespace).sort();
     expect(roles).toEqual([release.name, watchedA.name, watchedB.name].sort()); // watched namespaces + the lease Role
     expect(operatorArgs(objects)).toContain(`--namespaces=${watchedA.name},${watchedB.name}`);
+    // The client-side rate limit: documented defaults, and values → flags.
+    expect(operatorArgs(objects)).toEqual(expect.arrayContaining(['--kube-api-qps=20', '--kube-api-burst=30']));
+    const tuned = await renderChart({ release: 'dry-ns', namespace: release.name, values: { kubeApi: { qps: 50, burst: 100 } } });
+    expect(operatorArgs(tuned.objects)).toEqual(expect.arrayContaining(['--kube-api-qps=50', '--kube-api-burst=100']));
     const result = await dryRunApply(yaml);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -258,6 +262,7 @@ describe.skipIf(skipReason !== undefined)('helm chart charts/tenant-sync', () =>
       ['namespaces mode without namespaces', ['--set', 'watch.mode=namespaces'], /at '\/watch\/namespaces': minItems: got 0, want 1/],
       ['a misspelt top-level key', ['--set', 'replicaCount=3'], /additional properties 'replicaCount' not allowed/],
       ['two replicas without leader election', ['--set', 'leaderElection.enabled=false'], /replicas is 2 but leaderElection.enabled is false/],
+      ['a zero API rate limit', ['--set', 'kubeApi.qps=0'], /at '\/kubeApi\/qps'/],
     ];
     for (const [what, args, message] of cases) {
       it(`rejects ${what}`, async () => {

@@ -28,6 +28,17 @@ afterAll(async () => {
   await ns?.cleanup();
 });
 
+/** GET and LIST requests by resource (watches and Lease renewals apart). */
+async function readsByResource(): Promise<Record<string, number>> {
+  const text = await operator.metrics();
+  const reads: Record<string, number> = {};
+  for (const m of text.matchAll(/^tenantsync_kube_requests_total\{([^}]*)\} (\S+)$/gm)) {
+    const labels = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    if ((labels.verb === 'get' || labels.verb === 'list') && labels.resource !== 'leases') reads[labels.resource!] = (reads[labels.resource!] ?? 0) + Number(m[2]);
+  }
+  return reads;
+}
+
 /** Writes other than Lease renewals. */
 async function objectWrites(): Promise<number> {
   const all = await operator.metric('tenantsync_kube_write_requests_total');
@@ -61,6 +72,7 @@ describe('idleness', () => {
       return settled;
     }, 30_000, 3_000);
     const reconcilesBefore = await operator.metric('tenantsync_reconcile_total');
+    const readsBefore = await readsByResource();
 
     await sleep(idleMs);
 
@@ -68,6 +80,13 @@ describe('idleness', () => {
     expect(await objectWrites(), writes.join('\n')).toBe(before);
     expect(await operator.metric('tenantsync_kube_write_requests_total', { resource: 'leases' })).toBeGreaterThan(0);
     // The operator did look again (resync every 10 s), so zero writes is not zero work.
-    expect(await operator.metric('tenantsync_reconcile_total')).toBeGreaterThanOrEqual(reconcilesBefore + 4 * 4);
+    const reconciles = (await operator.metric('tenantsync_reconcile_total')) - reconcilesBefore;
+    expect(reconciles).toBeGreaterThanOrEqual(4 * 4);
+    // Steady state reads from the caches: only the Secret checks (one referenced Secret per tenant) reach
+    // the API server — no ConfigMap, CronJob, Job or TenantSync GET/LIST.
+    const readsAfter = await readsByResource();
+    const reads = Object.fromEntries(Object.keys(readsAfter).map((r) => [r, readsAfter[r]! - (readsBefore[r] ?? 0)]).filter(([, n]) => n !== 0));
+    expect(Object.keys(reads), JSON.stringify(reads)).toEqual(['secrets']);
+    expect(reads.secrets).toBeLessThanOrEqual(reconciles);
   });
 });

@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { createTestNamespace, kubectl, type TestNamespace } from '../controlplane/test-kube.js';
 import { findObject, operatorArgs, renderChart, type K8sObject } from '../helm/helm.js';
 import { missingToolMessage, shipTool } from '../helm/tools.js';
+import { rbacKinds } from './rbac-helpers.js';
 
 const skipReason = missingToolMessage(shipTool('helm'));
 if (skipReason !== undefined) console.warn(`[rbac-chart.test] skipped: ${skipReason}`);
@@ -22,7 +23,10 @@ const needed: Access[] = [
     [v, 'cronjobs.batch'],
     [v, 'jobs.batch'],
   ]),
-  ...['get', 'list', 'watch', 'create', 'patch', 'update'].map((v): Access => [v, 'configmaps']),
+  ...['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'].map((v): Access => [v, 'configmaps']),
+  // OwnerReferencesPermissionEnforcement: blockOwnerDeletion on children of TenantSyncs and of CronJobs (run-now Jobs).
+  ['update', 'tenantsyncs.tenantsync.io', 'finalizers'],
+  ['update', 'cronjobs.batch', 'finalizers'],
   ['get', 'secrets'],
   ...['get', 'list', 'watch'].map((v): Access => [v, 'pods']),
   ['create', 'events'],
@@ -39,7 +43,8 @@ const forbidden: Access[] = [
   ['create', 'tenantsyncs.tenantsync.io'],
   ['update', 'tenantsyncs.tenantsync.io'],
   ['delete', 'tenantsyncs.tenantsync.io'],
-  ['delete', 'configmaps'],
+  // The operator sets no blockOwnerDeletion on anything a Job owns.
+  ['update', 'jobs.batch', 'finalizers'],
   ['create', 'pods'],
   ['delete', 'pods'],
   ['create', 'pods', 'exec'],
@@ -78,7 +83,27 @@ async function applyObjects(objects: readonly K8sObject[]): Promise<void> {
   if (result.code !== 0) throw new Error(`applying the chart's RBAC failed: ${result.stderr}`);
 }
 
-const rbacKinds = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
+
+/** A TenantSync and a CronJob (made by the admin) to own children, and a Job manifest for the CronJob. */
+async function createOwners(namespace: string) {
+  const tenantSync = {
+    apiVersion: 'tenantsync.io/v1alpha1',
+    kind: 'TenantSync',
+    metadata: { name: 'owner', namespace },
+    spec: { source: { domain: 'owner.freshdesk.com', credentialsSecretRef: { name: 'fd', key: 'apiKey' } }, sink: { url: 'https://sink.example.com' } },
+  };
+  const podSpec = { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] };
+  const cronJob = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'owner', namespace }, spec: { schedule: '0 0 * * *', suspend: true, jobTemplate: { spec: { template: { spec: podSpec } } } } };
+  const created = await kubectl(['create', '-o', 'json', '-f', '-'], { input: [tenantSync, cronJob].map((o) => JSON.stringify(o)).join('\n') });
+  if (created.code !== 0) throw new Error(`creating the owners failed: ${created.stderr}`);
+  const uid = async (kind: string) => (await kubectl(['-n', namespace, 'get', kind, 'owner', '-o', 'jsonpath={.metadata.uid}'])).stdout;
+  const ref = (apiVersion: string, kind: string, uid: string) => ({ apiVersion, kind, name: 'owner', uid, controller: true, blockOwnerDeletion: true });
+  return {
+    tenantSyncRef: ref('tenantsync.io/v1alpha1', 'TenantSync', await uid('tenantsyncs.tenantsync.io')),
+    cronJobRef: ref('batch/v1', 'CronJob', await uid('cronjobs.batch')),
+    job: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'owner-manual', namespace }, spec: { suspend: true, template: { spec: podSpec } } },
+  };
+}
 
 describe.skipIf(skipReason !== undefined)('chart RBAC', () => {
   let release: TestNamespace;
@@ -98,6 +123,7 @@ describe.skipIf(skipReason !== undefined)('chart RBAC', () => {
 
   describe('namespaces mode', () => {
     let sa: string;
+    const limitedSa = () => `system:serviceaccount:${watched.name}:limited`;
     let lease: string;
 
     beforeAll(async () => {
@@ -113,6 +139,16 @@ describe.skipIf(skipReason !== undefined)('chart RBAC', () => {
       sa = `system:serviceaccount:${release.name}:${account.metadata.name}`;
       lease = operatorArgs(objects).find((a) => a.startsWith('--lease-name='))?.slice('--lease-name='.length) ?? '';
       expect(lease).not.toBe('');
+      // A second identity that may create ConfigMaps but nothing else: shows the admission plugin is on.
+      const limited = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'configmaps-only', namespace: watched.name }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['create'] }] };
+      const binding = {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'configmaps-only', namespace: watched.name },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'configmaps-only' },
+        subjects: [{ kind: 'ServiceAccount', name: 'limited', namespace: watched.name }],
+      };
+      await applyObjects([limited, binding] as unknown as K8sObject[]);
     });
 
     it('can do everything the operator needs in each watched namespace', async () => {
@@ -136,6 +172,26 @@ describe.skipIf(skipReason !== undefined)('chart RBAC', () => {
     it('has nothing cluster-wide: no list/watch across all namespaces', async () => {
       const clusterWide: Access[] = [['list', 'tenantsyncs.tenantsync.io'], ['watch', 'cronjobs.batch'], ['get', 'secrets'], ['list', 'namespaces']];
       expect(await answers(sa, clusterWide, { allNamespaces: true })).toEqual(all(clusterWide, false));
+    });
+
+    it('may create children that block their owner\'s deletion, and adopt an orphan, with OwnerReferencesPermissionEnforcement on', async () => {
+      const owner = await createOwners(watched.name);
+      const child = (name: string, ref: object) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: watched.name, ownerReferences: [ref] } });
+      const asSa = (a: string) => [...a.split(' '), `--as=${sa}`];
+      // The plugin is on: an identity that may create ConfigMaps but not update the owner's finalizers is refused.
+      const refused = await kubectl(['create', '-f', '-', `--as=${limitedSa()}`], { input: JSON.stringify(child('refused', owner.tenantSyncRef)) });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/cannot set blockOwnerDeletion/);
+      // The chart's ServiceAccount: config/state ConfigMaps owned by a TenantSync, a run-now Job owned by a CronJob.
+      const configMap = await kubectl(asSa('create -f -'), { input: JSON.stringify(child('owned', owner.tenantSyncRef)) });
+      expect(configMap.code, configMap.stderr).toBe(0);
+      const job = await kubectl(asSa('create -f -'), { input: JSON.stringify({ ...owner.job, metadata: { ...owner.job.metadata, ownerReferences: [owner.cronJobRef] } }) });
+      expect(job.code, job.stderr).toBe(0);
+      // Adopting an orphan (its own state ConfigMap left by an earlier TenantSync) changes ownerReferences of an existing object.
+      const orphan = await kubectl(['create', 'configmap', 'orphan', '-n', watched.name]);
+      expect(orphan.code, orphan.stderr).toBe(0);
+      const adopted = await kubectl([...asSa('patch configmap orphan --type=merge -p'), JSON.stringify({ metadata: { ownerReferences: [owner.tenantSyncRef] } }), '-n', watched.name]);
+      expect(adopted.code, adopted.stderr).toBe(0);
     });
 
     it('may create its Lease and read/renew only that Lease, only in the release namespace', async () => {

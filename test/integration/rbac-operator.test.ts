@@ -2,9 +2,6 @@
 // server, with the chart's own arguments: it wins the Lease, reconciles TenantSyncs in the namespaces it
 // watches (CronJob, Ready, missing Secret seen, run-now Job, a deleted CronJob recreated, a finished run's
 // result recorded into the state ConfigMap, status and the Job), leaves others alone, and is never refused.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1CronJob } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
@@ -12,69 +9,15 @@ import { runRequestedAtAnnotation } from '../../operator/api/tenantsync.js';
 import { parseConfig } from '../../operator/config.js';
 import { childNames } from '../../operator/reconcile/names.js';
 import { stateSchema, type JobResult } from '../../sync-job/contract.js';
-import { createTestNamespace, kubectl, testKubeConfig, type TestNamespace } from '../controlplane/test-kube.js';
+import { createTestNamespace, kubectl, type TestNamespace } from '../controlplane/test-kube.js';
 import { findObject, operatorArgs, renderChart, type K8sObject } from '../helm/helm.js';
 import { missingToolMessage, shipTool } from '../helm/tools.js';
 import { startOperator, type OperatorProcess } from '../support/operator-process.js';
 import { finishedJob, testClient } from './operator-helpers.js';
+import { apply, createSecret, rbacKinds, refusals, serviceAccountKubeconfig, tenantSyncYaml, waitTimeout } from './rbac-helpers.js';
 
 const skipReason = missingToolMessage(shipTool('helm'));
 if (skipReason !== undefined) console.warn(`[rbac-operator.test] skipped: ${skipReason}`);
-
-const rbacKinds = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
-const waitTimeout = '90s';
-
-/** A kubeconfig that authenticates with a fresh token of the ServiceAccount only (no client certificate). */
-async function serviceAccountKubeconfig(namespace: string, serviceAccount: string): Promise<string> {
-  const token = await kubectl(['-n', namespace, 'create', 'token', serviceAccount, '--duration=2h']);
-  if (token.code !== 0) throw new Error(`kubectl create token failed: ${token.stderr}`);
-  const admin = testKubeConfig().getCurrentCluster()!;
-  const config = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'test', cluster: { server: admin.server, 'certificate-authority-data': Buffer.from(admin.caData ?? '', admin.caData ? 'base64' : 'utf8').toString('base64') } }],
-    users: [{ name: serviceAccount, user: { token: token.stdout.trim() } }],
-    contexts: [{ name: 'sa', context: { cluster: 'test', user: serviceAccount } }],
-    'current-context': 'sa',
-  };
-  const path = join(mkdtempSync(join(tmpdir(), 'tenantsync-sa-')), 'kubeconfig');
-  writeFileSync(path, stringify(config), { mode: 0o600 });
-  return path;
-}
-
-function tenantSyncYaml(namespace: string, name: string, secret: string): string {
-  return stringify({
-    apiVersion: 'tenantsync.io/v1alpha1',
-    kind: 'TenantSync',
-    metadata: { name, namespace },
-    spec: {
-      interval: '1h',
-      source: { type: 'freshdesk', domain: `${name}.freshdesk.com`, credentialsSecretRef: { name: secret, key: 'apiKey' } },
-      sink: { type: 'http', url: 'https://ingest.example.com/v1/records' },
-    },
-  });
-}
-
-async function apply(yaml: string): Promise<void> {
-  const r = await kubectl(['apply', '--server-side', '--field-manager=rbac-operator-test', '-f', '-'], { input: yaml });
-  if (r.code !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`);
-}
-
-async function createSecret(namespace: string, name: string): Promise<void> {
-  const r = await kubectl(['-n', namespace, 'create', 'secret', 'generic', name, '--from-literal=apiKey=not-a-real-key']);
-  if (r.code !== 0) throw new Error(`kubectl create secret failed: ${r.stderr}`);
-}
-
-/**
- * Log lines where the authorizer refused the operator ("is forbidden: User ... cannot <verb> ..."), which
- * least privilege must never cause. (403s for writes into a namespace being deleted say something else.)
- */
-function refusals(operator: Pick<OperatorProcess, 'output'>): string[] {
-  return operator
-    .output()
-    .split('\n')
-    .filter((l) => /forbidden: User \\?"[^"\\]+\\?" cannot /.test(l));
-}
 
 for (const mode of ['namespaces', 'cluster'] as const) {
   describe.skipIf(skipReason !== undefined)(`the operator as the chart's ServiceAccount (${mode} mode)`, () => {

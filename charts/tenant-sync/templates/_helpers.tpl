@@ -76,12 +76,23 @@ What the operator does, as RBAC rules, in every namespace it watches:
 - apiGroups: ["tenantsync.io"]
   resources: ["tenantsyncs/status"]
   verbs: ["patch", "update"]
+# OwnerReferencesPermissionEnforcement (OpenShift, hardened clusters): children carry blockOwnerDeletion on
+# their owner reference (TenantSync → CronJob/ConfigMaps, CronJob → run-now Jobs), allowed only to whoever may
+# update the owner's finalizers.
+- apiGroups: ["tenantsync.io"]
+  resources: ["tenantsyncs/finalizers"]
+  verbs: ["update"]
+- apiGroups: ["batch"]
+  resources: ["cronjobs/finalizers"]
+  verbs: ["update"]
 - apiGroups: ["batch"]
   resources: ["cronjobs", "jobs"]
   verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+# delete: under the same plugin, changing an existing object's ownerReferences (adopting the operator's own
+# orphaned ConfigMap) needs delete on it. The operator never deletes a ConfigMap itself.
 - apiGroups: [""]
   resources: ["configmaps"]
-  verbs: ["get", "list", "watch", "create", "patch", "update"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]
