@@ -85,6 +85,11 @@ export const resultSchema = z.object({
       cursor: cursorSchema,
       /** Of `records`, how many lay at or behind the cursor the run started from (re-read by the lookback). */
       redelivered: z.number().int().nonnegative().optional(),
+      /**
+       * Parents whose children Freshdesk refused (403/404), e.g. the tickets whose conversations could not be
+       * read: how many, and the first ids (the list may be emptied to fit the result's size).
+       */
+      skipped: z.object({ count: z.number().int().nonnegative(), ids: z.array(z.string()) }).optional(),
       error: z.string().optional(),
     }),
   ),

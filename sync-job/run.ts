@@ -19,6 +19,9 @@ import { RateBudget } from './source/freshdesk/rate-budget.js';
 import { FreshdeskRequester } from './source/freshdesk/requester.js';
 import { freshdeskStreams, readStream } from './source/freshdesk/streams.js';
 
+/** Ids of skipped parents named in a stream's result (the count covers them all). */
+export const maxSkippedIdsReported = 10;
+
 /** A batch is sent early when this many cursor steps wait on it (many parents without children). */
 const maxPendingStepsPerRecord = 4;
 
@@ -51,6 +54,8 @@ interface StreamProgress {
   records: number;
   /** Of `records`, those at or behind the cursor the run started from (re-read by the lookback). */
   redelivered: number;
+  /** Parents whose children Freshdesk refused: the count and the first maxSkippedIdsReported ids. */
+  skipped?: { count: number; ids: string[] };
   acked: CursorTracker;
   error?: string;
 }
@@ -177,6 +182,11 @@ export class SyncRun {
         throwIfAborted(signal);
         if (item.record) records.push(item.record);
         if (item.record && item.redelivered) redelivered++;
+        if (item.skipped) {
+          const skipped = (progress.skipped ??= { count: 0, ids: [] });
+          skipped.count++;
+          if (skipped.ids.length < maxSkippedIdsReported) skipped.ids.push(item.skipped.id);
+        }
         if (item.advance || item.settle) {
           // With nothing unacknowledged before it, a cursor step takes effect at once.
           if (records.length === 0) applyStep(progress.acked, item);
@@ -234,6 +244,7 @@ export class SyncRun {
         records: progress.records,
         cursor,
         ...(progress.redelivered > 0 ? { redelivered: progress.redelivered } : {}),
+        ...(progress.skipped ? { skipped: { count: progress.skipped.count, ids: [...progress.skipped.ids] } } : {}),
         ...(error ? { error } : {}),
       };
       const previous = this.options.state.streams[name];

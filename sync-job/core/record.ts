@@ -25,6 +25,8 @@ export interface StreamItem {
   record?: SyncRecord;
   /** The record (or its parent) lay at or behind the cursor the run started from: the lookback re-read it. */
   redelivered?: boolean;
+  /** A parent whose children Freshdesk refused (403/404): skipped, counted and named in the result. */
+  skipped?: { id: string; reason: string };
   advance?: CursorPosition;
   settle?: Cursor;
 }

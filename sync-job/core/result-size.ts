@@ -10,7 +10,8 @@ export function resultBytes(result: JobResult): number {
 
 /**
  * The result as it is, or smaller: errors truncated to maxErrorChars; then, largest list first (ties by
- * stream name), boundary-id lists emptied; then errors shortened further. Cursor seconds are never touched.
+ * stream name), boundary-id lists emptied; then the ids of skipped parents; then errors shortened further.
+ * Cursor seconds and counts are never touched.
  */
 export function compactResult(result: JobResult, maxBytes: number = maxResultBytes): JobResult {
   if (resultBytes(result) <= maxBytes) return result;
@@ -27,6 +28,11 @@ export function compactResult(result: JobResult, maxBytes: number = maxResultByt
       .sort(([nameA, a], [nameB, b]) => (b.cursor.ids?.length ?? 0) - (a.cursor.ids?.length ?? 0) || (nameA < nameB ? -1 : 1))[0];
     if (!largest) break;
     largest[1].cursor = { ...largest[1].cursor, ids: [] };
+  }
+  // The names of skipped parents go next; their counts stay.
+  for (const stream of Object.values(compact.streams)) {
+    if (resultBytes(compact) <= maxBytes) break;
+    if (stream.skipped && stream.skipped.ids.length > 0) stream.skipped = { ...stream.skipped, ids: [] };
   }
   for (const chars of [120, 40]) {
     if (resultBytes(compact) <= maxBytes) break;

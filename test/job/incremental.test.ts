@@ -89,7 +89,8 @@ describe('full then incremental run', () => {
     if (lookbackSeconds === 0) {
       expect(deliveredSince(afterFirst)).toEqual({
         tickets: [ticketIds[3], ticketIds[10], newA, newB, ticketIds[20]].map((id) => `upsert:${id}`).sort(),
-        conversations: [`upsert:${reply}`],
+        // Every conversation of a changed ticket comes (not only the new reply): tickets 3, 10, 20 had one each.
+        conversations: [reply, conversationIds[3], conversationIds[10], conversationIds[20]].map((id) => `upsert:${id}`).sort(),
         deleted_tickets: [`delete:${ticketIds[7]}`],
         contacts: ['upsert:2'],
         companies: ['upsert:1'],

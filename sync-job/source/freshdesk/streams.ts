@@ -22,15 +22,20 @@ export type StreamDeclaration =
   /** Sorted by updated_at ascending on the server: re-query walks, checkpoint per record. */
   | { kind: 'ordered'; queries: Array<ListQuery & { sinceParam: string }>; op: SyncRecord['op']; what: string }
   /**
-   * Children of the parents an ordered walk finds; the cursor follows the parents. Only children updated
-   * at or after the run's starting second are delivered (a reply bumps its ticket's updated_at).
+   * Children of the parents an ordered walk finds; the cursor follows the parents. Every child of a changed
+   * parent is delivered: a reply can carry an older timestamp than its ticket's bump.
    */
   | { kind: 'children'; parent: ListQuery & { sinceParam: string }; childPath: (parentId: string) => string; what: string }
   /** No usable order: read every page, filter on updated_at client-side, settle the cursor at the end. */
   | { kind: 'scan'; pages: (fetch: (path: string, query?: Record<string, string | number>) => AsyncGenerator<unknown[]>, since: string | undefined) => AsyncGenerator<unknown[]>; what: string };
 
 export const freshdeskStreams: Record<StreamName, StreamDeclaration> = {
-  tickets: { kind: 'ordered', queries: [{ path: '/tickets', sinceParam: 'updated_since', params: ticketsByUpdate }], op: 'upsert', what: 'ticket' },
+  tickets: {
+    kind: 'ordered',
+    queries: [{ path: '/tickets', sinceParam: 'updated_since', params: ticketsByUpdate }],
+    op: 'upsert',
+    what: 'ticket',
+  },
   deleted_tickets: {
     kind: 'ordered',
     queries: [
@@ -134,15 +139,14 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
         const again = redelivery(covered, position);
         try {
           for await (const page of pageScan({ fetch: fetchPage(declaration.childPath(position.id)) })) {
-            for (const raw of page) {
-              // Children older than where this run starts were delivered when their parent was last read.
-              const record = toUpsert(raw, declaration.what);
-              if (record.updatedAt >= from.updatedAt) yield { record, ...again };
-            }
+            for (const raw of page) yield { record: toUpsert(raw, declaration.what), ...again };
           }
         } catch (error) {
-          // The parent was deleted between listing it and reading its children: nothing left to read.
-          if (!(error instanceof SyncError && error.code === 'SOURCE_NOT_FOUND')) throw error;
+          // One parent's children refused — a ticket deleted, marked spam or restricted since it was listed
+          // (404/403) — skips that parent, never the whole stream.
+          if (!(error instanceof SyncError && (error.code === 'SOURCE_NOT_FOUND' || error.code === 'SOURCE_FORBIDDEN'))) throw error;
+          context.logger?.warn({ parent: position.id, code: error.code }, `skipping the ${declaration.what}s of one parent`);
+          yield { skipped: { id: position.id, reason: error.code === 'SOURCE_FORBIDDEN' ? '403' : '404' } };
         }
         yield { advance: position };
       }

@@ -100,6 +100,22 @@ describe('compactResult', () => {
     expect(compactResult(big)).toEqual(compact); // deterministic
     expect(big.streams.tickets!.cursor.ids).toHaveLength(450); // input untouched
   });
+
+  it('then empties the names of skipped parents, keeping their count and the redelivered counts', () => {
+    const ticketIds = Array.from({ length: 10 }, (_, i) => String(9_000_000_000 + i));
+    const streams = Object.fromEntries(
+      ['conversations', 'tickets', 'contacts', 'companies', 'agents', 'groups', 'articles', 'deleted_tickets'].map((name) => [
+        name,
+        { outcome: 'Succeeded' as const, records: 5, redelivered: 4, cursor: { updatedAt: '2024-05-01T10:00:00Z', ids: ['1'] }, skipped: { count: 1234, ids: ticketIds }, error: 'e'.repeat(250) },
+      ]),
+    );
+    const result: JobResult = { ...big, streams };
+    expect(resultBytes(result)).toBeGreaterThan(maxResultBytes);
+    const compact = compactResult(result);
+    expect(resultBytes(compact)).toBeLessThanOrEqual(maxResultBytes);
+    for (const stream of Object.values(compact.streams)) expect(stream).toMatchObject({ records: 5, redelivered: 4, skipped: { count: 1234 } });
+    expect(Object.values(compact.streams).some((stream) => stream.skipped!.ids.length === 0)).toBe(true);
+  });
 });
 
 describe('createRedactor', () => {
