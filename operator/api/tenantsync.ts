@@ -253,17 +253,23 @@ export const jobSchema = z
     successfulJobsHistoryLimit: z
       .number()
       .int()
-      .min(0)
+      .min(1)
       .max(100)
       .default(3)
-      .meta({ description: 'Successful Jobs (and their pods and logs) to keep. Default: 3.' }),
+      .meta({
+        description:
+          'Successful Jobs (and their pods and logs) to keep, 1 to 100: at least 1, so a finished run is still there when the operator reads its result. Default: 3.',
+      }),
     failedJobsHistoryLimit: z
       .number()
       .int()
-      .min(0)
+      .min(1)
       .max(100)
       .default(3)
-      .meta({ description: 'Failed Jobs (and their pods and logs) to keep. Default: 3.' }),
+      .meta({
+        description:
+          'Failed Jobs (and their pods and logs) to keep, 1 to 100: at least 1, so a finished run is still there when the operator reads its result. Default: 3.',
+      }),
     nodeSelector: z
       .record(z.string(), z.string())
       .optional()

@@ -18,7 +18,7 @@ import { childNames, nameLabelValue } from '../reconcile/names.js';
 import { nextRunToStart, runQueue, startPatch, waitingRuns } from '../reconcile/run-gate.js';
 import { conflictMessage, ownershipOf } from '../reconcile/ownership.js';
 import { decideRunNow, manualJob } from '../reconcile/run-now.js';
-import { jobTrigger, toTime, type RunRecord } from '../reconcile/run-result.js';
+import { isResultApplied, jobFinish, jobTrigger, toTime, type RunRecord } from '../reconcile/run-result.js';
 import { foldRuns, schedulePeriodSeconds, withRunHealth } from '../reconcile/run-status.js';
 import { nextScheduledRun, type EffectiveSchedule } from '../reconcile/schedule.js';
 import { missingSecretsMessage, secretReferences, type SecretLookup } from '../reconcile/secrets.js';
@@ -70,7 +70,8 @@ export interface TenantSyncControllerOptions {
   logger: Logger;
   metrics?:
     | (Pick<OperatorMetrics, 'reconcileTotal' | 'reconcileErrorsTotal' | 'reconcileDurationSeconds' | 'workqueueDepth'> &
-        Partial<TenantMetricFields>)
+        Partial<TenantMetricFields> &
+        Partial<Pick<OperatorMetrics, 'tenantRunResultsLostTotal'>>)
     | undefined;
   /** Image of the sync container when spec.job.image is not set. */
   defaultSyncImage: string;
@@ -103,6 +104,15 @@ interface PassFindings {
   jobs?: V1Job[];
   /** Look again this soon (e.g. a Job changed while the gate started it). */
   requeueSoonMs?: number;
+  /** Runs whose Job vanished before their result was read, reported by this pass. */
+  lost?: LostRun[];
+}
+
+/** A run whose Job was deleted before the operator read its result. */
+interface LostRun {
+  readonly uid: string;
+  readonly jobName: string;
+  readonly detectedAt: string;
 }
 
 type RawTenantSync = KubeObject & { metadata: KubeObject['metadata'] & { uid?: string; generation?: number }; status?: unknown; spec?: unknown };
@@ -124,6 +134,10 @@ export class TenantSyncController {
   private readonly writtenStatus = new Map<string, WrittenStatus>();
   /** TenantSync key → keys (namespace/name) of its Jobs in the Job cache. */
   private readonly jobsByOwner = new Map<string, Set<string>>();
+  /** Uids of Jobs whose result this process applied (their deletion loses nothing, even if the cache lags our mark). */
+  private readonly appliedJobUids = new Set<string>();
+  /** TenantSync key → runs lost since the last status write, by Job uid (a repeated delete counts once). */
+  private readonly lostRuns = new Map<string, Map<string, LostRun>>();
   /** Period of a cron schedule (cron|zone → seconds): finding it walks a few dozen runs. */
   private readonly periods = new Map<string, number | undefined>();
 
@@ -150,12 +164,29 @@ export class TenantSyncController {
       if (!key) return;
       const jobKey = objectKey(job.metadata?.namespace, job.metadata?.name ?? '');
       const owned = this.jobsByOwner.get(key) ?? new Set<string>();
-      if (type === 'DELETED') owned.delete(jobKey);
-      else owned.add(jobKey);
+      if (type === 'DELETED') {
+        owned.delete(jobKey);
+        this.noteDeletedJob(key, job);
+      } else owned.add(jobKey);
       if (owned.size > 0) this.jobsByOwner.set(key, owned);
       else this.jobsByOwner.delete(key);
       this.queue.add(key);
     });
+  }
+
+  /**
+   * A Job of the tenant was deleted (history limit, a person, the garbage collector). If it had started
+   * and its result was never applied, that run's result is lost: reported by the next pass (issue 12 item 3).
+   */
+  private noteDeletedJob(key: string, job: V1Job): void {
+    const uid = job.metadata?.uid ?? '';
+    if (this.appliedJobUids.delete(uid) || isResultApplied(job)) return;
+    const neverStarted = job.spec?.suspend === true && jobFinish(job) === undefined;
+    if (neverStarted || uid === '') return;
+    const lost = this.lostRuns.get(key) ?? new Map<string, LostRun>();
+    if (!lost.has(uid)) lost.set(uid, { uid, jobName: job.metadata?.name ?? '', detectedAt: toTime(this.opts.clock.now()) ?? '' });
+    this.lostRuns.set(key, lost);
+    this.queue.add(key);
   }
 
   /** Runnable: once the caches are synced, reconcile every TenantSync and then whatever changes, until aborted. */
@@ -209,7 +240,7 @@ export class TenantSyncController {
     // Being deleted: the garbage collector removes the children; re-creating them would fight it.
     if (raw.metadata.deletionTimestamp) return { result: undefined, stalled: false };
 
-    const found: PassFindings = {};
+    const found: PassFindings = { lost: [...(this.lostRuns.get(key)?.values() ?? [])] };
     // 2. Run results first, and whatever else fails: finished runs are applied even while the tenant is
     //    stalled (invalid spec, child conflict, a rejected apply), since its CronJob may still run them.
     //    Finished Jobs not applied yet (also those that finished while the operator was down), in
@@ -422,14 +453,29 @@ export class TenantSyncController {
     log.info({ jobs: runs.map((r) => ({ job: r.jobName, outcome: r.outcome, records: r.records })), stateWritten: written.written }, 'run results read');
   }
 
-  /** Step 13: after status holds the runs. */
+  /** Step 13: after status holds the runs (and the lost ones). */
   private async finishRuns(raw: RawTenantSync, found: PassFindings, log: Logger): Promise<void> {
     const tenant = { namespace: raw.metadata.namespace ?? '', name: raw.metadata.name };
+    const pendingLost = this.lostRuns.get(objectKey(tenant.namespace, tenant.name));
+    for (const lost of found.lost ?? []) {
+      pendingLost?.delete(lost.uid);
+      this.opts.metrics?.tenantRunResultsLostTotal?.inc(tenant);
+      log.warn({ job: lost.jobName }, 'a run ended without its result being read');
+      await this.event(
+        raw,
+        'Warning',
+        'RunResultLost',
+        `Job ${lost.jobName} was deleted before its result was read: its progress is not saved and the next run re-reads from the last saved cursor ` +
+          '(keep the operator running; history limits must keep finished Jobs until their result is read)',
+      );
+    }
+    if (pendingLost?.size === 0) this.lostRuns.delete(objectKey(tenant.namespace, tenant.name));
     const runs = found.runs ?? [];
     for (const [i, run] of runs.entries()) {
       const finished = found.finished?.[i];
       if (finished === undefined) continue;
       await markApplied(this.opts.client, finished.job, run.outcome);
+      if (finished.job.metadata?.uid) this.appliedJobUids.add(finished.job.metadata.uid);
       if (this.opts.metrics?.tenantRunsTotal && this.opts.metrics.tenantRecordsSyncedTotal) {
         countTenantRun(this.opts.metrics as TenantMetricFields, tenant, run.outcome, run.records);
       }
@@ -507,6 +553,12 @@ export class TenantSyncController {
       now,
     });
     next = withRunQueue(next, found.jobs ?? this.tenantJobs(key));
+    const lost = found.lost ?? [];
+    if (lost.length > 0) {
+      next.lostRuns = (old.lostRuns ?? 0) + lost.length;
+      const latest = lost.at(-1)!;
+      next.lastLostRun = { jobName: latest.jobName, detectedAt: latest.detectedAt };
+    }
     if (found.tenantSync !== undefined || (found.runs?.length ?? 0) > 0) {
       // Run results: lastRun, counters and streams[] (the spec's streams; while it is invalid, those status shows).
       const streamNames = found.streamNames ?? (old.streams ?? []).map((s) => s.name);
@@ -587,6 +639,8 @@ export class TenantSyncController {
 
   private forget(key: string, namespace: string, name: string): void {
     this.secretRetries.delete(key);
+    this.lostRuns.delete(key);
+    this.opts.metrics?.tenantRunResultsLostTotal?.remove({ namespace, name });
     this.writtenStatus.delete(key);
     const m = this.opts.metrics;
     if (m?.tenantLastSuccessTimestampSeconds && m.tenantIntervalSeconds && m.tenantConsecutiveFailures && m.tenantRunsTotal && m.tenantRecordsSyncedTotal) {

@@ -27,6 +27,8 @@ export interface OperatorMetrics {
   tenantConsecutiveFailures: Gauge<TenantLabel>;
   tenantRunsTotal: Counter<TenantLabel | 'outcome'>;
   tenantRecordsSyncedTotal: Counter<TenantLabel>;
+  /** Runs whose Job vanished before the operator read their result (issue 12 item 3). */
+  tenantRunResultsLostTotal: Counter<TenantLabel>;
 }
 
 export type TenantLabel = 'namespace' | 'name';
@@ -113,6 +115,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Operator
     tenantRecordsSyncedTotal: new Counter({
       name: 'tenantsync_records_synced_total',
       help: 'Records the sink acknowledged in runs of the TenantSync, as reported by the applied runs.',
+      labelNames: ['namespace', 'name'],
+      registers,
+    }),
+    tenantRunResultsLostTotal: new Counter({
+      name: 'tenantsync_run_results_lost_total',
+      help: 'Runs of the TenantSync whose Job disappeared before the operator read its result (their progress is redone by the next run).',
       labelNames: ['namespace', 'name'],
       registers,
     }),

@@ -153,6 +153,7 @@ export const validationCases: ValidationCase[] = [
   rejected('sink-token-ref-without-name', 'spec.sink.authSecretRef.name', says('Required value', 'expected string, received undefined'), { sink: { authSecretRef: { key: 'token' } } }, 'which Secret?'),
 
   // ---- job and tenant ---------------------------------------------------------------------------
+  rejected('job-history-zero', 'spec.job.failedJobsHistoryLimit', says('should be greater than or equal to 1', 'expected number to be >=1'), { job: { failedJobsHistoryLimit: 0 } }, 'a Job deleted as it finishes takes its result (the cursors) with it'),
   rejected('job-timeout-too-short', 'spec.job.timeout', 'at least 1m', { job: { timeout: '30s' } }, 'a run needs time'),
   rejected('job-bad-quantity', 'spec.job.resources.limits.cpu', says("should match '^(\\+|-)?", 'must be a quantity such as 500m, 1 or 256Mi'), { job: { resources: { limits: { cpu: 'lots' } } } }, 'quantities are checked, not stored as typos'),
   rejected('job-bad-toleration-effect', 'spec.job.tolerations[0].effect', says('supported values: "NoSchedule", "PreferNoSchedule", "NoExecute"', 'expected one of "NoSchedule"|"PreferNoSchedule"|"NoExecute"'), { job: { tolerations: [{ key: 'dedicated', effect: 'Sometimes' }] } }, 'tolerations are checked'),

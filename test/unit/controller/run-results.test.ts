@@ -33,7 +33,7 @@ function newController(): TenantSyncController {
   });
 }
 
-type Status = { lastRun?: { jobName: string; outcome: string }; consecutiveFailures?: number; conditions?: { type: string; status: string; reason: string }[] };
+type Status = { lastRun?: { jobName: string; outcome: string }; consecutiveFailures?: number; lostRuns?: number; lastLostRun?: { jobName: string }; conditions?: { type: string; status: string; reason: string }[] };
 const status = () => client.find<{ status?: Status }>('TenantSync', ns, 'acme')?.status;
 const state = () => stateSchema.parse(JSON.parse(client.find<{ data: Record<string, string> }>('ConfigMap', ns, 'acme-state')?.data['state.json'] ?? '{}'));
 const mark = (name: string) => client.find<V1Job>('Job', ns, name)?.metadata?.annotations?.['tenantsync.io/result-applied'];
@@ -191,6 +191,27 @@ describe('run results in the controller', () => {
     expect(status()).toMatchObject({ lastRun: { jobName: 'acme-1', outcome: 'Failed' }, consecutiveFailures: 1 });
     expect(state().streams.tickets?.cursor).toEqual({ updatedAt: '2025-05-01T10:30:00Z' });
     expect(mark('acme-1')).toBe('Failed');
+  });
+
+  it('a Job deleted before its result was read is reported once: Event, status.lostRuns, metric (issue 12 item 3)', async () => {
+    const controller = newController();
+    finishedJob('acme-1', '2025-05-01T11:05:00Z', 'Succeeded', '2025-05-01T10:30:00Z');
+    await controller.reconcile(key);
+    finishedJob('acme-2', '2025-05-01T11:35:00Z', 'Succeeded', '2025-05-01T10:40:00Z');
+    const unread = client.find<V1Job>('Job', ns, 'acme-2') as V1Job;
+    const applied = client.find<V1Job>('Job', ns, 'acme-1') as V1Job;
+    for (const job of [unread, applied]) {
+      client.remove('Job', ns, job.metadata!.name!);
+      jobs.emit('DELETED', job);
+      jobs.emit('DELETED', job); // a relist may announce a delete again
+    }
+    await controller.reconcile(key);
+    await controller.reconcile(key);
+    const lostEvents = recorder.events.filter((e) => e.reason === 'RunResultLost');
+    expect(lostEvents).toHaveLength(1);
+    expect(lostEvents[0]).toMatchObject({ type: 'Warning', message: expect.stringContaining('Job acme-2 was deleted before its result was read') });
+    expect(status()).toMatchObject({ lostRuns: 1, lastLostRun: { jobName: 'acme-2' }, lastRun: { jobName: 'acme-1' } });
+    expect(sumMetric(await metrics.registry.metrics(), 'tenantsync_run_results_lost_total', { namespace: ns, name: 'acme' })).toBe(1);
   });
 
   it('a success resets the streak; its cursor is not moved back by an older Job seen later', async () => {
