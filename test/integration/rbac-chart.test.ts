@@ -190,7 +190,7 @@ describe.skipIf(skipReason !== undefined)('chart RBAC', () => {
       // Adopting an orphan (its own state ConfigMap left by an earlier TenantSync) changes ownerReferences of an existing object.
       const orphan = await kubectl(['create', 'configmap', 'orphan', '-n', watched.name]);
       expect(orphan.code, orphan.stderr).toBe(0);
-      const adopted = await kubectl([...asSa('patch configmap orphan --type=merge -p'), JSON.stringify({ metadata: { ownerReferences: [owner.tenantSyncRef] } }), '-n', watched.name]);
+      const adopted = await kubectl([...asSa(`patch configmap orphan -n ${watched.name} --type=merge`), '-p', JSON.stringify({ metadata: { ownerReferences: [owner.tenantSyncRef] } })]);
       expect(adopted.code, adopted.stderr).toBe(0);
     });
 
