@@ -26,8 +26,16 @@ export type StreamDeclaration =
    * parent is delivered: a reply can carry an older timestamp than its ticket's bump.
    */
   | { kind: 'children'; parent: ListQuery & { sinceParam: string }; childPath: (parentId: string) => string; what: string }
-  /** No usable order: read every page, filter on updated_at client-side, settle the cursor at the end. */
-  | { kind: 'scan'; pages: (fetch: (path: string, query?: Record<string, string | number>) => AsyncGenerator<unknown[]>, since: string | undefined) => AsyncGenerator<unknown[]>; what: string };
+  /**
+   * No usable order: read every page, filter on updated_at client-side, settle the cursor at the end.
+   * `reference`: reference data (agents, groups, …), delivered in full on the first sync whatever startDate says.
+   */
+  | {
+      kind: 'scan';
+      pages: (fetch: (path: string, query?: Record<string, string | number>) => AsyncGenerator<unknown[]>, since: string | undefined) => AsyncGenerator<unknown[]>;
+      what: string;
+      reference?: true;
+    };
 
 export const freshdeskStreams: Record<StreamName, StreamDeclaration> = {
   tickets: {
@@ -53,10 +61,10 @@ export const freshdeskStreams: Record<StreamName, StreamDeclaration> = {
   },
   // Contacts come newest-created first, not by updated_at: `_updated_since` narrows the scan, order does not help.
   contacts: { kind: 'scan', pages: (fetch, since) => fetch('/contacts', since ? { _updated_since: since } : {}), what: 'contact' },
-  companies: { kind: 'scan', pages: (fetch) => fetch('/companies'), what: 'company' },
-  agents: { kind: 'scan', pages: (fetch) => fetch('/agents'), what: 'agent' },
-  groups: { kind: 'scan', pages: (fetch) => fetch('/groups'), what: 'group' },
-  articles: { kind: 'scan', pages: articlePages, what: 'article' },
+  companies: { kind: 'scan', pages: (fetch) => fetch('/companies'), what: 'company', reference: true },
+  agents: { kind: 'scan', pages: (fetch) => fetch('/agents'), what: 'agent', reference: true },
+  groups: { kind: 'scan', pages: (fetch) => fetch('/groups'), what: 'group', reference: true },
+  articles: { kind: 'scan', pages: articlePages, what: 'article', reference: true },
 };
 
 /** Knowledge base: categories → folders → articles, every page of each. */
@@ -90,7 +98,7 @@ export interface StreamReadContext {
   requester: FreshdeskRequester;
   clock: Clock;
   signal?: AbortSignal;
-  /** Where streams without a cursor start (config source.startDate). */
+  /** Where time-based streams without a cursor start (config source.startDate); reference streams ignore it. */
   startDate?: string;
   /** Seconds behind the cursor a stream is re-read from (config source.lookbackSeconds); default defaultLookbackSeconds. */
   lookbackSeconds?: number;
@@ -116,7 +124,9 @@ export function readStart(cursor: Cursor, startDate: string | undefined, lookbac
 /** Records and cursor progress of one stream, read from `lookback` behind the acknowledged cursor on. */
 export async function* readStream(declaration: StreamDeclaration, cursor: Cursor, context: StreamReadContext): AsyncGenerator<StreamItem> {
   const fetchPage = (path: string): FetchPage => (query) => context.requester.getPage(path, query, context.signal, context.logger);
-  const from = readStart(cursor, context.startDate, context.lookbackSeconds ?? defaultLookbackSeconds);
+  // startDate limits how far back history goes; reference data is delivered whole on the first sync.
+  const startDate = declaration.kind === 'scan' && declaration.reference ? undefined : context.startDate;
+  const from = readStart(cursor, startDate, context.lookbackSeconds ?? defaultLookbackSeconds);
   // What the cursor already covered when the run started: records there are counted as re-delivered.
   const covered = new CursorTracker(cursor);
 
@@ -155,7 +165,7 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
     case 'scan': {
       const scanStartSecond = toSecondIso(context.clock.nowMs() - scanClockSkewMarginSeconds * 1000);
       const fetchAll = (path: string, query?: Record<string, string | number>) => pageScan({ fetch: fetchPage(path), query });
-      const lowerBound = cursor.updatedAt || context.startDate ? from : undefined;
+      const lowerBound = cursor.updatedAt || startDate ? from : undefined;
       const filter = new ScanFilter(lowerBound);
       for await (const page of declaration.pages(fetchAll, lowerBound?.updatedAt)) {
         for (const raw of page) {
