@@ -316,6 +316,15 @@ export const tenantSyncSpecSchema = z
       .boolean()
       .default(false)
       .meta({ description: 'Stop starting scheduled runs (the CronJob is suspended); a run in progress finishes. Default: false.' }),
+    stateRetention: z
+      .enum(['Delete', 'Retain'])
+      .default('Delete')
+      .meta({
+        description:
+          'What happens to the cursors (the <name>-state ConfigMap) when the TenantSync is deleted: Delete removes them with it, so a ' +
+          're-created TenantSync syncs again from startDate; Retain keeps the ConfigMap (no owner reference), and a TenantSync created ' +
+          'again with the same name continues from its cursors. Default: Delete.',
+      }),
     source: sourceSchema,
     sink: sinkSchema,
     job: jobSchema.optional(),

@@ -68,13 +68,13 @@ export interface StateWrite {
  * moved — a merge patch carrying the resourceVersion it was computed from, so a concurrent writer
  * makes it re-read and merge again instead of being overwritten. Creates the ConfigMap when missing.
  */
-export async function advanceState(client: ResultsClient, owner: OwnerIdentity, results: readonly JobResult[]): Promise<StateWrite> {
+export async function advanceState(client: ResultsClient, owner: OwnerIdentity, results: readonly JobResult[], retain = false): Promise<StateWrite> {
   const ref: ObjectRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: owner.namespace, name: childNames(owner.name).stateConfigMap };
   for (let attempt = 1; ; attempt++) {
     const live = await client.get<V1ConfigMap>(ref);
     if (live === undefined) {
       try {
-        await client.create(initialStateConfigMap(owner), { fieldManager });
+        await client.create(initialStateConfigMap(owner, retain), { fieldManager });
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;
       }

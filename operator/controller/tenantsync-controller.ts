@@ -248,7 +248,7 @@ export class TenantSyncController {
     //    step 12 and the Jobs are marked in step 13 (see run-results.ts for why this order).
     let resultsError: unknown;
     try {
-      await this.collectRuns({ name, namespace, uid: raw.metadata.uid ?? '' }, found, log);
+      await this.collectRuns({ name, namespace, uid: raw.metadata.uid ?? '' }, raw, found, log);
     } catch (err) {
       resultsError = err;
     }
@@ -324,15 +324,29 @@ export class TenantSyncController {
     const liveConfig = await this.liveChild<V1ConfigMap>(configMap, owner, this.opts.configMaps?.get(owner.namespace, names.configMap));
     await this.report(raw, await this.applier.ensure(configMap, liveConfig), 'ConfigMap');
 
-    // 6. State ConfigMap: created empty once; its cursors are the operator's and are never reset.
-    const state = initialStateConfigMap(owner);
+    // 6. State ConfigMap: created empty once; its cursors are the operator's and are never reset. Owned by
+    //    the TenantSync (deleted with it) unless spec.stateRetention is Retain: then it has no owner, outlives
+    //    a delete, and a TenantSync created again with the same name adopts its cursors.
+    const retain = ts.spec.stateRetention === 'Retain';
+    const state = initialStateConfigMap(owner, retain);
     const liveState = await this.liveChild<V1ConfigMap>(state, owner, this.opts.configMaps?.get(owner.namespace, names.stateConfigMap));
+    const firstPass = parseStatus(raw.status).observedGeneration === undefined;
     if (liveState === undefined) {
       if (await this.createIfAbsent(state)) {
-        await this.event(raw, 'Normal', 'ConfigMapCreated', `Created ConfigMap ${names.stateConfigMap} with an empty sync state`);
+        await this.event(raw, 'Normal', 'ConfigMapCreated', `Created ConfigMap ${names.stateConfigMap} with an empty sync state: the first run syncs from spec.source.startDate (or from the beginning)`);
       }
-    } else if (ownershipOf(liveState.metadata ?? {}, owner) === 'adoptable') {
-      await this.opts.client.mergePatch(refOf(state), { metadata: { ownerReferences: state.metadata?.ownerReferences } }, { fieldManager });
+    } else {
+      const ownership = ownershipOf(liveState.metadata ?? {}, owner);
+      if (ownership === 'adoptable' && !retain) {
+        await this.opts.client.mergePatch(refOf(state), { metadata: { ownerReferences: state.metadata?.ownerReferences } }, { fieldManager });
+      } else if (ownership === 'ours' && retain) {
+        await this.opts.client.mergePatch(refOf(state), { metadata: { ownerReferences: null } }, { fieldManager });
+      }
+      if (firstPass && ownership === 'adoptable') {
+        const kept = readStateData(liveState.data);
+        const streams = kept.ok ? Object.keys(kept.state.streams) : [];
+        await this.event(raw, 'Normal', 'StateAdopted', `Continuing from the cursors kept in ConfigMap ${names.stateConfigMap} (${streams.length} streams: ${streams.join(', ') || 'none yet'})`);
+      }
     }
     const storedState = readStateData(liveState?.data);
     // Step 2 may have just written newer cursors: those are what status shows.
@@ -355,13 +369,24 @@ export class TenantSyncController {
     // 8. Run now: a new run-requested-at value starts one Job (named after the value, so a retry
     //    finds it instead of starting another) and is echoed to status.
     const old = parseStatus(raw.status);
-    const decision = decideRunNow({
+    const requested = decideRunNow({
       name: owner.name,
       annotations: ts.metadata.annotations,
       lastHandledRunRequest: old.lastHandledRunRequest,
       canRun: found.secretsMissing === undefined,
     });
-    if (decision.action === 'create') {
+    // A request already set when the TenantSync is first seen (re-created from Git with the annotation
+    // still on it) is taken as handled: it asked for a run of the object that was deleted, not of this one.
+    const decision = firstPass && requested.action !== 'none' ? { action: 'inherited' as const, value: requested.value } : requested;
+    if (decision.action === 'inherited') {
+      found.handledRunRequest = decision.value;
+      await this.event(
+        raw,
+        'Normal',
+        'RunRequestInherited',
+        `Run request "${decision.value}" was already set when this TenantSync was created (e.g. applied again from Git): no run started; set a new value to run now`,
+      );
+    } else if (decision.action === 'create') {
       const job = manualJob(applied.object, decision.jobName, decision.value);
       const created = await this.createIfAbsent(job);
       found.handledRunRequest = decision.value;
@@ -424,7 +449,7 @@ export class TenantSyncController {
   }
 
   /** Step 2. */
-  private async collectRuns(owner: OwnerIdentity, found: PassFindings, log: Logger): Promise<void> {
+  private async collectRuns(owner: OwnerIdentity, raw: RawTenantSync, found: PassFindings, log: Logger): Promise<void> {
     const key = objectKey(owner.namespace, owner.name);
     const cronJobName = childNames(owner.name).cronJob;
     const jobs = [...(this.jobsByOwner.get(key) ?? [])]
@@ -437,7 +462,7 @@ export class TenantSyncController {
     if (finished.length === 0) return;
     const runs: RunRecord[] = [];
     for (const f of finished) runs.push(await readRun(this.opts.client, f));
-    const written = await advanceState(this.opts.client, owner, runs.flatMap((r) => r.cursorResults));
+    const written = await advanceState(this.opts.client, owner, runs.flatMap((r) => r.cursorResults), retainsState(raw));
     found.state = written.state;
     found.finished = finished;
     found.runs = runs;
@@ -662,6 +687,11 @@ function outcomeOf(failure: ErrorAction | undefined, found: PassFindings, suspen
   }
   if (failure.kind === 'stalled') return { kind: 'stalled', reason: failure.reason, message: failure.message };
   return { kind: 'retrying', reason: failure.reason, message: failure.message };
+}
+
+/** spec.stateRetention is Retain (read from the raw object: results are applied even while the spec is invalid). */
+function retainsState(raw: RawTenantSync): boolean {
+  return (raw.spec as { stateRetention?: unknown } | undefined)?.stateRetention === 'Retain';
 }
 
 /** status.activeRun and status.waitingRuns, rebuilt from the tenant's Jobs. */

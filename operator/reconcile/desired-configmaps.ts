@@ -59,13 +59,15 @@ export function stateData(state: JobState): Record<string, string> {
 /**
  * The state ConfigMap as it is created when absent (empty state). It is never applied again: the
  * operator owns its data and moves cursors forward with its own writes, so re-applying the config can
- * never reset a cursor.
+ * never reset a cursor. With `retain` (spec.stateRetention: Retain) it has no owner reference, so it
+ * outlives the TenantSync and a TenantSync created again with the same name adopts its cursors.
  */
-export function initialStateConfigMap(owner: OwnerIdentity): Built<V1ConfigMap> {
+export function initialStateConfigMap(owner: OwnerIdentity, retain = false): Built<V1ConfigMap> {
+  const { ownerReferences, ...metadata } = childMetadata(owner, childNames(owner.name).stateConfigMap, 'state');
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: childMetadata(owner, childNames(owner.name).stateConfigMap, 'state'),
+    metadata: retain ? metadata : { ...metadata, ownerReferences },
     data: stateData(emptyState),
   };
 }

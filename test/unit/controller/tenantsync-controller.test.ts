@@ -182,7 +182,9 @@ describe('TenantSyncController.reconcile', () => {
 
   it('starts one manual Job per run request value, even when a retry finds the Job already there', async () => {
     seedSecret();
-    seedTenantSync('acme', {}, { annotations: { 'tenantsync.io/run-requested-at': 'r1' } });
+    seedTenantSync('acme');
+    await controller.reconcile(`${ns}/acme`);
+    await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' }, { metadata: { annotations: { 'tenantsync.io/run-requested-at': 'r1' } } });
     await controller.reconcile(`${ns}/acme`);
     const jobName = manualJobName('acme', 'r1');
     expect(writesOf('create', 'Job').map((w) => w.name)).toEqual([jobName]);
@@ -199,6 +201,53 @@ describe('TenantSyncController.reconcile', () => {
     expect(ts()?.status?.lastHandledRunRequest).toBe('r1');
     expect(writesOf('create', 'Job')).toHaveLength(1);
     expect(recorder.events.filter((e) => e.reason === 'RunStarted')).toHaveLength(events);
+  });
+
+  it('re-created with its run-now annotation still set: no surprise run, the value counts as handled (issue 12 item 6)', async () => {
+    seedSecret();
+    seedTenantSync('acme', {}, { annotations: { 'tenantsync.io/run-requested-at': 'from-git' } });
+    await controller.reconcile(`${ns}/acme`);
+    await controller.reconcile(`${ns}/acme`);
+    expect(writesOf('create', 'Job')).toEqual([]);
+    expect(ts()?.status?.lastHandledRunRequest).toBe('from-git');
+    expect(recorder.events.filter((e) => e.reason === 'RunRequestInherited')).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('no run started; set a new value to run now') }),
+    ]);
+    // A new value afterwards runs as usual.
+    await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' }, { metadata: { annotations: { 'tenantsync.io/run-requested-at': 'later' } } });
+    await controller.reconcile(`${ns}/acme`);
+    expect(writesOf('create', 'Job').map((w) => w.name)).toEqual([manualJobName('acme', 'later')]);
+  });
+
+  it('stateRetention Retain: the state ConfigMap has no owner, and a re-created TenantSync continues from its cursors (issue 12 item 6)', async () => {
+    seedSecret();
+    seedTenantSync('acme', { stateRetention: 'Retain' });
+    await controller.reconcile(`${ns}/acme`);
+    const kept = client.find<{ metadata: { ownerReferences?: unknown[] }; data: Record<string, string> }>('ConfigMap', ns, 'acme-state');
+    expect(kept?.metadata.ownerReferences).toBeUndefined();
+    expect(client.find<{ metadata: { ownerReferences?: unknown[] } }>('ConfigMap', ns, 'acme-config')?.metadata.ownerReferences).toHaveLength(1);
+    const cursors = { version: 1, streams: { tickets: { cursor: { updatedAt: '2025-04-30T10:00:00Z' }, lastSuccessAt: '2025-04-30T10:05:00Z' } } };
+    await client.mergePatch({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'acme-state' }, { data: { 'state.json': JSON.stringify(cursors) } });
+
+    // Deleted (the garbage collector takes everything it owns) and applied again: a new uid, no status.
+    for (const [kind, name] of [['TenantSync', 'acme'], ['CronJob', 'acme'], ['ConfigMap', 'acme-config']] as const) client.remove(kind, ns, name);
+    seedTenantSync('acme', { stateRetention: 'Retain', source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'fd', key: 'apiKey' }, streams: [{ name: 'tickets' }] } });
+    await controller.reconcile(`${ns}/acme`);
+    expect(JSON.parse(client.find<{ data: Record<string, string> }>('ConfigMap', ns, 'acme-state')!.data['state.json']!)).toEqual(cursors);
+    expect(ts()?.status?.streams).toEqual([expect.objectContaining({ name: 'tickets', cursor: '2025-04-30T10:00:00Z' })]);
+    expect(recorder.events.filter((e) => e.reason === 'StateAdopted')).toEqual([expect.objectContaining({ message: expect.stringContaining('(1 streams: tickets)') })]);
+  });
+
+  it('stateRetention Delete (default): the state ConfigMap is owned, so it goes with the TenantSync; switching to Retain drops the owner', async () => {
+    seedSecret();
+    seedTenantSync('acme');
+    await controller.reconcile(`${ns}/acme`);
+    const owners = () => client.find<{ metadata: { ownerReferences?: { kind: string }[] } }>('ConfigMap', ns, 'acme-state')?.metadata.ownerReferences;
+    expect(owners()).toEqual([expect.objectContaining({ kind: 'TenantSync' })]);
+    expect(recorder.events.find((e) => e.reason === 'ConfigMapCreated' && e.message.includes('acme-state'))?.message).toContain('the first run syncs from spec.source.startDate');
+    await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' }, { spec: { stateRetention: 'Retain' } });
+    await controller.reconcile(`${ns}/acme`);
+    expect(owners()).toBeUndefined();
   });
 
   it('leaves a TenantSync that is being deleted alone', async () => {
