@@ -53,3 +53,29 @@ describe('conversations (class 6)', () => {
     expect(run.logs.join('')).toContain('skipping the conversations of one parent');
   });
 });
+
+describe('deleted and spam tickets (Freshdesk does not say whether delete/spam moves updated_at)', () => {
+  it.each([
+    ['delete and spam stamp updated_at', true],
+    ['delete and spam leave updated_at alone', false],
+  ])('are delivered as deletes when %s, also tickets last edited long before the cursor', async (_title, moves) => {
+    const { fake } = world;
+    const dayMs = 24 * 3600 * 1000;
+    const yearAgoMs = fake.clock.now().getTime() - 365 * dayMs;
+    const tickets = fake.data.addTickets(6, (i) => ({ created_at: at(yearAgoMs, i), updated_at: at(yearAgoMs, i) }));
+    fake.data.deleteTicket(tickets[0]!, at(fake.clock.now().getTime() - dayMs, 0)); // gives the stream a recent cursor
+    const first = await runInProcess(world, configFor(world, ['deleted_tickets']));
+    expect(deliveredIds(world.sink, 'deleted_tickets')).toEqual([tickets[0]]);
+
+    fake.behaviours.deletesMoveUpdatedAt(moves);
+    fake.clock.advance(3600 * 1000);
+    fake.data.deleteTicket(tickets[2]!);
+    fake.data.spamTicket(tickets[4]!);
+    expect(fake.data.ticket(tickets[2]!).updated_at === at(yearAgoMs, 2)).toBe(!moves);
+    const second = await runInProcess(world, configFor(world, ['deleted_tickets']), first.state);
+    expect(second.exitCode).toBe(0);
+    expect(deliveredIds(world.sink, 'deleted_tickets')).toEqual([tickets[0], tickets[2], tickets[4]]);
+    expect(world.sink.records('acme', 'deleted_tickets').every((r) => r.op === 'delete')).toBe(true);
+    expect(second.result.streams.deleted_tickets!.cursor.updatedAt! >= first.result.streams.deleted_tickets!.cursor.updatedAt!).toBe(true);
+  });
+});

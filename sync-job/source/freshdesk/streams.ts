@@ -19,8 +19,12 @@ interface ListQuery {
 const ticketsByUpdate: Record<string, string> = { order_by: 'updated_at', order_type: 'asc' };
 
 export type StreamDeclaration =
-  /** Sorted by updated_at ascending on the server: re-query walks, checkpoint per record. */
-  | { kind: 'ordered'; queries: Array<ListQuery & { sinceParam: string }>; op: SyncRecord['op']; what: string }
+  /**
+   * Sorted by updated_at ascending on the server: re-query walks, checkpoint per record. `wholeEachRun`: read
+   * from the beginning (or startDate) on every run, not from the cursor — for lists whose entries may join
+   * without their updated_at moving (see deleted_tickets).
+   */
+  | { kind: 'ordered'; queries: Array<ListQuery & { sinceParam: string }>; op: SyncRecord['op']; what: string; wholeEachRun?: true }
   /**
    * Children of the parents an ordered walk finds; the cursor follows the parents. Every child of a changed
    * parent is delivered: a reply can carry an older timestamp than its ticket's bump.
@@ -52,6 +56,11 @@ export const freshdeskStreams: Record<StreamName, StreamDeclaration> = {
     ],
     op: 'delete',
     what: 'deleted ticket',
+    // Freshdesk does not document whether deleting or marking spam stamps a ticket's updated_at. If it does
+    // not, a ticket last edited long before the cursor joins these lists behind it, so they are read whole on
+    // every run (they hold only the trash and spam folders); deletes are idempotent and an unchanged re-read
+    // batch is a replay of its Idempotency-Key for the sink.
+    wholeEachRun: true,
   },
   conversations: {
     kind: 'children',
@@ -126,7 +135,8 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
   const fetchPage = (path: string): FetchPage => (query) => context.requester.getPage(path, query, context.signal, context.logger);
   // startDate limits how far back history goes; reference data is delivered whole on the first sync.
   const startDate = declaration.kind === 'scan' && declaration.reference ? undefined : context.startDate;
-  const from = readStart(cursor, startDate, context.lookbackSeconds ?? defaultLookbackSeconds);
+  const wholeEachRun = declaration.kind === 'ordered' && declaration.wholeEachRun === true;
+  const from = readStart(wholeEachRun ? {} : cursor, startDate, context.lookbackSeconds ?? defaultLookbackSeconds);
   // What the cursor already covered when the run started: records there are counted as re-delivered.
   const covered = new CursorTracker(cursor);
 
