@@ -3,7 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { envNames, exitCodes, type JobConfig, type JobResult, type JobState } from './contract.js';
+import { envNames, exitCodes, maxResultBytes, type JobConfig, type JobResult, type JobState } from './contract.js';
+import { crashMessageReserveBytes } from './core/crashed-result.js';
+import { compactResult } from './core/result-size.js';
 import { describeError, SyncError, toSyncError } from './core/errors.js';
 import { createRedactor, type Redactor } from './core/redact.js';
 import { loadConfig, loadState, writeResult, writeStateAtomic } from './files.js';
@@ -34,6 +36,8 @@ const printErr = (text: string) => writeSync(2, text);
 
 /** Registers the handler for a stop request (SIGTERM/SIGINT, forwarded by the launcher). */
 export type OnStop = (handler: (signal: string) => void) => void;
+/** Receives the result as of each checkpoint, so the launcher can write it if the run dies (out of memory). */
+export type OnProgress = (result: JobResult) => void;
 
 interface Paths {
   config: string | undefined;
@@ -111,7 +115,7 @@ function failedResult(startedAt: Date, error: SyncError, redact: Redactor): JobR
 }
 
 /** Runs the job once; resolves with the exit code. Never throws for expected failures. */
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv, onStop: OnStop): Promise<number> {
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv, onStop: OnStop, onProgress?: OnProgress): Promise<number> {
   const startedAt = new Date();
   const apiKey = env[envNames.sourceApiKey] || undefined;
   const sinkToken = env[envNames.sinkToken] || undefined;
@@ -173,13 +177,15 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, onStop: OnS
     redact,
     ignoreIntervals: paths.force,
     sink: config.sink.type === 'stdout' ? new StdoutSink(1) : undefined,
-    onCheckpoint: statePath
-      ? (stream, cursor) => {
-          const previous = currentState.streams[stream];
-          currentState = { ...currentState, streams: { ...currentState.streams, [stream]: { ...previous, cursor } } };
-          writeStateAtomic(statePath, currentState);
-        }
-      : undefined,
+    onCheckpoint: (stream, cursor) => {
+      if (statePath) {
+        const previous = currentState.streams[stream];
+        currentState = { ...currentState, streams: { ...currentState.streams, [stream]: { ...previous, cursor } } };
+        writeStateAtomic(statePath, currentState);
+      }
+      // Compacted with room for the launcher's crash message, which must still fit the termination message.
+      if (onProgress) onProgress(compactResult(run.snapshot(), maxResultBytes - crashMessageReserveBytes));
+    },
   });
 
   let finished = false;

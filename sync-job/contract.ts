@@ -22,6 +22,8 @@ export const maxResultBytes = 4096;
 export const defaultLookbackSeconds = 300;
 /** The longest lookback accepted: 7 days (each run re-delivers what the window holds). */
 export const maxLookbackSeconds = 7 * 24 * 3600;
+/** Records per POST at most (sink.batchSize). */
+export const maxSinkBatchSize = 10_000;
 
 export const jobConfigSchema = z.object({
   tenantId: z.string().min(1),
@@ -30,6 +32,10 @@ export const jobConfigSchema = z.object({
     baseUrl: z.url(),
     streams: z.array(z.object({ name: z.enum(freshdeskStreamNames), intervalSeconds: z.number().int().nonnegative() })).min(1),
     rateLimitPerMinute: z.number().int().positive().optional(),
+    /** Share of the account's Freshdesk budget (and of each list cap) this job may use, in percent. Default 80. */
+    rateLimitSharePercent: z.number().int().min(1).max(100).optional(),
+    /** The plan's own per-minute caps on the tickets and contacts lists; learned from headers or a 429 when absent. */
+    listRateLimitsPerMinute: z.strictObject({ tickets: z.number().int().positive().optional(), contacts: z.number().int().positive().optional() }).optional(),
     startDate: z.iso.datetime({ offset: true }).optional(),
     /**
      * How far behind its cursor each run re-reads a stream (same-second rewrites, writes that become visible
@@ -40,7 +46,9 @@ export const jobConfigSchema = z.object({
   sink: z.object({
     type: z.enum(['http', 'stdout']),
     url: z.url().optional(),
-    batchSize: z.number().int().positive().optional(),
+    batchSize: z.number().int().positive().max(maxSinkBatchSize).optional(),
+    /** Bytes of records per POST; a batch is sent before it would pass this. Default and ceiling: sized from the heap. */
+    maxBatchBytes: z.number().int().min(1024).optional(),
   }),
 });
 export type JobConfig = z.infer<typeof jobConfigSchema>;

@@ -1,14 +1,20 @@
 #!/usr/bin/env node
-// The `sync-job` bin: runs the job (cli.ts) in a worker thread with V8 heap limits, so the process stays in
-// bounded memory however it is launched (no node flags needed), and forwards SIGTERM/SIGINT to the run.
+// The `sync-job` bin: runs the job (cli.ts) in a worker thread with V8 heap limits sized from the container's
+// memory limit, so the process stays in bounded memory however it is launched (no node flags needed), forwards
+// SIGTERM/SIGINT to the run, and if the run dies anyway (out of memory) writes its last acknowledged cursors.
 import { writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import type { JobResult } from './contract.js';
+// Only modules without dependencies: the launcher's own isolate stays small (zod, pino and undici load in the worker).
+import { crashedResult } from './core/crashed-result.js';
+import { containerMemoryLimitBytes, heapLimitsFor } from './core/memory-budget.js';
 
 /**
  * V8 sizes the young generation for throughput (64 MiB by default on 64-bit), and a sync allocates fast.
- * These limits keep a 200,000-ticket sync near 120 MiB RSS (bench/sync-200k.ts) at little cost in speed.
+ * Without a container limit these keep a 200,000-ticket sync near 120 MiB RSS (bench/sync-200k.ts); under
+ * a limit the old generation takes three quarters of what Node's own reserve leaves (memory-budget.ts).
  */
-export const workerResourceLimits = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 } as const;
+export const workerResourceLimits = heapLimitsFor(containerMemoryLimitBytes());
 
 /** Exit code when the worker dies without reporting one (out of memory): retryable, like a failed stream. */
 const crashedExitCode = 1;
@@ -26,21 +32,27 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => worker.postMessage({ type: 'stop', signal }));
 }
 
+/** The result as of the run's last checkpoint (the worker sends one after every acknowledged batch). */
+let lastProgress: JobResult | undefined;
+worker.on('message', (message: { type?: string; result?: JobResult }) => {
+  if (message.type === 'progress' && message.result) lastProgress = message.result;
+});
+
 let failure: Error | undefined;
 worker.on('error', (error) => {
   failure = error;
 });
 worker.on('exit', (code) => {
   if (failure !== undefined) {
-    // The run died (e.g. ERR_WORKER_OUT_OF_MEMORY) before writing its result: leave a Failed result without
-    // cursors, so the operator keeps the last ones it saved (forward-only) and the next run redoes the rest.
+    // The run died (e.g. ERR_WORKER_OUT_OF_MEMORY) before writing its result: leave a Failed result with the
+    // cursors of its last checkpoint (none before the first), so the operator keeps every acknowledged batch
+    // (cursors only move forward) and the next run redoes the rest.
     const resultPath = resultPathFrom(process.argv.slice(2), process.env.TENANTSYNC_RESULT);
-    const message = `INTERNAL: the sync-job worker stopped: ${(failure as { code?: string }).code ?? failure.message}`;
+    const code = (failure as { code?: string }).code;
+    const hint = code === 'ERR_WORKER_OUT_OF_MEMORY' ? ` (heap limit ${workerResourceLimits.maxOldGenerationSizeMb} MiB: raise spec.job.resources.limits.memory)` : '';
+    const message = `INTERNAL: the sync-job worker stopped: ${code ?? failure.message}${hint}`;
     process.stderr.write(`sync-job: ${message}\n`);
-    if (resultPath) {
-      const now = new Date().toISOString();
-      writeFileSync(resultPath, JSON.stringify({ version: 1, outcome: 'Failed', startedAt: now, finishedAt: now, error: message, streams: {} }));
-    }
+    if (resultPath) writeFileSync(resultPath, JSON.stringify(crashedResult(lastProgress, message)));
     process.exit(crashedExitCode);
   }
   process.exit(code);

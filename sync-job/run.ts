@@ -1,5 +1,6 @@
 // One run of the job for one tenant: due streams → pages → batches → sink → checkpoint after every
 // acknowledged batch. Records flow one page and one batch at a time; nothing holds a whole stream.
+import { getHeapStatistics } from 'node:v8';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { Cursor, JobConfig, JobResult, JobState, StreamName } from './contract.js';
@@ -8,6 +9,7 @@ import { CursorTracker, normalizeCursor } from './core/cursor.js';
 import { isStreamDue } from './core/due.js';
 import { describeError, isFatal, stopsRun, SyncError, toSyncError } from './core/errors.js';
 import { createHttpAgent, httpTimeoutDefaults, type HttpTimeouts } from './core/http-agent.js';
+import { inFlightCapsFor, type InFlightCaps } from './core/memory-budget.js';
 import { exitCodeOf, runOutcomeOf } from './core/outcome.js';
 import type { StreamItem, SyncRecord } from './core/record.js';
 import type { Redactor } from './core/redact.js';
@@ -47,6 +49,13 @@ export interface RunOptions {
   redact?: Redactor;
   /** After every acknowledged batch (and at each stream's end): the stream's acknowledged cursor. */
   onCheckpoint?: (stream: string, cursor: Cursor) => void | Promise<void>;
+  /**
+   * When the run must be over (epoch ms or Date; e.g. the Job's start + activeDeadlineSeconds): a rate-limit
+   * wait reaching past it ends the run at once with the acknowledged cursors instead of sleeping into the kill.
+   */
+  deadline?: number | Date;
+  /** Byte caps on one source response and one sink batch. Default: sized from the V8 heap limit. */
+  inFlight?: Partial<InFlightCaps>;
 }
 
 interface StreamProgress {
@@ -72,6 +81,7 @@ export class SyncRun {
   private readonly clock: Clock;
   private readonly startedAtMs: number;
   private readonly progress = new Map<string, StreamProgress>();
+  private readonly inFlight: InFlightCaps;
   /** Set when an error ends the whole run: fatal ones (exit 2), the sink being unreachable, or a stop signal. */
   private stopReason: SyncError | undefined;
 
@@ -79,6 +89,7 @@ export class SyncRun {
     this.options = options;
     this.clock = options.clock ?? systemClock;
     this.startedAtMs = this.clock.nowMs();
+    this.inFlight = { ...inFlightCapsFor(getHeapStatistics().heap_size_limit), ...options.inFlight };
     for (const stream of options.config.source.streams) {
       const saved = options.state.streams[stream.name];
       this.progress.set(stream.name, { outcome: 'Pending', records: 0, redelivered: 0, acked: new CursorTracker(normalizeCursor(saved?.cursor ?? {})) });
@@ -103,10 +114,16 @@ export class SyncRun {
 
   private async runStreams(dispatcher: Dispatcher): Promise<void> {
     const { config, logger } = this.options;
+    const deadline = this.options.deadline;
     const budget = new RateBudget({
       clock: this.clock,
       configuredPerMinute: config.source.rateLimitPerMinute,
+      sharePercent: config.source.rateLimitSharePercent,
+      listCapsPerMinute: config.source.listRateLimitsPerMinute,
+      deadlineMs: deadline === undefined ? undefined : new Date(deadline).getTime(),
       onWait: (ms, reason) => logger.debug({ waitMs: ms, reason }, 'waiting for the rate budget'),
+      onLearn: (endpoint, capPerMinute, from) =>
+        logger.info({ endpoint, capPerMinute, from }, `learned the ${endpoint} list's own per-minute cap (from ${from === 'plan' ? "the plan's X-Ratelimit-Total" : 'a 429 while the account had credits left'})`),
     });
     const requester = new FreshdeskRequester({
       baseUrl: config.source.baseUrl,
@@ -117,6 +134,7 @@ export class SyncRun {
       logger,
       retry: this.options.sourceRetry,
       random: this.options.random,
+      maxResponseBytes: this.inFlight.maxResponseBytes,
     });
     const sink = this.options.sink ?? this.httpSink(dispatcher);
     for (const stream of config.source.streams) {
@@ -146,11 +164,14 @@ export class SyncRun {
     const { config, signal } = this.options;
     const logger = this.options.logger.child({ stream: name });
     const batchSize = config.sink.batchSize ?? defaultBatchSize;
+    const maxBatchBytes = Math.min(config.sink.maxBatchBytes ?? Infinity, this.inFlight.maxBatchBytes);
     progress.outcome = 'Running';
     logger.info({ cursor: describeCursor(progress.acked.snapshot()) }, 'stream started');
 
     let records: SyncRecord[] = [];
     let redelivered = 0;
+    let encoded: string[] = [];
+    let recordBytes = 0;
     let steps: StreamItem[] = [];
     const checkpoint = async () => {
       await this.options.onCheckpoint?.(name, progress.acked.snapshot());
@@ -158,13 +179,15 @@ export class SyncRun {
     const flush = async () => {
       if (records.length === 0) return;
       const batch = makeBatch(config.tenantId, name, records);
-      await sink.send(batch, signal);
+      await sink.send(batch, signal, encoded);
       for (const step of steps) applyStep(progress.acked, step);
       progress.records += records.length;
       progress.redelivered += redelivered;
       logger.debug({ batchId: batch.batchId, records: records.length, redelivered, cursor: progress.acked.updatedAt }, 'batch acknowledged');
       records = [];
       redelivered = 0;
+      encoded = [];
+      recordBytes = 0;
       steps = [];
       await checkpoint();
     };
@@ -180,8 +203,16 @@ export class SyncRun {
       });
       for await (const item of items) {
         throwIfAborted(signal);
-        if (item.record) records.push(item.record);
-        if (item.record && item.redelivered) redelivered++;
+        if (item.record) {
+          // A batch is sent before it passes the byte cap; a record larger than the cap alone goes alone.
+          const json = JSON.stringify(item.record);
+          const bytes = Buffer.byteLength(json) + 1;
+          if (records.length > 0 && recordBytes + bytes > maxBatchBytes) await flush();
+          records.push(item.record);
+          encoded.push(json);
+          recordBytes += bytes;
+          if (item.redelivered) redelivered++;
+        }
         if (item.skipped) {
           const skipped = (progress.skipped ??= { count: 0, ids: [] });
           skipped.count++;
@@ -192,13 +223,18 @@ export class SyncRun {
           if (records.length === 0) applyStep(progress.acked, item);
           else steps.push(item);
         }
-        if (records.length >= batchSize || (records.length > 0 && steps.length >= batchSize * maxPendingStepsPerRecord)) await flush();
+        if (records.length >= batchSize || recordBytes >= maxBatchBytes || (records.length > 0 && steps.length >= batchSize * maxPendingStepsPerRecord)) await flush();
       }
       await flush();
       await checkpoint();
       progress.outcome = 'Succeeded';
       logger.info({ records: progress.records, redelivered: progress.redelivered, cursor: describeCursor(progress.acked.snapshot()) }, 'stream succeeded');
     } catch (thrown) {
+      // The source failed (or a record cannot be held): what was read before it still goes to the sink, so the
+      // acknowledged cursor is as far as it can be. A sink failure or a stop ends the stream as it stands.
+      if (!signal?.aborted && thrown instanceof SyncError && thrown.code.startsWith('SOURCE_') && records.length > 0) {
+        await flush().catch((flushError: unknown) => logger.warn({ err: this.redact(describeError(toSyncError(flushError))) }, 'could not deliver the records read before the failure'));
+      }
       const error = signal?.aborted && !(thrown instanceof SyncError && thrown.code === 'RUN_ABORTED')
         ? new SyncError('RUN_ABORTED', 'run stopped before finishing')
         : toSyncError(thrown);

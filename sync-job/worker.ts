@@ -4,9 +4,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { runCli } from './cli.js';
 
 const { argv } = workerData as { argv: string[] };
-const code = await runCli(argv, process.env, (handler) => {
-  parentPort?.on('message', (message: { type?: string; signal?: string }) => {
-    if (message.type === 'stop') handler(message.signal ?? 'SIGTERM');
-  });
-});
+const code = await runCli(
+  argv,
+  process.env,
+  (handler) => {
+    parentPort?.on('message', (message: { type?: string; signal?: string }) => {
+      if (message.type === 'stop') handler(message.signal ?? 'SIGTERM');
+    });
+  },
+  (result) => parentPort?.postMessage({ type: 'progress', result }),
+);
 process.exit(code);

@@ -166,8 +166,30 @@ export const sourceSchema = z
       .optional()
       .meta({
         description:
-          "Ceiling on this tenant's Freshdesk API requests per minute, below the account's plan limit, so other " +
-          'apps on the same account keep a share. Default: pace by the rate-limit headers alone.',
+          "Ceiling on this tenant's Freshdesk API credits per minute (a request costs 1, more with include=), below the " +
+          "account's plan limit. Default: rateLimitSharePercent of the limit the rate-limit headers report.",
+      }),
+    rateLimitSharePercent: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .meta({
+        description:
+          "Share of the Freshdesk account's per-minute credit budget (and of the tickets and contacts lists' own caps) this " +
+          "tenant's sync may use, 1 to 100; the rest stays free for the customer's other integrations on the same account. Default: 80.",
+      }),
+    listRateLimitsPerMinute: z
+      .object({
+        tickets: z.number().int().min(1).max(100000).optional().meta({ description: "The plan's own per-minute cap on the tickets list." }),
+        contacts: z.number().int().min(1).max(100000).optional().meta({ description: "The plan's own per-minute cap on the contacts list." }),
+      })
+      .optional()
+      .meta({
+        description:
+          "Per-minute caps of the tickets and contacts lists on the tenant's Freshdesk plan, below the account budget " +
+          '(Growth 20, Pro 100, Enterprise 200). Default: learned from the plan the rate-limit headers reveal, or from a 429.',
       }),
   })
   .superRefine((s, ctx) => {
@@ -201,6 +223,17 @@ export const sinkSchema = z
       .max(10000)
       .default(100)
       .meta({ description: 'Records per POST, 1 to 10000. The cursor is checkpointed after every acknowledged batch. Default: 100.' }),
+    maxBatchBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .optional()
+      .meta({
+        description:
+          'Bytes of records per POST, 1024 to 67108864: a batch is sent before it would pass this (a single larger record is sent alone). ' +
+          "Default and ceiling: sized from the sync container's memory (1/48 of its heap, 256 KiB to 16 MiB).",
+      }),
   })
   .meta({ description: 'Where records are delivered.' });
 

@@ -33,8 +33,11 @@ export function jobConfig(spec: TenantSyncSpec, name: string, schedule: Effectiv
   if (spec.source.rateLimitPerMinute !== undefined) source.rateLimitPerMinute = spec.source.rateLimitPerMinute;
   if (spec.source.startDate !== undefined) source.startDate = spec.source.startDate;
   if (spec.source.lookback !== undefined) source.lookbackSeconds = Math.floor(parseDurationSeconds(spec.source.lookback) ?? 0);
+  if (spec.source.rateLimitSharePercent !== undefined) source.rateLimitSharePercent = spec.source.rateLimitSharePercent;
+  if (spec.source.listRateLimitsPerMinute !== undefined) source.listRateLimitsPerMinute = spec.source.listRateLimitsPerMinute;
   const sink: JobConfig['sink'] = { type: spec.sink.type, url: spec.sink.url };
   if (spec.sink.batchSize !== undefined) sink.batchSize = spec.sink.batchSize;
+  if (spec.sink.maxBatchBytes !== undefined) sink.maxBatchBytes = spec.sink.maxBatchBytes;
   // Parsing checks the operator against the contract the job reads; a mismatch is a bug, so it throws.
   return jobConfigSchema.parse({ tenantId: spec.tenantId ?? name, source, sink });
 }

@@ -13,6 +13,8 @@ export const syncErrorCodes = [
   'SOURCE_BAD_RESPONSE',
   'SOURCE_PAGE_LIMIT',
   'RATE_LIMITED',
+  'RATE_LIMIT_PAST_DEADLINE',
+  'SOURCE_RESPONSE_TOO_LARGE',
   'SINK_REJECTED',
   'SINK_UNAVAILABLE',
   'RUN_ABORTED',
@@ -29,7 +31,7 @@ const fatalCodes: ReadonlySet<SyncErrorCode> = new Set([
 ]);
 
 /** Codes after which no further stream can make progress in this run (every stream shares the sink). */
-const stopsRunCodes: ReadonlySet<SyncErrorCode> = new Set([...fatalCodes, 'RUN_ABORTED', 'SINK_UNAVAILABLE']);
+const stopsRunCodes: ReadonlySet<SyncErrorCode> = new Set([...fatalCodes, 'RUN_ABORTED', 'SINK_UNAVAILABLE', 'RATE_LIMIT_PAST_DEADLINE']);
 
 export class SyncError extends Error {
   readonly code: SyncErrorCode;

@@ -1,5 +1,6 @@
 // The HTTP sink of the sink protocol: POST each batch with Idempotency-Key and Bearer token; retry
 // 408/429/5xx/network errors with backoff + jitter honouring Retry-After; any other 4xx fails the stream.
+import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
@@ -19,6 +20,37 @@ export function classifySinkStatus(status: number): SinkResponseAction {
   if (status === 408 || status === 429 || status >= 500) return 'retry';
   if (status === 401) return 'credentials';
   return 'reject';
+}
+
+/**
+ * The batch as the protocol's JSON body, in parts: built from the records' JSON when the caller already has it
+ * (no second encoding, and no one string of the whole batch).
+ */
+export function encodeBody(batch: SinkBatch, encodedRecords?: readonly string[]): string[] {
+  if (!encodedRecords) return [JSON.stringify(batch)];
+  const head = JSON.stringify({ tenantId: batch.tenantId, stream: batch.stream, batchId: batch.batchId, records: [] });
+  return [head.slice(0, -2), ...encodedRecords.flatMap((json, index) => (index === 0 ? [json] : [',', json])), ']}'];
+}
+
+/** Bytes per piece of a request body: below glibc's mmap threshold, so a large batch never needs one large buffer. */
+export const bodyPieceChars = 32 * 1024;
+
+/**
+ * The body as UTF-8 in small pieces (never splitting a surrogate pair). One Buffer of a whole multi-MiB batch
+ * would come from malloc's main arena and raise its mmap threshold, and the process would keep that memory.
+ */
+export function* utf8Pieces(parts: readonly string[]): Generator<Buffer> {
+  for (const text of parts) yield* utf8PiecesOf(text);
+}
+
+function* utf8PiecesOf(text: string): Generator<Buffer> {
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(text.length, start + bodyPieceChars);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    yield Buffer.from(text.slice(start, end), 'utf8');
+    start = end;
+  }
 }
 
 export interface HttpSinkOptions {
@@ -46,17 +78,21 @@ export class HttpSink implements Sink {
     this.redactToken = createRedactor([options.token]);
   }
 
-  async send(batch: SinkBatch, signal?: AbortSignal): Promise<void> {
+  async send(batch: SinkBatch, signal?: AbortSignal, encodedRecords?: readonly string[]): Promise<void> {
     const { clock, logger } = this.options;
-    const body = JSON.stringify(batch);
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': batch.batchId };
+    const body = encodeBody(batch, encodedRecords);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'content-length': String(body.reduce((sum, part) => sum + Buffer.byteLength(part), 0)),
+      'idempotency-key': batch.batchId,
+    };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     for (let attempt = 1; ; attempt++) {
       let status: number;
       let retryAfter: string | string[] | undefined;
       let problem: string;
       try {
-        const response = await this.options.dispatcher.request({ origin: this.origin, path: this.path, method: 'POST', headers, body, signal });
+        const response = await this.options.dispatcher.request({ origin: this.origin, path: this.path, method: 'POST', headers, body: Readable.from(utf8Pieces(body), { objectMode: false }), signal });
         status = response.statusCode;
         retryAfter = response.headers['retry-after'];
         const text = await response.body.text();

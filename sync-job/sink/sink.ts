@@ -2,6 +2,9 @@
 import type { SinkBatch } from './batch.js';
 
 export interface Sink {
-  /** Resolves once the batch is acknowledged; rejects with SINK_* codes (or RUN_ABORTED). */
-  send(batch: SinkBatch, signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves once the batch is acknowledged; rejects with SINK_* codes (or RUN_ABORTED). `encodedRecords`, when
+   * given, are the records' JSON texts in order (the run measured batch bytes with them; no need to encode twice).
+   */
+  send(batch: SinkBatch, signal?: AbortSignal, encodedRecords?: readonly string[]): Promise<void>;
 }

@@ -89,11 +89,12 @@ describe('source failures', () => {
     const tickets = run.result.streams.tickets!;
     expect(tickets.outcome).toBe('Failed');
     expect(tickets.error).toMatch(/^SOURCE_UNAVAILABLE: .*HTTP 500/);
-    // Three pages were read (100 + 99 + 99 records: each re-query re-reads its boundary record), so two
-    // full batches were acknowledged; the partial third batch was never sent.
-    expect(deliveredIds(world.sink, 'tickets')).toEqual(ids.slice(0, 200));
-    expect(tickets.cursor).toEqual(cursorAt(ids[199]!));
-    expect(tickets.records).toBe(200);
+    // Three pages were read (100 + 99 + 99 records: each re-query re-reads its boundary record): two full
+    // batches, and the partial third one is still delivered when the source fails, so the cursor is as far as
+    // the job read.
+    expect(deliveredIds(world.sink, 'tickets')).toEqual(ids.slice(0, 298));
+    expect(tickets.cursor).toEqual(cursorAt(ids[297]!));
+    expect(tickets.records).toBe(298);
     // A rerun once the source recovers continues from there, with no gap.
     world.fake.faults.clear();
     const rerun = await runInProcess(world, configFor(world), run.state);

@@ -9,11 +9,13 @@ import { SyncError } from '../../core/errors.js';
 import { describeTransportError, isRetryableTransportError } from '../../core/http-agent.js';
 import { defaultRateLimitPauseMs, parseRetryAfterMs, retryDelayMs, sourceRetryDefaults, type RetryPolicy } from '../../core/retry.js';
 import { classifySourceStatus, hasNextLink } from './classify.js';
-import type { RateBudget } from './rate-budget.js';
+import type { CreditTicket, RateBudget } from './rate-budget.js';
 import { readRateHeaders } from './rate-budget.js';
 
 /** 429s in a row for one request before the stream fails with RATE_LIMITED (each waits out its Retry-After). */
 export const maxRateLimitedTriesPerRequest = 10;
+/** Default cap on one response body; run.ts sizes it from the heap (see memory-budget.ts). */
+export const defaultMaxResponseBytes = 16 * 1024 * 1024;
 
 export interface SourcePage {
   items: unknown[];
@@ -29,6 +31,13 @@ export interface FreshdeskRequesterOptions {
   logger: Logger;
   retry?: RetryPolicy;
   random?: () => number;
+  /** A response body larger than this is not read: SOURCE_RESPONSE_TOO_LARGE (the caller may ask for smaller pages). */
+  maxResponseBytes?: number;
+}
+
+/** Requests of one kind (path with ids replaced, plus `include`): they cost alike, so the last cost predicts the next. */
+function costKeyOf(path: string, query: Record<string, string | number>): string {
+  return `${path.replace(/\/\d+(?=\/|$)/g, '/:id')}?${String(query.include ?? '')}`;
 }
 
 export class FreshdeskRequester {
@@ -37,6 +46,8 @@ export class FreshdeskRequester {
   private readonly authorization: string;
   private readonly options: FreshdeskRequesterOptions;
   private readonly retry: RetryPolicy;
+  /** Credits the last request of each kind cost (X-Ratelimit-Used-CurrentRequest). */
+  private readonly creditsByKind = new Map<string, number>();
 
   constructor(options: FreshdeskRequesterOptions) {
     this.options = options;
@@ -57,8 +68,9 @@ export class FreshdeskRequester {
     const logger = streamLogger ?? this.options.logger;
     let failures = 0;
     let rateLimited = 0;
+    const costKey = costKeyOf(path, query);
     for (;;) {
-      await budget.acquire(signal);
+      const ticket: CreditTicket = await budget.acquire(signal, path, this.creditsByKind.get(costKey) ?? 1);
       let response: Dispatcher.ResponseData;
       let text: string;
       try {
@@ -70,9 +82,10 @@ export class FreshdeskRequester {
           signal,
         });
         // Read the whole (≤ 100-record) body inside the try: a body that stalls or resets is retried too.
-        text = await response.body.text();
+        text = await readBodyText(response, this.options.maxResponseBytes ?? defaultMaxResponseBytes, path);
       } catch (error) {
         if (signal?.aborted) throw abortedError(signal);
+        if (error instanceof SyncError) throw error;
         if (!isRetryableTransportError(error)) {
           throw new SyncError('SOURCE_UNAVAILABLE', `GET ${path} failed: ${describeTransportError(error)}`, { cause: error });
         }
@@ -89,7 +102,10 @@ export class FreshdeskRequester {
         continue;
       }
 
-      budget.observe(readRateHeaders(response.headers));
+      const rate = readRateHeaders(response.headers);
+      budget.settle(ticket, rate.used);
+      if (rate.used !== undefined && response.statusCode !== 429) this.creditsByKind.set(costKey, Math.max(1, rate.used));
+      budget.observe(rate);
       const action = classifySourceStatus(response.statusCode);
       if (action === 'ok') {
         let items: unknown;
@@ -118,7 +134,7 @@ export class FreshdeskRequester {
         case 'rate-limited': {
           rateLimited++;
           const pauseMs = parseRetryAfterMs(response.headers['retry-after'], clock.nowMs()) ?? defaultRateLimitPauseMs;
-          budget.pause(pauseMs);
+          budget.rateLimited(ticket, rate.remaining, pauseMs);
           if (rateLimited >= maxRateLimitedTriesPerRequest) {
             throw new SyncError('RATE_LIMITED', `GET ${path} was rate limited ${rateLimited} times in a row; the account's per-minute budget is exhausted by other clients`);
           }
@@ -168,4 +184,31 @@ function describeValidation(body: string): string {
     // not JSON: the status says enough
   }
   return '';
+}
+
+/**
+ * The body as text, read chunk by chunk and given up (SOURCE_RESPONSE_TOO_LARGE) as soon as it passes
+ * `maxBytes`, so one hostile page (dozens of huge conversation bodies) never has to fit in memory whole.
+ */
+async function readBodyText(response: Dispatcher.ResponseData, maxBytes: number, path: string): Promise<string> {
+  const declared = Number(response.headers['content-length']);
+  const tooLarge = (bytes: string) =>
+    new SyncError('SOURCE_RESPONSE_TOO_LARGE', `GET ${path} answered with a body of ${bytes} bytes, over the ${maxBytes}-byte cap on one response`);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    response.body.destroy();
+    throw tooLarge(String(declared));
+  }
+  // Decoded chunk by chunk: no Buffer of the whole body (a large one would come from malloc's arena and stay there).
+  const decoder = new TextDecoder('utf-8');
+  let text = '';
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      response.body.destroy();
+      throw tooLarge(`more than ${maxBytes}`);
+    }
+    text += decoder.decode(chunk as Buffer, { stream: true });
+  }
+  return text + decoder.decode();
 }

@@ -8,6 +8,7 @@ import { CursorTracker } from '../../core/cursor.js';
 import type { CursorPosition, StreamItem, SyncRecord } from '../../core/record.js';
 import { secondIsoToMs, toSecondIso } from '../../core/timestamps.js';
 import type { FreshdeskRequester } from './requester.js';
+import { sizedPageScan } from './sized-pages.js';
 import { beginningOfTime, mergeOrdered, orderedWalk, pageScan, positionOf, type FetchPage } from './walks.js';
 
 /** A list query: path plus fixed parameters. */
@@ -158,7 +159,7 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
       for await (const { position } of parents) {
         const again = redelivery(covered, position);
         try {
-          for await (const page of pageScan({ fetch: fetchPage(declaration.childPath(position.id)) })) {
+          for await (const page of sizedPageScan(fetchPage(declaration.childPath(position.id)), declaration.what)) {
             for (const raw of page) yield { record: toUpsert(raw, declaration.what), ...again };
           }
         } catch (error) {

@@ -32,14 +32,17 @@
 // Check order per request: rate limit (429 + Retry-After; invalid requests count too) → Basic auth (401) →
 // forbidPath (403) → failNext/slowBody → routing (400/404/405). resetNext/timeoutNext act before all of it and
 // cost no credit. Every answered response carries X-Ratelimit-Total/-Remaining/-Used-CurrentRequest.
-// The rate limit is one fixed 60 s window on the fake clock, opened by the first request after the last closed.
+// The rate limit is one fixed 60 s window on the fake clock (an hour with `hourly`), opened by the first request
+// after the last closed; with `listCapsPerMinute` the tickets and contacts lists also have their own per-minute
+// caps, whose 429s carry the account's headers (credits left) and nothing else; `include=` costs `includeCredits`.
+// Large bodies: `data.addConversation(id, { body: 'x'.repeat(n), body_text: … })` serves them as given.
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClock, type FakeClock } from './clock.js';
 import { seedDemo, type DemoOptions, type DemoSummary } from './demo.js';
 import { FaultPlan, normalizePathPrefix, type FaultScope } from './faults.js';
-import { RateLimiter } from './rate-limit.js';
+import { RateLimiter, type ListCaps } from './rate-limit.js';
 import {
   createHandler,
   type RecordedRequest,
@@ -53,14 +56,21 @@ import { FreshdeskStore } from './store.js';
 export type { FakeClock } from './clock.js';
 export type { DemoOptions, DemoSummary } from './demo.js';
 export type { FaultScope } from './faults.js';
+export type { ListCaps } from './rate-limit.js';
 export type { RecordedRequest, RequestHook, RequestStats, RetryAfterViolation } from './server.js';
 export type { RecordPartial, RecordsToAdd } from './store.js';
 
 export interface FreshdeskFakeOptions {
   /** The API key clients must send as the Basic auth user (any password). Default 'test-api-key'. */
   apiKey?: string;
-  /** Account-wide credits per minute. Default 400 (the Pro plan); trial accounts have 50. */
+  /** Account-wide credits per minute (per hour with `hourly`). Default 400 (the Pro plan); trial accounts have 50. */
   rateLimitPerMinute?: number;
+  /** The account is on an hourly limit (old accounts): `rateLimitPerMinute` credits per hour. Default false. */
+  hourly?: boolean;
+  /** Per-minute caps of the tickets and contacts lists, below the account's (plan table: 20 / 100 / 200). Default none. */
+  listCapsPerMinute?: ListCaps;
+  /** Extra credits per `include` on the ticket list. Default 1. */
+  includeCredits?: number;
   /** Base clock; default real time. `fake.clock.set/advance` shift it. */
   now?: () => Date;
   /** Default 0 (any free port). */
@@ -112,6 +122,12 @@ export interface FreshdeskFaults {
   /** The next `n` connections are reset (TCP RST) when their request arrives. */
   resetNext(n: number, scope?: FaultScope): void;
   setRateLimit(perMinute: number): void;
+  /** Switches the account to an hourly budget (true) or back to per minute. */
+  setHourly(hourly: boolean): void;
+  /** Per-minute caps of the tickets and contacts lists ({} removes them). */
+  setListCaps(caps: ListCaps): void;
+  /** Extra credits per `include` on the ticket list. */
+  setIncludeCredits(credits: number): void;
   /** Requests under this path prefix (`solutions` = `/api/v2/solutions`) get 403 access_denied. */
   forbidPath(prefix: string): void;
   allowPath(prefix: string): void;
@@ -164,12 +180,15 @@ export async function startFreshdeskFake(options: FreshdeskFakeOptions = {}): Pr
   const clock = createClock(options.now);
   const store = new FreshdeskStore(clock);
   const limiter = new RateLimiter(options.rateLimitPerMinute ?? 400);
+  limiter.setHourly(options.hourly ?? false);
+  limiter.setListCaps(options.listCapsPerMinute ?? {});
   const plan = new FaultPlan();
   const state: ServerState = {
     apiKey: options.apiKey ?? 'test-api-key',
     clock,
     store,
     limiter,
+    includeCredits: options.includeCredits ?? 1,
     faults: plan,
     hooks: [],
     requests: [],
@@ -199,6 +218,11 @@ export async function startFreshdeskFake(options: FreshdeskFakeOptions = {}): Pr
     slowBody: (n, ms, scope) => plan.add('slow', n, { delayMs: ms, scope }),
     resetNext: (n, scope) => plan.add('reset', n, { scope }),
     setRateLimit: (perMinute) => limiter.setPerMinute(perMinute),
+    setHourly: (hourly) => limiter.setHourly(hourly),
+    setListCaps: (caps) => limiter.setListCaps(caps),
+    setIncludeCredits: (credits) => {
+      state.includeCredits = credits;
+    },
     forbidPath: (prefix) => plan.forbid(prefix),
     allowPath: (prefix) => plan.allow(prefix),
     onRequest: (hook) => {

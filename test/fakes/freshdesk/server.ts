@@ -12,7 +12,7 @@ import {
 } from './errors.js';
 import type { FaultPlan, TriggeredFault } from './faults.js';
 import { parseContactQuery, parsePlainQuery, parseTicketQuery, type Paging, type Parsed } from './list-query.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { CappedList, RateLimiter } from './rate-limit.js';
 import { renderAgent, ticketIncludes, type Json } from './records.js';
 import type { RecordTable } from './record-table.js';
 import type { FreshdeskStore, IdView } from './store.js';
@@ -63,6 +63,8 @@ export interface ServerState {
   clock: FakeClock;
   store: FreshdeskStore;
   limiter: RateLimiter;
+  /** Credits each `include` on the ticket list costs on top of the request's 1 (Freshdesk: "additional credits"). */
+  includeCredits: number;
   faults: FaultPlan;
   hooks: RequestHook[];
   requests: RecordedRequest[];
@@ -126,7 +128,7 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     return;
   }
 
-  const decision = state.limiter.take(costOf(url), state.clock.now().getTime());
+  const decision = state.limiter.take(costOf(url, state.includeCredits), state.clock.now().getTime(), cappedListOf(url));
   res.setHeader('X-Ratelimit-Total', String(decision.total));
   res.setHeader('X-Ratelimit-Remaining', String(decision.remaining));
   res.setHeader('X-Ratelimit-Used-CurrentRequest', String(decision.used));
@@ -189,11 +191,19 @@ function nextLink(req: IncomingMessage, url: URL, nextPage: number): string {
   return `<http://${req.headers.host ?? '127.0.0.1'}${url.pathname}?${params.toString()}>; rel="next"`;
 }
 
-/** Credits a request costs: 1, plus 1 per `include` on the ticket list. */
-function costOf(url: URL): number {
+/** Credits a request costs: 1, plus `includeCredits` per `include` on the ticket list. */
+function costOf(url: URL, includeCredits: number): number {
   if (url.pathname !== `${apiPrefix}/tickets`) return 1;
   const include = url.searchParams.get('include');
-  return 1 + (include ? include.split(',').filter((name) => name.trim()).length : 0);
+  return 1 + includeCredits * (include ? include.split(',').filter((name) => name.trim()).length : 0);
+}
+
+/** The list calls Freshdesk caps on their own: `GET /tickets` and `GET /contacts` (not single records). */
+function cappedListOf(url: URL): CappedList | undefined {
+  const path = url.pathname.replace(/\/+$/, '');
+  if (path === `${apiPrefix}/tickets`) return 'tickets';
+  if (path === `${apiPrefix}/contacts`) return 'contacts';
+  return undefined;
 }
 
 /** A validation body that quotes the request's Authorization header and the key in it (a secrets canary for clients). */

@@ -1,12 +1,13 @@
 // The per-tenant rate budget's pacing decision and its pause on 429, with a clock that advances on sleep.
 import { describe, expect, it } from 'vitest';
-import { nextRequestDelayMs, RateBudget, readRateHeaders, windowGuardMs, type RateBudgetState } from '../../../sync-job/source/freshdesk/rate-budget.js';
+import { nextRequestDelayMs, RateBudget, rateWindowMs, readRateHeaders, windowGuardMs, type RateBudgetState } from '../../../sync-job/source/freshdesk/rate-budget.js';
 import type { Clock } from '../../../sync-job/core/clock.js';
 
 const base: RateBudgetState = {
   nowMs: 100_000,
   pausedUntilMs: 0,
-  sentAtMs: [],
+  spent: [],
+  credits: 1,
   ceilingPerMinute: undefined,
   remaining: undefined,
   total: undefined,
@@ -23,9 +24,21 @@ describe('nextRequestDelayMs', () => {
   });
 
   it('never sends more than the ceiling inside a sliding minute', () => {
-    const sentAtMs = [50_000, 60_000, 70_000];
-    expect(nextRequestDelayMs({ ...base, ceilingPerMinute: 3, sentAtMs })).toBe(10_000 + windowGuardMs);
-    expect(nextRequestDelayMs({ ...base, ceilingPerMinute: 4, sentAtMs })).toBe(0);
+    const spent = [50_000, 60_000, 70_000].map((atMs) => ({ atMs, credits: 1 }));
+    expect(nextRequestDelayMs({ ...base, ceilingPerMinute: 3, spent })).toBe(10_000 + windowGuardMs);
+    expect(nextRequestDelayMs({ ...base, ceilingPerMinute: 4, spent })).toBe(0);
+  });
+
+  it('counts credits, not requests: a request with includes waits until its credits fit', () => {
+    const spent = [{ atMs: 50_000, credits: 3 }, { atMs: 60_000, credits: 3 }];
+    // 6 of 8 credits spent: a 1-credit request goes, a 3-credit one waits until the first 3 leave the window.
+    expect(nextRequestDelayMs({ ...base, ceilingPerMinute: 8, spent, credits: 1 })).toBe(0);
+    expect(nextRequestDelayMs({ ...base, ceilingPerMinute: 8, spent, credits: 3 })).toBe(10_000 + windowGuardMs);
+  });
+
+  it('holds a capped list endpoint to its own cap below the account ceiling', () => {
+    const spent = [50_000, 60_000].map((atMs) => ({ atMs, credits: 1 }));
+    expect(nextRequestDelayMs({ ...base, ceilingPerMinute: 100, spent, endpoint: { capPerMinute: 2, spent } })).toBe(10_000 + windowGuardMs);
   });
 
   it('slows down more the closer the remaining budget gets to zero', () => {
@@ -41,8 +54,8 @@ describe('nextRequestDelayMs', () => {
 
 describe('readRateHeaders', () => {
   it('reads the X-Ratelimit headers and ignores junk', () => {
-    expect(readRateHeaders({ 'x-ratelimit-total': '50', 'x-ratelimit-remaining': '3' })).toEqual({ total: 50, remaining: 3 });
-    expect(readRateHeaders({ 'x-ratelimit-remaining': 'lots' })).toEqual({ total: undefined, remaining: undefined });
+    expect(readRateHeaders({ 'x-ratelimit-total': '50', 'x-ratelimit-remaining': '3', 'x-ratelimit-used-currentrequest': '3' })).toEqual({ total: 50, remaining: 3, used: 3 });
+    expect(readRateHeaders({ 'x-ratelimit-remaining': 'lots' })).toEqual({ total: undefined, remaining: undefined, used: undefined });
   });
 });
 
@@ -73,5 +86,64 @@ describe('RateBudget', () => {
     await budget.acquire();
     await budget.acquire();
     expect(now() - start).toBe(60_000 + windowGuardMs);
+  });
+
+  it("takes only its share of the account's budget (default 80 %)", async () => {
+    const { clock, now } = fakeClock();
+    const budget = new RateBudget({ clock });
+    budget.observe({ total: 50, remaining: 50 });
+    const start = now();
+    for (let i = 0; i < 40; i++) await budget.acquire(undefined, '/groups');
+    expect(now()).toBe(start);
+    await budget.acquire(undefined, '/groups');
+    expect(now() - start).toBe(rateWindowMs + windowGuardMs);
+    const half = new RateBudget({ clock, sharePercent: 50 });
+    half.observe({ total: 50, remaining: 50 });
+    expect(half.ceiling()).toBe(25);
+  });
+
+  it('settles a request at the credits Freshdesk says it used', async () => {
+    const { clock, now } = fakeClock();
+    const budget = new RateBudget({ clock, configuredPerMinute: 6 });
+    const start = now();
+    budget.settle(await budget.acquire(undefined, '/tickets'), 3);
+    budget.settle(await budget.acquire(undefined, '/tickets'), 3);
+    await budget.acquire(undefined, '/tickets');
+    expect(now() - start).toBe(rateWindowMs + windowGuardMs);
+  });
+
+  it("learns the tickets and contacts list caps from a known plan's X-Ratelimit-Total", () => {
+    const { clock } = fakeClock();
+    const learned: string[] = [];
+    const budget = new RateBudget({ clock, onLearn: (endpoint, cap, from) => learned.push(`${endpoint}=${cap} ${from}`) });
+    budget.observe({ total: 200, remaining: 199 });
+    expect(learned).toEqual(['tickets=20 plan', 'contacts=20 plan']);
+    expect(budget.endpointCap('tickets')).toBe(16);
+    const configured = new RateBudget({ clock, listCapsPerMinute: { tickets: 10 }, sharePercent: 100 });
+    configured.observe({ total: 400, remaining: 399 });
+    expect([configured.endpointCap('tickets'), configured.endpointCap('contacts')]).toEqual([10, 100]);
+  });
+
+  it('learns a list cap from a 429 that came while the account still had credits', async () => {
+    const { clock } = fakeClock();
+    const budget = new RateBudget({ clock, sharePercent: 100 });
+    for (let i = 0; i < 30; i++) await budget.acquire(undefined, '/tickets');
+    const limited = await budget.acquire(undefined, '/tickets');
+    budget.rateLimited(limited, 120, 20_000);
+    expect(budget.endpointCap('tickets')).toBe(30);
+    expect(budget.endpointCap('contacts')).toBeUndefined();
+    // A 429 with the account's budget spent teaches nothing about the endpoint.
+    const other = new RateBudget({ clock, sharePercent: 100 });
+    other.rateLimited(await other.acquire(undefined, '/contacts'), 0, 20_000);
+    expect(other.endpointCap('contacts')).toBeUndefined();
+  });
+
+  it('ends the run instead of sleeping past its deadline on a Retry-After (hourly accounts)', async () => {
+    const { clock, sleeps, now } = fakeClock();
+    const budget = new RateBudget({ clock, deadlineMs: now() + 30 * 60_000 });
+    const ticket = await budget.acquire(undefined, '/tickets');
+    expect(() => budget.rateLimited(ticket, 0, 3_540_000)).toThrow(/RATE_LIMIT|hourly/);
+    await expect(budget.acquire(undefined, '/contacts')).rejects.toMatchObject({ code: 'RATE_LIMIT_PAST_DEADLINE' });
+    expect(sleeps).toEqual([]);
   });
 });

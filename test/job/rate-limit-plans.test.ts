@@ -1,0 +1,96 @@
+// Rate limits as Freshdesk meters them (FRESHDESK.md "Rate limits"): per-plan caps of the tickets and contacts
+// lists below the account budget, the job's share of that budget, and accounts still on hourly limits, whose
+// Retry-After can outlast the run: the job then ends at once with its acknowledged cursors.
+import { afterEach, describe, expect, it } from 'vitest';
+import { rateWindowMs } from '../../sync-job/source/freshdesk/rate-budget.js';
+import type { FreshdeskFakeOptions } from '../fakes/freshdesk/index.js';
+import { at, configFor, deliveredIds, runInProcess, startWorld, type World } from './support.js';
+
+let world: World | undefined;
+afterEach(async () => {
+  await world?.close();
+  world = undefined;
+});
+
+async function start(options: FreshdeskFakeOptions): Promise<World> {
+  world = await startWorld(options);
+  return world;
+}
+
+function seedTickets(w: World, count: number): number[] {
+  const baseMs = w.fake.clock.now().getTime() - 24 * 3600 * 1000;
+  return w.fake.data.addTickets(count, (i) => ({ updated_at: at(baseMs, i) }));
+}
+
+/** The most requests the job sent inside any 60 s window. */
+function busiestMinute(w: World, path?: string): number {
+  const times = w.fake.requests.filter((r) => path === undefined || r.path === path).map((r) => r.time.getTime());
+  let most = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i]! - times[j]! >= rateWindowMs) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
+describe('rate limits per plan', () => {
+  it("stays under the tickets and contacts lists' own caps, learned from the plan's X-Ratelimit-Total (Growth: 200 / 20 / 20)", async () => {
+    const w = await start({ rateLimitPerMinute: 200, listCapsPerMinute: { tickets: 20, contacts: 20 } });
+    const ids = seedTickets(w, 3_000);
+    w.fake.data.addContacts(2_500);
+    const run = await runInProcess(w, configFor(w, ['tickets', 'contacts']));
+    expect(run.result.outcome).toBe('Succeeded');
+    expect(deliveredIds(w.sink, 'tickets')).toEqual(ids);
+    expect(w.sink.records('acme', 'contacts')).toHaveLength(2_500);
+    expect(w.fake.requests.filter((r) => r.status === 429)).toEqual([]);
+    expect(busiestMinute(w, '/api/v2/tickets')).toBeLessThanOrEqual(20);
+    expect(run.logs.some((line) => line.includes("learned the tickets list's own per-minute cap"))).toBe(true);
+  });
+
+  it("learns an unknown plan's list cap from one 429 while the account had credits left, and is not limited again", async () => {
+    const w = await start({ rateLimitPerMinute: 300, listCapsPerMinute: { tickets: 30 } });
+    const ids = seedTickets(w, 6_000); // 60 pages: two minutes of the tickets list's cap
+    const run = await runInProcess(w, configFor(w, ['tickets']));
+    expect(run.result.outcome).toBe('Succeeded');
+    expect(deliveredIds(w.sink, 'tickets')).toEqual(ids);
+    expect(w.fake.requests.filter((r) => r.status === 429)).toHaveLength(1);
+    expect(w.fake.violations).toEqual([]);
+  });
+
+  it("takes only its share of the account's budget (default 80 %), leaving the rest to the customer's other apps", async () => {
+    const w = await start({ rateLimitPerMinute: 50 });
+    seedTickets(w, 5_000);
+    const run = await runInProcess(w, configFor(w, ['tickets']));
+    expect(run.result.outcome).toBe('Succeeded');
+    expect(busiestMinute(w)).toBe(40);
+    await w.close();
+    const half = await start({ rateLimitPerMinute: 50 });
+    seedTickets(half, 5_000);
+    const halfRun = await runInProcess(half, configFor(half, ['tickets'], { rateLimitSharePercent: 50 }));
+    expect(halfRun.result.outcome).toBe('Succeeded');
+    expect(busiestMinute(half)).toBe(25);
+  });
+
+  it("on an hourly account never sleeps past the run's deadline: it ends the run with a clear message and the acknowledged cursor", async () => {
+    const w = await start({ rateLimitPerMinute: 100, hourly: true });
+    seedTickets(w, 20_000);
+    w.fake.data.addGroups(3);
+    const startMs = w.fake.clock.now().getTime();
+    const deadline = startMs + 30 * 60_000;
+    const run = await runInProcess(w, configFor(w, ['tickets', 'groups']), undefined, { deadline });
+    expect(run.exitCode).toBe(1);
+    const tickets = run.result.streams.tickets!;
+    expect(tickets).toMatchObject({ outcome: 'Failed', error: expect.stringMatching(/^RATE_LIMIT_PAST_DEADLINE: .*hourly limit/) });
+    expect(tickets.records).toBeGreaterThan(0);
+    // The cursor is the last acknowledged ticket: everything up to it reached the sink.
+    const delivered = deliveredIds(w.sink, 'tickets');
+    expect(delivered).toHaveLength(tickets.records);
+    expect(tickets.cursor.updatedAt).toBe(w.sink.records('acme', 'tickets').at(-1)!.updatedAt);
+    expect(run.result.streams.groups).toMatchObject({ outcome: 'Failed', error: expect.stringMatching(/RATE_LIMIT_PAST_DEADLINE/) });
+    // No sleeping into the kill: the run ended right after the 429, well before its deadline.
+    const limited = w.fake.requests.filter((r) => r.status === 429);
+    expect(limited).toHaveLength(1);
+    expect(w.fake.requests.at(-1)).toBe(limited[0]);
+    expect(w.fake.clock.now().getTime()).toBeLessThan(deadline);
+  });
+});
