@@ -175,7 +175,7 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
     }
     case 'scan': {
       const scanStartSecond = toSecondIso(context.clock.nowMs() - scanClockSkewMarginSeconds * 1000);
-      const fetchAll = (path: string, query?: Record<string, string | number>) => pageScan({ fetch: fetchPage(path), query });
+      const fetchAll = (path: string, query?: Record<string, string | number>) => pageScan({ fetch: fetchPage(path), query, what: path });
       const lowerBound = cursor.updatedAt || startDate ? from : undefined;
       const filter = new ScanFilter(lowerBound);
       for await (const page of declaration.pages(fetchAll, lowerBound?.updatedAt)) {

@@ -125,15 +125,84 @@ export interface PageScanOptions {
   fetch: FetchPage;
   /** Extra parameters, e.g. `_updated_since`. */
   query?: Record<string, string | number>;
+  /** For messages: `companies`, `contacts` … */
+  what?: string;
 }
 
-/** Every page of a list, page 1, 2, 3 … while a next link exists (for lists without a page cap). */
-export async function* pageScan(options: PageScanOptions): AsyncGenerator<unknown[]> {
-  for (let page = 1; ; page++) {
-    const { items, hasNext } = await options.fetch({ ...options.query, page, per_page: perPage });
-    yield items;
-    if (!hasNext || items.length === 0) return;
+/** Rows every read of a scan shares with the read before it: up to this many deletions in between are bridged. */
+export const scanOverlapRows = 5;
+/** Scans restarted from page 1 when the list shifted more than the overlap, before the stream fails (cursor kept). */
+export const maxScanRestarts = 3;
+
+export interface OverlappingRead {
+  page: number;
+  perPage: number;
+  /** The first row (0-based) this read returns, were the list unchanged. */
+  firstRow: number;
+}
+
+/**
+ * The read after row `lastRow` (0-based) that re-reads at least `overlap` rows already read and reaches
+ * furthest. `page`/`per_page` address rows [k·p, (k+1)·p) only, so the page size varies a little (a size
+ * of p ≤ max whose page starts just before the overlap); the progress is close to a plain page's.
+ */
+export function nextOverlappingRead(lastRow: number, overlap: number = scanOverlapRows, maxPerPage: number = perPage): OverlappingRead {
+  const latestFirstRow = Math.max(0, lastRow - overlap + 1);
+  let best: OverlappingRead = { page: 1, perPage: maxPerPage, firstRow: 0 };
+  for (let size = maxPerPage; size > overlap; size--) {
+    const firstRow = Math.floor(latestFirstRow / size) * size;
+    if (firstRow + size > best.firstRow + best.perPage) best = { page: firstRow / size + 1, perPage: size, firstRow };
   }
+  return best;
+}
+
+/**
+ * Every row of a list without a usable order (contacts newest-created first; companies, agents, groups by id),
+ * as pages of rows not yet yielded. A delete or merge on a page already read shifts every later row up by one,
+ * and page-number paging would skip the row pushed onto the read page. So each read overlaps the previous one
+ * (nextOverlappingRead) and continues after the last row both share: rows that moved up onto read pages are
+ * read, rows that moved down are not yielded twice. When no row is shared (more rows vanished between two
+ * reads than the overlap bridges), the scan starts over from page 1, re-yielding; after maxScanRestarts it
+ * fails with SOURCE_LIST_SHIFTING and the stream keeps its cursor, so nothing is lost.
+ */
+export async function* pageScan(options: PageScanOptions): AsyncGenerator<unknown[]> {
+  for (let restart = 0; ; restart++) {
+    if ((yield* scanOnce(options)) === 'complete') return;
+    if (restart >= maxScanRestarts) {
+      throw new SyncError(
+        'SOURCE_LIST_SHIFTING',
+        `the ${options.what ?? 'list'} kept changing under the scan (rows vanished faster than ${scanOverlapRows} between two reads, ${maxScanRestarts + 1} scans); the cursor stays, the next run reads it again`,
+      );
+    }
+  }
+}
+
+async function* scanOnce(options: PageScanOptions): AsyncGenerator<unknown[], 'complete' | 'shifted'> {
+  const first = await options.fetch({ ...options.query, page: 1, per_page: perPage });
+  yield first.items;
+  if (!first.hasNext || first.items.length === 0) return 'complete';
+  let previous = new Set(first.items.map((raw) => rowId(raw, options.what)));
+  let lastRow = first.items.length - 1;
+  for (;;) {
+    const read = nextOverlappingRead(lastRow);
+    const { items, hasNext } = await options.fetch({ ...options.query, page: read.page, per_page: read.perPage });
+    const ids = items.map((raw) => rowId(raw, options.what));
+    // The last row this read shares with the previous one: the rows after it come next in the list.
+    let shared = ids.length - 1;
+    while (shared >= 0 && !previous.has(ids[shared]!)) shared--;
+    if (shared < 0) return 'shifted';
+    const fresh = items.slice(shared + 1);
+    if (fresh.length > 0) yield fresh;
+    if (!hasNext) return 'complete';
+    previous = new Set(ids);
+    lastRow = read.firstRow + items.length - 1;
+  }
+}
+
+function rowId(raw: unknown, what: string | undefined): string {
+  const id = (raw as { id?: unknown } | null)?.id;
+  if (typeof id !== 'number' && typeof id !== 'string') throw new SyncError('SOURCE_BAD_RESPONSE', `a ${what ?? 'record'} without id came back from Freshdesk`);
+  return String(id);
 }
 
 /**
