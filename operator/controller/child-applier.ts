@@ -1,8 +1,10 @@
 // Writes a child only when it differs from what is live: server-side apply under the operator's
-// field manager, skipped when the live object already holds every desired field (an idle pass writes nothing).
+// field manager, skipped when the live object already holds every desired field and carries the hash of
+// the desired object last applied (an idle pass writes nothing; a field removed from the spec is applied away).
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import { differingPaths } from '../reconcile/compare.js';
-import { fieldManager } from '../reconcile/labels.js';
+import { hexHash } from '../reconcile/hash.js';
+import { appliedHashAnnotation, fieldManager } from '../reconcile/labels.js';
 import { canonicalJson } from '../reconcile/status.js';
 
 export type ApplyClient = Pick<KubeClient, 'apply'>;
@@ -34,6 +36,10 @@ export class ChildApplier {
   async ensure<T extends KubeObject>(desired: T, live: T | undefined, signal?: AbortSignal): Promise<EnsureResult<T>> {
     const id = idOf(desired);
     const fingerprint = canonicalJson(desired);
+    // "desired ⊆ live" cannot see a field the spec no longer sets (a removed timeZone or nodeSelector stays
+    // live): the hash of the whole desired object, stamped on the child, changes when anything is removed.
+    const hash = hexHash(fingerprint, 16);
+    const stamped = { ...desired, metadata: { ...desired.metadata, annotations: { ...desired.metadata.annotations, [appliedHashAnnotation]: hash } } };
     let changed: string[] = [];
     if (live !== undefined) {
       const remembered = this.memory.get(id);
@@ -46,9 +52,11 @@ export class ChildApplier {
         return { action: 'unchanged', object: live, changed: [] };
       }
       changed = differingPaths(desired, live);
-      if (changed.length === 0) return { action: 'unchanged', object: live, changed: [] };
+      const sameDesired = (live.metadata.annotations as Record<string, string> | undefined)?.[appliedHashAnnotation] === hash;
+      if (changed.length === 0 && sameDesired) return { action: 'unchanged', object: live, changed: [] };
+      if (changed.length === 0) changed = ['fields the spec no longer sets'];
     }
-    const applied = await this.client.apply(desired, { fieldManager, force: true, ...(signal ? { signal } : {}) });
+    const applied = await this.client.apply(stamped, { fieldManager, force: true, ...(signal ? { signal } : {}) });
     this.memory.set(id, {
       fingerprint,
       resourceVersionBefore: live?.metadata.resourceVersion,

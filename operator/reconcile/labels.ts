@@ -19,6 +19,11 @@ export const runRequestAnnotation = 'tenantsync.io/run-request';
  * and stops itself a margin before it, writing its result, instead of being deleted by the Job controller.
  */
 export const deadlineAnnotation = 'tenantsync.io/deadline';
+/**
+ * Annotation on the CronJob and config ConfigMap: a hash of the whole object the operator last applied, so
+ * a field removed from the spec (which "desired ⊆ live" cannot see) still makes it apply again.
+ */
+export const appliedHashAnnotation = 'tenantsync.io/applied-hash';
 /** What kubectl create job --from=cronjob/… sets; the CronJob controller's own Jobs never carry it. */
 export const instantiateAnnotation = 'cronjob.kubernetes.io/instantiate';
 

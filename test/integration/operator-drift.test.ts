@@ -86,4 +86,19 @@ describe('drift correction', () => {
     // … and the state is untouched.
     expect((await getConfigMap(client, ns.name, 'drifty-state'))?.data?.['state.json']).toBe(advanced);
   });
+  it('removes from the CronJob a field removed from the spec: timeZone, job.nodeSelector, job.tolerations (issue 12 item 5)', async () => {
+    await createTenantSync(client, ns.name, 'zoned', {
+      schedule: '0 9 * * *',
+      timeZone: 'Europe/Berlin',
+      job: { nodeSelector: { pool: 'batch' }, tolerations: [{ key: 'batch', operator: 'Exists' }] },
+    });
+    await waitFor('the CronJob in Europe/Berlin', async () => (await getCronJob(client, ns.name, 'zoned'))?.spec?.timeZone === 'Europe/Berlin');
+    await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns.name, name: 'zoned' }, { spec: { timeZone: null, job: null } });
+    const after = await waitFor('timeZone, nodeSelector and tolerations gone from the CronJob', async () => {
+      const cj = await getCronJob(client, ns.name, 'zoned');
+      const pod = cj?.spec?.jobTemplate.spec?.template.spec;
+      return cj?.spec?.timeZone === undefined && pod?.nodeSelector === undefined && pod?.tolerations === undefined ? cj : false;
+    });
+    expect(after.spec?.schedule).toBe('0 9 * * *');
+  });
 });

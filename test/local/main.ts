@@ -204,6 +204,17 @@ async function run(options: Options, running: Running): Promise<void> {
   const applied = await kubectlOrFail(running, ['apply', '-f', '-'], JSON.stringify(manifests));
   say(`applied (from ${tenants.map((t) => t.example).join(', ')}):\n${applied.trimEnd().replace(/^/gm, '        ')}`);
 
+  // A run request already set when the operator first sees a TenantSync is taken as inherited (re-created
+  // from Git), not run: ask only once the operator has observed each one.
+  for (const tenant of tenants) {
+    const seenDeadline = Date.now() + 120_000;
+    for (;;) {
+      const ts = await client.get<{ status?: TenantSyncStatus }>({ apiVersion, kind, namespace: demoNamespace, name: tenant.name });
+      if (ts?.status?.observedGeneration !== undefined) break;
+      if (Date.now() > seenDeadline) throw new Error(`the operator did not pick up TenantSync ${demoNamespace}/${tenant.name} within 120 s (see its log)`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
   const requestValue = new Date().toISOString();
   for (const tenant of tenants) {
     await kubectlOrFail(running, ['annotate', 'tsync', '-n', demoNamespace, tenant.name, `${runRequestedAtAnnotation}=${requestValue}`, '--overwrite']);

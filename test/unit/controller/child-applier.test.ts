@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ChildApplier } from '../../../operator/controller/child-applier.js';
+import { hexHash } from '../../../operator/reconcile/hash.js';
+import { canonicalJson } from '../../../operator/reconcile/status.js';
 
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace: string; resourceVersion?: string }; data?: Record<string, string>; spec?: Record<string, unknown> };
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace: string; resourceVersion?: string; annotations?: Record<string, string> }; data?: Record<string, string>; spec?: Record<string, unknown> };
 
 function fakeApplyClient(normalize: (o: Obj) => Obj = (o) => o) {
   let rv = 1;
@@ -17,11 +19,14 @@ function fakeApplyClient(normalize: (o: Obj) => Obj = (o) => o) {
 }
 
 const desired: Obj = { apiVersion: 'v1', kind: 'X', metadata: { name: 'a', namespace: 'n' }, spec: { size: '0.5Gi', list: [1, 2] } };
+/** The live metadata of an object last applied from `of` (it carries the hash of what was applied). */
+const appliedMeta = (of: Obj, resourceVersion: string) => ({ ...of.metadata, resourceVersion, annotations: { 'tenantsync.io/applied-hash': hexHash(canonicalJson(of), 16) } });
 
 describe('ChildApplier', () => {
   it.each([
     ['absent', undefined, 'created'],
-    ['equal plus server defaults', { ...desired, metadata: { ...desired.metadata, resourceVersion: '9' }, spec: { size: '0.5Gi', list: [1, 2], defaulted: true } }, 'unchanged'],
+    ['equal plus server defaults', { ...desired, metadata: appliedMeta(desired, '9'), spec: { size: '0.5Gi', list: [1, 2], defaulted: true } }, 'unchanged'],
+    ['equal, but applied by an operator without the hash', { ...desired, metadata: { ...desired.metadata, resourceVersion: '9' }, spec: { size: '0.5Gi', list: [1, 2] } }, 'updated'],
     ['a changed field', { ...desired, metadata: { ...desired.metadata, resourceVersion: '9' }, spec: { size: '1Gi', list: [1, 2] } }, 'updated'],
     ['a shorter list', { ...desired, metadata: { ...desired.metadata, resourceVersion: '9' }, spec: { size: '0.5Gi', list: [1] } }, 'updated'],
   ])('live %s → %s', async (_what, live, action) => {
@@ -29,6 +34,17 @@ describe('ChildApplier', () => {
     const result = await new ChildApplier(client as never).ensure(desired as never, live as never);
     expect(result.action).toBe(action);
     expect(client.applied.length).toBe(action === 'unchanged' ? 0 : 1);
+  });
+
+  it('applies again when the desired object lost a field that is still live (issue 12 item 5)', async () => {
+    const before: Obj = { ...desired, spec: { ...desired.spec, timeZone: 'Europe/Berlin' } };
+    // Live still holds everything desired now (desired ⊆ live), plus the removed timeZone.
+    const live = { ...before, metadata: appliedMeta(before, '9') };
+    const client = fakeApplyClient();
+    const result = await new ChildApplier(client as never).ensure(desired as never, live as never);
+    expect(result).toMatchObject({ action: 'updated', changed: ['fields the spec no longer sets'] });
+    expect(client.applied[0]?.spec).toEqual(desired.spec);
+    expect(client.applied[0]?.metadata.annotations?.['tenantsync.io/applied-hash']).toBe(hexHash(canonicalJson(desired), 16));
   });
 
   it('applies a field the API server normalises once, not on every pass', async () => {

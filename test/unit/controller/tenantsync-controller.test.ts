@@ -250,6 +250,30 @@ describe('TenantSyncController.reconcile', () => {
     expect(owners()).toBeUndefined();
   });
 
+  it('a field removed from the spec (timeZone, job.nodeSelector, tolerations, resources) is removed from the CronJob (issue 12 item 5)', async () => {
+    seedSecret();
+    seedTenantSync('acme', {
+      schedule: '0 9 * * *',
+      timeZone: 'Europe/Berlin',
+      job: { nodeSelector: { pool: 'batch' }, tolerations: [{ key: 'batch', operator: 'Exists' }], resources: { limits: { memory: '256Mi' } } },
+    });
+    await controller.reconcile(`${ns}/acme`);
+    const cronJob = () => client.find<V1CronJob>('CronJob', ns, 'acme');
+    expect(cronJob()?.spec?.timeZone).toBe('Europe/Berlin');
+    await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' }, { spec: { timeZone: null, job: null } });
+    await controller.reconcile(`${ns}/acme`);
+    const pod = cronJob()?.spec?.jobTemplate.spec?.template.spec;
+    expect(cronJob()?.spec?.timeZone).toBeUndefined();
+    expect(pod?.nodeSelector).toBeUndefined();
+    expect(pod?.tolerations).toBeUndefined();
+    expect(pod?.containers[0]?.resources).toEqual({});
+    expect(recorder.events.find((e) => e.reason === 'CronJobUpdated')?.message).toContain('fields the spec no longer sets');
+    // And then it is settled: no further writes.
+    const writes = client.writes.length;
+    await controller.reconcile(`${ns}/acme`);
+    expect(client.writes.length).toBe(writes);
+  });
+
   it('leaves a TenantSync that is being deleted alone', async () => {
     seedSecret();
     seedTenantSync('acme', {}, { deletionTimestamp: '2025-05-01T09:00:00Z' });
