@@ -10,6 +10,23 @@ beforeEach(async () => {
 });
 afterEach(async () => world.close());
 
+describe('tickets (class 7)', () => {
+  it('carry the first message (description) and stats: the list is asked with include=description,stats', async () => {
+    const { fake } = world;
+    const ids = fake.data.addTickets(3, (i) => ({ updated_at: at(fake.clock.now().getTime() - 3600 * 1000, i), status: i === 0 ? 4 : 2 }));
+    const run = await runInProcess(world, configFor(world));
+    expect(run.exitCode).toBe(0);
+    for (const record of world.sink.records('acme', 'tickets')) {
+      expect(record.data).toMatchObject({ description: expect.stringContaining('<div>'), description_text: expect.any(String), stats: expect.any(Object) });
+    }
+    const resolved = world.sink.records('acme', 'tickets').find((r) => r.id === String(ids[0]))!;
+    expect((resolved.data as { stats: { resolved_at: unknown } }).stats.resolved_at).toBe(fake.data.ticket(ids[0]!).updated_at);
+    const lists = fake.requests.filter((r) => r.path === '/api/v2/tickets');
+    expect(lists.length).toBeGreaterThan(0);
+    for (const request of lists) expect(request.query.include).toBe('description,stats');
+  });
+});
+
 describe('conversations (class 6)', () => {
   it('delivers every conversation of a changed ticket, also a reply stamped before the cursor', async () => {
     const { fake } = world;

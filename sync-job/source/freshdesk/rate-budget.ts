@@ -85,7 +85,9 @@ export function nextRequestDelayMs(state: RateBudgetState): number {
   if (state.remaining !== undefined && state.total !== undefined && state.lastResponseAtMs !== undefined) {
     const low = Math.max(1, Math.floor(state.total * lowRemainingFraction));
     if (state.remaining <= low) {
-      until = Math.max(until, state.lastResponseAtMs + Math.ceil(rateWindowMs / (state.remaining + 1)));
+      // Counted in requests of the next one's cost (an `include=` makes a ticket page cost 3 credits).
+      const requestsLeft = Math.floor(state.remaining / Math.max(1, state.credits));
+      until = Math.max(until, state.lastResponseAtMs + Math.ceil(rateWindowMs / (requestsLeft + 1)));
     }
   }
   return Math.max(0, until - nowMs);

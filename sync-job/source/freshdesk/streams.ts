@@ -18,6 +18,11 @@ interface ListQuery {
 }
 
 const ticketsByUpdate: Record<string, string> = { order_by: 'updated_at', order_type: 'asc' };
+/**
+ * What a ticket is: without `include=description` the list leaves out the first message, without `stats` the
+ * response and resolution times (Airbyte and Singer include both). Each include costs Freshdesk credits.
+ */
+const ticketIncludes: Record<string, string> = { include: 'description,stats' };
 
 export type StreamDeclaration =
   /**
@@ -45,7 +50,7 @@ export type StreamDeclaration =
 export const freshdeskStreams: Record<StreamName, StreamDeclaration> = {
   tickets: {
     kind: 'ordered',
-    queries: [{ path: '/tickets', sinceParam: 'updated_since', params: ticketsByUpdate }],
+    queries: [{ path: '/tickets', sinceParam: 'updated_since', params: { ...ticketsByUpdate, ...ticketIncludes } }],
     op: 'upsert',
     what: 'ticket',
   },

@@ -50,6 +50,13 @@ describe('nextRequestDelayMs', () => {
     expect(delays.at(-1)).toBe(60_000);
     expect(nextRequestDelayMs({ ...base, remaining: 11, total: 50, lastResponseAtMs: base.nowMs })).toBe(0);
   });
+
+  it('spreads the remaining credits in requests of the next one\'s cost: 2 credits left and a 3-credit page wait a full window', () => {
+    const delay = (remaining: number, credits: number) => nextRequestDelayMs({ ...base, credits, remaining, total: 50, lastResponseAtMs: base.nowMs });
+    expect(delay(2, 3)).toBe(60_000);
+    expect(delay(9, 3)).toBe(15_000); // three such requests left
+    expect(delay(9, 1)).toBe(6_000);
+  });
 });
 
 describe('readRateHeaders', () => {
