@@ -1,8 +1,9 @@
 // The ordered walk against an in-memory list with Freshdesk's semantics (inclusive updated_since, pages of
-// 100, ties in a stable non-id order): nothing skipped, boundary ids de-duplicated, no page past the cap.
+// 100, ties in a stable non-id order): nothing skipped, boundary ids de-duplicated, no page past the cap;
+// where a run starts reading (lookback) and how a full scan's reads overlap.
 import { describe, expect, it } from 'vitest';
 import { mergeOrdered, nextOverlappingRead, orderedWalk, scanOverlapRows, type FetchPage, type RawRecord } from '../../../sync-job/source/freshdesk/walks.js';
-import { ScanFilter } from '../../../sync-job/source/freshdesk/streams.js';
+import { readStart, ScanFilter } from '../../../sync-job/source/freshdesk/streams.js';
 import { SyncError } from '../../../sync-job/core/errors.js';
 
 interface Row {
@@ -170,5 +171,18 @@ describe('nextOverlappingRead', () => {
       last = read.firstRow + read.perPage - 1;
     }
     expect(reads).toBeLessThanOrEqual(1_250);
+  });
+});
+
+describe('readStart', () => {
+  const cursor = { updatedAt: '2024-05-01T10:00:00Z', ids: ['7', '8'] };
+  it('starts lookback seconds behind the cursor, without boundary ids, never before startDate', () => {
+    expect(readStart(cursor, undefined, 300)).toEqual({ updatedAt: '2024-05-01T09:55:00Z', ids: [] });
+    expect(readStart(cursor, '2024-05-01T09:58:00Z', 300)).toEqual({ updatedAt: '2024-05-01T09:58:00Z', ids: [] });
+  });
+  it('with lookback 0 starts at the cursor and keeps its boundary ids; without a cursor at startDate or the beginning', () => {
+    expect(readStart(cursor, undefined, 0)).toEqual({ updatedAt: '2024-05-01T10:00:00Z', ids: ['7', '8'] });
+    expect(readStart({}, '2024-01-01T00:00:00+02:00', 300)).toEqual({ updatedAt: '2023-12-31T22:00:00Z', ids: [] });
+    expect(readStart({}, undefined, 300)).toEqual({ updatedAt: '2000-01-01T00:00:00Z', ids: [] });
   });
 });
