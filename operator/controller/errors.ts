@@ -35,8 +35,17 @@ export type ErrorAction =
   | { readonly kind: 'stalled'; readonly reason: string; readonly message: string; readonly requeueAfterMs: number | undefined }
   /** Report nothing new; requeue after the delay. */
   | { readonly kind: 'wait'; readonly reason: string; readonly message: string; readonly requeueAfterMs: number }
-  /** Report as Reconciling (ProgressingWithRetry); the work queue retries with per-key exponential backoff. */
-  | { readonly kind: 'retry'; readonly reason: string; readonly message: string };
+  /**
+   * Report as Reconciling (ProgressingWithRetry); the work queue retries with per-key exponential backoff.
+   * `transient` (429, 5xx, timeouts, conflicts) is reported only once it repeats (transientFailuresBeforeReport).
+   */
+  | { readonly kind: 'retry'; readonly reason: string; readonly message: string; readonly transient: boolean };
+
+/**
+ * A transient API error (one 429, 5xx or timeout) does not flip Ready or emit an Event: GitOps tools turn
+ * such flapping into alerts. Only this many in a row for one TenantSync are reported.
+ */
+export const transientFailuresBeforeReport = 3;
 
 /**
  * The error policy. The API server refusing what we sent (422 Invalid, 400) is a spec the CRD let
@@ -50,5 +59,5 @@ export function errorPolicy(err: unknown): ErrorAction {
     return { kind: 'stalled', reason: reasons.invalidSpec, message: `the API server rejected a child object: ${err.message}`, requeueAfterMs: undefined };
   }
   const message = err instanceof Error ? err.message : String(err);
-  return { kind: 'retry', reason: err instanceof KubeApiError ? reasons.kubeApiError : reasons.reconcileError, message };
+  return { kind: 'retry', reason: err instanceof KubeApiError ? reasons.kubeApiError : reasons.reconcileError, message, transient: isTransientKubeError(err) };
 }

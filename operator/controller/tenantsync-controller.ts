@@ -30,7 +30,7 @@ import { expBackoffMs } from '../runtime/sleep.js';
 import { objectKey, parseObjectKey, WorkQueue, type WorkResult } from '../runtime/work-queue.js';
 import { ChildApplier, type EnsureResult } from './child-applier.js';
 import { advanceState, markApplied, readRun, unappliedFinishedJobs, type FinishedJob } from './run-results.js';
-import { errorPolicy, StalledError, WaitingError, type ErrorAction } from './errors.js';
+import { errorPolicy, StalledError, transientFailuresBeforeReport, WaitingError, type ErrorAction } from './errors.js';
 import { isJobOf, ownerKeyOfCronJob, ownerKeyOfJob } from './watches.js';
 
 /** A Job that changed while the gate started it is looked at again after this long. */
@@ -106,6 +106,8 @@ interface PassFindings {
   requeueSoonMs?: number;
   /** Runs whose Job vanished before their result was read, reported by this pass. */
   lost?: LostRun[];
+  /** A transient API error that has not repeated enough to be reported: conditions stay as they are. */
+  quietRetry?: boolean;
 }
 
 /** A run whose Job was deleted before the operator read its result. */
@@ -138,6 +140,8 @@ export class TenantSyncController {
   private readonly appliedJobUids = new Set<string>();
   /** TenantSync key → runs lost since the last status write, by Job uid (a repeated delete counts once). */
   private readonly lostRuns = new Map<string, Map<string, LostRun>>();
+  /** TenantSync key → transient API errors in a row (reported only from transientFailuresBeforeReport on). */
+  private readonly transientFailures = new Map<string, number>();
   /** Period of a cron schedule (cron|zone → seconds): finding it walks a few dozen runs. */
   private readonly periods = new Map<string, number | undefined>();
 
@@ -260,10 +264,17 @@ export class TenantSyncController {
       this.secretRetries.delete(key);
       // Results that could not be read are retried with backoff even when the children are fine.
       if (resultsError !== undefined) throw resultsError;
+      this.transientFailures.delete(key);
     } catch (err) {
       // 11. The error policy decides how a failure is reported and retried (stalled / wait / retry).
       failure = errorPolicy(err);
       if (failure.kind !== 'stalled' || failure.reason !== reasons.secretNotFound) this.secretRetries.delete(key);
+      if (failure.kind === 'retry' && failure.transient) {
+        // One 429/5xx/timeout leaves Ready alone (no flapping, no Event); repeated ones are reported.
+        const inARow = (this.transientFailures.get(key) ?? 0) + 1;
+        this.transientFailures.set(key, inARow);
+        found.quietRetry = inARow < transientFailuresBeforeReport;
+      } else this.transientFailures.delete(key);
       if (failure.kind === 'retry') {
         // Summarize first (best effort) so the user sees why, with the runs applied in step 2 (then marked),
         // and let the queue back off.
@@ -563,7 +574,9 @@ export class TenantSyncController {
     const now = this.opts.clock.now();
     const old = parseStatus(raw.status);
     const suspended = found.tenantSync?.spec.suspend === true;
-    const outcome = outcomeOf(failure, found, suspended);
+    // A transient error not yet repeated writes nothing, unless runs must be recorded (then conditions stay).
+    if (found.quietRetry && (found.runs?.length ?? 0) === 0 && (found.lost?.length ?? 0) === 0) return old;
+    const outcome: ReconcileOutcome = found.quietRetry ? { kind: 'unchanged' } : outcomeOf(failure, found, suspended);
     const cronJob = found.cronJob ?? this.opts.cronJobs.get(raw.metadata.namespace ?? '', childNames(raw.metadata.name).cronJob);
     const runs = outcome.kind === 'ready' && !suspended && found.schedule !== undefined;
     let next = computeStatus({
@@ -577,6 +590,13 @@ export class TenantSyncController {
       lastHandledRunRequest: found.handledRunRequest ?? old.lastHandledRunRequest,
       now,
     });
+    if (outcome.kind === 'unchanged') {
+      // Only run results are recorded: what the failed pass would have changed is left as it was.
+      for (const field of ['observedGeneration', 'cronJobName', 'schedule', 'nextRunTime'] as const) {
+        if (old[field] === undefined) delete next[field];
+        else (next as Record<string, unknown>)[field] = old[field];
+      }
+    }
     next = withRunQueue(next, found.jobs ?? this.tenantJobs(key));
     const lost = found.lost ?? [];
     if (lost.length > 0) {
@@ -664,6 +684,7 @@ export class TenantSyncController {
 
   private forget(key: string, namespace: string, name: string): void {
     this.secretRetries.delete(key);
+    this.transientFailures.delete(key);
     this.lostRuns.delete(key);
     this.opts.metrics?.tenantRunResultsLostTotal?.remove({ namespace, name });
     this.writtenStatus.delete(key);

@@ -10,7 +10,9 @@ export type ReconcileOutcome =
   /** A person must act (bad spec, missing Secret, name taken): Stalled=True, Ready=False. */
   | { readonly kind: 'stalled'; readonly reason: string; readonly message: string }
   /** A step failed in a way that may pass (API error): Reconciling=True, Ready=False, retried with backoff. */
-  | { readonly kind: 'retrying'; readonly reason: string; readonly message: string };
+  | { readonly kind: 'retrying'; readonly reason: string; readonly message: string }
+  /** A transient API error not yet repeated: conditions stay as they are (no flapping), retried with backoff. */
+  | { readonly kind: 'unchanged' };
 
 export interface StatusInputs {
   readonly old: TenantSyncStatus | undefined;
@@ -36,6 +38,8 @@ export function formatTime(time: string | Date): string {
 function outcomeConditions(old: readonly Condition[], outcome: ReconcileOutcome, generation: number | undefined, now: Date): Condition[] {
   let conditions = [...old];
   switch (outcome.kind) {
+    case 'unchanged':
+      break;
     case 'ready':
       conditions = setCondition(
         conditions,

@@ -166,10 +166,37 @@ describe('TenantSyncController.reconcile', () => {
     expect(ready()).toMatchObject({ status: 'True' });
   });
 
-  it('reports an API error as Reconciling and throws so the queue backs off', async () => {
+  it('a single transient API error (500, 429, timeout) does not flip Ready nor emit an Event; three in a row are reported as Reconciling (issue 12 item 8)', async () => {
     seedSecret();
     seedTenantSync('acme');
-    client.failNext.apply = new KubeApiError({ code: 'KUBE_SERVER_ERROR', message: 'PATCH …: 500 etcd timeout', method: 'PATCH', path: '/', statusCode: 500 });
+    await controller.reconcile(`${ns}/acme`);
+    expect(ready()).toMatchObject({ status: 'True', reason: 'Reconciled' });
+    const events = recorder.events.length;
+    const statusWrites = () => writesOf('patch', 'TenantSync').filter((w) => w.subresource === 'status').length;
+    const writes = statusWrites();
+    const serverError = () => new KubeApiError({ code: 'KUBE_SERVER_ERROR', message: 'PATCH …: 500 etcd timeout', method: 'PATCH', path: '/', statusCode: 500 });
+    const tooMany = () => new KubeApiError({ code: 'KUBE_TOO_MANY_REQUESTS', message: 'GET …: 429', method: 'GET', path: '/', statusCode: 429 });
+    // A spec change makes the pass apply the CronJob, which fails once.
+    await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' }, { spec: { suspend: true } });
+    client.failNext.apply = serverError();
+    await expect(controller.reconcile(`${ns}/acme`)).rejects.toThrow(/etcd timeout/);
+    expect(ready()).toMatchObject({ status: 'True', reason: 'Reconciled' });
+    expect(ts()?.status?.conditions?.find((c) => c.type === 'Reconciling')).toBeUndefined();
+    expect(statusWrites()).toBe(writes);
+    expect(recorder.events.length).toBe(events);
+    // The retry succeeds: nothing ever said the tenant was not ready.
+    await controller.reconcile(`${ns}/acme`);
+    expect(ready()).toMatchObject({ status: 'True', reason: 'Suspended' });
+    expect(recorder.events.filter((e) => e.type === 'Warning')).toEqual([]);
+
+    // Trouble that lasts is reported: the third transient error in a row sets Reconciling and Ready=False.
+    await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' }, { spec: { suspend: false } });
+    client.failNext.apply = serverError();
+    await expect(controller.reconcile(`${ns}/acme`)).rejects.toThrow();
+    client.failNext.get = tooMany();
+    await expect(controller.reconcile(`${ns}/acme`)).rejects.toThrow();
+    expect(ready()).toMatchObject({ status: 'True' });
+    client.failNext.apply = serverError();
     await expect(controller.reconcile(`${ns}/acme`)).rejects.toThrow(/etcd timeout/);
     expect(ready()).toMatchObject({ status: 'False', reason: 'KubeApiError' });
     expect(ts()?.status?.conditions?.find((c) => c.type === 'Reconciling')).toMatchObject({ status: 'True', reason: 'ProgressingWithRetry' });
@@ -178,6 +205,15 @@ describe('TenantSyncController.reconcile', () => {
     // Reconciling is gone once the retry succeeded; SyncHealthy waits for the first run.
     expect(ts()?.status?.conditions?.map((c) => c.type)).toEqual(['Ready', 'SyncHealthy']);
     expect(ts()?.status?.conditions?.find((c) => c.type === 'SyncHealthy')).toMatchObject({ status: 'Unknown', reason: 'AwaitingFirstRun' });
+  });
+
+  it('reports a non-transient failure at once', async () => {
+    seedSecret();
+    seedTenantSync('acme');
+    client.failNext.apply = new KubeApiError({ code: 'KUBE_FORBIDDEN', message: 'PATCH …: 403 forbidden', method: 'PATCH', path: '/', statusCode: 403 });
+    await expect(controller.reconcile(`${ns}/acme`)).rejects.toThrow(/forbidden/);
+    expect(ready()).toMatchObject({ status: 'False', reason: 'KubeApiError' });
+    expect(ts()?.status?.conditions?.find((c) => c.type === 'Reconciling')).toMatchObject({ status: 'True', reason: 'ProgressingWithRetry' });
   });
 
   it('starts one manual Job per run request value, even when a retry finds the Job already there', async () => {

@@ -36,7 +36,7 @@ describe('computeStatus', () => {
   ])('%o → Ready=%s (%s), Stalled=%s, Reconciling=%s, kstatus %s', (outcome, readyStatus, reason, stalledStatus, reconcilingStatus, kstatus) => {
     const status = computeStatus(inputs(outcome));
     const get = (type: string) => status.conditions?.find((c) => c.type === type);
-    expect(get('Ready')).toMatchObject({ status: readyStatus, reason, message: outcome.kind === 'retrying' ? outcome.message : outcome.message, observedGeneration: 3 });
+    expect(get('Ready')).toMatchObject({ status: readyStatus, reason, message: (outcome as { message: string }).message, observedGeneration: 3 });
     expect(get('Stalled')?.status).toBe(stalledStatus);
     expect(get('Reconciling')?.status).toBe(reconcilingStatus);
     expect(kstatusOf(3, status)).toBe(kstatus);
