@@ -33,6 +33,8 @@ import { advanceState, markApplied, readRun, unappliedFinishedJobs, type Finishe
 import { errorPolicy, StalledError, transientFailuresBeforeReport, WaitingError, type ErrorAction } from './errors.js';
 import { isJobOf, ownerKeyOfCronJob, ownerKeyOfJob } from './watches.js';
 
+/** A status patch refused for a newer resourceVersion (409) is computed again after this long. */
+export const statusConflictRetryMs = 500;
 /** A Job that changed while the gate started it is looked at again after this long. */
 export const gateRetryMs = 1_000;
 /** A missing Secret is not watched (that would cache every Secret): poll for it, 5 s doubling to 5 min. */
@@ -292,7 +294,15 @@ export class TenantSyncController {
     }
 
     // 12. Summarize and patch: the one place status is written, only when it changed.
-    const status = await this.summarizeAndPatch(raw, found, failure, log);
+    let status: TenantSyncStatus;
+    try {
+      status = await this.summarizeAndPatch(raw, found, failure, log);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      // Status was computed from an older object: look again once the cache has the newer one (nothing marked or counted).
+      log.debug('status changed meanwhile; looking again');
+      return { result: { requeueAfterMs: statusConflictRetryMs }, stalled: false };
+    }
 
     // 13. The applied runs are in status now: mark their Jobs (never applied again), tell people, count them.
     await this.finishRuns(raw, found, log);
@@ -468,7 +478,9 @@ export class TenantSyncController {
         const { namespace, name } = parseObjectKey(k);
         return this.opts.jobs?.get(namespace, name);
       })
-      .filter((job): job is V1Job => job !== undefined && isJobOf(job, owner.name, cronJobName));
+      .filter((job): job is V1Job => job !== undefined && isJobOf(job, owner.name, cronJobName))
+      // Applied by this process already, though the cache may not show the mark yet: never counted twice.
+      .filter((job) => !this.appliedJobUids.has(job.metadata?.uid ?? ''));
     const finished = unappliedFinishedJobs(jobs);
     if (finished.length === 0) return;
     const runs: RunRecord[] = [];
@@ -632,7 +644,13 @@ export class TenantSyncController {
     const written = this.writtenStatus.get(key);
     if (written?.canonical === canonicalJson(next) && written.resourceVersionBefore === raw.metadata.resourceVersion) return next;
     const ref: ObjectRef = { apiVersion, kind, namespace: raw.metadata.namespace, name: raw.metadata.name };
-    await this.opts.client.mergePatch(ref, { status: mergePatch(raw.status, next) }, { fieldManager, subresource: 'status' });
+    // The resourceVersion we computed from is a precondition: a newer object (a lagging cache, another writer)
+    // makes the API server answer 409 instead of our patch undoing what it does not know.
+    await this.opts.client.mergePatch(
+      ref,
+      { metadata: { resourceVersion: raw.metadata.resourceVersion }, status: mergePatch(raw.status, next) },
+      { fieldManager, subresource: 'status' },
+    );
     this.writtenStatus.set(key, { canonical: canonicalJson(next), resourceVersionBefore: raw.metadata.resourceVersion });
     log.debug({ outcome: outcome.kind }, 'status written');
     // A pass that applied runs reports them with SyncSucceeded/SyncFailed (step 13), not a second Ready event.

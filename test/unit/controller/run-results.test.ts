@@ -214,6 +214,37 @@ describe('run results in the controller', () => {
     expect(sumMetric(await metrics.registry.metrics(), 'tenantsync_run_results_lost_total', { namespace: ns, name: 'acme' })).toBe(1);
   });
 
+  it('counts and announces a Job once while the Job cache still shows it without its mark (issue 12 item 13)', async () => {
+    const controller = newController();
+    finishedJob('acme-1', '2025-05-01T11:05:00Z', 'Failed', '2025-05-01T10:30:00Z');
+    jobs.freeze(); // the informer has not seen the result-applied mark yet
+    await controller.reconcile(key);
+    await controller.reconcile(key);
+    await controller.reconcile(key);
+    expect(recorder.events.filter((e) => e.reason === 'SyncFailed')).toHaveLength(1);
+    expect(sumMetric(await metrics.registry.metrics(), 'tenantsync_runs_total', { namespace: ns, name: 'acme', outcome: 'Failed' })).toBe(1);
+    expect(status()).toMatchObject({ consecutiveFailures: 1 });
+    expect(client.writes.filter((w) => w.kind === 'Job' && w.verb === 'patch')).toHaveLength(1);
+  });
+
+  it('writes status with a resourceVersion precondition; a 409 looks again later without marking or counting (issue 12 item 13)', async () => {
+    const controller = newController();
+    finishedJob('acme-1', '2025-05-01T11:05:00Z', 'Failed', '2025-05-01T10:30:00Z');
+    const conflict = new KubeApiError({ code: 'KUBE_CONFLICT', message: 'the object has been modified', method: 'PATCH', path: '/', statusCode: 409 });
+    client.failPatch = (ref, opts) => (ref.kind === 'TenantSync' && opts.subresource === 'status' ? conflict : undefined);
+    const result = await controller.reconcile(key);
+    expect(result?.requeueAfterMs).toBe(500);
+    expect(mark('acme-1')).toBeUndefined();
+    expect(recorder.events.filter((e) => e.reason === 'SyncFailed')).toEqual([]);
+    client.failPatch = undefined;
+    const rv = client.find<{ metadata: { resourceVersion: string } }>('TenantSync', ns, 'acme')!.metadata.resourceVersion;
+    await controller.reconcile(key);
+    const statusPatch = client.writes.filter((w) => w.kind === 'TenantSync' && w.subresource === 'status').at(-1);
+    expect((statusPatch?.body as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion).toBe(rv);
+    expect(mark('acme-1')).toBe('Failed');
+    expect(status()?.consecutiveFailures).toBe(1);
+  });
+
   it('a success resets the streak; its cursor is not moved back by an older Job seen later', async () => {
     const controller = newController();
     finishedJob('acme-2', '2025-05-01T11:35:00Z', 'Succeeded', '2025-05-01T10:40:00Z');
