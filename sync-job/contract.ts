@@ -2,7 +2,11 @@
 // The ONE module of sync-job that the operator imports; it holds zod schemas and nothing else.
 import { z } from 'zod';
 
-/** Freshdesk streams the job knows. `deleted_tickets` carries deleted and spam tickets as deletes. */
+/**
+ * Freshdesk streams the job knows. `deleted_tickets` carries deleted and spam tickets as deletes. Reference
+ * streams (companies, agents, groups, articles, ticket_fields, solution_categories, solution_folders, products,
+ * roles, business_hours, sla_policies, surveys) are delivered whole on every run, as a snapshot the sink can replace.
+ */
 export const freshdeskStreamNames = [
   'tickets',
   'conversations',
@@ -12,6 +16,16 @@ export const freshdeskStreamNames = [
   'groups',
   'articles',
   'deleted_tickets',
+  'satisfaction_ratings',
+  'time_entries',
+  'ticket_fields',
+  'solution_categories',
+  'solution_folders',
+  'products',
+  'roles',
+  'business_hours',
+  'sla_policies',
+  'surveys',
 ] as const;
 export type StreamName = (typeof freshdeskStreamNames)[number];
 

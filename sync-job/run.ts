@@ -14,12 +14,13 @@ import { exitCodeOf, runOutcomeOf } from './core/outcome.js';
 import type { StreamItem, SyncRecord } from './core/record.js';
 import type { Redactor } from './core/redact.js';
 import type { RetryPolicy } from './core/retry.js';
-import { defaultBatchSize, makeBatch } from './sink/batch.js';
+import { randomUUID } from 'node:crypto';
+import { defaultBatchSize, makeBatch, type SnapshotMark } from './sink/batch.js';
 import { HttpSink } from './sink/http-sink.js';
 import type { Sink } from './sink/sink.js';
 import { RateBudget } from './source/freshdesk/rate-budget.js';
 import { FreshdeskRequester } from './source/freshdesk/requester.js';
-import { freshdeskStreams, readStream } from './source/freshdesk/streams.js';
+import { freshdeskStreams, isSnapshotStream, readStream } from './source/freshdesk/streams.js';
 
 /** Ids of skipped parents named in a stream's result (the count covers them all). */
 export const maxSkippedIdsReported = 10;
@@ -168,6 +169,8 @@ export class SyncRun {
     progress.outcome = 'Running';
     logger.info({ cursor: describeCursor(progress.acked.snapshot()) }, 'stream started');
 
+    // A reference stream's run is one snapshot: its batches are numbered, and a marker completes it.
+    const snapshot: Omit<SnapshotMark, 'complete'> | undefined = isSnapshotStream(name) ? { id: randomUUID(), sequence: 0 } : undefined;
     let records: SyncRecord[] = [];
     let redelivered = 0;
     let encoded: string[] = [];
@@ -178,7 +181,7 @@ export class SyncRun {
     };
     const flush = async () => {
       if (records.length === 0) return;
-      const batch = makeBatch(config.tenantId, name, records);
+      const batch = makeBatch(config.tenantId, name, records, snapshot && { id: snapshot.id, sequence: snapshot.sequence++, complete: false });
       await sink.send(batch, signal, encoded);
       for (const step of steps) applyStep(progress.acked, step);
       progress.records += records.length;
@@ -226,6 +229,10 @@ export class SyncRun {
         if (records.length >= batchSize || recordBytes >= maxBatchBytes || (records.length > 0 && steps.length >= batchSize * maxPendingStepsPerRecord)) await flush();
       }
       await flush();
+      if (snapshot) {
+        // Every record of the set is acknowledged: the completion marker lets the sink replace the stream's set.
+        await sink.send(makeBatch(config.tenantId, name, [], { ...snapshot, complete: true }), signal, []);
+      }
       await checkpoint();
       progress.outcome = 'Succeeded';
       logger.info({ records: progress.records, redelivered: progress.redelivered, cursor: describeCursor(progress.acked.snapshot()) }, 'stream succeeded');

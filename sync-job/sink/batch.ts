@@ -4,10 +4,21 @@
 import { createHash } from 'node:crypto';
 import type { SyncRecord } from '../core/record.js';
 
+/**
+ * A reference stream's run as one snapshot: batches 0, 1, … of snapshot `id`, then a completion marker
+ * (`complete: true`, no records). Only a complete snapshot may replace what the sink holds for the stream.
+ */
+export interface SnapshotMark {
+  id: string;
+  sequence: number;
+  complete: boolean;
+}
+
 export interface SinkBatch {
   tenantId: string;
   stream: string;
   batchId: string;
+  snapshot?: SnapshotMark;
   records: SyncRecord[];
 }
 
@@ -27,16 +38,19 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([key, member]) => `${JSON.stringify(key)}:${canonicalJson(member)}`).join(',')}}`;
 }
 
-export function batchIdOf(tenantId: string, stream: string, records: readonly SyncRecord[]): string {
+export function batchIdOf(tenantId: string, stream: string, records: readonly SyncRecord[], snapshot?: SnapshotMark): string {
   const hash = createHash('sha256');
   // Length-prefixed fields: no choice of ids or contents can make two different batches hash alike.
   const field = (value: string) => hash.update(`${Buffer.byteLength(value)}:${value};`);
   field(tenantId);
   field(stream);
+  // A snapshot's batches belong to it: the same records in the next run's snapshot are a new batch.
+  if (snapshot) field(`snapshot:${canonicalJson(snapshot)}`);
   for (const record of records) field(canonicalJson({ id: record.id, op: record.op, updatedAt: record.updatedAt, data: record.data }));
   return hash.digest('hex');
 }
 
-export function makeBatch(tenantId: string, stream: string, records: SyncRecord[]): SinkBatch {
-  return { tenantId, stream, batchId: batchIdOf(tenantId, stream, records), records };
+export function makeBatch(tenantId: string, stream: string, records: SyncRecord[], snapshot?: SnapshotMark): SinkBatch {
+  const batchId = batchIdOf(tenantId, stream, records, snapshot);
+  return snapshot ? { tenantId, stream, batchId, snapshot, records } : { tenantId, stream, batchId, records };
 }

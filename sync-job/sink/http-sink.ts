@@ -28,7 +28,7 @@ export function classifySinkStatus(status: number): SinkResponseAction {
  */
 export function encodeBody(batch: SinkBatch, encodedRecords?: readonly string[]): string[] {
   if (!encodedRecords) return [JSON.stringify(batch)];
-  const head = JSON.stringify({ tenantId: batch.tenantId, stream: batch.stream, batchId: batch.batchId, records: [] });
+  const head = JSON.stringify({ tenantId: batch.tenantId, stream: batch.stream, batchId: batch.batchId, snapshot: batch.snapshot, records: [] });
   return [head.slice(0, -2), ...encodedRecords.flatMap((json, index) => (index === 0 ? [json] : [',', json])), ']}'];
 }
 

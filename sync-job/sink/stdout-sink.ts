@@ -14,9 +14,10 @@ export class StdoutSink implements Sink {
 
   async send(batch: SinkBatch): Promise<void> {
     let text = '';
-    for (const record of batch.records) {
-      text += `${JSON.stringify({ tenantId: batch.tenantId, stream: batch.stream, batchId: batch.batchId, ...record })}\n`;
-    }
+    const envelope = { tenantId: batch.tenantId, stream: batch.stream, batchId: batch.batchId, ...(batch.snapshot ? { snapshot: batch.snapshot } : {}) };
+    for (const record of batch.records) text += `${JSON.stringify({ ...envelope, ...record })}\n`;
+    // A snapshot's completion marker has no records: one line says the snapshot is whole.
+    if (batch.records.length === 0) text += `${JSON.stringify(envelope)}\n`;
     this.out.write(text);
   }
 }

@@ -38,14 +38,28 @@ export type StreamDeclaration =
   | { kind: 'children'; parent: ListQuery & { sinceParam: string }; childPath: (parentId: string) => string; what: string }
   /**
    * No usable order: read every page, filter on updated_at client-side, settle the cursor at the end.
-   * `reference`: reference data (agents, groups, …), delivered in full on the first sync whatever startDate says.
+   * `reference`: reference data (agents, groups, …), delivered whole on every run whatever cursor and startDate
+   * say, as a snapshot the sink can replace (a deleted agent disappears downstream too). A record with
+   * `deleted: true` (a soft-deleted contact) is delivered as a delete, whatever its updated_at.
    */
-  | {
-      kind: 'scan';
-      pages: (fetch: (path: string, query?: Record<string, string | number>) => AsyncGenerator<unknown[]>, since: string | undefined) => AsyncGenerator<unknown[]>;
-      what: string;
-      reference?: true;
-    };
+  | { kind: 'scan'; pages: ScanPages; what: string; reference?: true };
+
+/** How a scan stream reads its pages: `fetch` pages with page/per_page, `fetchUnpaged` lists that may not paginate. */
+type ScanPages = (
+  fetch: (path: string, query?: Record<string, string | number>) => AsyncGenerator<unknown[]>,
+  since: string | undefined,
+  fetchUnpaged: (path: string) => AsyncGenerator<unknown[]>,
+) => AsyncGenerator<unknown[]>;
+
+/**
+ * Satisfaction ratings can only be filtered by creation (`created_since`): a rating edited later keeps its
+ * created_at, so each run asks for ratings created up to this long before the cursor and keeps those updated
+ * since. Edits to ratings older than that are not seen (Freshdesk offers nothing to find them).
+ */
+export const ratingEditWindowSeconds = 7 * 24 * 3600;
+
+/** A reference list read whole, from a path that may or may not paginate. */
+const referenceList = (path: string, what: string): StreamDeclaration => ({ kind: 'scan', pages: (_fetch, _since, fetchUnpaged) => fetchUnpaged(path), what, reference: true });
 
 export const freshdeskStreams: Record<StreamName, StreamDeclaration> = {
   tickets: {
@@ -75,12 +89,49 @@ export const freshdeskStreams: Record<StreamName, StreamDeclaration> = {
     what: 'conversation',
   },
   // Contacts come newest-created first, not by updated_at: `_updated_since` narrows the scan, order does not help.
-  contacts: { kind: 'scan', pages: (fetch, since) => fetch('/contacts', since ? { _updated_since: since } : {}), what: 'contact' },
+  // Soft-deleted contacts show only under state=deleted (with `deleted: true`); whether deleting stamps updated_at
+  // is not documented, so that list is read whole on every run and each of them delivered as a delete.
+  contacts: {
+    kind: 'scan',
+    pages: async function* (fetch, since) {
+      yield* fetch('/contacts', since ? { _updated_since: since } : {});
+      yield* fetch('/contacts', { state: 'deleted' });
+    },
+    what: 'contact',
+  },
   companies: { kind: 'scan', pages: (fetch) => fetch('/companies'), what: 'company', reference: true },
   agents: { kind: 'scan', pages: (fetch) => fetch('/agents'), what: 'agent', reference: true },
   groups: { kind: 'scan', pages: (fetch) => fetch('/groups'), what: 'group', reference: true },
   articles: { kind: 'scan', pages: articlePages, what: 'article', reference: true },
+  satisfaction_ratings: {
+    kind: 'scan',
+    pages: (fetch, since) =>
+      fetch('/surveys/satisfaction_ratings', since ? { created_since: toSecondIso(secondIsoToMs(since) - ratingEditWindowSeconds * 1000) } : {}),
+    what: 'satisfaction rating',
+  },
+  time_entries: { kind: 'scan', pages: (fetch) => fetch('/time_entries'), what: 'time entry' },
+  ticket_fields: referenceList('/ticket_fields', 'ticket field'),
+  solution_categories: referenceList('/solutions/categories', 'solution category'),
+  solution_folders: { kind: 'scan', pages: folderPages, what: 'solution folder', reference: true },
+  products: referenceList('/products', 'product'),
+  roles: referenceList('/roles', 'role'),
+  business_hours: referenceList('/business_hours', 'business hours'),
+  sla_policies: referenceList('/sla_policies', 'SLA policy'),
+  surveys: referenceList('/surveys', 'survey'),
 };
+
+/** Streams delivered as snapshots the sink can replace (see the declaration's `reference`). */
+export function isSnapshotStream(name: StreamName): boolean {
+  const declaration = freshdeskStreams[name];
+  return declaration.kind === 'scan' && declaration.reference === true;
+}
+
+/** Knowledge base folders: categories → folders, every page of each. */
+async function* folderPages(fetch: (path: string) => AsyncGenerator<unknown[]>): AsyncGenerator<unknown[]> {
+  for await (const categories of fetch('/solutions/categories')) {
+    for (const category of categories) yield* fetch(`/solutions/categories/${idOf(category, 'solution category')}/folders`);
+  }
+}
 
 /** Knowledge base: categories → folders → articles, every page of each. */
 async function* articlePages(fetch: (path: string) => AsyncGenerator<unknown[]>): AsyncGenerator<unknown[]> {
@@ -181,13 +232,15 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
     case 'scan': {
       const scanStartSecond = toSecondIso(context.clock.nowMs() - scanClockSkewMarginSeconds * 1000);
       const fetchAll = (path: string, query?: Record<string, string | number>) => pageScan({ fetch: fetchPage(path), query, what: path });
-      const lowerBound = cursor.updatedAt || startDate ? from : undefined;
+      // A snapshot holds the whole set: no lower bound.
+      const lowerBound = !declaration.reference && (cursor.updatedAt || startDate) ? from : undefined;
       const filter = new ScanFilter(lowerBound);
-      for await (const page of declaration.pages(fetchAll, lowerBound?.updatedAt)) {
+      for await (const page of declaration.pages(fetchAll, lowerBound?.updatedAt, (path) => unpagedScan(fetchPage(path)))) {
         for (const raw of page) {
           const position = positionOf(raw, declaration.what);
-          if (filter.accept(position)) {
-            yield { record: { id: position.id, op: 'upsert', updatedAt: position.updatedAt, data: raw }, ...redelivery(covered, position) };
+          const deleted = (raw as { deleted?: unknown }).deleted === true;
+          if (filter.accept(position) || deleted) {
+            yield { record: { id: position.id, op: deleted ? 'delete' : 'upsert', updatedAt: position.updatedAt, data: raw }, ...redelivery(covered, position) };
           }
         }
       }
@@ -195,6 +248,18 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
       if (settle) yield { settle };
       return;
     }
+  }
+}
+
+/**
+ * A list Freshdesk may or may not paginate (ticket fields, roles, …): the first request carries no paging
+ * parameters (an unpaginated endpoint may refuse them), later pages only when a `link: rel="next"` says so.
+ */
+async function* unpagedScan(fetch: FetchPage): AsyncGenerator<unknown[]> {
+  for (let page = 1; ; page++) {
+    const { items, hasNext } = await fetch(page === 1 ? {} : { page });
+    yield items;
+    if (!hasNext || items.length === 0) return;
   }
 }
 

@@ -94,6 +94,23 @@ export function seedDemo(store: FreshdeskStore, clock: FakeClock, options: DemoO
     agent_id: agentIds.length ? agentIds[i % agentIds.length]! : null,
   }));
 
+  // The rest of an account: satisfaction ratings and time entries on some tickets, and its settings.
+  const rated = ticketIds.filter((_, i) => i % 5 === 0);
+  store.addRecords('satisfaction_ratings', rated.length, (i) => {
+    const when = new Date(Date.parse(String(store.ticket(rated[i]!).updated_at)) + 60 * secondMs);
+    return { ticket_id: rated[i]!, created_at: when, updated_at: when };
+  });
+  const worked = ticketIds.filter((_, i) => i % 6 === 1);
+  store.addRecords('time_entries', worked.length, (i) => ({ ticket_id: worked[i]!, created_at: at(i, worked.length), updated_at: at(i, worked.length) }));
+  const settings = (kind: Parameters<typeof store.addRecords>[0], count: number) =>
+    store.addRecords(kind, count, () => ({ created_at: at(0, 1), updated_at: at(0, 1) }));
+  settings('ticket_fields', 3);
+  settings('products', 2);
+  settings('roles', 4);
+  settings('business_hours', 1);
+  settings('sla_policies', 2);
+  settings('surveys', 1);
+
   return {
     tickets: ticketIds.length,
     deletedTicketIds,

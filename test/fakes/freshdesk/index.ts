@@ -22,6 +22,9 @@
 //                            first (NOT by updated_at: read every page); no page cap.
 //   /api/v2/companies, /agents, /groups, /solutions/categories, /solutions/categories/:id/folders,
 //   /solutions/folders/:id/articles   id order, no filters.
+//   /api/v2/surveys/satisfaction_ratings   created_since (inclusive; Freshdesk has no updated filter), creation order.
+//   /api/v2/time_entries, /ticket_fields, /products, /roles, /business_hours, /sla_policies, /surveys   id order,
+//                            page/per_page only (`data.addRecords(kind, …)`, `updateRecord`, `deleteRecord`).
 //   /api/v2/tickets/:id, /api/v2/agents/me   single objects (a cheap credentials check), 404 when unknown.
 // Ties within one second come in a hash-of-id order: stable between identical requests, not by id.
 // Behaviours Freshdesk does not document, switchable (`fake.behaviours`), each the worst plausible reading:
@@ -107,6 +110,12 @@ export type FreshdeskData = Pick<
   | 'addFolders'
   | 'addArticles'
   | 'updateArticle'
+  | 'deleteCompany'
+  | 'deleteAgent'
+  | 'deleteGroup'
+  | 'addRecords'
+  | 'updateRecord'
+  | 'deleteRecord'
   | 'ticket'
   | 'contact'
 >;

@@ -192,6 +192,15 @@ export function parseContactQuery(params: URLSearchParams): Parsed<ContactQuery>
   return errors.length ? { ok: false, errors } : { ok: true, query, paging };
 }
 
+/** `GET /api/v2/surveys/satisfaction_ratings`: `created_since` only (Freshdesk has no updated filter for ratings). */
+export function parseRatingQuery(params: URLSearchParams): Parsed<{ createdSinceSeconds?: number }> {
+  const errors: ValidationError[] = [];
+  rejectUnknown(params, ['page', 'per_page', 'created_since', 'user_id'], errors);
+  const paging = parsePaging(params, errors);
+  const createdSinceSeconds = parseDate(params, 'created_since', errors);
+  return errors.length ? { ok: false, errors } : { ok: true, query: { createdSinceSeconds }, paging };
+}
+
 /** Lists with no filter (companies, agents, groups, conversations, solutions): page and per_page only. */
 export function parsePlainQuery(params: URLSearchParams): Parsed<Record<string, never>> {
   const errors: ValidationError[] = [];

@@ -11,7 +11,8 @@ import {
   validationFailedBody,
 } from './errors.js';
 import type { FaultPlan, TriggeredFault } from './faults.js';
-import { parseContactQuery, parsePlainQuery, parseTicketQuery, type Paging, type Parsed } from './list-query.js';
+import { moreKinds, morePaths } from './more-records.js';
+import { parseRatingQuery, parseContactQuery, parsePlainQuery, parseTicketQuery, type Paging, type Parsed } from './list-query.js';
 import type { CappedList, RateLimiter } from './rate-limit.js';
 import { renderAgent, ticketIncludes, type Json } from './records.js';
 import type { RecordTable } from './record-table.js';
@@ -265,6 +266,13 @@ function route(state: ServerState, url: URL): Answer {
   if (path === `${apiPrefix}/contacts`) {
     return list(store.contacts, parseContactQuery(params), (query) => store.queryContacts(query), (id) => store.render(store.contacts, id));
   }
+  if (path === `${apiPrefix}${morePaths.satisfaction_ratings}`) {
+    const parsed = parseRatingQuery(params);
+    return list(store.more.satisfaction_ratings, parsed, (query) => store.querySatisfactionRatings(query.createdSinceSeconds), (id) =>
+      store.render(store.more.satisfaction_ratings, id),
+    );
+  }
+  for (const kind of moreKinds) if (kind !== 'satisfaction_ratings' && path === `${apiPrefix}${morePaths[kind]}`) return plain(store.more[kind]);
   if (path === `${apiPrefix}/companies`) return plain(store.companies);
   if (path === `${apiPrefix}/agents`) return plain(store.agents);
   if (path === `${apiPrefix}/groups`) return plain(store.groups);

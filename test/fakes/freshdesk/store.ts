@@ -3,6 +3,7 @@
 
 import type { FakeClock } from './clock.js';
 import type { ContactQuery, TicketQuery } from './list-query.js';
+import { moreRenderer, moreTables, type MoreKind } from './more-records.js';
 import { RecordTable, type Visibility } from './record-table.js';
 import {
   renderAgent,
@@ -57,6 +58,8 @@ export class FreshdeskStore {
   readonly categories = new RecordTable('solution category');
   readonly folders = new RecordTable('solution folder');
   readonly articles = new RecordTable('solution article');
+  /** Satisfaction ratings, time entries, ticket fields, products, roles, business hours, SLA policies, surveys. */
+  readonly more = moreTables();
   private readonly conversationsByTicket = new Map<number, number[]>();
   private readonly foldersByCategory = new Map<number, number[]>();
   private readonly articlesByFolder = new Map<number, number[]>();
@@ -109,6 +112,29 @@ export class FreshdeskStore {
   }
 
   // ---- adding and changing records (the `data` API) ----
+
+  /** Adds records of one of the further kinds (satisfaction_ratings, time_entries, ticket_fields, …). */
+  addRecords(kind: MoreKind, records: RecordsToAdd, each?: (index: number) => RecordPartial): number[] {
+    return this.addMany(this.more[kind], records, each);
+  }
+
+  updateRecord(kind: MoreKind, id: number, patch: RecordPartial = {}): void {
+    this.patch(this.more[kind], id, patch);
+  }
+
+  /** Deletes a record of one of the further kinds: it leaves its list (nothing else tells of it). */
+  deleteRecord(kind: MoreKind, id: number): void {
+    this.removeFromList(this.more[kind], id);
+  }
+
+  /** Satisfaction ratings created at or after `createdSinceSeconds` (all without), in creation order. */
+  querySatisfactionRatings(createdSinceSeconds: number | undefined): IdView {
+    const table = this.more.satisfaction_ratings;
+    const ids = this.cached(`ratings:${table.version}:${createdSinceSeconds}`, () =>
+      this.queryAllIds(table).filter((id) => createdSinceSeconds === undefined || table.createdAt(id) >= createdSinceSeconds),
+    );
+    return rangeView(ids, 0, false);
+  }
 
   addTickets(records: RecordsToAdd, each?: (index: number) => RecordPartial): number[] {
     return this.addMany(this.tickets, records, each);
@@ -253,6 +279,8 @@ export class FreshdeskStore {
 
   render(table: RecordTable, id: number): Json {
     const seed = this.seed(table, id);
+    const more = moreRenderer(table);
+    if (more) return more(seed);
     switch (table) {
       case this.tickets:
         return renderTicket(seed);
@@ -363,10 +391,13 @@ export class FreshdeskStore {
 
   /** Every visible record of a small table in id order (companies, agents, groups, categories). */
   queryAll(table: RecordTable): IdView {
-    const ids = this.cached(`all:${table.kind}:${table.version}`, () =>
+    return rangeView(this.queryAllIds(table), 0, false);
+  }
+
+  private queryAllIds(table: RecordTable): number[] {
+    return this.cached(`all:${table.kind}:${table.version}`, () =>
       Array.from({ length: table.size }, (_, index) => index + 1).filter((id) => table.visibilityOf(id) === 'visible'),
     );
-    return rangeView(ids, 0, false);
   }
 
   /** Conversations of a ticket (oldest first), or undefined when the ticket does not exist. */

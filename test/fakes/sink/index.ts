@@ -17,6 +17,10 @@
 // Also flagged (but accepted): the same (tenantId, stream, records' content) under two different keys,
 // since batchId must be a hash of exactly those.
 
+// Snapshots (reference streams): batches with `snapshot: {id, sequence, complete}`; the completion marker
+// (`complete: true`, no records) must come after sequences 0..n-1 all arrived (else a violation). A complete
+// snapshot replaces the stream's set: `current()` then holds only its records; an incomplete one replaces nothing.
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { batchContentKey, canonicalJson, checkBatch, isJsonContentType, type SinkBatch, type SinkRecord } from './protocol.js';
@@ -86,6 +90,13 @@ export interface SinkReceiver {
   /** The state a consumer would hold: per `${stream}/${id}` the record with the newest updatedAt (pass tenantId when several tenants deliver). */
   latest(tenantId?: string, stream?: string): Map<string, ReceivedRecord>;
   /**
+   * What a consumer that applies deletes and replaces snapshots holds for one stream, by id: the newest record
+   * of each id, without deletes, and — once a snapshot of the stream completed — only ids of the last complete one.
+   */
+  current(tenantId: string, stream: string): Map<string, ReceivedRecord>;
+  /** Ids of the snapshots of a stream that completed, oldest first. */
+  completedSnapshots(tenantId: string, stream: string): string[];
+  /**
    * The next `n` valid batches get `status` (default 503), with Retry-After when given. With `echoAuthorization`
    * the error body quotes the request's Authorization header (`{"authorization": "Bearer …", …}`), as some
    * real services do: a canary for clients that copy response bodies into their errors.
@@ -125,6 +136,10 @@ export async function startSinkReceiver(options: SinkReceiverOptions = {}): Prom
   const keyByContent = new Map<string, string>();
   const seenRecords = new Set<string>();
   const received: ReceivedRecord[] = [];
+  /** Per `${tenantId}/${stream}/${snapshot id}`: the sequences that arrived and the record ids they held. */
+  const snapshots = new Map<string, { sequences: Set<number>; ids: Set<string> }>();
+  /** Per `${tenantId}/${stream}`: the ids of its completed snapshots in order, and the last one's record ids. */
+  const completed = new Map<string, { order: string[]; ids: Set<string> }>();
   let hooks: ((attempt: Attempt) => void)[] = [];
   let failures: ({ remaining: number; status: number; retryAfterSeconds: number | undefined } & FailureOptions) | undefined;
   let seq = 0;
@@ -174,6 +189,20 @@ export async function startSinkReceiver(options: SinkReceiverOptions = {}): Prom
       }
       bodiesByKey.set(key, canonicalJson(batch));
       deliveries.push({ idempotencyKey: key, body: batch, receivedAt: attempt.receivedAt });
+      if (batch.snapshot) {
+        const { id, sequence, complete } = batch.snapshot;
+        const entry = snapshots.get(`${batch.tenantId}/${batch.stream}/${id}`) ?? { sequences: new Set<number>(), ids: new Set<string>() };
+        snapshots.set(`${batch.tenantId}/${batch.stream}/${id}`, entry);
+        for (const record of batch.records) entry.ids.add(String(record.id));
+        if (complete) {
+          const missing = Array.from({ length: sequence }, (_, n) => n).filter((n) => !entry.sequences.has(n));
+          if (missing.length > 0) violations.push(`attempt ${attempt.seq}: snapshot ${id} of ${batch.stream} completed at sequence ${sequence} without batches ${missing.join(', ')}`);
+          const stream = completed.get(`${batch.tenantId}/${batch.stream}`) ?? { order: [], ids: new Set<string>() };
+          completed.set(`${batch.tenantId}/${batch.stream}`, { order: [...stream.order, id], ids: entry.ids });
+        } else {
+          entry.sequences.add(sequence);
+        }
+      }
       for (const record of batch.records) {
         // A record rewritten within its second (same id and updatedAt, new content) is a new record here.
         const identity = canonicalJson([batch.tenantId, batch.stream, record]);
@@ -261,6 +290,17 @@ export async function startSinkReceiver(options: SinkReceiverOptions = {}): Prom
     attempts,
     idempotencyViolations: violations,
     records: select,
+    current: (tenantId, stream) => {
+      const snapshot = completed.get(`${tenantId}/${stream}`);
+      const state = new Map<string, ReceivedRecord>();
+      for (const record of select(tenantId, stream)) {
+        const current = state.get(String(record.id));
+        if (!current || Date.parse(current.updatedAt) <= Date.parse(record.updatedAt)) state.set(String(record.id), record);
+      }
+      for (const [id, record] of state) if (record.op === 'delete' || (snapshot && !snapshot.ids.has(id))) state.delete(id);
+      return state;
+    },
+    completedSnapshots: (tenantId, stream) => completed.get(`${tenantId}/${stream}`)?.order ?? [],
     latest: (tenantId, stream) => {
       const state = new Map<string, ReceivedRecord>();
       for (const record of select(tenantId, stream)) {

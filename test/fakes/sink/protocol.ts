@@ -12,12 +12,21 @@ const recordSchema = z
   })
   .refine((record) => record.op === 'delete' || record.data !== null, { message: 'an upsert needs a data object', path: ['data'] });
 
-export const batchSchema = z.strictObject({
-  tenantId: z.string().min(1),
-  stream: z.string().min(1),
-  batchId: z.string().min(1),
-  records: z.array(recordSchema).min(1, 'a batch holds at least one record'),
-});
+/** A reference stream's snapshot: batches 0, 1, … then a completion marker with no records. */
+const snapshotSchema = z.strictObject({ id: z.string().min(1), sequence: z.number().int().nonnegative(), complete: z.boolean() });
+
+export const batchSchema = z
+  .strictObject({
+    tenantId: z.string().min(1),
+    stream: z.string().min(1),
+    batchId: z.string().min(1),
+    snapshot: snapshotSchema.optional(),
+    records: z.array(recordSchema),
+  })
+  .refine((batch) => batch.records.length > 0 || batch.snapshot?.complete === true, {
+    message: 'a batch holds at least one record (only a snapshot completion marker holds none)',
+    path: ['records'],
+  });
 
 export type SinkBatch = z.infer<typeof batchSchema>;
 export type SinkRecord = SinkBatch['records'][number];
@@ -47,9 +56,9 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** What a batchId must be a function of: tenant, stream and the records' content (id, op, updatedAt, data), in order. */
+/** What a batchId must be a function of: tenant, stream, snapshot mark and the records' content (id, op, updatedAt, data), in order. */
 export function batchContentKey(batch: SinkBatch): string {
-  return canonicalJson([batch.tenantId, batch.stream, batch.records.map(({ id, op, updatedAt, data }) => ({ id, op, updatedAt, data }))]);
+  return canonicalJson([batch.tenantId, batch.stream, batch.snapshot ?? null, batch.records.map(({ id, op, updatedAt, data }) => ({ id, op, updatedAt, data }))]);
 }
 
 /** `application/json`, with or without parameters such as charset. */

@@ -106,4 +106,24 @@ describe('sink receiver', () => {
     expect((await post(b)).status).toBe(200);
     expect(sink.deliveries.map((d) => d.idempotencyKey)).toEqual(['x', 'y']);
   });
+
+  it('understands snapshots: only a complete one replaces the set, an empty batch only as its marker, a gap is flagged', async () => {
+    sink = await startSinkReceiver();
+    const at = '2024-05-01T10:00:00Z';
+    const snap = (id: string, sequence: number, complete: boolean, ids: string[]) => ({ ...batch(`${id}-${sequence}`, ids.map((r) => ({ id: r, updatedAt: at })), 'agents'), snapshot: { id, sequence, complete } });
+    expect((await post(snap('s1', 0, false, ['1', '2', '3']))).status).toBe(200);
+    expect((await post(snap('s1', 1, true, []))).status).toBe(200);
+    expect([...sink.current('acme', 'agents').keys()]).toEqual(['1', '2', '3']);
+    // A second snapshot without agent 2 replaces the set only once complete.
+    expect((await post(snap('s2', 0, false, ['1', '3']))).status).toBe(200);
+    expect([...sink.current('acme', 'agents').keys()]).toEqual(['1', '2', '3']);
+    expect((await post(snap('s2', 1, true, []))).status).toBe(200);
+    expect([...sink.current('acme', 'agents').keys()]).toEqual(['1', '3']);
+    expect(sink.completedSnapshots('acme', 'agents')).toEqual(['s1', 's2']);
+    expect(sink.idempotencyViolations).toEqual([]);
+    // An empty batch that is not a completion marker is refused; a marker after a missing batch is flagged.
+    expect((await post(snap('s3', 0, false, []))).status).toBe(400);
+    expect((await post(snap('s4', 1, true, []))).status).toBe(200);
+    expect(sink.idempotencyViolations.some((line) => line.includes('snapshot s4 of agents completed at sequence 1 without batches 0'))).toBe(true);
+  });
 });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildCrd, crdFile, openApiSchema, printerColumns, renderCrdYaml } from '../../../operator/api/crd.js';
 import { StructuralSchemaError, structuralSchemaOf, type SchemaNode } from '../../../operator/api/structural-schema.js';
+import { freshdeskStreamNames } from '../../../sync-job/contract.js';
 
 const repoRoot = new URL('../../../', import.meta.url);
 
@@ -84,7 +85,7 @@ describe('buildCrd', () => {
     const rules = (spec['x-kubernetes-validations'] as { rule: string; fieldPath?: string }[]).map((r) => r.fieldPath);
     expect(rules).toEqual(['.interval', '.timeZone', '.source.streams']);
     const streams = ((spec.properties as Record<string, SchemaNode>).source?.properties as Record<string, SchemaNode>).streams as SchemaNode;
-    expect(streams).toMatchObject({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], maxItems: 8 });
+    expect(streams).toMatchObject({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], maxItems: freshdeskStreamNames.length });
   });
 
   it('bounds every string a CEL rule reads, so the API server can estimate the rule cost', () => {
