@@ -238,8 +238,9 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
       for await (const page of declaration.pages(fetchAll, lowerBound?.updatedAt, (path) => unpagedScan(fetchPage(path)))) {
         for (const raw of page) {
           const position = positionOf(raw, declaration.what);
+          // Soft-deleted records come from a list read whole on every run: always delivered, never moving the cursor.
           const deleted = (raw as { deleted?: unknown }).deleted === true;
-          if (filter.accept(position) || deleted) {
+          if (deleted || filter.accept(position)) {
             yield { record: { id: position.id, op: deleted ? 'delete' : 'upsert', updatedAt: position.updatedAt, data: raw }, ...redelivery(covered, position) };
           }
         }
