@@ -1,7 +1,10 @@
 // Lint rules, including the import boundaries of the architecture:
-// sync-job never imports operator; the operator imports only sync-job/contract.
+// sync-job never imports operator; the operator imports only sync-job/contract; api ← reconcile ← controller.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+/** The operator imports only sync-job/contract of the sync job. */
+const syncJobContractOnly = { regex: '^(\\.\\./)+sync-job/(?!contract(\\.js)?$)', message: 'the operator imports only sync-job/contract' };
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'charts/**', 'crds/**', 'coverage/**', '.tmp/**'] },
@@ -23,7 +26,25 @@ export default tseslint.config(
     files: ['operator/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ regex: '^(\\.\\./)+sync-job/(?!contract(\\.js)?$)', message: 'the operator imports only sync-job/contract' }],
+        patterns: [syncJobContractOnly],
+      }],
+    },
+  },
+  // Layering (STYLE.md): api ← reconcile ← controller. The API types import nothing of ours; the pure
+  // reconcile functions import only api (and the job contract), never the controller, runtime or clients.
+  {
+    files: ['operator/api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [syncJobContractOnly, { regex: '^\\.\\./(reconcile|controller|runtime|kube)/', message: 'operator/api imports nothing of the operator (api ← reconcile ← controller)' }],
+      }],
+    },
+  },
+  {
+    files: ['operator/reconcile/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [syncJobContractOnly, { regex: '^\\.\\./(controller|runtime|kube)/', message: 'operator/reconcile is pure: it imports only operator/api (api ← reconcile ← controller)' }],
       }],
     },
   },

@@ -1,7 +1,7 @@
 // Typed reconcile errors (Flux's stalled / waiting / generic) and the error policy (kube-rs's
 // error_policy): how a failed reconcile is reported and retried is a function of its error, in one place.
 import { KubeApiError, isTransientKubeError } from '../kube/errors.js';
-import { reasons } from '../reconcile/conditions.js';
+import { reasons } from '../api/reasons.js';
 
 /** Needs a person (bad spec, name taken). Reported as Stalled; retried only if `retryAfterMs` is set. */
 export class StalledError extends Error {

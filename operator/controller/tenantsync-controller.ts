@@ -8,7 +8,7 @@ import type { KubeClient, KubeObject, ObjectRef } from '../kube/client.js';
 import type { Clock } from '../kube/clock.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../kube/errors.js';
 import type { EventRecorderLike, EventType } from '../kube/events.js';
-import { reasons } from '../reconcile/conditions.js';
+import { eventReasons, reasons } from '../api/reasons.js';
 import { desiredCronJob } from '../reconcile/desired-cronjob.js';
 import { desiredConfigMap, initialStateConfigMap, jobConfig } from '../reconcile/desired-configmaps.js';
 import { readStateData } from '../reconcile/cursor-merge.js';
@@ -32,6 +32,12 @@ import { ChildApplier, type EnsureResult } from './child-applier.js';
 import { advanceState, markApplied, readRun, unappliedFinishedJobs, type FinishedJob } from './run-results.js';
 import { errorPolicy, StalledError, transientFailuresBeforeReport, WaitingError, type ErrorAction } from './errors.js';
 import { isJobOf, ownerKeyOfCronJob, ownerKeyOfJob } from './watches.js';
+
+/** Event reasons of the children the controller applies. */
+const childEventReasons = {
+  ConfigMap: { created: eventReasons.configMapCreated, updated: eventReasons.configMapUpdated },
+  CronJob: { created: eventReasons.cronJobCreated, updated: eventReasons.cronJobUpdated },
+} as const;
 
 /** A status patch refused for a newer resourceVersion (409) is computed again after this long. */
 export const statusConflictRetryMs = 500;
@@ -354,7 +360,7 @@ export class TenantSyncController {
     const firstPass = parseStatus(raw.status).observedGeneration === undefined;
     if (liveState === undefined) {
       if (await this.createIfAbsent(state)) {
-        await this.event(raw, 'Normal', 'ConfigMapCreated', `Created ConfigMap ${names.stateConfigMap} with an empty sync state: the first run syncs from spec.source.startDate (or from the beginning)`);
+        await this.event(raw, 'Normal', eventReasons.configMapCreated, `Created ConfigMap ${names.stateConfigMap} with an empty sync state: the first run syncs from spec.source.startDate (or from the beginning)`);
       }
     } else {
       const ownership = ownershipOf(liveState.metadata ?? {}, owner);
@@ -366,7 +372,7 @@ export class TenantSyncController {
       if (firstPass && ownership === 'adoptable') {
         const kept = readStateData(liveState.data);
         const streams = kept.ok ? Object.keys(kept.state.streams) : [];
-        await this.event(raw, 'Normal', 'StateAdopted', `Continuing from the cursors kept in ConfigMap ${names.stateConfigMap} (${streams.length} streams: ${streams.join(', ') || 'none yet'})`);
+        await this.event(raw, 'Normal', eventReasons.stateAdopted, `Continuing from the cursors kept in ConfigMap ${names.stateConfigMap} (${streams.length} streams: ${streams.join(', ') || 'none yet'})`);
       }
     }
     const storedState = readStateData(liveState?.data);
@@ -404,7 +410,7 @@ export class TenantSyncController {
       await this.event(
         raw,
         'Normal',
-        'RunRequestInherited',
+        eventReasons.runRequestInherited,
         `Run request "${decision.value}" was already set when this TenantSync was created (e.g. applied again from Git): no run started; set a new value to run now`,
       );
     } else if (decision.action === 'create') {
@@ -413,7 +419,7 @@ export class TenantSyncController {
       found.handledRunRequest = decision.value;
       if (created) {
         log.info({ job: decision.jobName, runRequest: decision.value }, 'started a manual run');
-        await this.event(raw, 'Normal', 'RunStarted', `Created Job ${decision.jobName} for run request "${decision.value}"; it starts when no other run of the tenant is active`);
+        await this.event(raw, 'Normal', eventReasons.runStarted, `Created Job ${decision.jobName} for run request "${decision.value}"; it starts when no other run of the tenant is active`);
       }
     } else if (decision.action === 'wait') {
       log.info({ runRequest: decision.value }, 'run request waits until the Secret exists');
@@ -494,7 +500,7 @@ export class TenantSyncController {
       await this.opts.recorder.record(
         { apiVersion, kind, metadata: { name: owner.name, namespace: owner.namespace, uid: owner.uid } },
         'Warning',
-        'StateReplaced',
+        eventReasons.stateReplaced,
         `ConfigMap ${childNames(owner.name).stateConfigMap} held no readable state (${written.replacedProblem}); replaced it with the cursors of the latest run results`,
       );
     }
@@ -512,7 +518,7 @@ export class TenantSyncController {
       await this.event(
         raw,
         'Warning',
-        'RunResultLost',
+        eventReasons.runResultLost,
         `Job ${lost.jobName} was deleted before its result was read: its progress is not saved and the next run re-reads from the last saved cursor ` +
           '(keep the operator running; history limits must keep finished Jobs until their result is read)',
       );
@@ -529,7 +535,7 @@ export class TenantSyncController {
       }
       const ok = run.outcome === 'Succeeded';
       const message = `Job ${run.jobName} (${run.trigger}) ${ok ? 'succeeded' : run.outcome === 'PartiallySucceeded' ? 'partially failed' : 'failed'}: ${run.message}`;
-      await this.event(raw, ok ? 'Normal' : 'Warning', ok ? 'SyncSucceeded' : 'SyncFailed', message);
+      await this.event(raw, ok ? 'Normal' : 'Warning', ok ? eventReasons.syncSucceeded : eventReasons.syncFailed, message);
       log.info({ job: run.jobName, trigger: run.trigger, outcome: run.outcome, records: run.records }, 'run result applied');
     }
   }
@@ -660,12 +666,13 @@ export class TenantSyncController {
   }
 
   /** Events for children that were created or changed (not for unchanged ones: no Event per pass). */
-  private async report(raw: RawTenantSync, result: EnsureResult<KubeObject>, kindName: string): Promise<void> {
+  private async report(raw: RawTenantSync, result: EnsureResult<KubeObject>, kindName: keyof typeof childEventReasons): Promise<void> {
     const name = result.object.metadata.name;
-    if (result.action === 'created') await this.event(raw, 'Normal', `${kindName}Created`, `Created ${kindName} ${name}`);
+    const eventReason = childEventReasons[kindName];
+    if (result.action === 'created') await this.event(raw, 'Normal', eventReason.created, `Created ${kindName} ${name}`);
     if (result.action === 'updated') {
       const fields = result.changed.slice(0, 5).join(', ') + (result.changed.length > 5 ? ', …' : '');
-      await this.event(raw, 'Normal', `${kindName}Updated`, `Updated ${kindName} ${name} (${fields})`);
+      await this.event(raw, 'Normal', eventReason.updated, `Updated ${kindName} ${name} (${fields})`);
     }
   }
 

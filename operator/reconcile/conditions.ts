@@ -2,18 +2,7 @@
 // one rule for changing them: lastTransitionTime moves only when a condition's status changes.
 import { conditionTypes, type Condition } from '../api/tenantsync.js';
 
-/** Reasons (CamelCase words, the same as the Events they cause). */
-export const reasons = {
-  reconciled: 'Reconciled',
-  suspended: 'Suspended',
-  invalidSpec: 'InvalidSpec',
-  secretNotFound: 'SecretNotFound',
-  childConflict: 'ChildConflict',
-  childTerminating: 'ChildTerminating',
-  progressingWithRetry: 'ProgressingWithRetry',
-  kubeApiError: 'KubeApiError',
-  reconcileError: 'ReconcileError',
-} as const;
+export { reasons } from '../api/reasons.js';
 
 /** Order conditions are written in, so equal states serialize equally. Unknown types keep their place after these. */
 const conditionOrder: readonly string[] = [conditionTypes.ready, conditionTypes.reconciling, conditionTypes.stalled, conditionTypes.syncHealthy];

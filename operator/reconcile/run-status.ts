@@ -2,6 +2,7 @@
 // lastSuccessfulRunTime, consecutiveFailures and streams[]; the SyncHealthy condition (failed or stale)
 // and when staleness will set in; and how sync health shows in the Ready summary.
 import type { JobResult, JobState } from '../../sync-job/contract.js';
+import { syncReasons } from '../api/reasons.js';
 import { conditionTypes, type Condition, type TenantSyncStatus } from '../api/tenantsync.js';
 import { nextRunTime } from './cron.js';
 import { cursorDisplay } from './cursor-merge.js';
@@ -10,14 +11,7 @@ import type { RunRecord } from './run-result.js';
 import type { EffectiveSchedule } from './schedule.js';
 import type { ReconcileOutcome } from './status.js';
 
-/** Reasons of SyncHealthy (and of Ready when sync health pulls it down). */
-export const syncReasons = {
-  succeeded: 'SyncSucceeded',
-  failed: 'SyncFailed',
-  partiallyFailed: 'SyncPartiallyFailed',
-  stale: 'Stale',
-  awaitingFirstRun: 'AwaitingFirstRun',
-} as const;
+export { syncReasons } from '../api/reasons.js';
 
 /** A tenant is stale when no run succeeded for this many periods. */
 export const staleFactor = 2;

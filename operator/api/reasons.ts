@@ -1,0 +1,44 @@
+// Condition reasons and Event reasons of a TenantSync, together: CamelCase words programs and alerts match
+// on (messages are for people). The controller and the status builders use these, never string literals.
+
+/** Reasons of Ready, Reconciling and Stalled (the same words as the Events a change of Ready causes). */
+export const reasons = {
+  reconciled: 'Reconciled',
+  suspended: 'Suspended',
+  invalidSpec: 'InvalidSpec',
+  secretNotFound: 'SecretNotFound',
+  childConflict: 'ChildConflict',
+  childTerminating: 'ChildTerminating',
+  progressingWithRetry: 'ProgressingWithRetry',
+  kubeApiError: 'KubeApiError',
+  reconcileError: 'ReconcileError',
+} as const;
+
+/** Reasons of SyncHealthy (and of Ready when sync health pulls it down). */
+export const syncReasons = {
+  succeeded: 'SyncSucceeded',
+  failed: 'SyncFailed',
+  partiallyFailed: 'SyncPartiallyFailed',
+  stale: 'Stale',
+  awaitingFirstRun: 'AwaitingFirstRun',
+} as const;
+
+/** Reasons of the Events about a TenantSync (besides a change of Ready, which uses the condition's reason). */
+export const eventReasons = {
+  configMapCreated: 'ConfigMapCreated',
+  configMapUpdated: 'ConfigMapUpdated',
+  cronJobCreated: 'CronJobCreated',
+  cronJobUpdated: 'CronJobUpdated',
+  /** A run request created its Job (which starts when no other run of the tenant is active). */
+  runStarted: 'RunStarted',
+  /** A run request already set when the TenantSync was first seen: handled without a run. */
+  runRequestInherited: 'RunRequestInherited',
+  /** A re-created TenantSync continues from a retained state ConfigMap. */
+  stateAdopted: 'StateAdopted',
+  /** The state ConfigMap held garbage and was replaced with the latest results' cursors. */
+  stateReplaced: 'StateReplaced',
+  /** A run's Job was deleted before its result was read. */
+  runResultLost: 'RunResultLost',
+  syncSucceeded: syncReasons.succeeded,
+  syncFailed: syncReasons.failed,
+} as const;
