@@ -194,6 +194,8 @@ async function* scanOnce(options: PageScanOptions): AsyncGenerator<unknown[], 'c
     const fresh = items.slice(shared + 1);
     if (fresh.length > 0) yield fresh;
     if (!hasNext) return 'complete';
+    // A read that ends at or before the last row though more follow (a short page): start over, bounded.
+    if (read.firstRow + items.length - 1 <= lastRow) return 'shifted';
     previous = new Set(ids);
     lastRow = read.firstRow + items.length - 1;
   }

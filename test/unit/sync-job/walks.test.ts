@@ -2,7 +2,7 @@
 // 100, ties in a stable non-id order): nothing skipped, boundary ids de-duplicated, no page past the cap;
 // where a run starts reading (lookback) and how a full scan's reads overlap.
 import { describe, expect, it } from 'vitest';
-import { mergeOrdered, nextOverlappingRead, orderedWalk, scanOverlapRows, type FetchPage, type RawRecord } from '../../../sync-job/source/freshdesk/walks.js';
+import { mergeOrdered, nextOverlappingRead, orderedWalk, pageScan, scanOverlapRows, type FetchPage, type RawRecord } from '../../../sync-job/source/freshdesk/walks.js';
 import { readStart, ScanFilter } from '../../../sync-job/source/freshdesk/streams.js';
 import { SyncError } from '../../../sync-job/core/errors.js';
 
@@ -184,5 +184,39 @@ describe('readStart', () => {
     expect(readStart(cursor, undefined, 0)).toEqual({ updatedAt: '2024-05-01T10:00:00Z', ids: ['7', '8'] });
     expect(readStart({}, '2024-01-01T00:00:00+02:00', 300)).toEqual({ updatedAt: '2023-12-31T22:00:00Z', ids: [] });
     expect(readStart({}, undefined, 300)).toEqual({ updatedAt: '2000-01-01T00:00:00Z', ids: [] });
+  });
+});
+
+describe('pageScan', () => {
+  /** A list answering page/per_page over `rows`, optionally changed before each read. */
+  const listOf = (rows: number[], beforeRead?: (read: number) => void, shortPages = false): FetchPage => {
+    let reads = 0;
+    return async (query) => {
+      reads++;
+      beforeRead?.(reads);
+      const perPage = Number(query.per_page);
+      const start = (Number(query.page) - 1) * perPage;
+      const items = rows.slice(start, start + (shortPages && reads > 1 ? 3 : perPage)).map((id) => ({ id }));
+      return { items, hasNext: rows.length > start + perPage };
+    };
+  };
+  const collect = async (fetch: FetchPage) => {
+    const seen: number[] = [];
+    for await (const page of pageScan({ fetch, what: 'companies' })) seen.push(...page.map((row) => (row as { id: number }).id));
+    return seen;
+  };
+
+  it('reads every row once when the list holds still, and bridges a delete on a page already read', async () => {
+    const rows = Array.from({ length: 450 }, (_, i) => i + 1);
+    expect(await collect(listOf([...rows]))).toEqual(rows);
+    const shifting = [...rows];
+    const seen = await collect(listOf(shifting, (read) => void (read > 1 && shifting.splice(read, 1))));
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(shifting.filter((id) => !seen.includes(id))).toEqual([]);
+  });
+
+  it('ends with SOURCE_LIST_SHIFTING instead of looping when reads stop making progress', async () => {
+    const rows = Array.from({ length: 450 }, (_, i) => i + 1);
+    await expect(collect(listOf(rows, undefined, true))).rejects.toMatchObject({ code: 'SOURCE_LIST_SHIFTING' });
   });
 });
