@@ -176,6 +176,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, onStop: OnS
     signal: controller.signal,
     redact,
     ignoreIntervals: paths.force,
+    // A rate-limit wait past the stop time ends the run at once (RATE_LIMIT_PAST_DEADLINE) instead of sleeping.
+    deadline: stopAtMs,
     sink: config.sink.type === 'stdout' ? new StdoutSink(1) : undefined,
     onCheckpoint: (stream, cursor) => {
       if (statePath) {

@@ -1,10 +1,13 @@
 // Rate limits as Freshdesk meters them (FRESHDESK.md "Rate limits"): per-plan caps of the tickets and contacts
 // lists below the account budget, the job's share of that budget, and accounts still on hourly limits, whose
 // Retry-After can outlast the run: the job then ends at once with its acknowledged cursors.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { resultSchema } from '../../sync-job/contract.js';
 import { rateWindowMs } from '../../sync-job/source/freshdesk/rate-budget.js';
 import type { FreshdeskFakeOptions } from '../fakes/freshdesk/index.js';
-import { at, configFor, deliveredIds, runInProcess, startWorld, type World } from './support.js';
+import { apiKey, at, configFor, deliveredIds, runInProcess, sinkToken, spawnJob, startWorld, tempDir, type World } from './support.js';
 
 let world: World | undefined;
 afterEach(async () => {
@@ -98,5 +101,25 @@ describe('rate limits per plan', () => {
     expect(limited).toHaveLength(1);
     expect(w.fake.requests.at(-1)).toBe(limited[0]);
     expect(w.fake.clock.now().getTime()).toBeLessThan(deadline);
+  });
+
+  it("the bin takes its deadline from TENANTSYNC_DEADLINE_SECONDS: an hour's Retry-After ends the run at once", { timeout: 60_000 }, async () => {
+    const w = await start({ rateLimitPerMinute: 1, hourly: true });
+    w.fake.data.addGroups(3);
+    // Another app spent the account's one credit of this hour.
+    await (await fetch(`${w.fake.baseUrl}/api/v2/groups`, { headers: { authorization: `Basic ${Buffer.from(`${apiKey}:X`).toString('base64')}` } })).arrayBuffer();
+    const dir = tempDir();
+    const config = join(dir, 'config.json');
+    const result = join(dir, 'result.json');
+    writeFileSync(config, JSON.stringify(configFor(w, ['groups'])));
+    const job = await spawnJob(['--config', config, '--result', result], {
+      TENANTSYNC_SOURCE_API_KEY: apiKey,
+      TENANTSYNC_SINK_TOKEN: sinkToken,
+      TENANTSYNC_DEADLINE_SECONDS: '600',
+    }).done;
+    expect(job.code).toBe(1);
+    const written = resultSchema.parse(JSON.parse(readFileSync(result, 'utf8')));
+    expect(written.streams.groups).toMatchObject({ outcome: 'Failed', error: expect.stringMatching(/^RATE_LIMIT_PAST_DEADLINE: .*hourly limit/) });
+    expect(w.fake.violations).toEqual([]);
   });
 });
