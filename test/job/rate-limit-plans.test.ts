@@ -25,11 +25,11 @@ function seedTickets(w: World, count: number): number[] {
   return w.fake.data.addTickets(count, (i) => ({ updated_at: at(baseMs, i) }));
 }
 
-/** The most credits the job spent inside any 60 s window (1 a request, +1 per `include`, the fake's default). */
-function busiestMinute(w: World, path?: string): number {
+/** The most credits the job spent inside any 60 s window (1 a request, + creditsPerInclude per `include`: the fake's includeCredits). */
+function busiestMinute(w: World, path?: string, creditsPerInclude = 1): number {
   const requests = w.fake.requests.filter((r) => path === undefined || r.path === path);
   const times = requests.map((r) => r.time.getTime());
-  const credits = requests.map((r) => 1 + (r.query.include ? r.query.include.split(',').length : 0));
+  const credits = requests.map((r) => 1 + creditsPerInclude * (r.query.include ? r.query.include.split(',').length : 0));
   let most = 0;
   for (let i = 0, j = 0, sum = 0; i < times.length; i++) {
     sum += credits[i]!;
@@ -40,6 +40,18 @@ function busiestMinute(w: World, path?: string): number {
 }
 
 describe('rate limits per plan', () => {
+  it("counts the credits each include costs (X-Ratelimit-Used-CurrentRequest), not requests, against a configured ceiling", async () => {
+    const w = await start({ rateLimitPerMinute: 1_000, includeCredits: 2 });
+    const ids = seedTickets(w, 4_000);
+    const run = await runInProcess(w, configFor(w, ['tickets'], { rateLimitPerMinute: 50 }));
+    expect(run.result.outcome).toBe('Succeeded');
+    expect(deliveredIds(w.sink, 'tickets')).toEqual(ids);
+    // include=description,stats: 1 + 2 × 2 = 5 credits a page, so at most 10 pages in any minute.
+    expect(w.fake.requests.every((r) => r.query.include === 'description,stats')).toBe(true);
+    expect(busiestMinute(w, undefined, 2)).toBeLessThanOrEqual(50);
+    expect(w.fake.requests.filter((r) => r.status === 429)).toEqual([]);
+  });
+
   it("stays under the tickets and contacts lists' own caps, learned from the plan's X-Ratelimit-Total (Growth: 200 / 20 / 20)", async () => {
     const w = await start({ rateLimitPerMinute: 200, listCapsPerMinute: { tickets: 20, contacts: 20 } });
     const ids = seedTickets(w, 3_000);
