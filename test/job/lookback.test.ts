@@ -5,7 +5,9 @@ import { at, configFor, deliveredIds, runInProcess, startWorld, type World } fro
 
 let world: World;
 beforeEach(async () => {
-  world = await startWorld();
+  // A clock that moves only when the job sleeps or a test advances it: "within the same second" is exact.
+  const frozenMs = Date.parse('2026-03-02T10:00:00.250Z');
+  world = await startWorld({ now: () => new Date(frozenMs) });
 });
 afterEach(async () => world.close());
 
@@ -15,15 +17,15 @@ const latest = (stream: string, id: number) => world.sink.latest('acme', stream)
 describe('lookback: ordered streams re-read from cursor − lookback', () => {
   it('delivers a ticket rewritten within the second already delivered (same updated_at, new content)', async () => {
     const { fake } = world;
-    const baseMs = fake.clock.now().getTime() - 3600 * 1000;
-    const ids = fake.data.addTickets(5, (i) => ({ updated_at: at(baseMs, 10 + Math.floor(i / 2)) })); // the newest second holds one ticket
+    const baseMs = fake.clock.now().getTime() - 2_000;
+    const ids = fake.data.addTickets(5, (i) => ({ updated_at: at(baseMs, Math.floor(i / 2)) })); // the newest, alone in this second
     // An automation rewrites the newest ticket right after the job has read it, within the same second.
     fake.behaviours.sameSecondRewrites('tickets', 1);
     const first = await runInProcess(world, configFor(world));
     expect(first.exitCode).toBe(0);
     const newest = ids[4]!;
-    expect(first.result.streams.tickets!.cursor).toEqual({ updatedAt: at(baseMs, 12), ids: [String(newest)] });
-    expect(fake.data.ticket(newest)).toMatchObject({ updated_at: at(baseMs, 12), automation_runs: 1 });
+    expect(first.result.streams.tickets!.cursor).toEqual({ updatedAt: at(baseMs, 2), ids: [String(newest)] });
+    expect(fake.data.ticket(newest)).toMatchObject({ updated_at: at(baseMs, 2), automation_runs: 1 });
     expect(latest('tickets', newest)?.automation_runs).toBeUndefined();
 
     fake.clock.advance(3600 * 1000);
@@ -68,9 +70,9 @@ describe('lookback: ordered streams re-read from cursor − lookback', () => {
 
   it('ends, delivering each ticket, while an automation rewrites the newest record of every page it serves', async () => {
     const { fake } = world;
-    const baseMs = fake.clock.now().getTime() - 3600 * 1000;
+    const baseMs = fake.clock.now().getTime() - 200_000;
     const before = fake.data.addTickets(150, (i) => ({ updated_at: at(baseMs, i) }));
-    const same = fake.data.addTickets(250, () => ({ updated_at: at(baseMs, 200) })); // pages within one second
+    const same = fake.data.addTickets(250, () => ({ updated_at: at(baseMs, 200) })); // pages within this very second
     fake.behaviours.sameSecondRewrites('tickets'); // for ever
     const first = await runInProcess(world, configFor(world));
     expect(first.exitCode).toBe(0);
@@ -88,7 +90,7 @@ describe('lookback: ordered streams re-read from cursor − lookback', () => {
 
   it('with lookbackSeconds 0 a same-second rewrite is not re-read (the boundary ids are trusted)', async () => {
     const { fake } = world;
-    const [id] = fake.data.addTickets(1, () => ({ updated_at: at(fake.clock.now().getTime() - 3600 * 1000, 0) }));
+    const [id] = fake.data.addTickets(1); // stamped now
     fake.behaviours.sameSecondRewrites('tickets', 1);
     const config = configFor(world, ['tickets'], { lookbackSeconds: 0 });
     const first = await runInProcess(world, config);

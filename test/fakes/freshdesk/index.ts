@@ -29,7 +29,7 @@
 // Ties within one second come in a hash-of-id order: stable between identical requests, not by id.
 // Behaviours Freshdesk does not document, switchable (`fake.behaviours`), each the worst plausible reading:
 // late visibility (a write reaches list queries N s after its updated_at), same-second rewrites (an automation
-// rewrites the newest record served without moving updated_at), deletes mid-scan (rows shift up onto a page
+// rewrites a record stamped this second, after serving it, without moving updated_at), deletes mid-scan (rows shift up onto a page
 // already read), deletes/spam that leave updated_at alone. A ticket's conversations answer 403 when
 // `faults.forbidPath('tickets/<id>/conversations')` restricts it (spam, deleted, restricted tickets do).
 // Check order per request: rate limit (429 + Retry-After; invalid requests count too) → Basic auth (401) →
@@ -156,8 +156,9 @@ export interface FreshdeskBehaviours {
   /** Writes made from now on reach list queries `seconds` after their updated_at (replication, slow transactions); 0 = at once. */
   lateVisibility(seconds: number): void;
   /**
-   * After each of the next `pages` list pages of `path` (e.g. `tickets`) is served, its last record is rewritten
-   * within its own second: `automation_runs` + 1, updated_at unchanged (an automation right after an agent's edit).
+   * After each of the next `pages` list pages of `path` (e.g. `tickets`) whose last record was stamped in the
+   * current second is served, that record is rewritten within its second: `automation_runs` + 1, updated_at
+   * unchanged (an automation right after an agent's edit). Pages whose last record is older do not count.
    */
   sameSecondRewrites(path: string, pages?: number): void;
   /**

@@ -178,8 +178,10 @@ function afterPageServed(state: ServerState, path: string, table: RecordTable, s
     return true;
   };
   const last = servedIds.at(-1);
-  // An automation rewrites the newest record served within its own second (updated_at unchanged).
-  if (last !== undefined && take(sameSecondRewrites)) state.store.rewriteInSameSecond(table, last);
+  // An automation rewrites the last record served, if it was stamped in the current second (a rewrite within
+  // its own second; an older record cannot be rewritten without a new updated_at).
+  const stampedNow = last !== undefined && table.updatedAt(last) === toEpochSeconds(state.clock.now());
+  if (stampedNow && take(sameSecondRewrites)) state.store.rewriteInSameSecond(table, last);
   // A delete (or merge) on the page just read: every later row shifts up one, onto this page.
   if (hasNext && servedIds.length > 0 && take(deleteDuringScans)) state.store.removeFromList(table, servedIds[0]!);
 }
