@@ -251,7 +251,9 @@ export class Informer<T extends KubernetesObject> {
           this.wakeWaitersIfSettled();
         }
         this.counters.errors++;
-        const delayMs = jittered(expBackoffMs(failures++, initialMs, maxMs));
+        // A server that said how long to wait (429/503 with Retry-After) is not asked again sooner.
+        const retryAfterMs = isKubeError(err) && err.retryAfterSeconds !== undefined ? err.retryAfterSeconds * 1000 : 0;
+        const delayMs = Math.max(jittered(expBackoffMs(failures++, initialMs, maxMs)), retryAfterMs);
         log.warn({ error: errorFields(err), retryInMs: delayMs, failures }, 'list/watch failed; retrying');
         await sleep(delayMs, signal);
       }

@@ -132,6 +132,22 @@ describe('a namespace RBAC refuses', () => {
   });
 });
 
+describe('429 on a list', () => {
+  it('waits the Retry-After the server asked for, not just its own backoff', async () => {
+    vi.useFakeTimers();
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    let calls = 0;
+    const tooMany = Object.assign(new KubeApiError({ code: 'KUBE_TOO_MANY_REQUESTS', message: 'slow down', method: 'GET', path: '/', statusCode: 429 }), { retryAfterSeconds: 7 });
+    const stub = stubClient({ listOf: () => (++calls === 1 ? tooMany : [cm('x', '5')]) });
+    const informer = start(stub.client, ['a']);
+    await vi.advanceTimersByTimeAsync(6_999);
+    expect(stub.calls.lists).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(stub.calls.lists).toBe(2);
+    expect(informer.hasSynced()).toBe(true);
+  });
+});
+
 describe('410 Gone', () => {
   it('relists at once the first time, then backs off while every watch is gone', async () => {
     vi.useFakeTimers();
