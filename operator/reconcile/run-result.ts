@@ -163,7 +163,10 @@ function clip(text: string): string {
 /** What a valid result says, for people. */
 export function resultMessage(result: JobResult): string {
   const streams = Object.entries(result.streams);
-  const ran = streams.filter(([, s]) => s.outcome === 'Succeeded').map(([n, s]) => `${n} ${s.records}`);
+  // Records the lookback re-read and tickets whose conversations Freshdesk refused are said, not hidden.
+  const detail = (s: JobResult['streams'][string]) =>
+    [s.redelivered ? `${s.redelivered} re-read` : '', s.skipped ? `${s.skipped.count} skipped` : ''].filter(Boolean).join(', ');
+  const ran = streams.filter(([, s]) => s.outcome === 'Succeeded').map(([n, s]) => `${n} ${s.records}${detail(s) ? ` (${detail(s)})` : ''}`);
   // A stream that failed for the run's own error (e.g. credentials) is named, not described again.
   const runWhy = result.error?.replace(/^[A-Z_]+: /, '');
   const failed = streams

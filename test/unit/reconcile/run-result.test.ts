@@ -1,6 +1,7 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { jobFinish, jobTrigger, parseTerminationMessage, pickAttempt, attemptsOf, runRecord } from '../../../operator/reconcile/run-result.js';
+import type { JobResult } from '../../../sync-job/contract.js';
 
 const okResult = JSON.stringify({
   version: 1,
@@ -121,6 +122,15 @@ describe('runRecord', () => {
       message: 'synced 4 records (tickets 4); not due: agents',
     });
     expect(run.cursorResults).toHaveLength(1);
+  });
+
+  it('says how many records the lookback re-read and how many parents were skipped', () => {
+    const result = JSON.parse(okResult) as JobResult;
+    result.streams.tickets = { ...result.streams.tickets!, records: 40, redelivered: 38 };
+    result.streams.conversations = { outcome: 'Succeeded', records: 7, cursor: {}, skipped: { count: 2, ids: ['17', '42'] } };
+    const j = job([{ type: 'Complete' }], { labels: { 'tenantsync.io/trigger': 'scheduled' } });
+    const run = runRecord(j, jobFinish(j)!, [pod('p', { exitCode: 0, message: JSON.stringify(result), finishedAt: '2025-05-01T10:01:00Z' })]);
+    expect(run.message).toBe('synced 47 records (tickets 40 (38 re-read), conversations 7 (2 skipped)); not due: agents');
   });
 
   it('a failed run names the run error and each failed stream', () => {
