@@ -2,6 +2,7 @@
 // reconciles a new TenantSync within the lease duration plus a few seconds; SIGTERM releases the Lease.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNamespace, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
+import { microTime } from '../../operator/kube/clock.js';
 import { startOperator, type OperatorProcess } from '../support/operator-process.js';
 import { createSecret, createTenantSync, credentialsSecret, sleep, testClient, waitFor, waitReady } from './operator-helpers.js';
 
@@ -94,5 +95,21 @@ describe('leader election', () => {
     expect(await standby.metric('tenantsync_leader')).toBe(1);
     await createTenantSync(client, ns.name, 'third');
     await waitReady(client, ns.name, 'third');
+  });
+
+  it('a leader that loses the Lease stops leading and drops its per-tenant gauges', async () => {
+    await waitFor('one leader', async () => (await leaderFlags()).includes(1));
+    const leader = operators[(await leaderFlags()).indexOf(1)] as OperatorProcess;
+    const tenantSeries = async () => (await leader.metrics()).split('\n').filter((l) => /^tenantsync_(last_success_timestamp_seconds|interval_seconds|consecutive_failures)\{/.test(l));
+    await waitFor('per-tenant gauges on the leader', async () => (await tenantSeries()).length > 0);
+    // Another identity takes the Lease over (as a replica on the far side of a partition would once it expired).
+    await client.mergePatch(
+      { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns.name, name: 'op-leader' },
+      { spec: { holderIdentity: 'intruder', renewTime: microTime(new Date()), leaseDurationSeconds: 3600 } },
+    );
+    await leader.waitForLog((l) => l.msg === 'lost the leader lease; stopped leading', 30_000);
+    await waitFor('the old leader to report standby', async () => (await leader.metric('tenantsync_leader')) === 0);
+    // Its gauges would otherwise keep alerting (a stale last success) from a replica that no longer updates them.
+    expect(await tenantSeries()).toEqual([]);
   });
 });
