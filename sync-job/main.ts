@@ -11,7 +11,7 @@ import { containerMemoryLimitBytes, heapLimitsFor } from './core/memory-budget.j
 
 /**
  * V8 sizes the young generation for throughput (64 MiB by default on 64-bit), and a sync allocates fast.
- * Without a container limit these keep a 200,000-ticket sync near 120 MiB RSS (bench/sync-200k.ts); under
+ * Without a container limit these keep a 200,000-ticket sync near 125 MiB RSS (bench/sync-200k.ts); under
  * a limit the old generation takes three quarters of what Node's own reserve leaves (memory-budget.ts).
  */
 export const workerResourceLimits = heapLimitsFor(containerMemoryLimitBytes());

@@ -6,9 +6,9 @@ const mib = 1024 * 1024;
 
 /**
  * Heap of the job's worker when no container limit is known (a laptop, the benchmark): a 200k-ticket sync
- * stays near 130 MiB RSS and one ticket with 40 conversations of 2 MiB under 150 MiB (bench/sync-200k.ts).
+ * stays near 125 MiB RSS and one ticket with 40 conversations of 2 MiB near 140 MiB (bench/sync-200k.ts).
  */
-export const defaultOldGenerationMb = 48;
+export const defaultOldGenerationMb = 40;
 /** The young generation stays small whatever the limit: a sync allocates fast and short-lived. */
 export const youngGenerationMb = 8;
 /** Memory outside the job's old generation: two isolates (launcher and worker), code, young generation, buffers. */
