@@ -37,6 +37,16 @@ describe('kubectl explain', () => {
     const streams = await explain('tsync.spec.source.streams.name');
     expect(streams.stdout.replace(/\s+/g, ' ')).toContain('One of: tickets, conversations');
   });
+
+  it('explains the lookback and what startDate limits', async () => {
+    const lookback = await explain('tsync.spec.source.lookback');
+    expect(lookback.stdout).toMatch(/FIELD:\s+lookback\s+<string>/);
+    const text = lookback.stdout.replace(/\s+/g, ' ');
+    expect(text).toContain('How far behind its cursor each run re-reads a stream');
+    expect(text).toContain('Default: 5m');
+    const startDate = (await explain('tsync.spec.source.startDate')).stdout.replace(/\s+/g, ' ');
+    expect(startDate).toContain('Reference data (agents, groups, companies, articles) is always delivered in full');
+  });
 });
 
 describe('kubectl get tsync', () => {
