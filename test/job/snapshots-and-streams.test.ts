@@ -100,6 +100,16 @@ describe('the streams users expect', () => {
     expect(world.fake.violations).toEqual([]);
   });
 
+  it('reads a list that turns out to paginate (a link: rel="next" on the unpaged answer) as a paged list, whole', async () => {
+    world.fake.data.addRecords('products', 250);
+    const run = await runInProcess(world, configFor(world, ['products']));
+    expect(run.result.streams.products).toMatchObject({ outcome: 'Succeeded' });
+    expect(currentIds('products')).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+    const asked = world.fake.requests.filter((r) => r.path === '/api/v2/products').map((r) => r.query);
+    expect(asked[0]).toEqual({});
+    expect(asked.slice(1).every((query) => query.page !== undefined && query.per_page !== undefined)).toBe(true);
+  });
+
   it('re-reads satisfaction ratings created within a window behind the cursor, so an edited rating is delivered', async () => {
     const nowMs = world.fake.clock.now().getTime();
     const [old, recent] = world.fake.data.addRecords('satisfaction_ratings', [

@@ -235,7 +235,7 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
       // A snapshot holds the whole set: no lower bound.
       const lowerBound = !declaration.reference && (cursor.updatedAt || startDate) ? from : undefined;
       const filter = new ScanFilter(lowerBound);
-      for await (const page of declaration.pages(fetchAll, lowerBound?.updatedAt, (path) => unpagedScan(fetchPage(path)))) {
+      for await (const page of declaration.pages(fetchAll, lowerBound?.updatedAt, (path) => unpagedScan(fetchPage(path), path))) {
         for (const raw of page) {
           const position = positionOf(raw, declaration.what);
           // Soft-deleted records come from a list read whole on every run: always delivered, never moving the cursor.
@@ -254,14 +254,16 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
 
 /**
  * A list Freshdesk may or may not paginate (ticket fields, roles, …): the first request carries no paging
- * parameters (an unpaginated endpoint may refuse them), later pages only when a `link: rel="next"` says so.
+ * parameters (an unpaginated endpoint may refuse them). Only when a `link: rel="next"` says the list is paged
+ * is it read again as a paged scan (from page 1, with the shift-safe overlapping reads of pageScan).
  */
-async function* unpagedScan(fetch: FetchPage): AsyncGenerator<unknown[]> {
-  for (let page = 1; ; page++) {
-    const { items, hasNext } = await fetch(page === 1 ? {} : { page });
+async function* unpagedScan(fetch: FetchPage, what: string): AsyncGenerator<unknown[]> {
+  const { items, hasNext } = await fetch({});
+  if (!hasNext) {
     yield items;
-    if (!hasNext || items.length === 0) return;
+    return;
   }
+  yield* pageScan({ fetch, what });
 }
 
 function redelivery(covered: CursorTracker, position: CursorPosition): { redelivered?: true } {
