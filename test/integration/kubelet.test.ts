@@ -8,6 +8,7 @@ import { BatchV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Containe
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { desiredConfigMap, initialStateConfigMap, jobConfig } from '../../operator/reconcile/desired-configmaps.js';
 import { desiredJobTemplate } from '../../operator/reconcile/desired-cronjob.js';
+import { startPatch } from '../../operator/reconcile/run-gate.js';
 import { tenantSyncSpecSchema } from '../../operator/api/tenantsync.js';
 import { resultSchema } from '../../sync-job/contract.js';
 import { createTestNamespace, testKubeConfig, type TestNamespace } from '../controlplane/test-kube.js';
@@ -421,7 +422,17 @@ describe('test kubelet', () => {
       }
       const template = desiredJobTemplate({ owner, spec, defaultSyncImage: syncImage });
       const name = `${tenant}-run`;
-      await batch.createNamespacedJob({ namespace, body: { metadata: { name, labels: template.metadata?.labels }, spec: template.spec } });
+      // Like every Job of a tenant, it starts suspended; the operator's run gate starts it with this patch.
+      const created = await batch.createNamespacedJob({ namespace, body: { metadata: { name, labels: template.metadata?.labels }, spec: template.spec } });
+      expect(created.spec?.suspend).toBe(true);
+      await waitFor(`the run gate's start of Job ${name}`, 30_000, async () => {
+        // The patch carries a resourceVersion precondition; the Job controller writes the Job too (409: look again).
+        const live = await batch.readNamespacedJob({ namespace, name });
+        const started = await batch
+          .patchNamespacedJob({ namespace, name, body: startPatch(live, new Date()) }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+          .then(() => true, (error: unknown) => ((error as { code?: number }).code === 409 ? undefined : Promise.reject(error as Error)));
+        return started;
+      });
       return name;
     }
 
