@@ -81,6 +81,15 @@ describe('memory under hostile data', () => {
     expect(run.state.streams.conversations!.cursor).toEqual({ updatedAt: at(baseMs, 1), ids: ['2'] });
   });
 
+  it('asks for smaller ticket pages when a page of 100 tickets with large descriptions passes the response cap', async () => {
+    const baseMs = world.fake.clock.now().getTime() - 3600 * 1000;
+    const ids = world.fake.data.addTickets(150, (i) => ({ updated_at: at(baseMs, i), description: `<p>${'d'.repeat(40 * 1024)}</p>` }));
+    const run = await runInProcess(world, configFor(world, ['tickets']), undefined, { inFlight: { maxResponseBytes: 2 * mib } });
+    expect(run.result.streams.tickets).toMatchObject({ outcome: 'Succeeded', records: 150 });
+    expect([...new Set(world.sink.records('acme', 'tickets').map((r) => Number(r.id)))]).toEqual(ids);
+    expect(world.fake.requests.some((r) => r.path === '/api/v2/tickets' && Number(r.query.per_page) < 100 && r.status === 200)).toBe(true);
+  });
+
   it('rejects a sink.batchSize above 10,000 naming the field', () => {
     const config = configFor(world, ['tickets']);
     expect(() => parseConfig({ ...config, sink: { ...config.sink, batchSize: 50_000 } })).toThrow(/sink\.batchSize: .*10000/);

@@ -36,3 +36,25 @@ export async function* sizedPageScan(fetch: FetchPage, what: string): AsyncGener
     if (!page.hasNext || items.length === 0) return;
   }
 }
+
+/**
+ * For the ordered walks (tickets): a first page (`page: 1`, which every re-query from a newer second is) that is
+ * too large is asked for again with the next smaller per_page, and that size then stays for the rest of the walk,
+ * so pages within one second keep consistent boundaries. A page > 1 that is too large fails as it is.
+ */
+export function shrinkingFirstPages(fetch: FetchPage): FetchPage {
+  let size: number | undefined;
+  return async (query) => {
+    for (;;) {
+      const perPage = size === undefined ? query.per_page : shrinkingPageSizes[size]!;
+      try {
+        return await fetch(perPage === undefined ? query : { ...query, per_page: perPage });
+      } catch (error) {
+        const tooLarge = error instanceof SyncError && error.code === 'SOURCE_RESPONSE_TOO_LARGE';
+        const next = (size ?? shrinkingPageSizes.findIndex((s) => s <= Number(perPage ?? shrinkingPageSizes[0]))) + 1;
+        if (!tooLarge || Number(query.page ?? 1) !== 1 || next >= shrinkingPageSizes.length) throw error;
+        size = next;
+      }
+    }
+  };
+}

@@ -8,7 +8,7 @@ import { CursorTracker } from '../../core/cursor.js';
 import type { CursorPosition, StreamItem, SyncRecord } from '../../core/record.js';
 import { secondIsoToMs, toSecondIso } from '../../core/timestamps.js';
 import type { FreshdeskRequester } from './requester.js';
-import { sizedPageScan } from './sized-pages.js';
+import { shrinkingFirstPages, sizedPageScan } from './sized-pages.js';
 import { beginningOfTime, mergeOrdered, orderedWalk, pageScan, positionOf, type FetchPage } from './walks.js';
 
 /** A list query: path plus fixed parameters. */
@@ -200,7 +200,7 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
   switch (declaration.kind) {
     case 'ordered': {
       const walks = declaration.queries.map((query) =>
-        orderedWalk({ fetch: withParams(fetchPage(query.path), query.params), sinceParam: query.sinceParam, from, what: declaration.what }),
+        orderedWalk({ fetch: shrinkingFirstPages(withParams(fetchPage(query.path), query.params)), sinceParam: query.sinceParam, from, what: declaration.what }),
       );
       const records = walks.length === 1 ? walks[0]! : mergeOrdered(walks);
       for await (const { raw, position } of records) {
@@ -211,7 +211,7 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
     }
     case 'children': {
       const parent = declaration.parent;
-      const parents = orderedWalk({ fetch: withParams(fetchPage(parent.path), parent.params), sinceParam: parent.sinceParam, from, what: 'ticket' });
+      const parents = orderedWalk({ fetch: shrinkingFirstPages(withParams(fetchPage(parent.path), parent.params)), sinceParam: parent.sinceParam, from, what: 'ticket' });
       for await (const { position } of parents) {
         const again = redelivery(covered, position);
         try {
