@@ -17,7 +17,7 @@ import { mergePatch } from '../reconcile/merge-patch.js';
 import { childNames, nameLabelValue } from '../reconcile/names.js';
 import { nextRunToStart, runQueue, startPatch, waitingRuns } from '../reconcile/run-gate.js';
 import { conflictMessage, ownershipOf } from '../reconcile/ownership.js';
-import { decideRunNow, manualJob } from '../reconcile/run-now.js';
+import { decideRunNow, isInheritedRunRequest, manualJob } from '../reconcile/run-now.js';
 import { isResultApplied, jobFinish, jobTrigger, toTime, type RunRecord } from '../reconcile/run-result.js';
 import { foldRuns, schedulePeriodSeconds, withRunHealth } from '../reconcile/run-status.js';
 import { nextScheduledRun, type EffectiveSchedule } from '../reconcile/schedule.js';
@@ -404,7 +404,10 @@ export class TenantSyncController {
     });
     // A request already set when the TenantSync is first seen (re-created from Git with the annotation
     // still on it) is taken as handled: it asked for a run of the object that was deleted, not of this one.
-    const decision = firstPass && requested.action !== 'none' ? { action: 'inherited' as const, value: requested.value } : requested;
+    const decision =
+      firstPass && requested.action !== 'none' && isInheritedRunRequest(requested.value, toRfc3339(raw.metadata.creationTimestamp))
+        ? { action: 'inherited' as const, value: requested.value }
+        : requested;
     if (decision.action === 'inherited') {
       found.handledRunRequest = decision.value;
       await this.event(

@@ -29,6 +29,20 @@ export function decideRunNow(inputs: RunNowInputs): RunNowDecision {
   return { action: 'create', value, jobName: manualJobName(inputs.name, value) };
 }
 
+/**
+ * On the first pass over a TenantSync, is its run request a leftover of an earlier object (re-created from
+ * Git with the annotation still set) rather than a request for this one? A value that is a time at or after
+ * the object's creation (`date -u +%FT%TZ` right after `kubectl apply`) asked for this object; anything else
+ * (an older time, or a value that is not a time) was already there when it was created.
+ */
+export function isInheritedRunRequest(value: string, createdAt: string | undefined): boolean {
+  const requestedMs = Date.parse(value);
+  const createdMs = createdAt === undefined ? Number.NaN : Date.parse(createdAt);
+  if (Number.isNaN(requestedMs) || Number.isNaN(createdMs)) return true;
+  // creationTimestamp has second precision: a request in the same second counts as after it.
+  return requestedMs < Math.floor(createdMs / 1000) * 1000;
+}
+
 /** Env of the sync job (its --force): every configured stream runs now, due or not. */
 export const forceEnvName = 'TENANTSYNC_FORCE';
 

@@ -86,7 +86,12 @@ export function tenant(e2e: E2e, name: string): Promise<StoredTenantSync | undef
   return getTenantSync(e2e.client, e2e.ns.name, name);
 }
 
-export function requestRun(e2e: E2e, name: string, value: string): Promise<unknown> {
+/**
+ * Sets the run-now annotation, once the operator has seen the TenantSync (a request already set when it is
+ * first seen, with a value that is not a later time, counts as inherited from a deleted namesake).
+ */
+export async function requestRun(e2e: E2e, name: string, value: string): Promise<unknown> {
+  await waitFor(`the operator to observe TenantSync ${e2e.ns.name}/${name}`, async () => (await tenant(e2e, name))?.status?.observedGeneration !== undefined);
   return e2e.client.mergePatch({ apiVersion, kind, namespace: e2e.ns.name, name }, { metadata: { annotations: { [runRequestedAtAnnotation]: value } } });
 }
 

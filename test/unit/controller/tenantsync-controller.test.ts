@@ -255,6 +255,13 @@ describe('TenantSyncController.reconcile', () => {
     expect(writesOf('create', 'Job').map((w) => w.name)).toEqual([manualJobName('acme', 'later')]);
   });
 
+  it('a new TenantSync annotated with a time after its creation (apply, then annotate) runs at once, even before the operator saw it', async () => {
+    seedSecret();
+    seedTenantSync('acme', {}, { creationTimestamp: '2025-05-01T09:59:58Z', annotations: { 'tenantsync.io/run-requested-at': '2025-05-01T09:59:59Z' } });
+    await controller.reconcile(`${ns}/acme`);
+    expect(writesOf('create', 'Job').map((w) => w.name)).toEqual([manualJobName('acme', '2025-05-01T09:59:59Z')]);
+  });
+
   it('stateRetention Retain: the state ConfigMap has no owner, and a re-created TenantSync continues from its cursors (issue 12 item 6)', async () => {
     seedSecret();
     seedTenantSync('acme', { stateRetention: 'Retain' });

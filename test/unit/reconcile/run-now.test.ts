@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { V1CronJob } from '@kubernetes/client-node';
-import { decideRunNow, manualJob } from '../../../operator/reconcile/run-now.js';
+import { decideRunNow, isInheritedRunRequest, manualJob } from '../../../operator/reconcile/run-now.js';
 import { desiredCronJob } from '../../../operator/reconcile/desired-cronjob.js';
 import { effectiveSchedule } from '../../../operator/reconcile/schedule.js';
 import { manualJobName } from '../../../operator/reconcile/names.js';
@@ -57,5 +57,16 @@ describe('manualJob', () => {
 
   it('refuses a CronJob that has no uid yet', () => {
     expect(() => manualJob({ ...cronJob, metadata: { name: 'acme' } }, 'x', 'r')).toThrow(/no job template or uid/);
+  });
+});
+
+describe('isInheritedRunRequest (first pass over a TenantSync, issue 12 item 6)', () => {
+  it.each([
+    ['2025-05-01T09:00:00Z', true, 'a time before the object was created: left over from the deleted one'],
+    ['2025-05-01T10:00:00Z', false, 'the second it was created (`kubectl apply && kubectl annotate …=$(date)`)'],
+    ['2025-05-01T10:00:07.123Z', false, 'a time after its creation'],
+    ['from-git', true, 'not a time: it cannot have asked for this object'],
+  ])('%s → inherited %s (%s)', (value, inherited) => {
+    expect(isInheritedRunRequest(value, '2025-05-01T10:00:00Z')).toBe(inherited);
   });
 });
