@@ -52,7 +52,7 @@ describe('a run longer than spec.job.timeout', () => {
   let firstCursor: { updatedAt?: string | undefined; ids?: string[] | undefined } | undefined;
 
   it('stops before its deadline, and the acknowledged part of the data is saved in the state ConfigMap and status', { timeout: 240_000 }, async () => {
-    // Every ticket page takes 3 s: the ~30 pages need ~90 s, the run has 60 s.
+    // Every ticket page takes 3 s: the ~30 pages need ~90 s, the run stops itself at ~50 s.
     e2e.system.freshdesk.faults.slowBody(Infinity, 3_000, { path: '/api/v2/tickets' });
     await requestRun(e2e, name, 'first');
     const job = await jobOfRequest('first');
@@ -67,9 +67,10 @@ describe('a run longer than spec.job.timeout', () => {
     expect(ts.status?.lastRun?.outcome).toBe('Failed');
     expect(ts.status?.lastRun?.message).toContain('RUN_DEADLINE');
 
+    // Part of the data: some tickets acknowledged, far from all of them.
     const delivered = e2e.system.sink.records(name, 'tickets');
     expect(delivered.length).toBeGreaterThan(0);
-    expect(delivered.length).toBeLessThan(ticketCount / 2);
+    expect(delivered.length).toBeLessThan(ticketCount * 0.8);
     firstCursor = await savedTicketsCursor();
     expect(firstCursor?.updatedAt).toBeDefined();
     // The saved cursor is the last record of an acknowledged batch (nothing unacknowledged counted).
@@ -86,7 +87,7 @@ describe('a run longer than spec.job.timeout', () => {
     await requestRun(e2e, name, 'second');
     const job = await jobOfRequest('second');
     const ts = await waitForRunRecorded(e2e, name, job.metadata!.name!, 180_000);
-    expect(ts.status?.lastRun?.outcome).toBe('Succeeded');
+    expect(ts.status?.lastRun?.outcome, ts.status?.lastRun?.message).toBe('Succeeded');
 
     // It asked Freshdesk for tickets from the saved cursor on, not from the beginning.
     const first = ticketRequests(requestsBefore)[0];

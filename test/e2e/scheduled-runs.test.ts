@@ -160,7 +160,7 @@ describe('a TenantSync on "*/1 * * * *"', () => {
     expect(Date.parse(saved.streams.contacts!.cursor.updatedAt)).toBe(Date.parse(newestContact));
   });
 
-  it('delivers only newer changes on the next scheduled run and reports the 1h stream as not due', { timeout: 300_000 }, async () => {
+  it('delivers only newer changes (and the lookback window) on the next scheduled run and reports the 1h stream as not due', { timeout: 300_000 }, async () => {
     // Edit while no run is going and well before a minute boundary, so the next run is the first to see the edits.
     for (;;) {
       if (msToNextMinute() < 20_000) await sleep(msToNextMinute() + 3_000);
@@ -168,6 +168,12 @@ describe('a TenantSync on "*/1 * * * *"', () => {
       if (msToNextMinute() >= 15_000) break;
     }
     const before = e2e.system.sink.deliveries.length;
+    // Each run re-reads spec.source.lookback (default 5m) behind its cursor: tickets stamped in that window
+    // are delivered again (at-least-once), besides the edited ones.
+    const cursorBefore = Date.parse(((await tenant(e2e, name))?.status?.streams ?? []).find((s) => s.name === 'tickets')!.cursor!.split(' ')[0]!);
+    const defaultLookbackMs = 5 * minuteMs;
+    const reRead = visibleTicketIds().filter((id) => Date.parse(ticketUpdatedAt(Number(id))) >= cursorBefore - defaultLookbackMs);
+    const expectedTickets = [...new Set([...reRead, '10', '20'])].sort();
     const editedAtMs = Date.now();
     e2e.system.freshdesk.data.updateTicket(10, { subject: 'changed between runs' });
     e2e.system.freshdesk.data.updateTicket(20, { status: 4 });
@@ -175,14 +181,15 @@ describe('a TenantSync on "*/1 * * * *"', () => {
 
     const next = await scheduledJobAfter(editedAtMs, 100_000);
     const ts = await waitForRunRecorded(e2e, name, next.metadata!.name!);
-    expect(idsOf(deliveredSince(e2e.system, before, name, 'tickets'))).toEqual(['10', '20']);
+    expect(idsOf(deliveredSince(e2e.system, before, name, 'tickets'))).toEqual(expectedTickets);
+    expect(expectedTickets.length).toBeLessThan(visibleTicketIds().length / 2);
     expect(deliveredSince(e2e.system, before, name, 'contacts')).toEqual([]);
     expect(e2e.system.sink.idempotencyViolations).toEqual([]);
 
     const status = ts.status!;
-    expect(status.lastRun).toMatchObject({ jobName: next.metadata?.name, trigger: 'scheduled', outcome: 'Succeeded', records: 2 });
+    expect(status.lastRun).toMatchObject({ jobName: next.metadata?.name, trigger: 'scheduled', outcome: 'Succeeded', records: expectedTickets.length });
     const streams = Object.fromEntries((status.streams ?? []).map((s) => [s.name, s]));
-    expect(streams.tickets).toMatchObject({ lastOutcome: 'Succeeded', lastRecords: 2 });
+    expect(streams.tickets).toMatchObject({ lastOutcome: 'Succeeded', lastRecords: expectedTickets.length });
     expect(Date.parse(streams.tickets!.cursor!.split(' ')[0]!)).toBe(Date.parse(newest([ticketUpdatedAt(10), ticketUpdatedAt(20)])));
     // contacts: 1h has not passed since its last success, so the run skipped it — and said so.
     expect(streams.contacts?.lastOutcome).toBe('NotDue');

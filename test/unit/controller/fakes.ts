@@ -165,3 +165,18 @@ export class FakeRecorder implements EventRecorderLike {
     this.events.push({ type, reason, message, name: obj.metadata?.name });
   }
 }
+
+/** The Secret `fd` and a TenantSync `acme` (created 10:00, one tickets stream) in `namespace`, with `schedule` (interval or cron). */
+export function seedTenant(client: FakeClient, namespace: string, schedule: { interval: string } | { schedule: string }): void {
+  client.seed({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'fd', namespace }, data: { apiKey: 'a2V5' } });
+  client.seed({
+    apiVersion: 'tenantsync.io/v1alpha1',
+    kind: 'TenantSync',
+    metadata: { name: 'acme', namespace, generation: 1, creationTimestamp: '2025-05-01T10:00:00Z' },
+    spec: {
+      ...schedule,
+      source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'fd', key: 'apiKey' }, streams: [{ name: 'tickets' }] },
+      sink: { url: 'https://sink.example.com' },
+    },
+  });
+}

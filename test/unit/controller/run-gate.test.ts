@@ -9,7 +9,7 @@ import { FakeClock } from '../../../operator/kube/clock.js';
 import { manualJobName } from '../../../operator/reconcile/names.js';
 import { nextRunToStart, runQueue, startPatch } from '../../../operator/reconcile/run-gate.js';
 import { silentLogger } from '../../../operator/runtime/logger.js';
-import { FakeCache, FakeClient, FakeRecorder } from './fakes.js';
+import { FakeCache, FakeClient, FakeRecorder, seedTenant } from './fakes.js';
 
 const ns = 'tenants';
 const key = `${ns}/acme`;
@@ -82,17 +82,7 @@ describe('the run gate in the controller', () => {
     client = new FakeClient();
     jobs = new FakeCache<V1Job>(client, 'Job');
     clock = new FakeClock('2025-05-01T12:00:00Z');
-    client.seed({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'fd', namespace: ns }, data: { apiKey: 'a2V5' } });
-    client.seed({
-      apiVersion: 'tenantsync.io/v1alpha1',
-      kind: 'TenantSync',
-      metadata: { name: 'acme', namespace: ns, generation: 1, creationTimestamp: '2025-05-01T10:00:00Z' },
-      spec: {
-        schedule: '*/1 * * * *',
-        source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'fd', key: 'apiKey' }, streams: [{ name: 'tickets' }] },
-        sink: { url: 'https://sink.example.com' },
-      },
-    });
+    seedTenant(client, ns, { schedule: '*/1 * * * *' });
     controller = new TenantSyncController({
       client: client as never,
       tenantSyncs: new FakeCache(client, 'TenantSync'),

@@ -9,7 +9,7 @@ import { KubeApiError } from '../../../operator/kube/errors.js';
 import { silentLogger } from '../../../operator/runtime/logger.js';
 import { createMetrics, type OperatorMetrics } from '../../../operator/runtime/metrics.js';
 import { sumMetric } from '../../support/operator-process.js';
-import { FakeCache, FakeClient, FakeRecorder } from './fakes.js';
+import { FakeCache, FakeClient, FakeRecorder, seedTenant } from './fakes.js';
 
 const ns = 'tenants';
 const key = `${ns}/acme`;
@@ -77,17 +77,7 @@ beforeEach(async () => {
   client = new FakeClient();
   jobs = new FakeCache<V1Job>(client, 'Job');
   recorder = new FakeRecorder();
-  client.seed({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'fd', namespace: ns }, data: { apiKey: 'a2V5' } });
-  client.seed({
-    apiVersion: 'tenantsync.io/v1alpha1',
-    kind: 'TenantSync',
-    metadata: { name: 'acme', namespace: ns, generation: 1, creationTimestamp: '2025-05-01T10:00:00Z' },
-    spec: {
-      interval: '1h',
-      source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'fd', key: 'apiKey' }, streams: [{ name: 'tickets' }] },
-      sink: { url: 'https://sink.example.com' },
-    },
-  });
+  seedTenant(client, ns, { interval: '1h' });
   await newController().reconcile(key);
 });
 
