@@ -4,7 +4,7 @@
 // and exits 3; the Job fails at once (podFailurePolicy) with the pod and its termination message intact;
 // the acknowledged part's cursor lands in the state ConfigMap and in status, and the next run continues
 // from that cursor instead of starting over.
-import type { V1ConfigMap, V1Job } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1CronJob, V1Job } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateSchema } from '../../sync-job/contract.js';
 import {
@@ -82,6 +82,12 @@ describe('a run longer than spec.job.timeout', () => {
 
   it('the next run continues from the saved cursor and finishes the backfill', { timeout: 240_000 }, async () => {
     e2e.system.freshdesk.faults.clear();
+    // The run message said to raise spec.job.timeout: with room to spare, a slow machine does not stop this run too.
+    await e2e.client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: e2e.ns.name, name }, { spec: { job: { timeout: '5m' } } });
+    await waitFor('the CronJob template to allow 5m', async () => {
+      const cronJob = await e2e.client.get<V1CronJob>({ apiVersion: 'batch/v1', kind: 'CronJob', namespace: e2e.ns.name, name });
+      return cronJob?.spec?.jobTemplate.spec?.activeDeadlineSeconds === 300;
+    });
     const requestsBefore = e2e.system.freshdesk.requests.length;
     const deliveredBefore = e2e.system.sink.records(name, 'tickets').length;
     await requestRun(e2e, name, 'second');
