@@ -29,6 +29,23 @@ export const freshdeskStreamNames = [
 ] as const;
 export type StreamName = (typeof freshdeskStreamNames)[number];
 
+/**
+ * The streams a TenantSync without spec.source.streams syncs: the original set, which any agent's API key
+ * may read. The newer streams are opt-in, so an upgrade changes nothing for existing tenants, and streams
+ * that need an admin key (ticket_fields, roles, business_hours, sla_policies) or a plan feature never turn a
+ * default tenant's runs PartiallySucceeded.
+ */
+export const defaultStreamNames = [
+  'tickets',
+  'conversations',
+  'contacts',
+  'companies',
+  'agents',
+  'groups',
+  'articles',
+  'deleted_tickets',
+] as const satisfies readonly StreamName[];
+
 /** Result files are read from a container's termination message, which the kubelet caps at 4096 bytes. */
 export const maxResultBytes = 4096;
 

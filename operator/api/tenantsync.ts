@@ -3,7 +3,7 @@
 // Every rule a structural schema cannot say is written twice, side by side: as a CEL rule for the
 // API server (x-kubernetes-validations) and as a zod refinement for the operator (field-rules.ts).
 import { z } from 'zod';
-import { freshdeskStreamNames } from '../../sync-job/contract.js';
+import { defaultStreamNames, freshdeskStreamNames } from '../../sync-job/contract.js';
 import { expressibleIntervalsText, parseDurationSeconds } from './duration.js';
 import {
   celDurationMs,
@@ -135,7 +135,7 @@ export const sourceSchema = z
       .max(freshdeskStreamNames.length)
       .optional()
       .meta({
-        description: "Streams to sync, each at most once. Default: all streams at the tenant's interval.",
+        description: `Streams to sync, each at most once. Default: ${defaultStreamNames.join(', ')} at the tenant's interval (the other streams are opt-in).`,
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['name'],
       }),

@@ -1,7 +1,7 @@
 // The two ConfigMaps of a TenantSync: the job config (from the spec, no secrets, applied on every
 // change) and the job state (created once, empty; afterwards only its cursors move, never reset).
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { freshdeskStreamNames, jobConfigSchema, type JobConfig, type JobState } from '../../sync-job/contract.js';
+import { defaultStreamNames, jobConfigSchema, type JobConfig, type JobState } from '../../sync-job/contract.js';
 import { parseDurationSeconds } from '../api/duration.js';
 import type { TenantSyncSpec } from '../api/tenantsync.js';
 import { childMetadata, type OwnerIdentity } from './labels.js';
@@ -21,7 +21,7 @@ export const everyRunIntervalSeconds = 0;
 /** The job config of the contract (ARCHITECTURE.md): everything the job needs except secrets. */
 export function jobConfig(spec: TenantSyncSpec, name: string, schedule: EffectiveSchedule): JobConfig {
   const baseIntervalSeconds = schedule.intervalSeconds ?? everyRunIntervalSeconds;
-  const streams = spec.source.streams ?? freshdeskStreamNames.map((n) => ({ name: n, interval: undefined }));
+  const streams = spec.source.streams ?? defaultStreamNames.map((n) => ({ name: n, interval: undefined }));
   const source: JobConfig['source'] = {
     type: 'freshdesk',
     baseUrl: spec.source.baseUrl ?? `https://${spec.source.domain}`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { freshdeskStreamNames, jobConfigSchema, stateSchema } from '../../../sync-job/contract.js';
+import { defaultStreamNames, jobConfigSchema, stateSchema } from '../../../sync-job/contract.js';
 import { desiredConfigMap, initialStateConfigMap, jobConfig } from '../../../operator/reconcile/desired-configmaps.js';
 import { effectiveSchedule } from '../../../operator/reconcile/schedule.js';
 import type { TenantSyncSpecInput } from '../../../operator/api/tenantsync.js';
@@ -11,9 +11,11 @@ function configOf(spec: Partial<TenantSyncSpecInput> = {}) {
 }
 
 describe('jobConfig', () => {
-  it('syncs every stream at the tenant interval when none are listed', () => {
+  it('syncs the default streams at the tenant interval when none are listed, none that needs an admin key', () => {
     const config = configOf({ interval: '4h' });
-    expect(config.source.streams).toEqual(freshdeskStreamNames.map((name) => ({ name, intervalSeconds: 14400 })));
+    expect(config.source.streams).toEqual(defaultStreamNames.map((name) => ({ name, intervalSeconds: 14400 })));
+    const names = config.source.streams.map((s) => s.name as string);
+    for (const adminOnly of ['ticket_fields', 'roles', 'business_hours', 'sla_policies']) expect(names).not.toContain(adminOnly);
     expect(config).toMatchObject({
       tenantId: 'acme',
       source: { type: 'freshdesk', baseUrl: 'https://acme.freshdesk.com' },
