@@ -3,7 +3,8 @@
 # per version: helm from ./go (~/.cache/tenant-sync/helm-<version>/bin/helm), promtool from ./promtool,
 # and gitops-check (our strict decoder of Flux manifests, kstatus and CRD exporter) from ./gitops-check,
 # versioned by a hash of its go.mod, go.sum and *.go, with the third-party CRDs it exports beside bin/.
-# Argument: helm (default), promtool, gitops-check or all.
+# and actionlint (the release workflows' linter) from ./actionlint.
+# Argument: helm (default), promtool, gitops-check, actionlint or all.
 # Prints the bin directory of the last tool built on the last line of stdout. Progress goes to stderr.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -35,6 +36,7 @@ helm_ldflags() { local v=helm.sh/helm/v4/internal/version; echo "-X $v.version=$
 promtool_ldflags() { echo "-X github.com/prometheus/common/version.Version=3.${1#v0.3} -X github.com/prometheus/common/version.Branch=release"; }
 
 none_ldflags() { :; }
+actionlint_ldflags() { echo "-X github.com/rhysd/actionlint.version=$1"; }
 # gitops-check, then the CRDs Argo CD, Flux and the Prometheus Operator ship, exported from their Go modules
 # into <cache>/gitops-check-<hash>/crds (`gitops-check crds`; a no-op when they are there).
 build_gitops_check() {
@@ -48,10 +50,12 @@ case "$what" in
   helm) build helm go helm.sh/helm/v4 helm.sh/helm/v4/cmd/helm helm_ldflags ;;
   promtool) build promtool promtool github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/promtool promtool_ldflags ;;
   gitops-check) build_gitops_check ;;
+  actionlint) build actionlint actionlint github.com/rhysd/actionlint github.com/rhysd/actionlint/cmd/actionlint actionlint_ldflags ;;
   all)
+    build actionlint actionlint github.com/rhysd/actionlint github.com/rhysd/actionlint/cmd/actionlint actionlint_ldflags
     build_gitops_check
     build promtool promtool github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/promtool promtool_ldflags
     build helm go helm.sh/helm/v4 helm.sh/helm/v4/cmd/helm helm_ldflags ;;
-  *) echo "usage: build.sh [helm|promtool|gitops-check|all]" >&2; exit 2 ;;
+  *) echo "usage: build.sh [helm|promtool|gitops-check|actionlint|all]" >&2; exit 2 ;;
 esac
 echo "$last_bin"

@@ -1,4 +1,4 @@
-// Where the chart tests find helm and promtool: the binaries test/helm/build.sh builds from the Go
+// Where the chart tests find helm, promtool, gitops-check and actionlint: the binaries test/helm/build.sh builds from the Go
 // wrapper modules into the cache (~/.cache/tenant-sync/<tool>-<version>/bin), at the versions pinned there.
 // Tests that need a tool skip without it, unless TENANTSYNC_REQUIRE_SHIP_TOOLS=1 (CI): then a missing tool
 // (not built, or built for other sources than today's, which gives another version folder) fails them.
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 export interface ShipTool {
-  name: 'helm' | 'promtool' | 'gitops-check';
+  name: 'helm' | 'promtool' | 'gitops-check' | 'actionlint';
   version: string;
   /** Where build.sh puts it; `available` tells whether it is there. */
   path: string;
@@ -25,6 +25,7 @@ const tools: Record<ShipTool['name'], { moduleDir: string; module: string | unde
   helm: { moduleDir: 'go', module: 'helm.sh/helm/v4' },
   promtool: { moduleDir: 'promtool', module: 'github.com/prometheus/prometheus' },
   'gitops-check': { moduleDir: 'gitops-check', module: undefined },
+  actionlint: { moduleDir: 'actionlint', module: 'github.com/rhysd/actionlint' },
 };
 
 export function cacheRoot(): string {

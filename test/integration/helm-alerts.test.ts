@@ -106,6 +106,26 @@ describe.skipIf(crdSkipReason !== undefined)("chart monitoring objects against t
         },
       },
     ],
+    [
+      'the scrape and alert conventions (relabelings, metricRelabelings, honorLabels, job, operatorSelector, runbooks, a switched-off alert)',
+      {
+        metrics: {
+          serviceMonitor: {
+            enabled: true,
+            honorLabels: false,
+            relabelings: [{ action: 'replace', targetLabel: 'cluster', replacement: 'eu-1' }],
+            metricRelabelings: [{ action: 'drop', sourceLabels: ['__name__'], regex: 'nodejs_.*' }],
+          },
+          prometheusRule: {
+            enabled: true,
+            job: 'tenant-sync',
+            operatorSelector: 'cluster="eu-1"',
+            runbookBaseUrl: 'https://runbooks.example/tenant-sync',
+            alerts: { TenantSyncNoLeader: { enabled: false }, TenantSyncStale: { runbookUrl: 'https://wiki.example/stale' } },
+          },
+        },
+      },
+    ],
   ])('the ServiceMonitor and PrometheusRule with %s are accepted (server-side dry-run)', async (_name, values) => {
     const objects = await monitoringObjects(values);
     expect(objects.map((o) => o.kind).sort()).toEqual(['PrometheusRule', 'ServiceMonitor']);

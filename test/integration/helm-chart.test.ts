@@ -94,6 +94,46 @@ describe.skipIf(skipReason !== undefined)('helm chart charts/tenant-sync', () =>
     expect(result.stdout.match(/serverside-applied \(server dry run\)/g)).toHaveLength(objects.length);
   });
 
+  it('renders with every chart convention value set, accepted by the API server (server-side dry-run)', async () => {
+    const digest = `sha256:${'cd'.repeat(32)}`;
+    const values = {
+      global: { imageRegistry: 'mirror.example:5000', imagePullSecrets: ['mirror-pull', { name: 'shared-pull' }], storageClass: 'any-umbrella-key' },
+      enabled: true,
+      nameOverride: 'tsync',
+      fullnameOverride: 'conv',
+      namespaceOverride: watchedA.name,
+      commonLabels: { team: 'platform' },
+      image: { repository: 'ghcr.io/tenant-sync/operator', digest },
+      syncImage: { repository: 'ghcr.io/tenant-sync/sync-job', digest },
+      imagePullSecrets: [{ name: 'own-pull' }],
+      deploymentAnnotations: { 'reloader.stakater.com/auto': 'true' },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
+      revisionHistoryLimit: 3,
+      podDisruptionBudget: { maxUnavailable: '50%' },
+      serviceAccount: { labels: { 'azure.workload.identity/use': 'true' } },
+      networkPolicy: {
+        enabled: true,
+        metrics: { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
+        apiServer: { cidrs: ['10.0.0.10/32', 'fd00::10/128'], ports: [6443] },
+        extraEgress: [{ to: [{ ipBlock: { cidr: '10.1.0.0/16' } }], ports: [{ port: 3128, protocol: 'TCP' }] }],
+      },
+      grafana: { dashboard: { enabled: true, annotations: { grafana_folder: 'Operators' } } },
+      extraObjects: [
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: '{{ include "tenant-sync.fullname" . }}-extra', namespace: watchedA.name }, data: { release: '{{ .Release.Name }}' } },
+        `apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-token\n  namespace: ${watchedA.name}\nstringData:\n  token: x\n`,
+      ],
+    };
+    const { yaml, objects } = await renderChart({ release: 'dry-conv', namespace: release.name, values });
+    expect(objects.map((o) => o.kind).sort()).toEqual(
+      ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount'].sort(),
+    );
+    for (const o of objects.filter((x) => !x.kind.startsWith('Cluster'))) expect(o.metadata.namespace, `${o.kind} ${o.metadata.name}`).toBe(watchedA.name);
+    const result = await dryRunApply(yaml);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.match(/serverside-applied \(server dry run\)/g)).toHaveLength(objects.length);
+  });
+
   it('renders namespaces mode with Roles only in the watched namespaces, accepted by the API server', async () => {
     const { yaml, objects } = await renderChart({ release: 'dry-ns', namespace: release.name, values: namespacesValues([watchedA.name, watchedB.name]) });
     expect(objects.filter((o) => o.kind.startsWith('Cluster'))).toEqual([]);

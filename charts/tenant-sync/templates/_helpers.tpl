@@ -4,15 +4,25 @@ The RBAC rules live in ONE helper so the ClusterRole (cluster mode) and the Role
 */}}
 
 {{- define "tenant-sync.name" -}}
-{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
 {{- define "tenant-sync.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The namespace of every namespaced object of the release (namespaceOverride, for umbrella charts). */}}
+{{- define "tenant-sync.namespace" -}}
+{{- default .Release.Namespace .Values.namespaceOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
 {{- define "tenant-sync.selectorLabels" -}}
@@ -27,6 +37,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: tenant-sync
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{- define "tenant-sync.serviceAccountName" -}}
@@ -41,12 +54,40 @@ app.kubernetes.io/part-of: tenant-sync
 {{- default (printf "%s-leader" (include "tenant-sync.fullname" .)) .Values.leaderElection.leaseName -}}
 {{- end -}}
 
-{{/* image reference: repository@digest, else repository:tag, tag defaulting to appVersion. Arg: dict "image" . "root" $ */}}
+{{/*
+image reference: repository@digest, else repository:tag, tag defaulting to appVersion. global.imageRegistry,
+when set, replaces the registry of the repository (its first path part when that has a dot or a port or is
+localhost) or is put in front of a repository without one. Arg: dict "image" . "root" $
+*/}}
 {{- define "tenant-sync.imageRef" -}}
+{{- $repository := .image.repository -}}
+{{- $registry := ((.root.Values.global | default dict).imageRegistry | default "") -}}
+{{- if $registry -}}
+{{- $parts := splitList "/" $repository -}}
+{{- $first := first $parts -}}
+{{- if and (gt (len $parts) 1) (or (contains "." $first) (contains ":" $first) (eq "localhost" $first)) -}}
+{{- $parts = rest $parts -}}
+{{- end -}}
+{{- $repository = printf "%s/%s" (trimSuffix "/" $registry) (join "/" $parts) -}}
+{{- end -}}
 {{- if .image.digest -}}
-{{- printf "%s@%s" .image.repository .image.digest -}}
+{{- printf "%s@%s" $repository .image.digest -}}
 {{- else -}}
-{{- printf "%s:%s" .image.repository (default .root.Chart.AppVersion .image.tag) -}}
+{{- printf "%s:%s" $repository (default .root.Chart.AppVersion .image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The operator pods' pull secrets: global.imagePullSecrets (names or {name: ...}) then imagePullSecrets, without repeats. */}}
+{{- define "tenant-sync.imagePullSecrets" -}}
+{{- $names := list -}}
+{{- range (concat ((.Values.global | default dict).imagePullSecrets | default list) (.Values.imagePullSecrets | default list)) -}}
+{{- $name := kindIs "string" . | ternary . (get (kindIs "map" . | ternary . dict) "name") -}}
+{{- if and $name (not (has $name $names)) -}}
+{{- $names = append $names $name -}}
+{{- end -}}
+{{- end -}}
+{{- range $names }}
+- name: {{ . }}
 {{- end -}}
 {{- end -}}
 

@@ -1,4 +1,4 @@
-// The ship tests' tools (helm, promtool, gitops-check, built by test/helm/build.sh): with
+// The ship tests' tools (helm, promtool, gitops-check, actionlint, built by test/helm/build.sh): with
 // TENANTSYNC_REQUIRE_SHIP_TOOLS=1 (CI) every one must be built for today's sources and run, and a missing
 // one fails the tests that need it instead of letting them skip; without the variable they may skip.
 import { spawnSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { missingToolMessage, requireShipToolsVariable, shipTool, shipToolsRequired, ShipToolMissingError, type ShipTool } from '../../helm/tools.js';
 
 const helmDir = fileURLToPath(new URL('../../helm/', import.meta.url));
-const names: ShipTool['name'][] = ['helm', 'promtool', 'gitops-check'];
+const names: ShipTool['name'][] = ['helm', 'promtool', 'gitops-check', 'actionlint'];
 
 describe('a missing ship tool', () => {
   const missing: ShipTool = { name: 'helm', version: 'v0.0.0', path: '/nonexistent/helm', available: false, buildCommand: 'bash test/helm/build.sh helm' };
@@ -44,6 +44,7 @@ describe.skipIf(!shipToolsRequired())(`with ${requireShipToolsVariable}=1 (skipp
     // Prometheus module v0.X.Y is Prometheus 3.X.Y (build.sh).
     promtool: { args: ['--version'], output: (t) => new RegExp(`^promtool, version 3\\.${t.version.slice('v0.3'.length).replaceAll('.', '\\.')} `) },
     'gitops-check': { args: [], output: () => /^$/ },
+    actionlint: { args: ['--version'], output: (t) => new RegExp(`^${t.version.replaceAll('.', '\\.')}\\n`) },
   };
   for (const name of names) {
     it(`${name} is built for today's sources and runs`, () => {
