@@ -64,8 +64,12 @@ export async function setCredentials(e2e: E2e, apiKey: string): Promise<void> {
 }
 
 /** A TenantSync reading the system's first Freshdesk account and delivering to its sink receiver. */
-export async function createTenant(e2e: E2e, name: string, spec: Partial<TenantSyncSpecInput> & { streams?: { name: string; interval?: string }[] }): Promise<void> {
-  const { streams, ...rest } = spec;
+export async function createTenant(
+  e2e: E2e,
+  name: string,
+  spec: Partial<TenantSyncSpecInput> & { streams?: { name: string; interval?: string }[]; lookback?: string },
+): Promise<void> {
+  const { streams, lookback, ...rest } = spec;
   await e2e.client.create({
     apiVersion,
     kind,
@@ -75,6 +79,7 @@ export async function createTenant(e2e: E2e, name: string, spec: Partial<TenantS
         baseUrl: e2e.system.freshdesk.baseUrl,
         credentialsSecretRef: { name: secretName, key: 'apiKey' },
         ...(streams ? { streams } : {}),
+        ...(lookback !== undefined ? { lookback } : {}),
       },
       sink: { url: e2e.system.sink.url },
       ...rest,

@@ -33,8 +33,10 @@ const runsTotal = () => e2e.system.operator.metric('tenantsync_runs_total', { na
 beforeAll(async () => {
   e2e = await startE2e('e2e-restart');
   await createCredentials(e2e, e2e.system.freshdesk.apiKey);
-  // 24h: no scheduled run during the test; every run here is a run request.
-  await createTenant(e2e, name, { interval: '24h', streams: [{ name: 'tickets' }, { name: 'contacts' }] });
+  // 24h: no scheduled run during the test; every run here is a run request. Lookback 0s: each run reads
+  // exactly from its cursor, so what a run delivers shows which result was applied (the lookback window's
+  // re-reads are tested in the scheduled-runs and job tests).
+  await createTenant(e2e, name, { interval: '24h', streams: [{ name: 'tickets' }, { name: 'contacts' }], lookback: '0s' });
 });
 
 afterAll(async () => {
