@@ -4,7 +4,9 @@
 #   docker build --target sync-job -t ghcr.io/tenant-sync/sync-job:0.1.0 .
 # Both run as the numeric non-root user 65532 and write nothing to the root filesystem, so they run with
 # readOnlyRootFilesystem (the chart mounts an emptyDir at /tmp for the operator).
-ARG NODE_IMAGE=node:24-bookworm-slim
+# The base image pinned by digest (the multi-arch index of node:24-bookworm-slim), so a rebuild of a release
+# gets the same base; update it with `docker buildx imagetools inspect node:24-bookworm-slim`.
+ARG NODE_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
 
 # ---- build: compile TypeScript to dist/ with the dev dependencies --------------------------------------
 FROM ${NODE_IMAGE} AS build

@@ -134,6 +134,12 @@ describe('Dockerfile', () => {
     expect(stages.map((s) => s.name)).toContain('sync-job');
   });
 
+  it('pins every base image by digest (a rebuild of a release gets the same base), with its tag kept for readers', () => {
+    const bases = stages.filter((s) => !stages.some((p) => p.name === s.base)).map((s) => s.base);
+    expect(bases.length).toBeGreaterThan(0);
+    for (const base of bases) expect(base).toMatch(/^[a-z0-9./-]+:[\w.-]+@sha256:[a-f0-9]{64}$/);
+  });
+
   it('copies from the build context only paths that exist and that .dockerignore keeps', () => {
     const problems: string[] = [];
     for (const s of stages) {
