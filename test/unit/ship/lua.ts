@@ -60,3 +60,45 @@ export function runHealthLua(lua: string, healthLuaPath: string, obj: unknown): 
   const newline = run.stdout.indexOf('\n');
   return { status: run.stdout.slice(0, newline), message: run.stdout.slice(newline + 1) };
 }
+
+/** A Lua function `toJson(value)` (tables with keys 1..n are arrays; the empty table is an object). */
+const luaToJson = `
+local function toJson(v)
+  local t = type(v)
+  if v == nil then return "null" end
+  if t == "boolean" then return tostring(v) end
+  if t == "number" then
+    if v == math.floor(v) and v > -2^53 and v < 2^53 then return string.format("%d", v) end
+    return string.format("%.17g", v)
+  end
+  if t == "string" then
+    return '"' .. v:gsub('[%c"\\\\]', function(c) return string.format("\\\\u%04x", c:byte()) end) .. '"'
+  end
+  if t ~= "table" then error("cannot write a " .. t .. " as JSON") end
+  local n, count = #v, 0
+  for _ in pairs(v) do count = count + 1 end
+  local out = {}
+  if n > 0 and n == count then
+    for i = 1, n do out[i] = toJson(v[i]) end
+    return "[" .. table.concat(out, ",") .. "]"
+  end
+  for k, x in pairs(v) do out[#out + 1] = toJson(tostring(k)) .. ":" .. toJson(x) end
+  return "{" .. table.concat(out, ",") .. "}"
+end`;
+
+/**
+ * Runs an Argo CD action script (discovery.lua or action.lua) with `obj` set and returns what it returns, as
+ * JSON. `clock` (Unix seconds) pins the time os.date formats, as a test clock; the formatting stays Lua's own.
+ */
+export function runActionLua(lua: string, scriptPath: string, obj: unknown, clock?: number): unknown {
+  const program = [
+    `obj = ${luaLiteral(obj)}`,
+    clock === undefined ? '' : `local realDate = os.date; os.date = function(f, t) return realDate(f, t or ${clock}) end`,
+    luaToJson,
+    `local script = assert(loadfile(${luaLiteral(scriptPath)}))`,
+    'io.write(toJson(script()))',
+  ].join('\n');
+  const run = spawnSync(lua, ['-'], { input: program, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`${lua} failed on ${scriptPath} (exit ${run.status}): ${run.stderr}`);
+  return JSON.parse(run.stdout) as unknown;
+}
