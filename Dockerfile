@@ -17,13 +17,23 @@ COPY operator/ operator/
 COPY sync-job/ sync-job/
 RUN npm run build
 
-# ---- runtime: production dependencies and the compiled JavaScript only ---------------------------------
-FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production
+# ---- deps: the operator's production dependencies (package.json "dependencies"; build-only ones such as
+# yaml, used by the CRD generator, are devDependencies) -------------------------------------------------
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force && rm -rf /root/.npm
-COPY --from=build /src/dist/ dist/
+
+# ---- sync-deps: the sync job's only: no Kubernetes client, no Prometheus client (it never talks to the
+# API server and exports no metrics) ----------------------------------------------------------------------
+FROM deps AS sync-deps
+RUN npm pkg delete dependencies.@kubernetes/client-node dependencies.prom-client \
+    && npm prune --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force && rm -rf /root/.npm
+
+# ---- runtime: what both images share; each adds its dependencies and the compiled JavaScript ----------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
 # Nothing is written at run time; HOME points at /tmp (an emptyDir in the chart and in sync pods) for any
 # library that insists on a home directory.
 ENV HOME=/tmp \
@@ -32,9 +42,15 @@ USER 65532:65532
 
 # ---- sync-job: one tenant's run (the CronJob's container; no Kubernetes API access) --------------------
 FROM runtime AS sync-job
+COPY --from=sync-deps /app/package.json package.json
+COPY --from=sync-deps /app/node_modules/ node_modules/
+COPY --from=build /src/dist/ dist/
 ENTRYPOINT ["node", "/app/dist/sync-job/main.js"]
 
 # ---- operator: reconciles TenantSyncs (the chart's Deployment) -----------------------------------------
 FROM runtime AS operator
+COPY --from=deps /app/package.json package.json
+COPY --from=deps /app/node_modules/ node_modules/
+COPY --from=build /src/dist/ dist/
 EXPOSE 8080
 ENTRYPOINT ["node", "/app/dist/operator/main.js"]

@@ -29,13 +29,6 @@ const stage = (name: string): Stage => {
 };
 const keyword = (s: Stage, k: string) => s.instructions.filter((i) => i.keyword === k);
 
-/** Every file under a host folder, as paths relative to it. */
-function walk(dir: string, rel = ''): string[] {
-  return readdirSync(join(dir, rel), { withFileTypes: true }).flatMap((e) => {
-    const path = rel ? `${rel}/${e.name}` : e.name;
-    return e.isDirectory() ? walk(dir, path) : [path];
-  });
-}
 
 let work: string;
 /** Image filesystems of the stages, by stage name. */
@@ -72,9 +65,35 @@ function replayBuildStage(): void {
   fs.set('build', image);
 }
 
+/**
+ * The dependency stages (every stage but build that runs `npm ci`, and those built FROM one): their COPYs
+ * from the context, and node_modules as the link `npm ci` would fill (which packages each installs is
+ * installedDependencies' job).
+ */
+function replayDependencyStages(): void {
+  const runsNpmCi = (s: Stage): boolean =>
+    keyword(s, 'RUN').some((r) => /\bnpm ci\b/.test(r.args)) || stages.some((p) => p.name === s.base && runsNpmCi(p));
+  for (const s of stages.filter((x) => x.name !== 'build' && runsNpmCi(x))) {
+    const chain: Stage[] = [];
+    for (let c: Stage | undefined = s; c; c = stages.find((p) => p.name === c!.base)) chain.unshift(c);
+    const image = new ImageFs();
+    let workdir = '/';
+    for (const ins of chain.flatMap((c) => c.instructions)) {
+      if (ins.keyword === 'WORKDIR') workdir = posix.resolve(workdir, ins.args);
+      if (ins.keyword === 'COPY' && parseCopy(ins).from === undefined) {
+        const copy = parseCopy(ins);
+        for (const source of copy.sources) image.mount(copyTarget(workdir, source, copy.dest), join(repoRoot, source));
+      }
+      if (ins.keyword === 'RUN' && /\bnpm ci\b/.test(ins.args)) image.mount(posix.join(workdir, 'node_modules'), join(repoRoot, 'node_modules'));
+    }
+    fs.set(s.name, image);
+  }
+}
+
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'tenantsync-dockerfile-'));
   replayBuildStage();
+  replayDependencyStages();
 }, compileTimeoutMs);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -127,6 +146,61 @@ function imageEnv(target: string): Record<string, string> {
   return env;
 }
 
+/** The stage a target's node_modules come from (`COPY --from=<stage> .../node_modules`). */
+function nodeModulesStage(target: string): Stage {
+  for (let s: Stage | undefined = stage(target); s; s = stages.find((p) => p.name === s!.base)) {
+    const copy = keyword(s, 'COPY').map(parseCopy).find((c) => c.from !== undefined && c.sources.some((src) => /node_modules\/?$/.test(src)));
+    if (copy) return stage(copy.from!);
+  }
+  throw new Error(`target ${target} copies no node_modules from another stage`);
+}
+
+/**
+ * The packages the stage that fills a target's node_modules installs: package.json's "dependencies" once
+ * it runs `npm ci --omit=dev`, less those a later `npm pkg delete dependencies.<name>` removes (with
+ * `npm prune` in the same RUN, which deletes their files).
+ */
+function installedDependencies(target: string): Set<string> {
+  const chain: Stage[] = [];
+  for (let s: Stage | undefined = nodeModulesStage(target); s; s = stages.find((p) => p.name === s!.base)) chain.unshift(s);
+  const installed = new Set<string>();
+  for (const run of chain.flatMap((s) => keyword(s, 'RUN'))) {
+    if (/\bnpm ci\b/.test(run.args)) {
+      expect(run.args, `line ${run.line}: npm ci without --omit=dev`).toMatch(/--omit=dev/);
+      for (const name of Object.keys(packageJson.dependencies)) installed.add(name);
+    }
+    const deleted = [...run.args.matchAll(/\bdependencies\.(@?[\w./-]+)/g)].map((m) => m[1]!);
+    if (deleted.length > 0) expect(run.args, `line ${run.line}: npm pkg delete without npm prune leaves the files`).toMatch(/\bnpm prune\b/);
+    for (const name of deleted) installed.delete(name);
+  }
+  return installed;
+}
+
+/** The packages a compiled program loads: bare imports of every module reachable from it (imports, import(), worker URLs). */
+function loadedPackages(program: string): Set<string> {
+  const dist = join(work, '/src/dist');
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const pending = [join(dist, posix.relative('/app/dist', program))];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const code = readFileSync(file, 'utf8');
+    for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\bnew URL\(\s*)['"]([^'"]+)['"]/g)) {
+      const spec = m[1]!;
+      if (spec.startsWith('.')) {
+        const next = join(file, '..', spec);
+        if (!next.endsWith('.js')) throw new Error(`${file}: relative import ${spec} is not a .js file`);
+        pending.push(next);
+      } else if (!spec.startsWith('node:') && !builtinModules.includes(spec)) {
+        packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+      }
+    }
+  }
+  return packages;
+}
+
 describe('Dockerfile', () => {
   it('builds on Node 24 and has the stages operator (default) and sync-job', () => {
     expect(stages.every((s) => s.base.startsWith('node:24') || stages.some((p) => p.name === s.base))).toBe(true);
@@ -177,22 +251,23 @@ describe('Dockerfile', () => {
     });
   }
 
-  it('installs production dependencies only, and the compiled code needs no other package', () => {
-    const runtime = stage('runtime');
-    expect(keyword(runtime, 'RUN').some((r) => /\bnpm ci\b[^&]*--omit=dev/.test(r.args))).toBe(true);
-    const dist = join(work, '/src/dist');
-    const imported = new Set<string>();
-    for (const file of walk(dist).filter((f) => f.endsWith('.js'))) {
-      const code = readFileSync(join(dist, file), 'utf8');
-      for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"./][^'"]*)['"]/g)) {
-        const spec = m[1]!;
-        if (spec.startsWith('node:') || builtinModules.includes(spec)) continue;
-        imported.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
-      }
-    }
-    const notProduction = [...imported].filter((p) => !(p in packageJson.dependencies));
-    expect(notProduction, 'imported by dist/ but not in package.json dependencies').toEqual([]);
-    expect(imported.size).toBeGreaterThan(0);
+  for (const [target, program] of [
+    ['operator', '/app/dist/operator/main.js'],
+    ['sync-job', '/app/dist/sync-job/main.js'],
+  ] as const) {
+    it(`target ${target} installs exactly the production dependencies ${program} loads (build-only ones stay out)`, () => {
+      const installed = installedDependencies(target);
+      const loaded = loadedPackages(program);
+      expect(loaded.size).toBeGreaterThan(0);
+      const hint = 'package.json "dependencies" minus what the stage that installs this image\'s node_modules removes (npm pkg delete + npm prune)';
+      expect([...loaded].filter((p) => !installed.has(p)).sort(), `loaded by ${program} but not installed: ${hint}`).toEqual([]);
+      expect([...installed].filter((p) => !loaded.has(p)).sort(), `installed but never loaded by ${program}: make it a devDependency or remove it in the stage (${hint})`).toEqual([]);
+    });
+  }
+
+  it('the sync image has no Kubernetes client; the CRD generator\'s yaml is a devDependency', () => {
+    expect(installedDependencies('sync-job').has('@kubernetes/client-node')).toBe(false);
+    expect(Object.keys(packageJson.dependencies)).not.toContain('yaml');
   });
 
   it("runs as the numeric non-root user the sync pods (syncUserId) and the chart's operator pods run as", () => {
