@@ -85,6 +85,9 @@ export async function createTenant(
       ...rest,
     },
   } as never);
+  // The operator takes a run request already set when it first sees a TenantSync as inherited (re-created from
+  // Git) and starts no run: a test's request must come after that first pass, as a person's would.
+  await waitFor(`the operator to reconcile TenantSync ${e2e.ns.name}/${name}`, async () => (await tenant(e2e, name))?.status?.observedGeneration !== undefined, 60_000, 200);
 }
 
 export function tenant(e2e: E2e, name: string): Promise<StoredTenantSync | undefined> {
