@@ -2,7 +2,7 @@
 // server under one Manager (leader election on a Lease) → run until SIGTERM, then drain and exit 0.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { KubernetesObject, V1ConfigMap, V1CronJob, V1Job } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ConfigMap, V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import { apiVersion, kind, plural } from './api/tenantsync.js';
 import { ConfigError, parseConfig, usage, type OperatorConfig } from './config.js';
 import { TenantSyncController } from './controller/tenantsync-controller.js';
@@ -65,6 +65,8 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
   const cronJobs = new Informer<V1CronJob>({ ...common, apiVersion: 'batch/v1', plural: 'cronjobs', labelSelector: managedChildSelector });
   const jobs = new Informer<V1Job>({ ...common, apiVersion: 'batch/v1', plural: 'jobs', labelSelector: managedChildSelector });
   const configMaps = new Informer<V1ConfigMap>({ ...common, apiVersion: 'v1', plural: 'configmaps', labelSelector: managedChildSelector });
+  // Pods of runs: their result finalizer is removed once their termination message is applied (stripped to that).
+  const pods = new Informer<V1Pod>({ ...common, apiVersion: 'v1', plural: 'pods', labelSelector: managedChildSelector });
   // Read-your-writes: the ConfigMap a reconcile just wrote is what the next one reads, even before the watch delivers it.
   function noteOwnWrite(obj: KubernetesObject): void {
     if (obj.kind === 'ConfigMap' && obj.metadata?.labels?.['app.kubernetes.io/managed-by'] === managedBy) configMaps.noteWritten(obj as V1ConfigMap);
@@ -84,6 +86,7 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
     cronJobs,
     jobs,
     configMaps,
+    pods,
     recorder,
     clock: realClock,
     logger,
@@ -113,6 +116,7 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
   manager.add(cronJobs);
   manager.add(jobs);
   manager.add(configMaps);
+  manager.add(pods);
   manager.add(controller);
   manager.add(new HealthServer({ address: config.healthAddress, registry: metrics.registry, readiness: () => manager.readiness(), logger }));
 

@@ -1,7 +1,7 @@
 // The TenantSync controller: a level-based reconcile that reads as a numbered story (load → run results →
 // validate → Secrets → children → run-now → run gate → one status patch → mark applied Jobs → requeue),
 // plus the watches and the worker loop.
-import type { V1ConfigMap, V1CronJob, V1Job, V1Secret } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1CronJob, V1Job, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { JobState } from '../../sync-job/contract.js';
 import { apiVersion, kind, tenantSyncStatusSchema, type TenantSync, type TenantSyncStatus } from '../api/tenantsync.js';
 import type { KubeClient, KubeObject, ObjectRef } from '../kube/client.js';
@@ -12,13 +12,13 @@ import { eventReasons, reasons } from '../api/reasons.js';
 import { desiredCronJob } from '../reconcile/desired-cronjob.js';
 import { desiredConfigMap, initialStateConfigMap, jobConfig } from '../reconcile/desired-configmaps.js';
 import { readStateData } from '../reconcile/cursor-merge.js';
-import { fieldManager, nameLabel, type OwnerIdentity } from '../reconcile/labels.js';
+import { fieldManager, nameAnnotation, nameLabel, resultFinalizer, type OwnerIdentity } from '../reconcile/labels.js';
 import { mergePatch } from '../reconcile/merge-patch.js';
 import { childNames, nameLabelValue } from '../reconcile/names.js';
 import { nextRunToStart, runQueue, startPatch, waitingRuns } from '../reconcile/run-gate.js';
 import { conflictMessage, ownershipOf } from '../reconcile/ownership.js';
 import { decideRunNow, isInheritedRunRequest, manualJob } from '../reconcile/run-now.js';
-import { isResultApplied, jobFinish, jobTrigger, toTime, type RunRecord } from '../reconcile/run-result.js';
+import { isResultApplied, jobFinish, jobTrigger, parseTerminationMessage, runRecord, toTime, type JobFinish, type RunRecord } from '../reconcile/run-result.js';
 import { foldRuns, schedulePeriodSeconds, withRunHealth } from '../reconcile/run-status.js';
 import { nextScheduledRun, type EffectiveSchedule } from '../reconcile/schedule.js';
 import { missingSecretsMessage, secretReferences, type SecretLookup } from '../reconcile/secrets.js';
@@ -73,6 +73,8 @@ export interface TenantSyncControllerOptions {
   jobs?: ObjectCache<V1Job> | undefined;
   /** The operator's ConfigMaps (config and state), so a steady-state pass reads them without a request. */
   configMaps?: ObjectCache<V1ConfigMap> | undefined;
+  /** Pods of runs (stripped to their results): their result finalizer is removed once the result is applied. */
+  pods?: ObjectCache<V1Pod> | undefined;
   recorder: EventRecorderLike;
   clock: Clock;
   logger: Logger;
@@ -116,6 +118,8 @@ interface PassFindings {
   lost?: LostRun[];
   /** A transient API error that has not repeated enough to be reported: conditions stay as they are. */
   quietRetry?: boolean;
+  /** Pods whose result is applied by this pass: their result finalizer is removed in step 13. */
+  releasePods?: V1Pod[];
 }
 
 /** A run whose Job was deleted before the operator read its result. */
@@ -123,6 +127,8 @@ interface LostRun {
   readonly uid: string;
   readonly jobName: string;
   readonly detectedAt: string;
+  /** The Job as it was last seen: a pod it left behind (result finalizer) still makes its run. */
+  readonly job?: V1Job;
 }
 
 type RawTenantSync = KubeObject & { metadata: KubeObject['metadata'] & { uid?: string; generation?: number }; status?: unknown; spec?: unknown };
@@ -144,6 +150,8 @@ export class TenantSyncController {
   private readonly writtenStatus = new Map<string, WrittenStatus>();
   /** TenantSync key → keys (namespace/name) of its Jobs in the Job cache. */
   private readonly jobsByOwner = new Map<string, Set<string>>();
+  /** TenantSync key → keys (namespace/name) of its run pods in the Pod cache. */
+  private readonly podsByOwner = new Map<string, Set<string>>();
   /** Uids of Jobs whose result this process applied (their deletion loses nothing, even if the cache lags our mark). */
   private readonly appliedJobUids = new Set<string>();
   /** TenantSync key → runs lost since the last status write, by Job uid (a repeated delete counts once). */
@@ -184,6 +192,19 @@ export class TenantSyncController {
       else this.jobsByOwner.delete(key);
       this.queue.add(key);
     });
+    this.opts.pods?.on((type, pod) => {
+      const name = pod.metadata?.annotations?.[nameAnnotation];
+      if (!name) return;
+      const key = objectKey(pod.metadata?.namespace, name);
+      const podKey = objectKey(pod.metadata?.namespace, pod.metadata?.name ?? '');
+      const owned = this.podsByOwner.get(key) ?? new Set<string>();
+      if (type === 'DELETED') owned.delete(podKey);
+      else owned.add(podKey);
+      if (owned.size > 0) this.podsByOwner.set(key, owned);
+      else this.podsByOwner.delete(key);
+      // Only a pod whose result may wait for us matters (a finished or deleted one still carrying the finalizer).
+      if (type !== 'DELETED' && hasResultFinalizer(pod)) this.queue.add(key);
+    });
   }
 
   /**
@@ -196,14 +217,20 @@ export class TenantSyncController {
     const neverStarted = job.spec?.suspend === true && jobFinish(job) === undefined;
     if (neverStarted || uid === '') return;
     const lost = this.lostRuns.get(key) ?? new Map<string, LostRun>();
-    if (!lost.has(uid)) lost.set(uid, { uid, jobName: job.metadata?.name ?? '', detectedAt: toTime(this.opts.clock.now()) ?? '' });
+    if (!lost.has(uid)) lost.set(uid, { uid, jobName: job.metadata?.name ?? '', detectedAt: toTime(this.opts.clock.now()) ?? '', job });
     this.lostRuns.set(key, lost);
     this.queue.add(key);
   }
 
   /** Runnable: once the caches are synced, reconcile every TenantSync and then whatever changes, until aborted. */
   async start(signal: AbortSignal): Promise<void> {
-    const caches = [this.opts.tenantSyncs, this.opts.cronJobs, ...(this.opts.jobs ? [this.opts.jobs] : []), ...(this.opts.configMaps ? [this.opts.configMaps] : [])];
+    const caches = [
+      this.opts.tenantSyncs,
+      this.opts.cronJobs,
+      ...(this.opts.jobs ? [this.opts.jobs] : []),
+      ...(this.opts.configMaps ? [this.opts.configMaps] : []),
+      ...(this.opts.pods ? [this.opts.pods] : []),
+    ];
     for (const cache of caches) if (!(await cache.waitForSync(signal))) return;
     for (const key of this.opts.tenantSyncs.keys()) this.queue.add(key);
     this.log.info({ workers: this.opts.workers ?? 1, tenantSyncs: this.opts.tenantSyncs.keys().length }, 'controller started');
@@ -246,13 +273,19 @@ export class TenantSyncController {
     // 1. Load from the informer cache. Gone: its children go with it through owner references.
     const raw = this.opts.tenantSyncs.get(namespace, name) as RawTenantSync | undefined;
     if (raw === undefined) {
+      // Its pods keep nothing for anyone any more: their result finalizer goes, so none stays Terminating.
+      await this.releasePods(this.tenantPods(key));
       this.forget(key, namespace, name);
       return { result: undefined, stalled: false };
     }
     // Being deleted: the garbage collector removes the children; re-creating them would fight it.
-    if (raw.metadata.deletionTimestamp) return { result: undefined, stalled: false };
+    if (raw.metadata.deletionTimestamp) {
+      await this.releasePods(this.tenantPods(key));
+      return { result: undefined, stalled: false };
+    }
 
-    const found: PassFindings = { lost: [...(this.lostRuns.get(key)?.values() ?? [])] };
+    // A deleted Job whose pod the result finalizer still keeps is not lost: its run is made once the pod is over.
+    const found: PassFindings = { lost: [...(this.lostRuns.get(key)?.values() ?? [])].filter((l) => !this.keepsPodOf(key, l.uid)) };
     // 2. Run results first, and whatever else fails: finished runs are applied even while the tenant is
     //    stalled (invalid spec, child conflict, a rejected apply), since its CronJob may still run them.
     //    Finished Jobs not applied yet (also those that finished while the operator was down), in
@@ -491,13 +524,27 @@ export class TenantSyncController {
       // Applied by this process already, though the cache may not show the mark yet: never counted twice.
       .filter((job) => !this.appliedJobUids.has(job.metadata?.uid ?? ''));
     const finished = unappliedFinishedJobs(jobs);
-    if (finished.length === 0) return;
     const runs: RunRecord[] = [];
     for (const f of finished) runs.push(await readRun(this.opts.client, f));
-    const written = await advanceState(this.opts.client, owner, runs.flatMap((r) => r.cursorResults), retainsState(raw));
+    // Pods kept by the result finalizer (evicted, deleted, or of a deleted Job): their results too.
+    const kept = this.keptPodResults(key, finished);
+    finished.push(...kept.finished);
+    runs.push(...kept.runs);
+    if (runs.length === 0 && kept.cursorResults.length === 0) {
+      found.releasePods = kept.release;
+      return;
+    }
+    const written = await advanceState(this.opts.client, owner, [...runs.flatMap((r) => r.cursorResults), ...kept.cursorResults], retainsState(raw));
     found.state = written.state;
     found.finished = finished;
     found.runs = runs;
+    found.releasePods = kept.release;
+    if (kept.lostUids.length > 0) {
+      // Their Jobs were deleted, but the pods kept the results: not lost after all.
+      const pending = this.lostRuns.get(key);
+      for (const uid of kept.lostUids) pending?.delete(uid);
+      found.lost = (found.lost ?? []).filter((l) => !kept.lostUids.includes(l.uid));
+    }
     if (written.replacedProblem !== undefined) {
       log.warn({ problem: written.replacedProblem }, 'state ConfigMap was unreadable; replaced it with the cursors of the latest results');
       await this.opts.recorder.record(
@@ -507,7 +554,87 @@ export class TenantSyncController {
         `ConfigMap ${childNames(owner.name).stateConfigMap} held no readable state (${written.replacedProblem}); replaced it with the cursors of the latest run results`,
       );
     }
-    log.info({ jobs: runs.map((r) => ({ job: r.jobName, outcome: r.outcome, records: r.records })), stateWritten: written.written }, 'run results read');
+    log.info(
+      { jobs: runs.map((r) => ({ job: r.jobName, outcome: r.outcome, records: r.records })), keptPods: kept.release.length, stateWritten: written.written },
+      'run results read',
+    );
+  }
+
+  /** A pod of Job `uid` still held by the result finalizer. */
+  private keepsPodOf(key: string, uid: string): boolean {
+    return this.tenantPods(key).some((pod) => hasResultFinalizer(pod) && jobRefOf(pod)?.uid === uid);
+  }
+
+  /** The tenant's run pods in the Pod cache. */
+  private tenantPods(key: string): V1Pod[] {
+    return [...(this.podsByOwner.get(key) ?? [])].flatMap((k) => {
+      const { namespace, name } = parseObjectKey(k);
+      const pod = this.opts.pods?.get(namespace, name);
+      return pod === undefined ? [] : [pod];
+    });
+  }
+
+  /**
+   * Step 2, for pods held by the result finalizer once their container is over. Each is released (step 13)
+   * after its result is applied:
+   * - of a finished Job not applied yet: the Job's run reads it (readRun); released with it;
+   * - of a Job still running (an evicted or deleted attempt; the Job may start another): its cursors go into
+   *   the state ConfigMap now, the run is recorded when the Job finishes;
+   * - of a Job applied already: nothing new (merging its cursors again changes nothing);
+   * - of a Job deleted (or being deleted) before its result was applied: its run is made from the pods kept,
+   *   applied once like any other (the Job is then never reported lost).
+   */
+  private keptPodResults(
+    key: string,
+    finished: readonly FinishedJob[],
+  ): { finished: FinishedJob[]; runs: RunRecord[]; cursorResults: RunRecord['cursorResults'][number][]; release: V1Pod[]; lostUids: string[] } {
+    const out = { finished: [] as FinishedJob[], runs: [] as RunRecord[], cursorResults: [] as RunRecord['cursorResults'][number][], release: [] as V1Pod[], lostUids: [] as string[] };
+    const byGoneJob = new Map<string, { job: V1Job; pods: V1Pod[] }>();
+    const finishedUids = new Set(finished.map((f) => f.job.metadata?.uid));
+    for (const pod of this.tenantPods(key)) {
+      if (!hasResultFinalizer(pod) || !podOver(pod)) continue;
+      const ref = jobRefOf(pod);
+      const cached = ref === undefined ? undefined : this.opts.jobs?.get(pod.metadata?.namespace ?? '', ref.name);
+      const job = cached !== undefined && cached.metadata?.uid === ref?.uid ? cached : undefined;
+      const uid = ref?.uid ?? '';
+      const applied = this.appliedJobUids.has(uid) || (job !== undefined && isResultApplied(job));
+      out.release.push(pod);
+      if (finishedUids.has(uid)) continue;
+      const deleted = job === undefined || job.metadata?.deletionTimestamp !== undefined;
+      const lostJob = job ?? this.lostRuns.get(key)?.get(uid)?.job;
+      if (!applied && deleted && lostJob !== undefined) {
+        const entry = byGoneJob.get(uid) ?? { job: lostJob, pods: [] };
+        entry.pods.push(pod);
+        byGoneJob.set(uid, entry);
+        continue;
+      }
+      const parsed = parseTerminationMessage(pod.status?.containerStatuses?.find((c) => c.state?.terminated !== undefined)?.state?.terminated?.message);
+      if (parsed.kind === 'result') out.cursorResults.push(parsed.result);
+    }
+    for (const [uid, { job, pods }] of byGoneJob) {
+      const finish = jobFinish(job) ?? deletedJobFinish(pods, this.opts.clock.now());
+      out.finished.push({ job, finish });
+      out.runs.push(runRecord(job, finish, pods));
+      out.lostUids.push(uid);
+    }
+    return out;
+  }
+
+  /** Removes the result finalizer (a pod changed meanwhile is looked at again: its event requeues the tenant). */
+  private async releasePods(pods: readonly V1Pod[]): Promise<void> {
+    for (const pod of pods) {
+      const finalizers = pod.metadata?.finalizers ?? [];
+      if (!finalizers.includes(resultFinalizer)) continue;
+      try {
+        await this.opts.client.mergePatch(
+          { apiVersion: 'v1', kind: 'Pod', namespace: pod.metadata?.namespace, name: pod.metadata?.name ?? '' },
+          { metadata: { resourceVersion: pod.metadata?.resourceVersion, finalizers: finalizers.filter((f) => f !== resultFinalizer) } },
+          { fieldManager },
+        );
+      } catch (err) {
+        if (!isNotFound(err) && !isConflict(err)) throw err;
+      }
+    }
   }
 
   /** Step 13: after status holds the runs (and the lost ones). */
@@ -541,6 +668,8 @@ export class TenantSyncController {
       await this.event(raw, ok ? 'Normal' : 'Warning', ok ? eventReasons.syncSucceeded : eventReasons.syncFailed, message);
       log.info({ job: run.jobName, trigger: run.trigger, outcome: run.outcome, records: run.records }, 'run result applied');
     }
+    // The results of the kept pods are in the state ConfigMap and status now: let them go.
+    await this.releasePods(found.releasePods ?? []);
   }
 
   /** The live child: from the cache when given, else read; checked to be ours (or our orphan). */
@@ -741,6 +870,31 @@ function outcomeOf(failure: ErrorAction | undefined, found: PassFindings, suspen
 /** spec.stateRetention is Retain (read from the raw object: results are applied even while the spec is invalid). */
 function retainsState(raw: RawTenantSync): boolean {
   return (raw.spec as { stateRetention?: unknown } | undefined)?.stateRetention === 'Retain';
+}
+
+/** A pod still held by the operator's result finalizer. */
+function hasResultFinalizer(pod: V1Pod): boolean {
+  return pod.metadata?.finalizers?.includes(resultFinalizer) === true;
+}
+
+/** The Job a pod belongs to. */
+function jobRefOf(pod: V1Pod): { name: string; uid: string } | undefined {
+  return pod.metadata?.ownerReferences?.find((r) => r.controller === true && r.kind === 'Job');
+}
+
+/** Its container will not run (again): its termination message, if any, is final. */
+function podOver(pod: V1Pod): boolean {
+  const phase = pod.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') return true;
+  // Deleted before a node took it: no kubelet will ever report on it.
+  return pod.metadata?.deletionTimestamp !== undefined && !pod.spec?.nodeName;
+}
+
+/** How a run whose Job was deleted before it finished ended: when its last kept pod did. */
+function deletedJobFinish(pods: readonly V1Pod[], now: Date): JobFinish {
+  const times = pods.flatMap((p) => (p.status?.containerStatuses ?? []).map((c) => toTime(c.state?.terminated?.finishedAt as string | Date | undefined)));
+  const time = times.filter((t): t is string => t !== undefined).sort().at(-1) ?? toTime(now) ?? '';
+  return { state: 'Failed', time, reason: 'JobDeleted', message: 'the Job was deleted while it ran' };
 }
 
 /** status.activeRun and status.waitingRuns, rebuilt from the tenant's Jobs. */

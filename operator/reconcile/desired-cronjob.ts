@@ -5,7 +5,7 @@ import { envNames, exitCodes } from '../../sync-job/contract.js';
 import { parseDurationSeconds } from '../api/duration.js';
 import { jobSchema, type TenantSyncSpec } from '../api/tenantsync.js';
 import { configFileName, stateFileName } from './desired-configmaps.js';
-import { childLabels, childMetadata, deadlineAnnotation, nameAnnotation, triggerLabel, type OwnerIdentity } from './labels.js';
+import { childLabels, childMetadata, deadlineAnnotation, nameAnnotation, resultFinalizer, triggerLabel, type OwnerIdentity } from './labels.js';
 import { childNames } from './names.js';
 import type { Built } from './objects.js';
 import type { EffectiveSchedule } from './schedule.js';
@@ -91,7 +91,8 @@ export function desiredJobTemplate(inputs: Omit<CronJobInputs, 'schedule' | 'sec
         ],
       },
       template: {
-        metadata: { labels, annotations },
+        // The pod stays (Terminating) after a delete until the operator has read its result (evictions, Job deletes).
+        metadata: { labels, annotations, finalizers: [resultFinalizer] },
         spec: {
           restartPolicy: 'Never',
           automountServiceAccountToken: false,

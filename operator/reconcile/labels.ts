@@ -24,6 +24,12 @@ export const deadlineAnnotation = 'tenantsync.io/deadline';
  * a field removed from the spec (which "desired ⊆ live" cannot see) still makes it apply again.
  */
 export const appliedHashAnnotation = 'tenantsync.io/applied-hash';
+/**
+ * Finalizer on every pod of a run (set in the Job's pod template): a pod deleted mid-run (evicted, deleted
+ * by a person, or with its Job) stays until the operator has read its termination message, so what the
+ * sink acknowledged is kept. The operator removes it once the result is applied, or when there is none.
+ */
+export const resultFinalizer = 'tenantsync.io/result';
 /** What kubectl create job --from=cronjob/… sets; the CronJob controller's own Jobs never carry it. */
 export const instantiateAnnotation = 'cronjob.kubernetes.io/instantiate';
 

@@ -28,7 +28,8 @@ const needed: Access[] = [
   ['update', 'tenantsyncs.tenantsync.io', 'finalizers'],
   ['update', 'cronjobs.batch', 'finalizers'],
   ['get', 'secrets'],
-  ...['get', 'list', 'watch'].map((v): Access => [v, 'pods']),
+  // patch: the result finalizer on run pods is removed once their result is applied.
+  ...['get', 'list', 'watch', 'patch'].map((v): Access => [v, 'pods']),
   ['create', 'events'],
   ['patch', 'events'],
   ['create', 'events.events.k8s.io'],

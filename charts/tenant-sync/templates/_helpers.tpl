@@ -137,9 +137,10 @@ What the operator does, as RBAC rules, in every namespace it watches:
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]
+# patch: the operator removes its result finalizer (tenantsync.io/result) once a run pod's result is applied.
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list", "watch", "patch"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
