@@ -11,6 +11,7 @@ import {
   createCredentials,
   createTenant,
   idsOf,
+  jobCondition,
   jobs,
   podsOfJob,
   requestRun,
@@ -87,6 +88,9 @@ describe('a run pod deleted mid-run', () => {
     });
 
     savedCursor = await waitFor('the evicted pod’s acknowledged cursor in the state ConfigMap', async () => (await savedTicketsCursor()) ?? false, 120_000, 250);
+    // Saved from the evicted attempt itself, while the Job still runs (not only once the whole Job ends).
+    const stillRunning = await e2e.client.get<V1Job>({ apiVersion: 'batch/v1', kind: 'Job', namespace: e2e.ns.name, name: firstJob.metadata!.name! });
+    expect(jobCondition(stillRunning, 'Failed') ?? jobCondition(stillRunning, 'Complete')).toBeUndefined();
     // The saved cursor is the last record of an acknowledged batch (nothing unacknowledged counted).
     const lastOfBatches = e2e.system.sink.deliveries.filter((d) => d.body.tenantId === name).map((d) => d.body.records.at(-1)!);
     expect(lastOfBatches.some((r) => Date.parse(r.updatedAt) === Date.parse(savedCursor!.updatedAt!) && savedCursor!.ids?.includes(String(r.id)))).toBe(true);
