@@ -36,15 +36,22 @@ export interface PrinterColumn {
 
 const readyCondition = `.status.conditions[?(@.type=="${conditionTypes.ready}")]`;
 
-/** What `kubectl get tsync` shows: how often, whether it runs, whether it works, and in words why not. */
+/**
+ * What `kubectl get tsync` shows: whether it works and why not in one word, when it last succeeded and runs
+ * next. `-o wide` (priority 1) adds how often, the failure count, the last run's outcome and the message.
+ * Next Run is a string column: kubectl prints a future `date` as <invalid>.
+ */
 export const printerColumns: PrinterColumn[] = [
-  { name: 'Interval', type: 'string', jsonPath: '.spec.interval', description: 'spec.interval; empty means the default 2h or a cron schedule' },
-  { name: 'Schedule', type: 'string', jsonPath: '.status.schedule', description: 'The effective cron schedule of the CronJob' },
-  { name: 'Suspended', type: 'boolean', jsonPath: '.spec.suspend', description: 'Whether new runs are stopped' },
   { name: 'Ready', type: 'string', jsonPath: `${readyCondition}.status`, description: 'The Ready condition' },
+  { name: 'Reason', type: 'string', jsonPath: `${readyCondition}.reason`, description: "Why, in one word (the Ready condition's reason, e.g. Suspended, SyncFailed, Stale)" },
   { name: 'Last Success', type: 'date', jsonPath: '.status.lastSuccessfulRunTime', description: 'When the last fully successful run finished' },
+  { name: 'Next Run', type: 'string', jsonPath: '.status.nextRunTime', description: 'When the next scheduled run is due (empty while suspended)' },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since the TenantSync was created' },
-  { name: 'Status', type: 'string', jsonPath: `${readyCondition}.message`, description: 'What is going on, in words (the Ready condition\'s message)' },
+  { name: 'Schedule', type: 'string', jsonPath: '.status.schedule', description: 'The effective cron schedule of the CronJob', priority: 1 },
+  { name: 'Interval', type: 'string', jsonPath: '.spec.interval', description: 'spec.interval; empty means the default 2h or a cron schedule', priority: 1 },
+  { name: 'Failures', type: 'integer', jsonPath: '.status.consecutiveFailures', description: 'Failed runs since the last success', priority: 1 },
+  { name: 'Last Outcome', type: 'string', jsonPath: '.status.lastRun.outcome', description: "The last run's outcome: Succeeded, PartiallySucceeded or Failed", priority: 1 },
+  { name: 'Message', type: 'string', jsonPath: `${readyCondition}.message`, description: "What is going on, in words (the Ready condition's message)", priority: 1 },
 ];
 
 /** The root schema: the conventional apiVersion/kind/metadata (metadata may not be described further), spec and status. */

@@ -3,7 +3,7 @@
 // Every rule a structural schema cannot say is written twice, side by side: as a CEL rule for the
 // API server (x-kubernetes-validations) and as a zod refinement for the operator (field-rules.ts).
 import { z } from 'zod';
-import { defaultStreamNames, freshdeskStreamNames } from '../../sync-job/contract.js';
+import { defaultStreamNames, freshdeskStreamNames, runOutcomes, streamOutcomes } from '../../sync-job/contract.js';
 import { expressibleIntervalsText, parseDurationSeconds } from './duration.js';
 import {
   celDurationMs,
@@ -390,12 +390,15 @@ export type TenantSyncSpec = z.output<typeof tenantSyncSpecSchema>;
 export type TenantSyncSpecInput = z.input<typeof tenantSyncSpecSchema>;
 
 // ---- status ---------------------------------------------------------------------------------
+/** A time in status: RFC 3339 (`format: date-time` in the CRD), as the operator writes it. */
+const statusTime = () => z.iso.datetime({ offset: true });
+
 export const conditionSchema = z
   .object({
     type: z.string().max(316).meta({ description: 'Ready, Reconciling, Stalled or SyncHealthy.' }),
     status: z.enum(['True', 'False', 'Unknown']).meta({ description: 'True, False or Unknown.' }),
     observedGeneration: z.number().int().nonnegative().optional().meta({ description: 'metadata.generation the condition was computed from.' }),
-    lastTransitionTime: z.string().meta({ description: 'When status last changed.' }),
+    lastTransitionTime: statusTime().meta({ description: 'When status last changed.' }),
     reason: z.string().max(1024).meta({ description: 'Why, as one CamelCase word that programs can match on.' }),
     message: z.string().max(32768).meta({ description: 'Why, for people.' }),
   })
@@ -417,21 +420,21 @@ export const tenantSyncStatusSchema = z
       }),
     cronJobName: z.string().optional().meta({ description: 'Name of the CronJob that runs the syncs.' }),
     schedule: z.string().optional().meta({ description: 'The effective cron schedule of the CronJob, derived from interval or taken from schedule.' }),
-    nextRunTime: z.string().optional().meta({ description: 'When the next scheduled run is due.' }),
-    lastScheduleTime: z.string().optional().meta({ description: 'When the CronJob last started a run.' }),
+    nextRunTime: statusTime().optional().meta({ description: 'When the next scheduled run is due.' }),
+    lastScheduleTime: statusTime().optional().meta({ description: 'When the CronJob last started a run.' }),
     lastRun: z
       .object({
         jobName: z.string().meta({ description: 'Name of the Job.' }),
         trigger: z.enum(['scheduled', 'manual']).meta({ description: 'scheduled (by the CronJob) or manual (run-now annotation or kubectl create job).' }),
-        startTime: z.string().optional().meta({ description: 'When the run started.' }),
-        completionTime: z.string().optional().meta({ description: 'When the run finished.' }),
-        outcome: z.string().meta({ description: 'Running, Succeeded, PartiallySucceeded or Failed.' }),
+        startTime: statusTime().optional().meta({ description: 'When the run started.' }),
+        completionTime: statusTime().optional().meta({ description: 'When the run finished.' }),
+        outcome: z.enum(runOutcomes).meta({ description: `${runOutcomes.join(', ')}.` }),
         records: z.number().int().nonnegative().optional().meta({ description: 'Records delivered to the sink, all streams together.' }),
         message: z.string().optional().meta({ description: 'What happened, for people.' }),
       })
       .optional()
       .meta({ description: 'The most recent run.' }),
-    lastSuccessfulRunTime: z.string().optional().meta({ description: 'When the last fully successful run finished.' }),
+    lastSuccessfulRunTime: statusTime().optional().meta({ description: 'When the last fully successful run finished.' }),
     consecutiveFailures: z.number().int().nonnegative().optional().meta({ description: 'Failed runs since the last success.' }),
     streams: z
       .array(
@@ -439,9 +442,9 @@ export const tenantSyncStatusSchema = z
           .object({
             name: z.string().meta({ description: 'Stream name.' }),
             cursor: z.string().optional().meta({ description: "The stream's cursor for people: the newest acknowledged updatedAt." }),
-            lastSuccessTime: z.string().optional().meta({ description: 'When the stream last synced successfully.' }),
+            lastSuccessTime: statusTime().optional().meta({ description: 'When the stream last synced successfully.' }),
             lastRecords: z.number().int().nonnegative().optional().meta({ description: 'Records delivered by the last run of the stream.' }),
-            lastOutcome: z.string().optional().meta({ description: 'Succeeded, Failed, Skipped or NotDue.' }),
+            lastOutcome: z.enum(streamOutcomes).optional().meta({ description: `${streamOutcomes.join(', ')} (NotDue: the stream was not due in that run).` }),
           })
           .meta({ description: 'Progress of one stream.' }),
       )
@@ -455,7 +458,7 @@ export const tenantSyncStatusSchema = z
       .object({
         jobName: z.string().meta({ description: 'Name of the Job.' }),
         trigger: z.enum(['scheduled', 'manual']).meta({ description: 'scheduled (by the CronJob) or manual (run-now annotation or kubectl create job).' }),
-        startTime: z.string().optional().meta({ description: 'When the run started.' }),
+        startTime: statusTime().optional().meta({ description: 'When the run started.' }),
       })
       .optional()
       .meta({ description: 'The run in progress, if any. Runs of one tenant never overlap.' }),
@@ -465,7 +468,7 @@ export const tenantSyncStatusSchema = z
           .object({
             jobName: z.string().meta({ description: 'Name of the Job (created suspended).' }),
             trigger: z.enum(['scheduled', 'manual']).meta({ description: 'scheduled or manual.' }),
-            since: z.string().optional().meta({ description: 'When the Job was created.' }),
+            since: statusTime().optional().meta({ description: 'When the Job was created.' }),
           })
           .meta({ description: 'A run that waits for its turn.' }),
       )
@@ -483,7 +486,7 @@ export const tenantSyncStatusSchema = z
     lastLostRun: z
       .object({
         jobName: z.string().meta({ description: 'Name of the Job.' }),
-        detectedAt: z.string().meta({ description: 'When the operator noticed.' }),
+        detectedAt: statusTime().meta({ description: 'When the operator noticed.' }),
       })
       .optional()
       .meta({ description: 'The latest run whose result was lost.' }),

@@ -37,7 +37,9 @@ export function isNewerRun(run: RunKey, lastRun: LastRun | undefined): boolean {
   return lastRun === undefined || compareRuns(run, lastRun) > 0;
 }
 
-function streamRan(outcome: JobResult['streams'][string]['outcome']): boolean {
+type StreamOutcome = JobResult['streams'][string]['outcome'];
+
+function streamRan(outcome: StreamOutcome): boolean {
   return outcome !== 'NotDue';
 }
 
@@ -54,7 +56,7 @@ export interface RunFoldInputs {
 /** Status with the runs folded in, in completion order, and streams[] rebuilt from the state. */
 export function foldRuns(inputs: RunFoldInputs): TenantSyncStatus {
   const next: TenantSyncStatus = { ...inputs.status };
-  const latestOutcomes = new Map<string, { outcome: string; records: number | undefined }>();
+  const latestOutcomes = new Map<string, { outcome: StreamOutcome; records: number | undefined }>();
   for (const run of [...inputs.runs].sort(compareRuns)) {
     if (!isNewerRun(run, next.lastRun)) continue;
     next.lastRun = {
@@ -86,7 +88,7 @@ type StreamStatus = NonNullable<TenantSyncStatus['streams']>[number];
 
 function streamStatus(
   old: readonly StreamStatus[],
-  latest: ReadonlyMap<string, { outcome: string; records: number | undefined }>,
+  latest: ReadonlyMap<string, { outcome: StreamOutcome; records: number | undefined }>,
   state: JobState | undefined,
   names: readonly string[],
 ): StreamStatus[] {

@@ -134,7 +134,7 @@ export function waitForRunRecorded(e2e: E2e, name: string, jobName: string, time
     async () => {
       const ts = await tenant(e2e, name);
       const lastRun = ts?.status?.lastRun;
-      return lastRun?.jobName === jobName && lastRun.outcome !== 'Running' ? ts : false;
+      return lastRun?.jobName === jobName ? ts : false;
     },
     timeoutMs,
     500,

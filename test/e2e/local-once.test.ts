@@ -131,14 +131,15 @@ describe('npm run local', () => {
 
     // The table kubectl printed: both tenants in namespace demo, Ready True, with a last success.
     const lines = stdout.split('\n');
-    const header = lines.findIndex((l) => /^NAMESPACE\s+NAME\s+INTERVAL\s+SCHEDULE\s+SUSPENDED\s+READY\s+LAST SUCCESS\s+AGE/.test(l));
+    const header = lines.findIndex((l) => /^NAMESPACE\s+NAME\s+READY\s+REASON\s+LAST SUCCESS\s+NEXT RUN\s+AGE/.test(l));
     expect(header, context).toBeGreaterThanOrEqual(0);
     const rows = lines.slice(header + 1, header + 3).map((l) => l.split(/\s{2,}/));
-    expect(rows.map((r) => r.slice(0, 6)), context).toEqual([
-      ['demo', 'acme', '2h', expect.stringMatching(/^\d+ \S+ \* \* \*$/), 'false', 'True'],
-      ['demo', 'globex', '1h', expect.stringMatching(/^\d+ \* \* \* \*$/), 'false', 'True'],
+    expect(rows.map((r) => r.slice(0, 4)), context).toEqual([
+      ['demo', 'acme', 'True', 'Reconciled'],
+      ['demo', 'globex', 'True', 'Reconciled'],
     ]);
-    for (const row of rows) expect(row[6], `LAST SUCCESS of ${row[1]}`).toMatch(/^\d+s$/);
+    for (const row of rows) expect(row[4], `LAST SUCCESS of ${row[1]}`).toMatch(/^\d+s$/);
+    for (const row of rows) expect(row[5], `NEXT RUN of ${row[1]}`).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
     // Records really reached the sink receiver: its delivery log has both tenants (globex's tenantId is globex-eu).
     const deliveries = (await readFile(join(workDir, 'sink-deliveries.jsonl'), 'utf8'))
@@ -170,8 +171,8 @@ describe('npm run local', () => {
 
     // kubectl with the printed kubeconfig, while it ran: a row per tenant in namespace demo, Ready.
     const [header, ...rows] = kubectlOutput.trimEnd().split('\n');
-    expect(header, `${kubectlOutput}\n${context}`).toMatch(/^NAME\s+INTERVAL\s+SCHEDULE\s+SUSPENDED\s+READY\s+LAST SUCCESS\s+AGE/);
-    expect(rows.map((r) => r.split(/\s{2,}/)).map((r) => [r[0], r[4]]), kubectlOutput).toEqual([
+    expect(header, `${kubectlOutput}\n${context}`).toMatch(/^NAME\s+READY\s+REASON\s+LAST SUCCESS\s+NEXT RUN\s+AGE/);
+    expect(rows.map((r) => r.split(/\s{2,}/)).map((r) => [r[0], r[1]]), kubectlOutput).toEqual([
       ['acme', 'True'],
       ['globex', 'True'],
     ]);

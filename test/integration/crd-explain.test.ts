@@ -58,7 +58,7 @@ describe('kubectl get tsync', () => {
     await ns?.cleanup();
   });
 
-  it('shows interval, schedule, suspended, ready, last success, age and what is wrong in words', async () => {
+  it('shows ready, reason, last success, next run and age; -o wide adds schedule, interval, failures, last outcome and the message', async () => {
     const manifest = {
       apiVersion: 'tenantsync.io/v1alpha1',
       kind: 'TenantSync',
@@ -73,17 +73,22 @@ describe('kubectl get tsync', () => {
     expect(applied.code, applied.stderr).toBe(0);
 
     // Write status as the operator would (through the status subresource).
+    const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+    const nextRunTime = rfc3339(Date.now() + 3600_000);
     const status = {
       status: {
         schedule: '17 */4 * * *',
-        lastSuccessfulRunTime: new Date(Date.now() - 3 * 3600_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+        nextRunTime,
+        lastSuccessfulRunTime: rfc3339(Date.now() - 3 * 3600_000),
+        consecutiveFailures: 2,
+        lastRun: { jobName: 'acme-sync-1', trigger: 'scheduled', outcome: 'Failed', startTime: rfc3339(Date.now() - 600_000) },
         conditions: [
           {
             type: 'Ready',
             status: 'False',
             reason: 'SecretNotFound',
             message: 'Secret acme-freshdesk not found in the namespace',
-            lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+            lastTransitionTime: rfc3339(Date.now()),
           },
         ],
       },
@@ -94,8 +99,30 @@ describe('kubectl get tsync', () => {
     const got = await kubectl(['get', '-n', ns.name, 'tsync']);
     expect(got.stderr).toBe('');
     const [header, row] = got.stdout.trimEnd().split('\n');
-    expect(header?.split(/\s{2,}/)).toEqual(['NAME', 'INTERVAL', 'SCHEDULE', 'SUSPENDED', 'READY', 'LAST SUCCESS', 'AGE', 'STATUS']);
-    expect(row?.split(/\s{2,}/)).toEqual(['acme', '4h', '17 */4 * * *', 'false', 'False', '3h', expect.stringMatching(/^\d+s$/), 'Secret acme-freshdesk not found in the namespace']);
+    expect(header?.split(/\s{2,}/)).toEqual(['NAME', 'READY', 'REASON', 'LAST SUCCESS', 'NEXT RUN', 'AGE']);
+    expect(row?.split(/\s{2,}/)).toEqual(['acme', 'False', 'SecretNotFound', '3h', nextRunTime, expect.stringMatching(/^\d+s$/)]);
+
+    const wide = await kubectl(['get', '-n', ns.name, 'tsync', '-o', 'wide']);
+    expect(wide.stderr).toBe('');
+    const [wideHeader, wideRow] = wide.stdout.trimEnd().split('\n');
+    expect(wideHeader?.split(/\s{2,}/)).toEqual([
+      'NAME', 'READY', 'REASON', 'LAST SUCCESS', 'NEXT RUN', 'AGE', 'SCHEDULE', 'INTERVAL', 'FAILURES', 'LAST OUTCOME', 'MESSAGE',
+    ]);
+    expect(wideRow?.split(/\s{2,}/)).toEqual([
+      'acme', 'False', 'SecretNotFound', '3h', nextRunTime, expect.stringMatching(/^\d+s$/),
+      '17 */4 * * *', '4h', '2', 'Failed', 'Secret acme-freshdesk not found in the namespace',
+    ]);
+  });
+
+  it('rejects a status time that is not RFC 3339 and an outcome that is not one of the outcomes, naming the field', async () => {
+    for (const [status, field] of [
+      [{ nextRunTime: 'tomorrow' }, 'status.nextRunTime'],
+      [{ lastRun: { jobName: 'acme-sync-1', trigger: 'scheduled', outcome: 'Exploded' } }, 'status.lastRun.outcome'],
+    ] as const) {
+      const patched = await kubectl(['patch', '-n', ns.name, 'tsync', 'acme', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+      expect(patched.code, field).not.toBe(0);
+      expect(patched.stderr, field).toContain(field);
+    }
   });
 
   it('lists TenantSyncs under the plural, the singular and the tenant-sync category', async () => {

@@ -267,7 +267,7 @@ async function reportRuns(client: KubeClient, tenants: DemoTenant[], seen: Map<s
     for (const tenant of tenants) {
       const ts = await client.get<StoredTenantSync>({ apiVersion, kind, namespace: demoNamespace, name: tenant.name }).catch(() => undefined);
       const lastRun = ts?.status?.lastRun;
-      if (lastRun === undefined || lastRun.outcome === 'Running' || seen.get(tenant.name) === lastRun.jobName) continue;
+      if (lastRun === undefined || seen.get(tenant.name) === lastRun.jobName) continue;
       seen.set(tenant.name, lastRun.jobName);
       say(`${tenant.name}: run ${lastRun.jobName} (${lastRun.trigger}) ${lastRun.outcome}, ${lastRun.records ?? 0} records${lastRun.message ? ` — ${lastRun.message}` : ''}`);
     }

@@ -29,7 +29,7 @@ export function jobPhase(job: V1Job | undefined): string {
 /** Where the requested run stands: done only once the operator has recorded its result. */
 export function runState(view: TenantView): RunState {
   const lastRun = view.status?.lastRun;
-  if (lastRun?.jobName !== view.jobName || lastRun.outcome === 'Running') return view.job === undefined ? 'waiting' : 'running';
+  if (lastRun?.jobName !== view.jobName) return view.job === undefined ? 'waiting' : 'running';
   return lastRun.outcome === 'Succeeded' ? 'succeeded' : 'failed';
 }
 

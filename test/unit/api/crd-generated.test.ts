@@ -41,10 +41,27 @@ describe('buildCrd', () => {
     expect(crd.spec.versions[0]).toMatchObject({ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } });
   });
 
-  it('shows interval, schedule, suspended, ready, last success, age and the Ready message as columns', () => {
-    expect(printerColumns.map((c) => c.name)).toEqual(['Interval', 'Schedule', 'Suspended', 'Ready', 'Last Success', 'Age', 'Status']);
+  it('shows Ready, Reason, Last Success, Next Run and Age, and with -o wide Schedule, Interval, Failures, Last Outcome and the message', () => {
+    expect(printerColumns.filter((c) => c.priority === undefined).map((c) => c.name)).toEqual(['Ready', 'Reason', 'Last Success', 'Next Run', 'Age']);
+    expect(printerColumns.filter((c) => c.priority === 1).map((c) => c.name)).toEqual(['Schedule', 'Interval', 'Failures', 'Last Outcome', 'Message']);
     expect(printerColumns.find((c) => c.name === 'Last Success')?.type).toBe('date');
-    expect(printerColumns.find((c) => c.name === 'Status')?.jsonPath).toBe('.status.conditions[?(@.type=="Ready")].message');
+    expect(printerColumns.find((c) => c.name === 'Reason')?.jsonPath).toBe('.status.conditions[?(@.type=="Ready")].reason');
+    expect(printerColumns.find((c) => c.name === 'Message')?.jsonPath).toBe('.status.conditions[?(@.type=="Ready")].message');
+  });
+
+  it('types every status time as date-time and the outcomes as enums', () => {
+    const status = (schema.properties as Record<string, SchemaNode>).status as SchemaNode;
+    const prop = (node: SchemaNode, path: string): SchemaNode =>
+      path.split('.').reduce((n, k) => (k === '[]' ? (n.items as SchemaNode) : (n.properties as Record<string, SchemaNode>)[k]!), node);
+    for (const path of [
+      'nextRunTime', 'lastScheduleTime', 'lastSuccessfulRunTime', 'lastRun.startTime', 'lastRun.completionTime', 'activeRun.startTime',
+      'streams.[].lastSuccessTime', 'waitingRuns.[].since', 'lastLostRun.detectedAt', 'conditions.[].lastTransitionTime',
+    ]) {
+      expect(prop(status, path), path).toMatchObject({ type: 'string', format: 'date-time' });
+      expect(prop(status, path).pattern, path).toBeUndefined();
+    }
+    expect(prop(status, 'lastRun.outcome').enum).toEqual(['Succeeded', 'PartiallySucceeded', 'Failed']);
+    expect(prop(status, 'streams.[].lastOutcome').enum).toEqual(['Succeeded', 'Failed', 'Skipped', 'NotDue']);
   });
 
   it('leaves metadata undescribed beyond its type, as the API server requires', () => {

@@ -38,7 +38,7 @@ describe('run order', () => {
   it('orders by completion time, then Job name', () => {
     expect(compareRuns({ jobName: 'b', completionTime: '2025-05-01T10:00:00Z' }, { jobName: 'a', completionTime: '2025-05-01T10:00:01Z' })).toBeLessThan(0);
     expect(compareRuns({ jobName: 'b', completionTime: '2025-05-01T10:00:00Z' }, { jobName: 'a', completionTime: '2025-05-01T10:00:00Z' })).toBeGreaterThan(0);
-    const last = { jobName: 'j2', trigger: 'scheduled' as const, outcome: 'Failed', completionTime: '2025-05-01T10:00:00Z' };
+    const last = { jobName: 'j2', trigger: 'scheduled' as const, outcome: 'Failed' as const, completionTime: '2025-05-01T10:00:00Z' };
     expect(isNewerRun({ jobName: 'j2', completionTime: '2025-05-01T10:00:00Z' }, last)).toBe(false);
     expect(isNewerRun({ jobName: 'j1', completionTime: '2025-05-01T09:00:00Z' }, last)).toBe(false);
     expect(isNewerRun({ jobName: 'j3', completionTime: '2025-05-01T10:00:01Z' }, last)).toBe(true);
