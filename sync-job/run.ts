@@ -165,7 +165,8 @@ export class SyncRun {
     const { config, signal } = this.options;
     const logger = this.options.logger.child({ stream: name });
     const batchSize = config.sink.batchSize ?? defaultBatchSize;
-    const maxBatchBytes = Math.min(config.sink.maxBatchBytes ?? Infinity, this.inFlight.maxBatchBytes);
+    // Two batches are held at once (one being acknowledged while the next fills): each gets half the cap.
+    const maxBatchBytes = Math.min(config.sink.maxBatchBytes ?? Infinity, Math.floor(this.inFlight.maxBatchBytes / 2));
     progress.outcome = 'Running';
     logger.info({ cursor: describeCursor(progress.acked.snapshot()) }, 'stream started');
 
@@ -179,20 +180,42 @@ export class SyncRun {
     const checkpoint = async () => {
       await this.options.onCheckpoint?.(name, progress.acked.snapshot());
     };
+    // Pipelining: one batch is with the sink while the next page is read and the next batch fills. Its cursor
+    // steps apply only once it is acknowledged, and the next batch is sent only after that: the cursor still
+    // moves over acknowledged batches in order, never past an unacknowledged record.
+    let sending: Promise<void> | undefined;
+    let sendFailure: { error: unknown } | undefined;
+    const acknowledged = async () => {
+      await sending;
+      sending = undefined;
+      if (sendFailure) throw sendFailure.error;
+    };
     const flush = async () => {
-      if (records.length === 0) return;
+      await acknowledged();
+      if (records.length === 0) {
+        // Cursor steps that waited on the batch just acknowledged (parents without children) take effect now.
+        for (const step of steps) applyStep(progress.acked, step);
+        if (steps.length > 0) await checkpoint();
+        steps = [];
+        return;
+      }
       const batch = makeBatch(config.tenantId, name, records, snapshot && { id: snapshot.id, sequence: snapshot.sequence++, complete: false });
-      await sink.send(batch, signal, encoded);
-      for (const step of steps) applyStep(progress.acked, step);
-      progress.records += records.length;
-      progress.redelivered += redelivered;
-      logger.debug({ batchId: batch.batchId, records: records.length, redelivered, cursor: progress.acked.updatedAt }, 'batch acknowledged');
+      const sent = { records: records.length, redelivered, steps, encoded };
       records = [];
       redelivered = 0;
       encoded = [];
       recordBytes = 0;
       steps = [];
-      await checkpoint();
+      sending = (async () => {
+        await sink.send(batch, signal, sent.encoded);
+        for (const step of sent.steps) applyStep(progress.acked, step);
+        progress.records += sent.records;
+        progress.redelivered += sent.redelivered;
+        logger.debug({ batchId: batch.batchId, records: sent.records, redelivered: sent.redelivered, cursor: progress.acked.updatedAt }, 'batch acknowledged');
+        await checkpoint();
+      })().catch((error: unknown) => {
+        sendFailure = { error };
+      });
     };
 
     try {
@@ -202,6 +225,7 @@ export class SyncRun {
         signal,
         startDate: config.source.startDate,
         lookbackSeconds: config.source.lookbackSeconds,
+        maxResponseBytes: this.inFlight.maxResponseBytes,
         logger,
       });
       for await (const item of items) {
@@ -221,14 +245,16 @@ export class SyncRun {
           skipped.count++;
           if (skipped.ids.length < maxSkippedIdsReported) skipped.ids.push(item.skipped.id);
         }
+        if (sendFailure) await acknowledged();
         if (item.advance || item.settle) {
           // With nothing unacknowledged before it, a cursor step takes effect at once.
-          if (records.length === 0) applyStep(progress.acked, item);
+          if (records.length === 0 && sending === undefined) applyStep(progress.acked, item);
           else steps.push(item);
         }
-        if (records.length >= batchSize || recordBytes >= maxBatchBytes || (records.length > 0 && steps.length >= batchSize * maxPendingStepsPerRecord)) await flush();
+        if (records.length >= batchSize || recordBytes >= maxBatchBytes || steps.length >= batchSize * maxPendingStepsPerRecord) await flush();
       }
       await flush();
+      await acknowledged();
       if (snapshot) {
         // Every record of the set is acknowledged: the completion marker lets the sink replace the stream's set.
         await sink.send(makeBatch(config.tenantId, name, [], { ...snapshot, complete: true }), signal, []);
@@ -239,8 +265,13 @@ export class SyncRun {
     } catch (thrown) {
       // The source failed (or a record cannot be held): what was read before it still goes to the sink, so the
       // acknowledged cursor is as far as it can be. A sink failure or a stop ends the stream as it stands.
-      if (!signal?.aborted && thrown instanceof SyncError && thrown.code.startsWith('SOURCE_') && records.length > 0) {
-        await flush().catch((flushError: unknown) => logger.warn({ err: this.redact(describeError(toSyncError(flushError))) }, 'could not deliver the records read before the failure'));
+      if (!signal?.aborted && thrown instanceof SyncError && thrown.code.startsWith('SOURCE_') && (records.length > 0 || sending)) {
+        await flush()
+          .then(acknowledged)
+          .catch((flushError: unknown) => logger.warn({ err: this.redact(describeError(toSyncError(flushError))) }, 'could not deliver the records read before the failure'));
+      } else {
+        // The batch with the sink settles before the stream reports (its cursor counts only if acknowledged).
+        await acknowledged().catch(() => undefined);
       }
       const error = signal?.aborted && !(thrown instanceof SyncError && thrown.code === 'RUN_ABORTED')
         ? new SyncError('RUN_ABORTED', 'run stopped before finishing')

@@ -17,7 +17,8 @@ export const httpTimeoutDefaults: HttpTimeouts = {
 };
 
 export const keepAliveTimeoutMs = 30_000;
-export const connectionsPerOrigin = 4;
+/** Sockets per origin: a ticket page and childFetchConcurrency conversation requests at once, with room to spare. */
+export const connectionsPerOrigin = 8;
 
 export function createHttpAgent(timeouts: HttpTimeouts = httpTimeoutDefaults): Agent {
   return new Agent({

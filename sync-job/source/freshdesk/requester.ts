@@ -61,7 +61,8 @@ export class FreshdeskRequester {
 
   /** One page of a list endpoint (`path` like `/tickets`), as the parsed JSON array plus whether a next page exists. */
   /** `logger`: the calling stream's logger, so retries are logged with the stream's name. */
-  async getPage(path: string, query: Record<string, string | number>, signal?: AbortSignal, streamLogger?: Logger): Promise<SourcePage> {
+  /** `maxBytes`: a smaller cap than the requester's for this call (a prefetch shares one response's bytes). */
+  async getPage(path: string, query: Record<string, string | number>, signal?: AbortSignal, streamLogger?: Logger, maxBytes?: number): Promise<SourcePage> {
     const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
     const requestPath = `${this.pathPrefix}${path}${search ? `?${search}` : ''}`;
     const { budget, clock } = this.options;
@@ -82,7 +83,7 @@ export class FreshdeskRequester {
           signal,
         });
         // Read the whole (≤ 100-record) body inside the try: a body that stalls or resets is retried too.
-        text = await readBodyText(response, this.options.maxResponseBytes ?? defaultMaxResponseBytes, path);
+        text = await readBodyText(response, Math.min(maxBytes ?? Infinity, this.options.maxResponseBytes ?? defaultMaxResponseBytes), path);
       } catch (error) {
         if (signal?.aborted) throw abortedError(signal);
         if (error instanceof SyncError) throw error;

@@ -8,11 +8,11 @@ export const shrinkingPageSizes = [100, 50, 25, 5, 1] as const;
 
 /**
  * Every page of a list, like pageScan, but a SOURCE_RESPONSE_TOO_LARGE page is fetched again at the next smaller
- * per_page. A single record over the cap fails with that code and says what to do.
+ * per_page. A single record over the cap fails with that code and says what to do. `fromOffset`: rows already read.
  */
-export async function* sizedPageScan(fetch: FetchPage, what: string): AsyncGenerator<unknown[]> {
+export async function* sizedPageScan(fetch: FetchPage, what: string, fromOffset = 0): AsyncGenerator<unknown[]> {
   let size = 0;
-  let offset = 0;
+  let offset = fromOffset;
   for (;;) {
     const perPage = shrinkingPageSizes[size]!;
     let page;
