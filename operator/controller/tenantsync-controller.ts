@@ -608,10 +608,12 @@ export class TenantSyncController {
         byGoneJob.set(uid, entry);
         continue;
       }
-      const parsed = parseTerminationMessage(pod.status?.containerStatuses?.find((c) => c.state?.terminated !== undefined)?.state?.terminated?.message);
+      const parsed = parseTerminationMessage(terminatedMessage(pod));
       if (parsed.kind === 'result') out.cursorResults.push(parsed.result);
     }
     for (const [uid, { job, pods }] of byGoneJob) {
+      // Pods that never reported a result (e.g. never scheduled) make no run: the Job is reported lost as before.
+      if (!pods.some((pod) => parseTerminationMessage(terminatedMessage(pod)).kind === 'result')) continue;
       const finish = jobFinish(job) ?? deletedJobFinish(pods, this.opts.clock.now());
       out.finished.push({ job, finish });
       out.runs.push(runRecord(job, finish, pods));
@@ -875,6 +877,11 @@ function retainsState(raw: RawTenantSync): boolean {
 /** A pod still held by the operator's result finalizer. */
 function hasResultFinalizer(pod: V1Pod): boolean {
   return pod.metadata?.finalizers?.includes(resultFinalizer) === true;
+}
+
+/** The termination message of the pod's container that terminated. */
+function terminatedMessage(pod: V1Pod): string | undefined {
+  return pod.status?.containerStatuses?.find((c) => c.state?.terminated !== undefined)?.state?.terminated?.message;
 }
 
 /** The Job a pod belongs to. */
