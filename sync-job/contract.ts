@@ -101,6 +101,10 @@ export const stateSchema = z.object({
     z.object({
       cursor: cursorSchema,
       lastSuccessAt: z.iso.datetime({ offset: true }).optional(),
+      /** Set by the operator when a re-sync set this cursor back: results of runs that started before it are not merged. */
+      resetAt: z.iso.datetime({ offset: true }).optional(),
+      /** The re-sync request (tenantsync.io/resync-requested-at value) that set it back: the same request never resets twice. */
+      resetBy: z.string().optional(),
     }),
   ),
 });

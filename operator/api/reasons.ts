@@ -33,6 +33,10 @@ export const eventReasons = {
   runStarted: 'RunStarted',
   /** A run request already set when the TenantSync was first seen: handled without a run. */
   runRequestInherited: 'RunRequestInherited',
+  /** A re-sync request reset streams' cursors and created its Job. */
+  resyncStarted: 'ResyncStarted',
+  /** A re-sync request whose tenantsync.io/resync annotation is invalid (Warning, names what is allowed). */
+  resyncRejected: 'ResyncRejected',
   /** A re-created TenantSync continues from a retained state ConfigMap. */
   stateAdopted: 'StateAdopted',
   /** The state ConfigMap held garbage and was replaced with the latest results' cursors. */

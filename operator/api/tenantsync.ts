@@ -31,6 +31,10 @@ export const apiVersion = `${group}/${version}`;
 export const defaultIntervalSeconds = 7200;
 export const defaultInterval = '2h';
 export const runRequestedAtAnnotation = 'tenantsync.io/run-requested-at';
+/** Re-sync: a new value resets the cursors named by `tenantsync.io/resync` and starts a run (README "Re-sync"). */
+export const resyncRequestedAtAnnotation = 'tenantsync.io/resync-requested-at';
+/** What a re-sync resets: `<stream>[,<stream>…][@<RFC 3339 time>]`, `*` for every stream; no time: from the start. */
+export const resyncAnnotation = 'tenantsync.io/resync';
 
 type CelRule = { rule: string; message?: string; messageExpression?: string; fieldPath?: string; reason?: string };
 const cel = (...rules: CelRule[]) => ({ 'x-kubernetes-validations': rules });
@@ -454,6 +458,10 @@ export const tenantSyncStatusSchema = z
       .string()
       .optional()
       .meta({ description: `Last value of the ${runRequestedAtAnnotation} annotation that started a manual run.` }),
+    lastHandledResyncRequest: z
+      .string()
+      .optional()
+      .meta({ description: `Last value of the ${resyncRequestedAtAnnotation} annotation the operator handled (reset the cursors and started a run, or rejected).` }),
     activeRun: z
       .object({
         jobName: z.string().meta({ description: 'Name of the Job.' }),

@@ -69,6 +69,27 @@ export interface StateWrite {
  * makes it re-read and merge again instead of being overwritten. Creates the ConfigMap when missing.
  */
 export async function advanceState(client: ResultsClient, owner: OwnerIdentity, results: readonly JobResult[], retain = false): Promise<StateWrite> {
+  return editState(client, owner, retain, (state, unreadable) => {
+    let changed = unreadable && results.length > 0;
+    for (const result of results) {
+      const merged = mergeState(state, result);
+      state = merged.state;
+      changed ||= merged.changed;
+    }
+    return { state, changed };
+  });
+}
+
+/**
+ * Reads the state ConfigMap (creating it when missing), applies `edit` and writes the result when it
+ * changed, with the resourceVersion it was computed from (a conflict re-reads and edits again).
+ */
+export async function editState(
+  client: ResultsClient,
+  owner: OwnerIdentity,
+  retain: boolean,
+  edit: (state: JobState, unreadable: boolean) => { state: JobState; changed: boolean },
+): Promise<StateWrite> {
   const ref: ObjectRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: owner.namespace, name: childNames(owner.name).stateConfigMap };
   for (let attempt = 1; ; attempt++) {
     const live = await client.get<V1ConfigMap>(ref);
@@ -81,13 +102,7 @@ export async function advanceState(client: ResultsClient, owner: OwnerIdentity, 
       continue;
     }
     const read = readStateData(live.data);
-    let state = read.ok ? read.state : emptyState;
-    let changed = !read.ok && results.length > 0;
-    for (const result of results) {
-      const merged = mergeState(state, result);
-      state = merged.state;
-      changed ||= merged.changed;
-    }
+    const { state, changed } = edit(read.ok ? read.state : emptyState, !read.ok);
     const replacedProblem = read.ok ? undefined : read.problem;
     if (!changed) return { state: read.ok ? state : emptyState, written: false, replacedProblem: undefined };
     try {

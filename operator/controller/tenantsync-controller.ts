@@ -18,6 +18,7 @@ import { childNames, nameLabelValue } from '../reconcile/names.js';
 import { nextRunToStart, runQueue, startPatch, waitingRuns } from '../reconcile/run-gate.js';
 import { conflictMessage, ownershipOf } from '../reconcile/ownership.js';
 import { decideRunNow, isInheritedRunRequest, manualJob } from '../reconcile/run-now.js';
+import { decideResync, resetCursors } from '../reconcile/resync.js';
 import { isResultApplied, jobFinish, jobTrigger, parseTerminationMessage, runRecord, toTime, type JobFinish, type RunRecord } from '../reconcile/run-result.js';
 import { foldRuns, schedulePeriodSeconds, withRunHealth } from '../reconcile/run-status.js';
 import { nextScheduledRun, type EffectiveSchedule } from '../reconcile/schedule.js';
@@ -29,7 +30,7 @@ import { countTenantRun, removeTenantSeries, setTenantGauges, type OperatorMetri
 import { expBackoffMs } from '../runtime/sleep.js';
 import { objectKey, parseObjectKey, WorkQueue, type WorkResult } from '../runtime/work-queue.js';
 import { ChildApplier, type EnsureResult } from './child-applier.js';
-import { advanceState, markApplied, readRun, unappliedFinishedJobs, type FinishedJob } from './run-results.js';
+import { advanceState, editState, markApplied, readRun, unappliedFinishedJobs, type FinishedJob } from './run-results.js';
 import { errorPolicy, StalledError, transientFailuresBeforeReport, WaitingError, type ErrorAction } from './errors.js';
 import { isJobOf, ownerKeyOfCronJob, ownerKeyOfJob } from './watches.js';
 
@@ -100,6 +101,7 @@ interface PassFindings {
   schedule?: EffectiveSchedule;
   cronJob?: V1CronJob;
   handledRunRequest?: string;
+  handledResyncRequest?: string;
   secretsMissing?: string;
   /** Stream names of the job config, in spec order (status.streams[]). */
   streamNames?: readonly string[];
@@ -384,7 +386,7 @@ export class TenantSyncController {
     const liveConfig = await this.liveChild<V1ConfigMap>(configMap, owner, this.opts.configMaps?.get(owner.namespace, names.configMap));
     await this.report(raw, await this.applier.ensure(configMap, liveConfig), 'ConfigMap');
 
-    // 6. State ConfigMap: created empty once; its cursors are the operator's and are never reset. Owned by
+    // 6. State ConfigMap: created empty once; its cursors are the operator's, reset only by a re-sync request (8b). Owned by
     //    the TenantSync (deleted with it) unless spec.stateRetention is Retain: then it has no owner, outlives
     //    a delete, and a TenantSync created again with the same name adopts its cursors.
     const retain = ts.spec.stateRetention === 'Retain';
@@ -461,8 +463,43 @@ export class TenantSyncController {
       log.info({ runRequest: decision.value }, 'run request waits until the Secret exists');
     }
 
+    // 8b. Re-sync: a new resync-requested-at value resets the named streams' cursors, then starts one Job (resync.ts).
+    await this.resync(raw, owner, ts, applied.object, found, firstPass, log);
+
     // 9. The run gate: every Job starts suspended; the oldest waiting one starts once no run is active.
     await this.gateRuns(owner, ts, found, log);
+  }
+
+  /** Handles a new re-sync request: rejects a bad one with a Warning, else resets the cursors, then creates the Job. */
+  private async resync(raw: RawTenantSync, owner: OwnerIdentity, ts: TenantSync, cronJob: V1CronJob, found: PassFindings, firstPass: boolean, log: Logger): Promise<void> {
+    const decision = decideResync({
+      name: owner.name,
+      annotations: ts.metadata.annotations,
+      lastHandledResyncRequest: parseStatus(raw.status).lastHandledResyncRequest,
+      streamNames: found.streamNames ?? [],
+      canRun: found.secretsMissing === undefined,
+    });
+    if (decision.action === 'none' || decision.action === 'wait') return;
+    const value = decision.action === 'reject' ? decision.value : decision.request.value;
+    found.handledResyncRequest = value;
+    if (firstPass && isInheritedRunRequest(value, toRfc3339(raw.metadata.creationTimestamp))) {
+      await this.event(raw, 'Normal', eventReasons.runRequestInherited, `Re-sync request "${value}" was already set when this TenantSync was created: no cursor reset; set a new value to re-sync`);
+    } else if (decision.action === 'reject') {
+      await this.event(raw, 'Warning', eventReasons.resyncRejected, `Re-sync request "${value}" ignored: ${decision.problem}`);
+    } else {
+      let described: string[] = [];
+      const reset = await editState(this.opts.client, owner, retainsState(raw), (state) => {
+        const r = resetCursors(state, decision.request, this.opts.clock.now());
+        described = r.described;
+        return r;
+      });
+      found.state = reset.state;
+      const { streams, from } = decision.request;
+      const what = described.length > 0 ? described.join('; ') : `${streams.join(', ')} to ${from ?? 'the start'} (already reset)`;
+      await this.createIfAbsent(manualJob(cronJob, decision.jobName, value));
+      log.info({ job: decision.jobName, resyncRequest: value, reset: what }, 'reset cursors for a re-sync and started a run');
+      await this.event(raw, 'Normal', eventReasons.resyncStarted, `Re-sync "${value}": reset ${what}; created Job ${decision.jobName}, it starts when no other run of the tenant is active`);
+    }
   }
 
   /** The tenant's Jobs in the Job cache (every run, whoever started it). */
@@ -742,6 +779,7 @@ export class TenantSyncController {
       lastHandledRunRequest: found.handledRunRequest ?? old.lastHandledRunRequest,
       now,
     });
+    if (found.handledResyncRequest !== undefined) next.lastHandledResyncRequest = found.handledResyncRequest;
     if (outcome.kind === 'unchanged') {
       // Only run results are recorded: what the failed pass would have changed is left as it was.
       for (const field of ['observedGeneration', 'cronJobName', 'schedule', 'nextRunTime'] as const) {

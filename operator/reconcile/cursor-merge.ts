@@ -51,7 +51,8 @@ export interface StateMerge {
  * Folds one run's result into the state, forward only: every stream's cursor becomes the further of
  * the stored one and the result's; lastSuccessAt becomes the run's startedAt for streams that
  * succeeded (the sync job's own rule), unless a later run already set a later one. Streams the
- * result does not mention, or that were not due, keep what they had.
+ * result does not mention, or that were not due, keep what they had. A run that started before a re-sync
+ * reset a stream (its resetAt) leaves that stream alone: the reset is the one deliberate backwards move.
  */
 export function mergeState(state: JobState, result: JobResult): StateMerge {
   const streams: JobState['streams'] = { ...state.streams };
@@ -59,11 +60,13 @@ export function mergeState(state: JobState, result: JobResult): StateMerge {
   for (const [name, stream] of Object.entries(result.streams)) {
     if (stream.outcome === 'NotDue') continue;
     const previous = streams[name];
+    // A re-sync set this cursor back after the run started: the run read the old cursor, so its result must not undo the reset.
+    if (previous?.resetAt !== undefined && Date.parse(result.startedAt) < Date.parse(previous.resetAt)) continue;
     const merged = mergeCursor(previous?.cursor, stream.cursor);
     const lastSuccessAt = stream.outcome === 'Succeeded' ? laterTime(previous?.lastSuccessAt, result.startedAt) : previous?.lastSuccessAt;
     const successMoved = lastSuccessAt !== previous?.lastSuccessAt;
     if (!merged.advanced && !successMoved) continue;
-    streams[name] = { cursor: merged.cursor, ...(lastSuccessAt !== undefined ? { lastSuccessAt } : {}) };
+    streams[name] = { ...previous, cursor: merged.cursor, ...(lastSuccessAt !== undefined ? { lastSuccessAt } : {}) };
     changed = true;
   }
   return { state: { version: 1, streams }, changed };

@@ -29,7 +29,7 @@ const luas = availableLuas();
 
 describe('Argo CD actions of TenantSync (actions/ folder)', () => {
   it('offers exactly the actions that have an action.lua, each with a test, and every testdata file is used', () => {
-    expect(actionNames).toEqual(['resume', 'run-now', 'suspend']);
+    expect(actionNames).toEqual(['resume', 'resync', 'run-now', 'suspend']);
     expect(new Set(tests.actionTests.map((t) => t.action))).toEqual(new Set(actionNames));
     for (const d of tests.discoveryTests) expect(d.result.map((r) => r.name).sort()).toEqual(actionNames);
     const used = new Set([...tests.discoveryTests.map((t) => t.inputPath), ...tests.actionTests.flatMap((t) => [t.inputPath, t.expectedOutputPath])]);

@@ -6,4 +6,5 @@ local suspended = obj.spec ~= nil and obj.spec.suspend == true
 actions["run-now"] = {["disabled"] = false, ["iconClass"] = "fa fa-fw fa-play", ["displayName"] = "Run now"}
 actions["suspend"] = {["disabled"] = suspended, ["iconClass"] = "fa fa-fw fa-pause", ["displayName"] = "Suspend"}
 actions["resume"] = {["disabled"] = not suspended, ["iconClass"] = "fa fa-fw fa-play-circle", ["displayName"] = "Resume"}
+actions["resync"] = {["disabled"] = false, ["iconClass"] = "fa fa-fw fa-history", ["displayName"] = "Re-sync"}
 return actions
