@@ -8,6 +8,7 @@ import { BatchV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Containe
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { desiredConfigMap, initialStateConfigMap, jobConfig } from '../../operator/reconcile/desired-configmaps.js';
 import { desiredJobTemplate } from '../../operator/reconcile/desired-cronjob.js';
+import { resultFinalizer } from '../../operator/reconcile/labels.js';
 import { startPatch } from '../../operator/reconcile/run-gate.js';
 import { tenantSyncSpecSchema } from '../../operator/api/tenantsync.js';
 import { resultSchema } from '../../sync-job/contract.js';
@@ -114,6 +115,19 @@ async function release(name: string): Promise<void> {
   );
 }
 
+/** What the operator does once a run pod's result is read: remove its result finalizer (else deleting the namespace waits on it). */
+async function releaseRunPods(namespace: string): Promise<void> {
+  const pods = await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/managed-by=tenantsync-operator' });
+  for (const pod of pods.items) {
+    const finalizers = pod.metadata?.finalizers ?? [];
+    if (!finalizers.includes(resultFinalizer)) continue;
+    await core.patchNamespacedPod(
+      { name: pod.metadata?.name ?? '', namespace, body: { metadata: { finalizers: finalizers.filter((f) => f !== resultFinalizer) } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+}
+
 beforeAll(async () => {
   ns = await createTestNamespace('kubelet');
   workDir = await mkdtemp(join(tmpdir(), 'tenant-sync-kubelet-test-'));
@@ -131,6 +145,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Delete the namespace while the kubelet still runs, so its pods are really stopped and deleted.
+  if (ns) await releaseRunPods(ns.name).catch((error: unknown) => console.error(`releasing run pods: ${String(error)}`));
   await ns?.cleanup({ wait: true }).catch((error: unknown) => console.error(`namespace cleanup: ${String(error)}`));
   await kubelet?.stop();
   if (workDir) await rm(workDir, { recursive: true, force: true });
@@ -477,6 +492,7 @@ describe('test kubelet', () => {
         expect(started[0]).toContain(`${process.execPath} ${builtSyncJob}`);
         expect(started[0]).not.toMatch(/tsx|sync-job\/main\.ts/);
       } finally {
+        await releaseRunPods(distNs.name).catch((error: unknown) => console.error(`releasing run pods: ${String(error)}`));
         await distNs.cleanup({ wait: true }).catch((error: unknown) => console.error(`namespace cleanup: ${String(error)}`));
         await distKubelet.stop();
       }
