@@ -3,19 +3,20 @@
 import { z } from 'zod';
 
 /**
+ * The streams a TenantSync without spec.source.streams syncs: the original set, which any agent's API key
+ * may read. The newer streams are opt-in, so an upgrade changes nothing for existing tenants, and streams
+ * that need an admin key (ticket_fields, roles, business_hours, sla_policies) or a plan feature never turn a
+ * default tenant's runs PartiallySucceeded.
+ */
+export const defaultStreamNames = ['tickets', 'conversations', 'contacts', 'companies', 'agents', 'groups', 'articles', 'deleted_tickets'] as const;
+
+/**
  * Freshdesk streams the job knows. `deleted_tickets` carries deleted and spam tickets as deletes. Reference
  * streams (companies, agents, groups, articles, ticket_fields, solution_categories, solution_folders, products,
  * roles, business_hours, sla_policies, surveys) are delivered whole on every run, as a snapshot the sink can replace.
  */
 export const freshdeskStreamNames = [
-  'tickets',
-  'conversations',
-  'contacts',
-  'companies',
-  'agents',
-  'groups',
-  'articles',
-  'deleted_tickets',
+  ...defaultStreamNames,
   'satisfaction_ratings',
   'time_entries',
   'ticket_fields',
@@ -28,23 +29,6 @@ export const freshdeskStreamNames = [
   'surveys',
 ] as const;
 export type StreamName = (typeof freshdeskStreamNames)[number];
-
-/**
- * The streams a TenantSync without spec.source.streams syncs: the original set, which any agent's API key
- * may read. The newer streams are opt-in, so an upgrade changes nothing for existing tenants, and streams
- * that need an admin key (ticket_fields, roles, business_hours, sla_policies) or a plan feature never turn a
- * default tenant's runs PartiallySucceeded.
- */
-export const defaultStreamNames = [
-  'tickets',
-  'conversations',
-  'contacts',
-  'companies',
-  'agents',
-  'groups',
-  'articles',
-  'deleted_tickets',
-] as const satisfies readonly StreamName[];
 
 /** Result files are read from a container's termination message, which the kubelet caps at 4096 bytes. */
 export const maxResultBytes = 4096;
