@@ -4,9 +4,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Job, V1Pod } from '@kubernetes/client-node';
 import { apiVersion, kind, runRequestedAtAnnotation, type TenantSyncSpecInput } from '../../operator/api/tenantsync.js';
 import type { KubeClient } from '../../operator/kube/client.js';
+import { stateSchema } from '../../sync-job/contract.js';
 import { createTestNamespace, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
 import type { SinkRecord } from '../fakes/sink/index.js';
 import { getTenantSync, listJobs, testClient, waitFor, type StoredTenantSync } from '../integration/operator-helpers.js';
@@ -109,6 +110,17 @@ export function jobs(e2e: E2e): Promise<V1Job[]> {
 
 export async function podsOfJob(e2e: E2e, jobName: string): Promise<V1Pod[]> {
   return (await e2e.client.list<V1Pod>('v1', 'Pod', { namespace: e2e.ns.name, labelSelector: `job-name=${jobName}` })).items;
+}
+
+/** The Job a run request value started (waits for it). */
+export function jobOfRequest(e2e: E2e, value: string): Promise<V1Job> {
+  return waitFor(`the Job of run request ${value}`, async () => (await jobs(e2e)).find((j) => j.metadata?.annotations?.['tenantsync.io/run-request'] === value) ?? false);
+}
+
+/** A stream's cursor as the operator saved it in the tenant's state ConfigMap. */
+export async function savedCursor(e2e: E2e, name: string, stream: string): Promise<{ updatedAt?: string | undefined; ids?: string[] | undefined } | undefined> {
+  const cm = await e2e.client.get<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: e2e.ns.name, name: `${name}-state` });
+  return stateSchema.parse(JSON.parse(cm?.data?.['state.json'] ?? '{"version":1,"streams":{}}')).streams[stream]?.cursor;
 }
 
 export function jobCondition(job: V1Job | undefined, type: 'Complete' | 'Failed') {

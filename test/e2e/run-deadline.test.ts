@@ -4,17 +4,17 @@
 // and exits 3; the Job fails at once (podFailurePolicy) with the pod and its termination message intact;
 // the acknowledged part's cursor lands in the state ConfigMap and in status, and the next run continues
 // from that cursor instead of starting over.
-import type { V1ConfigMap, V1CronJob, V1Job } from '@kubernetes/client-node';
+import type { V1CronJob } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stateSchema } from '../../sync-job/contract.js';
 import {
   createCredentials,
   createTenant,
   idsOf,
   jobCondition,
-  jobs,
+  jobOfRequest,
   podsOfJob,
   requestRun,
+  savedCursor,
   startE2e,
   waitFor,
   waitForJobFinished,
@@ -26,14 +26,7 @@ const name = 'backfill';
 const ticketCount = 3000;
 let e2e: E2e;
 
-async function jobOfRequest(value: string): Promise<V1Job> {
-  return waitFor(`the Job of run request ${value}`, async () => (await jobs(e2e)).find((j) => j.metadata?.annotations?.['tenantsync.io/run-request'] === value) ?? false);
-}
-
-async function savedTicketsCursor(): Promise<{ updatedAt?: string | undefined; ids?: string[] | undefined } | undefined> {
-  const cm = await e2e.client.get<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: e2e.ns.name, name: `${name}-state` });
-  return stateSchema.parse(JSON.parse(cm?.data?.['state.json'] ?? '{"version":1,"streams":{}}')).streams.tickets?.cursor;
-}
+const savedTicketsCursor = () => savedCursor(e2e, name, 'tickets');
 
 const ticketRequests = (from: number) => e2e.system.freshdesk.requests.slice(from).filter((r) => r.path === '/api/v2/tickets');
 
@@ -55,7 +48,7 @@ describe('a run longer than spec.job.timeout', () => {
     // Every ticket page takes 3 s: the ~30 pages need ~90 s, the run stops itself at ~50 s.
     e2e.system.freshdesk.faults.slowBody(Infinity, 3_000, { path: '/api/v2/tickets' });
     await requestRun(e2e, name, 'first');
-    const job = await jobOfRequest('first');
+    const job = await jobOfRequest(e2e, 'first');
     const finished = await waitForJobFinished(e2e, job.metadata!.name!, 180_000);
     // The job ended itself (exit 3 → podFailurePolicy), not the Job controller's deadline deleting the pod.
     expect(jobCondition(finished, 'Failed')?.reason).toBe('PodFailurePolicy');
@@ -91,7 +84,7 @@ describe('a run longer than spec.job.timeout', () => {
     const requestsBefore = e2e.system.freshdesk.requests.length;
     const deliveredBefore = e2e.system.sink.records(name, 'tickets').length;
     await requestRun(e2e, name, 'second');
-    const job = await jobOfRequest('second');
+    const job = await jobOfRequest(e2e, 'second');
     const ts = await waitForRunRecorded(e2e, name, job.metadata!.name!, 180_000);
     expect(ts.status?.lastRun?.outcome, ts.status?.lastRun?.message).toBe('Succeeded');
 

@@ -3,18 +3,18 @@
 // stopped it (SIGTERM → the sync job writes its acknowledged cursors as its result) it stays until the
 // operator has read that result into the state ConfigMap and status; then the finalizer goes and the pod
 // with it. The next run continues from the saved cursor instead of starting over.
-import { CoreV1Api, KubeConfig, type V1ConfigMap, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stateSchema } from '../../sync-job/contract.js';
 import { testKubeconfigPath } from '../controlplane/test-kube.js';
 import {
   createCredentials,
   createTenant,
   idsOf,
   jobCondition,
-  jobs,
+  jobOfRequest,
   podsOfJob,
   requestRun,
+  savedCursor,
   startE2e,
   tenant,
   tenantEvents,
@@ -28,14 +28,7 @@ const ticketCount = 3000;
 let e2e: E2e;
 let core: CoreV1Api;
 
-async function jobOfRequest(value: string): Promise<V1Job> {
-  return waitFor(`the Job of run request ${value}`, async () => (await jobs(e2e)).find((j) => j.metadata?.annotations?.['tenantsync.io/run-request'] === value) ?? false);
-}
-
-async function savedTicketsCursor(): Promise<{ updatedAt?: string | undefined; ids?: string[] | undefined } | undefined> {
-  const cm = await e2e.client.get<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: e2e.ns.name, name: `${name}-state` });
-  return stateSchema.parse(JSON.parse(cm?.data?.['state.json'] ?? '{"version":1,"streams":{}}')).streams.tickets?.cursor;
-}
+const savedTicketsCursor = () => savedCursor(e2e, name, 'tickets');
 
 const getPod = (podName: string) => e2e.client.get<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: e2e.ns.name, name: podName });
 
@@ -69,14 +62,14 @@ afterAll(async () => {
 });
 
 describe('a run pod deleted mid-run', () => {
-  let savedCursor: { updatedAt?: string | undefined; ids?: string[] | undefined } | undefined;
+  let lastSaved: { updatedAt?: string | undefined; ids?: string[] | undefined } | undefined;
   let firstJob: V1Job;
 
   it('evicted through the Eviction API: the acknowledged cursor lands in the state ConfigMap and status, and the pod goes', { timeout: 240_000 }, async () => {
     // Every ticket page takes 2 s: the backfill needs about a minute, the pod is evicted after a few batches.
     e2e.system.freshdesk.faults.slowBody(Infinity, 2_000, { path: '/api/v2/tickets' });
     await requestRun(e2e, name, 'first');
-    firstJob = await jobOfRequest('first');
+    firstJob = await jobOfRequest(e2e, 'first');
     const pod = await runningPodAfter(firstJob.metadata!.name!, 150);
     expect(pod.metadata?.finalizers).toContain('tenantsync.io/result');
     const podName = pod.metadata!.name!;
@@ -87,16 +80,16 @@ describe('a run pod deleted mid-run', () => {
       body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: podName, namespace: e2e.ns.name } },
     });
 
-    savedCursor = await waitFor('the evicted pod’s acknowledged cursor in the state ConfigMap', async () => (await savedTicketsCursor()) ?? false, 120_000, 250);
+    lastSaved = await waitFor('the evicted pod’s acknowledged cursor in the state ConfigMap', async () => (await savedTicketsCursor()) ?? false, 120_000, 250);
     // Saved from the evicted attempt itself, while the Job still runs (not only once the whole Job ends).
     const stillRunning = await e2e.client.get<V1Job>({ apiVersion: 'batch/v1', kind: 'Job', namespace: e2e.ns.name, name: firstJob.metadata!.name! });
     expect(jobCondition(stillRunning, 'Failed') ?? jobCondition(stillRunning, 'Complete')).toBeUndefined();
     // The saved cursor is the last record of an acknowledged batch (nothing unacknowledged counted).
     const lastOfBatches = e2e.system.sink.deliveries.filter((d) => d.body.tenantId === name).map((d) => d.body.records.at(-1)!);
-    expect(lastOfBatches.some((r) => Date.parse(r.updatedAt) === Date.parse(savedCursor!.updatedAt!) && savedCursor!.ids?.includes(String(r.id)))).toBe(true);
+    expect(lastOfBatches.some((r) => Date.parse(r.updatedAt) === Date.parse(lastSaved!.updatedAt!) && lastSaved!.ids?.includes(String(r.id)))).toBe(true);
     await waitFor('status.streams to show the saved cursor', async () => {
       const shown = (await tenant(e2e, name))?.status?.streams?.find((s) => s.name === 'tickets');
-      return shown?.cursor !== undefined && Date.parse(shown.cursor.split(' ')[0]!) === Date.parse(savedCursor!.updatedAt!);
+      return shown?.cursor !== undefined && Date.parse(shown.cursor.split(' ')[0]!) === Date.parse(lastSaved!.updatedAt!);
     });
     // Its result read, the operator let the pod go.
     await waitFor(`evicted pod ${podName} to be gone`, async () => (await getPod(podName)) === undefined, 60_000, 250);
@@ -116,22 +109,22 @@ describe('a run pod deleted mid-run', () => {
     await waitFor(`pod ${pod.metadata!.name!} of the deleted Job to be gone`, async () => (await getPod(pod.metadata!.name!)) === undefined, 60_000, 250);
     expect(await tenantEvents(e2e, name, 'RunResultLost')).toEqual([]);
     const cursor = await savedTicketsCursor();
-    expect(Date.parse(cursor!.updatedAt!)).toBeGreaterThanOrEqual(Date.parse(savedCursor!.updatedAt!));
-    savedCursor = cursor;
+    expect(Date.parse(cursor!.updatedAt!)).toBeGreaterThanOrEqual(Date.parse(lastSaved!.updatedAt!));
+    lastSaved = cursor;
   });
 
   it('the next run continues from the saved cursor and finishes the backfill', { timeout: 240_000 }, async () => {
     e2e.system.freshdesk.faults.clear();
     const requestsBefore = e2e.system.freshdesk.requests.length;
     await requestRun(e2e, name, 'second');
-    const job = await jobOfRequest('second');
+    const job = await jobOfRequest(e2e, 'second');
     const ts = await waitForRunRecorded(e2e, name, job.metadata!.name!, 180_000);
     expect(ts.status?.lastRun?.outcome, ts.status?.lastRun?.message).toBe('Succeeded');
 
     // It asked Freshdesk for tickets from the saved cursor on, not from the beginning.
     const since = Date.parse(ticketRequests(requestsBefore)[0]?.query.updated_since ?? '');
-    expect(since).toBeLessThanOrEqual(Date.parse(savedCursor!.updatedAt!));
-    expect(since).toBeGreaterThan(Date.parse(savedCursor!.updatedAt!) - 3600_000);
+    expect(since).toBeLessThanOrEqual(Date.parse(lastSaved!.updatedAt!));
+    expect(since).toBeGreaterThan(Date.parse(lastSaved!.updatedAt!) - 3600_000);
 
     // Together the runs delivered every visible ticket, and no pod of them is left.
     const demo = e2e.system.demo.default!;
