@@ -3,51 +3,27 @@
 // then the same job on hostile data: tickets and their conversations, one ticket carrying 40 conversations
 // with 2 MiB bodies (160 MiB of JSON for that one ticket), also under the target.
 //
-//   npm run bench:sync [-- --tickets 200000] [-- --hostile-conversations 40]
+//   npm run bench -- memory [--tickets 200000] [--hostile-conversations 40]   (also: npm run bench:sync)
 // Baselines measured in the same run: an idle node process, and the same job syncing 1,000 tickets;
 // a flat ratio between the 1k and the 200k run is what "bounded memory" looks like. The job runs as
 // shipped (`node dist/sync-job/main.js`, no node flags): the bin itself sets its worker's heap limits.
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startFreshdeskFake } from '../test/fakes/freshdesk/index.js';
 import { startSinkReceiver } from '../test/fakes/sink/index.js';
+import { buildSyncJob, peakRssOf } from './support.js';
 
 const targetMiB = 150;
-const pollIntervalMs = 50;
-const repoRoot = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { tickets: { type: 'string', default: '200000' }, 'hostile-conversations': { type: 'string', default: '40' } } });
 const ticketCount = Number(values.tickets);
 const hostileConversations = Number(values['hostile-conversations']);
 const hostileBodyBytes = 1024 * 1024;
 
-/** Peak RSS (VmHWM) of a child process, polled from /proc until it exits. */
-async function peakRssOf(command: string[], env: NodeJS.ProcessEnv): Promise<{ peakKiB: number; code: number | null; ms: number }> {
-  const started = Date.now();
-  const child = spawn(process.execPath, command, { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  let peakKiB = 0;
-  const poll = () => {
-    try {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-      if (hwm) peakKiB = Math.max(peakKiB, Number(hwm[1]));
-    } catch {
-      // exited between polls
-    }
-  };
-  const timer = setInterval(poll, pollIntervalMs);
-  const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
-  clearInterval(timer);
-  return { peakKiB, code, ms: Date.now() - started };
-}
-
 const mib = (kib: number) => kib / 1024;
 
-console.log('building sync-job into .tmp/bench-dist …');
-execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(repoRoot, 'bench/tsconfig.sync-job.json')], { stdio: 'inherit' });
-const jobMain = join(repoRoot, '.tmp/bench-dist/sync-job/main.js');
+const jobMain = buildSyncJob();
 
 const apiKey = 'bench-api-key';
 const sinkToken = 'bench-sink-token';

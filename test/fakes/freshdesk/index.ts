@@ -82,6 +82,8 @@ export interface FreshdeskFakeOptions {
   host?: string;
   /** Oldest entries of `requests` are dropped beyond this many. Default 100,000. */
   maxRecordedRequests?: number;
+  /** Every answer waits a random real-time delay in [min, max] ms (Freshdesk from far away: 250–400). Default none. */
+  latencyMs?: { min: number; max: number };
 }
 
 /** Adding, changing and reading the fake account's records. Each mutation sets `updated_at` = clock now unless given. */
@@ -204,6 +206,7 @@ export async function startFreshdeskFake(options: FreshdeskFakeOptions = {}): Pr
     includeCredits: options.includeCredits ?? 1,
     faults: plan,
     hooks: [],
+    latencyMs: options.latencyMs,
     requests: [],
     violations: [],
     stats: { total: 0, byStatus: {}, maxPage: {} },

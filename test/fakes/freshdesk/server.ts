@@ -68,6 +68,8 @@ export interface ServerState {
   includeCredits: number;
   faults: FaultPlan;
   hooks: RequestHook[];
+  /** Every answer waits this long (real time, uniform in [min, max] ms), as Freshdesk does from far away. */
+  latencyMs: { min: number; max: number } | undefined;
   requests: RecordedRequest[];
   violations: RetryAfterViolation[];
   stats: RequestStats;
@@ -115,6 +117,10 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     state.violations.push({ seq: record.seq, method: record.method, path: record.path, time: now, retryAfterUntil: new Date(state.retryAfterUntilMs) });
   }
   for (const hook of [...state.hooks]) await hook(record);
+  if (state.latencyMs) {
+    const { min, max } = state.latencyMs;
+    await new Promise((resolve) => setTimeout(resolve, min + Math.random() * (max - min)));
+  }
 
   const network = state.faults.take(url.pathname, ['reset', 'timeout']);
   if (network?.kind === 'reset') {
