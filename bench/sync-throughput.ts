@@ -4,8 +4,9 @@
 // 1. Unthrottled: the job's records/s against the ceiling (bench/ceiling-loop.ts, a bare undici loop that
 //    pages the same tickets and posts the same batches, in its own process), and the job's peak RSS.
 // 2. Latency 250–400 ms per answer, budgets 200/400/700 per minute (the fake's and the job's): records/min
-//    of tickets and of conversations against the budget's ceiling (tickets: budget × 100 per page;
-//    conversations, one per ticket: one request each, plus the ticket pages). Each case is sized to
+//    of tickets and of conversations against the budget's ceiling (tickets: the plan's ticket list cap
+//    (20/100/200 per minute) × 100 per page; conversations, one per ticket: one request each, plus the
+//    ticket pages). Each case is sized to
 //    `--minutes` of work at the ceiling.
 // 3. Rate-limited at 200/min with the job told nothing (it paces by the headers): the 429s it received.
 import { spawn } from 'node:child_process';
@@ -34,8 +35,17 @@ interface World {
   sink: SinkReceiver;
 }
 
-async function world(options: { rateLimitPerMinute: number; latency?: boolean }, tickets: number, conversations: boolean): Promise<World> {
-  const fake = await startFreshdeskFake({ apiKey, rateLimitPerMinute: options.rateLimitPerMinute, maxRecordedRequests: 10, ...(options.latency ? { latencyMs } : {}) });
+/** Per-minute cap of the tickets (and contacts) list by account budget: Growth 200, Pro 400, Enterprise 700. */
+const planListCaps: Record<number, number> = { 200: 20, 400: 100, 700: 200 };
+
+async function world(options: { rateLimitPerMinute: number; latency?: boolean; listCap?: number }, tickets: number, conversations: boolean): Promise<World> {
+  const fake = await startFreshdeskFake({
+    apiKey,
+    rateLimitPerMinute: options.rateLimitPerMinute,
+    maxRecordedRequests: 10,
+    ...(options.latency ? { latencyMs } : {}),
+    ...(options.listCap ? { listCapsPerMinute: { tickets: options.listCap, contacts: options.listCap } } : {}),
+  });
   const sink = await startSinkReceiver({ token: sinkToken });
   const startMs = Date.now() - 60 * 24 * 3600 * 1000;
   // Three tickets per second: many same-second boundaries, as in a busy help desk.
@@ -71,7 +81,13 @@ async function runCeiling(w: World, tenantId: string) {
 
 const close = async (w: World) => void (await Promise.all([w.fake.close(), w.sink.close()]));
 const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const lines: string[] = [`cores: ${availableParallelism()}; node ${process.version}`];
+const lines: string[] = [];
+/** Lines print as they are measured and again together at the end. */
+const say = (...texts: string[]) => {
+  for (const text of texts) console.log(text);
+  lines.push(...texts);
+};
+say(`cores: ${availableParallelism()}; node ${process.version}`);
 let failed = false;
 
 if (runs('unthrottled')) {
@@ -82,7 +98,7 @@ if (runs('unthrottled')) {
   const ceilingRate = (ceiling.delivered / ceiling.ms) * 1000;
   const jobRate = (job.delivered / job.ms) * 1000;
   const rssMiB = job.peakKiB / 1024;
-  lines.push(
+  say(
     '',
     `unthrottled, ${fmt(ticketCount)} tickets      delivered   wall s   records/s   ratio   peak RSS`,
     `ceiling (bare undici loop)     ${fmt(ceiling.delivered).padStart(9)} ${fmt(ceiling.ms / 1000, 1).padStart(8)} ${fmt(ceilingRate).padStart(11)}   1.00`,
@@ -93,23 +109,25 @@ if (runs('unthrottled')) {
 }
 
 if (runs('latency')) {
-  lines.push('', `latency ${latencyMs.min}–${latencyMs.max} ms     budget/min   delivered   wall s   records/min   ceiling/min   ratio   429s`);
+  say('', `latency ${latencyMs.min}–${latencyMs.max} ms     budget/min   delivered   wall s   records/min   ceiling/min   ratio   429s`);
   for (const budget of [200, 400, 700]) {
     for (const stream of ['tickets', 'conversations'] as const) {
       // Sized to `minutes` of work at the budget's ceiling.
-      const tickets = Math.max(100, Math.round(stream === 'tickets' ? budget * 100 * minutes : budget * minutes));
-      const w = await world({ rateLimitPerMinute: budget, latency: true }, tickets, stream === 'conversations');
+      // The plans' ticket list caps (Growth 20, Pro 100, Enterprise 200 per minute) bound the ticket pages.
+      const listCap = planListCaps[budget]!;
+      const tickets = Math.max(100, Math.round(stream === 'tickets' ? listCap * 100 * minutes : budget * minutes));
+      const w = await world({ rateLimitPerMinute: budget, latency: true, listCap }, tickets, stream === 'conversations');
       const job = await runJob(w, `lat-${stream}-${budget}`, stream, budget);
       await close(w);
       const perMinute = job.delivered / (job.ms / 60_000);
-      const ceiling = stream === 'tickets' ? budget * 100 : (budget * 100) / 101;
-      lines.push(
+      const ceiling = stream === 'tickets' ? listCap * 100 : (budget * 100) / 101;
+      say(
         `${stream.padEnd(24)} ${String(budget).padStart(10)} ${fmt(job.delivered).padStart(11)} ${fmt(job.ms / 1000, 1).padStart(8)} ${fmt(perMinute).padStart(13)} ${fmt(ceiling).padStart(13)}   ${fmt(perMinute / ceiling, 2)}   ${job.tooMany}`,
       );
       failed ||= job.code !== 0 || job.delivered !== tickets;
     }
   }
-  lines.push('goal: ≥ 0.90× the ceiling for each');
+  say('goal: ≥ 0.90× the ceiling for each');
 }
 
 if (runs('rate-limited')) {
@@ -119,7 +137,7 @@ if (runs('rate-limited')) {
   const w = await world({ rateLimitPerMinute: budget }, tickets, true);
   const job = await runJob(w, 'limited', 'conversations');
   await close(w);
-  lines.push(
+  say(
     '',
     `rate-limited at ${budget}/min (job not told; paces by X-Ratelimit headers): conversations of ${tickets} tickets`,
     `delivered ${job.delivered} in ${fmt(job.ms / 1000, 1)} s; 429s received: ${job.tooMany} (goal 0)`,
