@@ -1,13 +1,13 @@
 // Writes a child only when it differs from what is live: server-side apply under the operator's
 // field manager, skipped when the live object already holds every desired field and carries the hash of
 // the desired object last applied (an idle pass writes nothing; a field removed from the spec is applied away).
-import type { KubeClient, KubeObject } from '../kube/client.js';
+import type { KubeObject, KubeWriter } from '../kube/client.js';
 import { differingPaths } from '../reconcile/compare.js';
 import { hexHash } from '../reconcile/hash.js';
 import { appliedHashAnnotation, fieldManager } from '../reconcile/labels.js';
 import { canonicalJson } from '../reconcile/status.js';
 
-export type ApplyClient = Pick<KubeClient, 'apply'>;
+export type ApplyClient = Pick<KubeWriter, 'apply'>;
 
 export interface EnsureResult<T> {
   readonly action: 'created' | 'updated' | 'unchanged';

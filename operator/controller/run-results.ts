@@ -12,7 +12,7 @@
 // them, so they count as older runs and nothing is counted twice in status.
 import type { V1ConfigMap, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { JobResult, JobState } from '../../sync-job/contract.js';
-import type { KubeClient, ObjectRef } from '../kube/client.js';
+import type { KubeReader, KubeWriter, ObjectRef } from '../kube/client.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../kube/errors.js';
 import { readStateData, mergeState } from '../reconcile/cursor-merge.js';
 import { emptyState, initialStateConfigMap, stateData } from '../reconcile/desired-configmaps.js';
@@ -21,7 +21,7 @@ import { childNames } from '../reconcile/names.js';
 import { isResultApplied, jobFinish, resultAppliedAnnotation, runRecord, type JobFinish, type RunRecord } from '../reconcile/run-result.js';
 import { compareRuns } from '../reconcile/run-status.js';
 
-export type ResultsClient = Pick<KubeClient, 'get' | 'list' | 'create' | 'mergePatch'>;
+export type ResultsClient = KubeReader & Pick<KubeWriter, 'create' | 'mergePatch'>;
 
 /** Label the Job controller puts on every pod of a Job. */
 export const jobUidLabel = 'batch.kubernetes.io/controller-uid';

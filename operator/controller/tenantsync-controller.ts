@@ -4,7 +4,7 @@
 import type { V1ConfigMap, V1CronJob, V1Job, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { JobState } from '../../sync-job/contract.js';
 import { apiVersion, kind, tenantSyncStatusSchema, type TenantSync, type TenantSyncStatus } from '../api/tenantsync.js';
-import type { KubeClient, KubeObject, ObjectRef } from '../kube/client.js';
+import type { KubeObject, KubeReader, KubeWriter, ObjectRef, StatusWriter } from '../kube/client.js';
 import type { Clock } from '../kube/clock.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../kube/errors.js';
 import type { EventRecorderLike, EventType } from '../kube/events.js';
@@ -64,7 +64,7 @@ export interface ObjectCache<T> {
 }
 
 /** The requests the controller sends: reads of Secrets and ConfigMaps, applies, creates, status patches. */
-export type ControllerClient = Pick<KubeClient, 'get' | 'list' | 'apply' | 'create' | 'mergePatch'>;
+export type ControllerClient = KubeReader & KubeWriter & StatusWriter;
 
 export interface TenantSyncControllerOptions {
   client: ControllerClient;
@@ -824,11 +824,7 @@ export class TenantSyncController {
     const ref: ObjectRef = { apiVersion, kind, namespace: raw.metadata.namespace, name: raw.metadata.name };
     // The resourceVersion we computed from is a precondition: a newer object (a lagging cache, another writer)
     // makes the API server answer 409 instead of our patch undoing what it does not know.
-    await this.opts.client.mergePatch(
-      ref,
-      { metadata: { resourceVersion: raw.metadata.resourceVersion }, status: mergePatch(raw.status, next) },
-      { fieldManager, subresource: 'status' },
-    );
+    await this.opts.client.patchStatus(ref, { metadata: { resourceVersion: raw.metadata.resourceVersion }, status: mergePatch(raw.status, next) }, { fieldManager });
     this.writtenStatus.set(key, { canonical: canonicalJson(next), resourceVersionBefore: raw.metadata.resourceVersion });
     log.debug({ outcome: outcome.kind }, 'status written');
     // A pass that applied runs reports them with SyncSucceeded/SyncFailed (step 13), not a second Ready event.

@@ -365,6 +365,11 @@ export class KubeClient {
   }
 
   /** JSON merge patch (RFC 7386) of an object or its status. */
+  /** JSON-merge-patches the status subresource only (controller-runtime's StatusWriter). */
+  async patchStatus<T = KubernetesObject>(ref: ObjectRef, patch: unknown, opts: { fieldManager?: string; signal?: AbortSignal } = {}): Promise<T> {
+    return this.mergePatch<T>(ref, patch, { ...opts, subresource: 'status' });
+  }
+
   async mergePatch<T = KubernetesObject>(
     ref: ObjectRef,
     patch: unknown,
@@ -594,6 +599,13 @@ const readVerb = (req: RawRequest): RequestVerb => (req.watch ? 'watch' : isName
 const isObject = (v: unknown): v is KubernetesObject => v !== null && typeof v === 'object' && 'metadata' in v;
 
 /** Retry-After as seconds or an HTTP date (RFC 9110); undefined when absent or unreadable. */
+/** What a reconciler reads (controller-runtime's client.Reader). */
+export type KubeReader = Pick<KubeClient, 'get' | 'list'>;
+/** What a reconciler writes to objects (client.Writer): server-side apply, create, merge patches of metadata and spec. */
+export type KubeWriter = Pick<KubeClient, 'apply' | 'create' | 'mergePatch'>;
+/** Writes of the status subresource only (client.StatusWriter). */
+export type StatusWriter = Pick<KubeClient, 'patchStatus'>;
+
 export function retryAfterSeconds(header: string | null | undefined, nowMs: number = Date.now()): number | undefined {
   if (!header) return undefined;
   if (/^\s*\d+\s*$/.test(header)) return Number(header);

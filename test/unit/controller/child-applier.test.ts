@@ -31,7 +31,7 @@ describe('ChildApplier', () => {
     ['a shorter list', { ...desired, metadata: { ...desired.metadata, resourceVersion: '9' }, spec: { size: '0.5Gi', list: [1] } }, 'updated'],
   ])('live %s → %s', async (_what, live, action) => {
     const client = fakeApplyClient();
-    const result = await new ChildApplier(client as never).ensure(desired as never, live as never);
+    const result = await new ChildApplier(client).ensure(desired as never, live as never);
     expect(result.action).toBe(action);
     expect(client.applied.length).toBe(action === 'unchanged' ? 0 : 1);
   });
@@ -41,7 +41,7 @@ describe('ChildApplier', () => {
     // Live still holds everything desired now (desired ⊆ live), plus the removed timeZone.
     const live = { ...before, metadata: appliedMeta(before, '9') };
     const client = fakeApplyClient();
-    const result = await new ChildApplier(client as never).ensure(desired as never, live as never);
+    const result = await new ChildApplier(client).ensure(desired as never, live as never);
     expect(result).toMatchObject({ action: 'updated', changed: ['fields the spec no longer sets'] });
     expect(client.applied[0]?.spec).toEqual(desired.spec);
     expect(client.applied[0]?.metadata.annotations?.['tenantsync.io/applied-hash']).toBe(hexHash(canonicalJson(desired), 16));
@@ -50,7 +50,7 @@ describe('ChildApplier', () => {
   it('applies a field the API server normalises once, not on every pass', async () => {
     // The server stores 0.5Gi as 512Mi: the live object never equals the desired text.
     const client = fakeApplyClient((o) => ({ ...o, spec: { ...o.spec, size: '512Mi' } }));
-    const applier = new ChildApplier(client as never);
+    const applier = new ChildApplier(client);
     const live1 = { ...desired, metadata: { ...desired.metadata, resourceVersion: '1' }, spec: { size: '512Mi', list: [1, 2] } };
     const first = await applier.ensure<Obj & { metadata: { resourceVersion?: string } }>(desired as never, live1);
     expect(first.action).toBe('updated');

@@ -2,6 +2,7 @@
 // replace the applied fields, merge patch per RFC 7386, resourceVersion bumps) and informer-like caches.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeApiError } from '../../../operator/kube/errors.js';
+import type { KubeObject, KubeReader, KubeWriter, StatusWriter } from '../../../operator/kube/client.js';
 import type { ObjectCache } from '../../../operator/controller/tenantsync-controller.js';
 import type { EventRecorderLike, EventType } from '../../../operator/kube/events.js';
 
@@ -28,7 +29,7 @@ export interface Write {
   body: unknown;
 }
 
-export class FakeClient {
+export class FakeClient implements KubeReader, KubeWriter, StatusWriter {
   readonly objects = new Map<string, Obj>();
   readonly writes: Write[] = [];
   /** Make the next request of a verb fail. */
@@ -60,19 +61,19 @@ export class FakeClient {
     return this.find<T>(ref.kind, ref.namespace ?? '', ref.name);
   }
 
-  async apply<T extends Obj>(obj: T, opts: { subresource?: string }): Promise<T> {
+  async apply<T extends KubeObject>(obj: T, opts: { subresource?: string }): Promise<T> {
     this.maybeFail('apply');
     this.writes.push({ verb: 'apply', kind: obj.kind ?? '', name: obj.metadata.name, subresource: opts.subresource, body: structuredClone(obj) });
     const key = keyOf({ ...obj.metadata, kind: obj.kind });
     const old = this.objects.get(key);
-    const next = structuredClone(obj) as Obj;
+    const next = structuredClone(obj) as unknown as Obj;
     next.metadata = { ...old?.metadata, ...next.metadata, uid: old?.metadata.uid ?? `uid-${++this.uid}`, resourceVersion: String(++this.rv) };
     if (old?.status !== undefined) next.status = old.status;
     this.objects.set(key, next);
-    return structuredClone(next) as T;
+    return structuredClone(next) as unknown as T;
   }
 
-  async create<T extends Obj>(obj: T): Promise<T> {
+  async create<T extends KubeObject>(obj: T): Promise<T> {
     this.maybeFail('create');
     const key = keyOf({ ...obj.metadata, kind: obj.kind });
     if (this.objects.has(key)) {
@@ -106,6 +107,10 @@ export class FakeClient {
     next.metadata.resourceVersion = String(++this.rv);
     this.objects.set(key, next);
     return structuredClone(next) as T;
+  }
+
+  async patchStatus<T>(ref: Ref, patch: unknown, opts: { fieldManager?: string } = {}): Promise<T> {
+    return this.mergePatch<T>(ref, patch, { ...opts, subresource: 'status' });
   }
 
   private maybeFail(verb: 'get' | 'apply' | 'create' | 'patch'): void {

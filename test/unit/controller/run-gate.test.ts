@@ -84,7 +84,7 @@ describe('the run gate in the controller', () => {
     clock = new FakeClock('2025-05-01T12:00:00Z');
     seedTenant(client, ns, { schedule: '*/1 * * * *' });
     controller = new TenantSyncController({
-      client: client as never,
+      client,
       tenantSyncs: new FakeCache(client, 'TenantSync'),
       cronJobs: new FakeCache<V1CronJob>(client, 'CronJob'),
       jobs,

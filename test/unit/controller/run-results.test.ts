@@ -21,7 +21,7 @@ let metrics: OperatorMetrics;
 function newController(): TenantSyncController {
   metrics = createMetrics({ defaultMetrics: false });
   return new TenantSyncController({
-    client: client as never,
+    client,
     tenantSyncs: new FakeCache(client, 'TenantSync'),
     cronJobs: new FakeCache<V1CronJob>(client, 'CronJob'),
     jobs,
@@ -254,7 +254,7 @@ describe('run results in the controller', () => {
     // Next run at 13:xx at the latest; stale at 13:05 (two 1h periods after 11:05): whichever comes first.
     expect(result?.requeueAfterMs).toBeLessThanOrEqual(65 * 60_000 + 1_000);
     const later = new TenantSyncController({
-      client: client as never,
+      client,
       tenantSyncs: new FakeCache(client, 'TenantSync'),
       cronJobs: new FakeCache<V1CronJob>(client, 'CronJob'),
       jobs,

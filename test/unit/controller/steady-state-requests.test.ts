@@ -29,7 +29,7 @@ let controller: TenantSyncController;
 beforeEach(() => {
   client = new CountingClient();
   controller = new TenantSyncController({
-    client: client as never,
+    client,
     tenantSyncs: new FakeCache(client, 'TenantSync'),
     cronJobs: new FakeCache<V1CronJob>(client, 'CronJob'),
     jobs: new FakeCache<V1Job>(client, 'Job'),

@@ -47,7 +47,7 @@ beforeEach(() => {
   cronJobs = new FakeCache<V1CronJob>(client, 'CronJob');
   recorder = new FakeRecorder();
   clock = new FakeClock('2025-05-01T10:00:00Z');
-  controller = new TenantSyncController({ client: client as never, tenantSyncs, cronJobs, recorder, clock, logger: silentLogger(), defaultSyncImage: 'sync:1' });
+  controller = new TenantSyncController({ client, tenantSyncs, cronJobs, recorder, clock, logger: silentLogger(), defaultSyncImage: 'sync:1' });
 });
 
 describe('TenantSyncController.reconcile', () => {
@@ -364,7 +364,7 @@ describe('TenantSyncController watches', () => {
 describe('TenantSyncController metrics', () => {
   it('counts a failed reconcile and its retry from the work queue, and the depth gauge follows the queue', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    controller = new TenantSyncController({ client: client as never, tenantSyncs, cronJobs, recorder, clock, logger: silentLogger(), defaultSyncImage: 'sync:1', metrics });
+    controller = new TenantSyncController({ client, tenantSyncs, cronJobs, recorder, clock, logger: silentLogger(), defaultSyncImage: 'sync:1', metrics });
     // What a scrape of /metrics would show.
     const scrape = async (name: string, labels?: Record<string, string>) => sumMetric(await metrics.registry.metrics(), name, labels);
     seedSecret();
@@ -400,7 +400,7 @@ describe('TenantSyncController metrics', () => {
 
   it('reconcileKey records a stalled InvalidSpec as stalled, not as an error', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    controller = new TenantSyncController({ client: client as never, tenantSyncs, cronJobs, recorder, clock, logger: silentLogger(), defaultSyncImage: 'sync:1', metrics });
+    controller = new TenantSyncController({ client, tenantSyncs, cronJobs, recorder, clock, logger: silentLogger(), defaultSyncImage: 'sync:1', metrics });
     seedSecret();
     seedTenantSync('acme', { schedule: '99 * * * *' });
     await controller.reconcileKey(`${ns}/acme`);
