@@ -6,7 +6,7 @@ import { SyncError } from '../../sync-job/core/errors.js';
 import type { SinkBatch } from '../../sync-job/sink/batch.js';
 import type { Sink } from '../../sync-job/sink/sink.js';
 import { childFetchConcurrency } from '../../sync-job/source/freshdesk/streams.js';
-import { at, configFor, deliveredIds, runInProcess, startWorld, type World } from './support.js';
+import { at, configFor, deliveredIds, runInProcess, seedTickets, startWorld, type World } from './support.js';
 
 let world: World;
 beforeEach(async () => {
@@ -14,10 +14,7 @@ beforeEach(async () => {
 });
 afterEach(async () => world.close());
 
-function seed(count: number): number[] {
-  const baseMs = world.fake.clock.now().getTime() - 24 * 3600 * 1000;
-  return world.fake.data.addTickets(count, (i) => ({ updated_at: at(baseMs, i) }));
-}
+const seed = (count: number): number[] => seedTickets(world, count);
 
 const cursorAt = (id: number) => ({ updatedAt: world.fake.data.ticket(id).updated_at as string, ids: [String(id)] });
 const ticketPageRequests = () => world.fake.requests.filter((r) => r.path === '/api/v2/tickets').length;

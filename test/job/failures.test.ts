@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobState } from '../../sync-job/contract.js';
 import { connectionsPerOrigin } from '../../sync-job/core/http-agent.js';
-import { at, configFor, deliveredIds, runInProcess, startWorld, type World } from './support.js';
+import { configFor, deliveredIds, runInProcess, seedTickets, startWorld, type World } from './support.js';
 
 let world: World;
 beforeEach(async () => {
@@ -11,10 +11,7 @@ beforeEach(async () => {
 });
 afterEach(async () => world.close());
 
-function seed(count: number): number[] {
-  const baseMs = world.fake.clock.now().getTime() - 24 * 3600 * 1000;
-  return world.fake.data.addTickets(count, (i) => ({ updated_at: at(baseMs, i) }));
-}
+const seed = (count: number): number[] => seedTickets(world, count);
 
 const ticketRequests = () => world.fake.requests.filter((r) => r.path === '/api/v2/tickets');
 /** The cursor a fully acknowledged ticket means: its second and its id. */

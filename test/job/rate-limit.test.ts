@@ -2,7 +2,7 @@
 // clock, so minutes of rate limiting take no wall time. Other apps share the account's budget ("burns").
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { maxRateLimitedTriesPerRequest } from '../../sync-job/source/freshdesk/requester.js';
-import { apiKey, at, configFor, deliveredIds, runInProcess, startWorld, type World } from './support.js';
+import { apiKey, configFor, deliveredIds, runInProcess, seedTickets, startWorld, type World } from './support.js';
 
 let world: World;
 beforeEach(async () => {
@@ -23,10 +23,7 @@ async function burn(n = Infinity): Promise<void> {
 
 const jobRequests = () => world.fake.requests.filter((r) => r.headers['x-burn'] === undefined);
 
-function seed(count: number): number[] {
-  const baseMs = world.fake.clock.now().getTime() - 24 * 3600 * 1000;
-  return world.fake.data.addTickets(count, (i) => ({ updated_at: at(baseMs, i) }));
-}
+const seed = (count: number): number[] => seedTickets(world, count);
 
 describe('rate limits', () => {
   it('sends nothing while a Retry-After is pending, pausing the whole tenant, and completes', async () => {

@@ -148,6 +148,12 @@ export function at(baseMs: number, seconds: number): string {
   return new Date(baseMs + seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** `count` tickets updated one second apart, starting a day before the fake's clock; their ids. */
+export function seedTickets(world: World, count: number): number[] {
+  const baseMs = world.fake.clock.now().getTime() - 24 * 3600 * 1000;
+  return world.fake.data.addTickets(count, (i) => ({ updated_at: at(baseMs, i) }));
+}
+
 /**
  * ids (sorted) of the records of `stream` in deliveries[from..] whose content (op, updatedAt, data) no
  * delivery before `from` carried: what a consumer sees change. A lookback re-reads unchanged records too.
