@@ -3,7 +3,7 @@
 // plus the watches and the worker loop.
 import type { V1ConfigMap, V1CronJob, V1Job, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { JobState } from '../../sync-job/contract.js';
-import { apiVersion, kind, tenantSyncStatusSchema, type TenantSync, type TenantSyncStatus } from '../api/tenantsync.js';
+import { apiVersion, kind, type TenantSync, type TenantSyncStatus } from '../api/tenantsync.js';
 import type { KubeObject, KubeReader, KubeWriter, ObjectRef, StatusWriter } from '../kube/client.js';
 import type { Clock } from '../kube/clock.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../kube/errors.js';
@@ -23,7 +23,7 @@ import { isResultApplied, jobFinish, jobTrigger, parseTerminationMessage, runRec
 import { foldRuns, schedulePeriodSeconds, withRunHealth } from '../reconcile/run-status.js';
 import { nextScheduledRun, type EffectiveSchedule } from '../reconcile/schedule.js';
 import { missingSecretsMessage, secretReferences, type SecretLookup } from '../reconcile/secrets.js';
-import { canonicalJson, computeStatus, readyTransitionEvent, statusChanged, type ReconcileOutcome } from '../reconcile/status.js';
+import { canonicalJson, computeStatus, parseStoredStatus, readyTransitionEvent, statusChanged, type ReconcileOutcome } from '../reconcile/status.js';
 import { validateTenantSync } from '../reconcile/validate.js';
 import { errorFields, objectLogger, type Logger } from '../runtime/logger.js';
 import { countTenantRun, removeTenantSeries, setTenantGauges, type OperatorMetrics } from '../runtime/metrics.js';
@@ -761,7 +761,9 @@ export class TenantSyncController {
   private async summarizeAndPatch(raw: RawTenantSync, found: PassFindings, failure: ErrorAction | undefined, log: Logger): Promise<TenantSyncStatus> {
     const key = objectKey(raw.metadata.namespace, raw.metadata.name);
     const now = this.opts.clock.now();
-    const old = parseStatus(raw.status);
+    const stored = parseStoredStatus(raw.status);
+    if (stored.invalidFields.length > 0) log.warn({ fields: stored.invalidFields }, 'status fields the schema rejects are dropped and rewritten');
+    const old = stored.status;
     const suspended = found.tenantSync?.spec.suspend === true;
     // A transient error not yet repeated writes nothing, unless runs must be recorded (then conditions stay).
     if (found.quietRetry && (found.runs?.length ?? 0) === 0 && (found.lost?.length ?? 0) === 0) return old;
@@ -955,8 +957,7 @@ function withRunQueue(status: TenantSyncStatus, jobs: readonly V1Job[]): TenantS
 
 /** The stored status as far as it is valid; garbage (from a hand edit) is treated as empty and overwritten. */
 function parseStatus(raw: unknown): TenantSyncStatus {
-  const parsed = tenantSyncStatusSchema.safeParse(raw ?? {});
-  return parsed.success ? parsed.data : {};
+  return parseStoredStatus(raw).status;
 }
 
 function toRfc3339(time: unknown): string | undefined {

@@ -1,6 +1,6 @@
 // The status of a TenantSync, rebuilt on every pass from what the reconcile found (never accumulated),
 // and the test that decides whether it must be written at all: an idle cluster sees no status writes.
-import { conditionTypes, type Condition, type TenantSyncStatus } from '../api/tenantsync.js';
+import { conditionTypes, tenantSyncStatusSchema, type Condition, type TenantSyncStatus } from '../api/tenantsync.js';
 import { reasons, removeCondition, setCondition, sortConditions } from './conditions.js';
 
 /** How the reconcile ended, in the terms status cares about. */
@@ -27,6 +27,29 @@ export interface StatusInputs {
   readonly lastScheduleTime: string | Date | undefined;
   readonly lastHandledRunRequest: string | undefined;
   readonly now: Date;
+}
+
+/**
+ * The stored status as the operator's type. A field the schema rejects (written by a person, an older
+ * release, or anything else) is dropped on its own and named, so it is rewritten on the next status
+ * write; every other field (lastRun, lastSuccessfulRunTime, consecutiveFailures, …) is kept. Parsing
+ * the whole object at once would turn one bad field into an empty status, and the next write would
+ * erase the run history.
+ */
+export function parseStoredStatus(raw: unknown): { readonly status: TenantSyncStatus; readonly invalidFields: readonly string[] } {
+  const whole = tenantSyncStatusSchema.safeParse(raw ?? {});
+  if (whole.success) return { status: whole.data, invalidFields: [] };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { status: {}, invalidFields: ['status'] };
+  const shape = tenantSyncStatusSchema.shape;
+  const status: Record<string, unknown> = {};
+  const invalidFields: string[] = [];
+  for (const [field, value] of Object.entries(raw)) {
+    const schema = (shape as Record<string, { safeParse(v: unknown): { success: boolean; data?: unknown } } | undefined>)[field];
+    const parsed = schema?.safeParse(value);
+    if (parsed?.success) status[field] = parsed.data;
+    else invalidFields.push(field);
+  }
+  return { status: status as TenantSyncStatus, invalidFields };
 }
 
 /** RFC 3339 with second precision, like every timestamp the API server writes. */

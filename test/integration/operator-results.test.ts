@@ -203,6 +203,9 @@ describe('run results', () => {
     ts = await lastRunIs('acme-29000003');
     expect(ts.status?.consecutiveFailures).toBe(2);
     expect(condition(ts, 'SyncHealthy')?.message).toContain('2 runs in a row');
+    // Status is written first; the Job's applied mark, the counters and the Event follow it.
+    expect(await jobApplied('acme-29000003')).toBe('Failed');
+    await waitFor('SyncFailed Event of acme-29000003', async () => (await events('SyncFailed')).some((n) => n.includes('acme-29000003')));
     expect(await metric('tenantsync_consecutive_failures')).toBe(2);
     expect(await metric('tenantsync_runs_total', { outcome: 'Failed' })).toBe(2);
   });
@@ -317,6 +320,7 @@ describe('run results', () => {
     expect((await storedState()).streams.tickets?.cursor).toEqual({ updatedAt: at('12:00:00') });
     expect(await jobApplied('acme-29000010')).toBe('PartiallySucceeded');
     expect(await jobApplied('acme-29000011')).toBe('Failed');
+    await waitFor('SyncFailed Event of acme-29000011', async () => (await events('SyncFailed')).some((n) => n.includes('acme-29000011')));
     expect(await metric('tenantsync_runs_total', { outcome: 'PartiallySucceeded' })).toBe(1);
     expect(await metric('tenantsync_runs_total', { outcome: 'Failed' })).toBe(1);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TenantSyncStatus } from '../../../operator/api/tenantsync.js';
 import { setCondition } from '../../../operator/reconcile/conditions.js';
-import { computeStatus, readyTransitionEvent, statusChanged, type ReconcileOutcome, type StatusInputs } from '../../../operator/reconcile/status.js';
+import { computeStatus, parseStoredStatus, readyTransitionEvent, statusChanged, type ReconcileOutcome, type StatusInputs } from '../../../operator/reconcile/status.js';
 import { kstatusOf } from './kstatus.js';
 
 const t0 = new Date('2025-05-01T10:00:00.123Z');
@@ -110,5 +110,26 @@ describe('readyTransitionEvent', () => {
     expect(readyTransitionEvent(a, b)).toBeUndefined();
     const c = computeStatus(inputs(ready, { old: b, now: t1 }));
     expect(readyTransitionEvent(b, c)).toEqual({ type: 'Normal', reason: 'Reconciled', message: ready.message });
+  });
+});
+
+describe('parseStoredStatus', () => {
+  const good: TenantSyncStatus = {
+    observedGeneration: 3,
+    lastRun: { jobName: 'acme-1', trigger: 'scheduled', completionTime: '2026-12-01T10:00:00Z', outcome: 'Succeeded', records: 4 },
+    lastSuccessfulRunTime: '2026-12-01T10:00:00Z',
+    consecutiveFailures: 0,
+  };
+
+  it('keeps every valid field when one field is invalid, and names the invalid one', () => {
+    const parsed = parseStoredStatus({ ...good, waitingRuns: [{ jobName: 'acme-2', trigger: 'sometimes' }], nextRunTime: 'soon' });
+    expect(parsed.status).toEqual(good);
+    expect([...parsed.invalidFields].sort()).toEqual(['nextRunTime', 'waitingRuns']);
+  });
+
+  it('parses a valid status whole, and an absent one as empty', () => {
+    expect(parseStoredStatus(good)).toEqual({ status: good, invalidFields: [] });
+    expect(parseStoredStatus(undefined)).toEqual({ status: {}, invalidFields: [] });
+    expect(parseStoredStatus('garbage')).toEqual({ status: {}, invalidFields: ['status'] });
   });
 });
