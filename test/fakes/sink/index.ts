@@ -105,6 +105,12 @@ export interface SinkReceiver {
   /** Every valid batch gets `status` until recover(); options as for failNext. */
   failAlways(status?: number, retryAfterSeconds?: number, options?: FailureOptions): void;
   recover(): void;
+  /**
+   * The next `n` valid new batches are stored, but their 200 comes only after `ms` (real time): an ack the
+   * client may give up on (its timeout, or its deadline killing it) although the sink holds the batch.
+   * `onHeld` runs when such an answer starts waiting.
+   */
+  slowAcks(n: number, ms: number, onHeld?: () => void): void;
   /** Stops listening and drops open connections: clients get connection refused. */
   down(): Promise<void>;
   /** Listens again on the same port. */
@@ -142,6 +148,7 @@ export async function startSinkReceiver(options: SinkReceiverOptions = {}): Prom
   const completed = new Map<string, { order: string[]; ids: Set<string> }>();
   let hooks: ((attempt: Attempt) => void)[] = [];
   let failures: ({ remaining: number; status: number; retryAfterSeconds: number | undefined } & FailureOptions) | undefined;
+  let slow: { remaining: number; ms: number; onHeld: (() => void) | undefined } | undefined;
   let seq = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -211,6 +218,16 @@ export async function startSinkReceiver(options: SinkReceiverOptions = {}): Prom
         received.push({ ...record, tenantId: batch.tenantId, stream: batch.stream, batchId: batch.batchId });
       }
       attempt.outcome = 'accepted';
+      if (slow && slow.remaining > 0) {
+        slow.remaining--;
+        slow.onHeld?.();
+        await new Promise((resolve) => setTimeout(resolve, slow!.ms));
+        if (res.destroyed) {
+          // The client gave up; the batch is stored all the same (what a slow real sink does).
+          for (const hook of [...hooks]) hook(attempt);
+          return;
+        }
+      }
       return respond(200, { status: 'accepted', records: batch.records.length });
     } catch (error) {
       if (!(error instanceof Rejection)) throw error;
@@ -318,6 +335,10 @@ export async function startSinkReceiver(options: SinkReceiverOptions = {}): Prom
     },
     recover: () => {
       failures = undefined;
+      slow = undefined;
+    },
+    slowAcks: (n, ms, onHeld) => {
+      slow = { remaining: n, ms, onHeld };
     },
     down: stop,
     up: async () => {

@@ -18,12 +18,13 @@ function batch(batchId: string, records: { id: string; updatedAt: string; op?: '
   };
 }
 
-async function post(body: unknown, headers: Record<string, string> = {}, key?: string): Promise<Response> {
+async function post(body: unknown, headers: Record<string, string> = {}, key?: string, signal?: AbortSignal): Promise<Response> {
   const idempotencyKey = key ?? (body as { batchId?: string }).batchId;
   return fetch(sink.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}), ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
+    ...(signal ? { signal } : {}),
   });
 }
 
@@ -105,6 +106,18 @@ describe('sink receiver', () => {
     await sink.up();
     expect((await post(b)).status).toBe(200);
     expect(sink.deliveries.map((d) => d.idempotencyKey)).toEqual(['x', 'y']);
+  });
+
+  it('slowAcks: stores the batch at once but answers late; a client that gave up finds it acknowledged on retry', async () => {
+    sink = await startSinkReceiver();
+    let held = 0;
+    sink.slowAcks(1, 500, () => held++);
+    const b = batch('slow', [{ id: '1', updatedAt: '2024-05-01T10:00:00Z' }]);
+    await expect(post(b, { 'x-test': 'gives up' }, undefined, AbortSignal.timeout(100))).rejects.toThrow();
+    expect(held).toBe(1);
+    expect(sink.deliveries.map((d) => d.idempotencyKey)).toEqual(['slow']);
+    const retry = await post(b);
+    expect([retry.status, ((await retry.json()) as { status: string }).status]).toEqual([200, 'duplicate']);
   });
 
   it('understands snapshots: only a complete one replaces the set, an empty batch only as its marker, a gap is flagged', async () => {
