@@ -26,7 +26,7 @@ import { missingSecretsMessage, secretReferences, type SecretLookup } from '../r
 import { canonicalJson, computeStatus, parseStoredStatus, readyTransitionEvent, statusChanged, type ReconcileOutcome } from '../reconcile/status.js';
 import { validateTenantSync } from '../reconcile/validate.js';
 import { errorFields, objectLogger, type Logger } from '../runtime/logger.js';
-import { countTenantRun, removeTenantSeries, setTenantGauges, type OperatorMetrics } from '../runtime/metrics.js';
+import { countTenantRun, removeTenantSeries, setTenantGauges, tenantLabels, type OperatorMetrics } from '../runtime/metrics.js';
 import { expBackoffMs } from '../runtime/sleep.js';
 import { objectKey, parseObjectKey, WorkQueue, type WorkResult } from '../runtime/work-queue.js';
 import { ChildApplier, type EnsureResult } from './child-applier.js';
@@ -682,7 +682,7 @@ export class TenantSyncController {
     const pendingLost = this.lostRuns.get(objectKey(tenant.namespace, tenant.name));
     for (const lost of found.lost ?? []) {
       pendingLost?.delete(lost.uid);
-      this.opts.metrics?.tenantRunResultsLostTotal?.inc(tenant);
+      this.opts.metrics?.tenantRunResultsLostTotal?.inc(tenantLabels(tenant));
       log.warn({ job: lost.jobName }, 'a run ended without its result being read');
       await this.event(
         raw,
@@ -881,7 +881,7 @@ export class TenantSyncController {
     this.secretRetries.delete(key);
     this.transientFailures.delete(key);
     this.lostRuns.delete(key);
-    this.opts.metrics?.tenantRunResultsLostTotal?.remove({ namespace, name });
+    this.opts.metrics?.tenantRunResultsLostTotal?.remove(tenantLabels({ namespace, name }));
     this.writtenStatus.delete(key);
     const m = this.opts.metrics;
     if (m?.tenantLastSuccessTimestampSeconds && m.tenantIntervalSeconds && m.tenantConsecutiveFailures && m.tenantRunsTotal && m.tenantRecordsSyncedTotal) {

@@ -2,12 +2,15 @@
 // globals, so tests can create several) with default process metrics and the tenantsync_* series.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestRecord, WriteVerb } from '../kube/client.js';
+import { readBuildInfo, type BuildInfo } from './build-info.js';
 import type { ScopeProblem } from './informer.js';
 
 export type ReconcileResult = 'success' | 'requeue' | 'error' | 'stalled';
 
 export interface OperatorMetrics {
   registry: Registry;
+  /** Always 1; the labels say which build runs (version, Node.js version). */
+  buildInfo: Gauge<'version' | 'nodejs_version'>;
   /** Reconciles by outcome: success | requeue | error | stalled. */
   reconcileTotal: Counter<'result'>;
   reconcileErrorsTotal: Counter;
@@ -21,7 +24,7 @@ export interface OperatorMetrics {
   kubeRequestsTotal: Counter<'verb' | 'resource' | 'code'>;
   /** 1 per informer and namespace whose list/watch RBAC refuses (the namespace is not served). */
   informerForbidden: Gauge<'informer' | 'namespace'>;
-  /** Per tenant {namespace, name}: the series the chart's PrometheusRule alerts on. */
+  /** Per tenant {namespace, tenantsync}: the series the chart's PrometheusRule alerts on. */
   tenantLastSuccessTimestampSeconds: Gauge<TenantLabel>;
   tenantIntervalSeconds: Gauge<TenantLabel>;
   tenantConsecutiveFailures: Gauge<TenantLabel>;
@@ -31,16 +34,33 @@ export interface OperatorMetrics {
   tenantRunResultsLostTotal: Counter<TenantLabel>;
 }
 
-export type TenantLabel = 'namespace' | 'name';
+/** Per-tenant series carry the TenantSync's namespace and name (`tenantsync`, not the generic `name`). */
+export type TenantLabel = 'namespace' | 'tenantsync';
+const tenantLabelNames = ['namespace', 'tenantsync'] as const;
+
+/** The labels of one tenant's series. */
+export function tenantLabels(tenant: { namespace: string; name: string }): Record<TenantLabel, string> {
+  return { namespace: tenant.namespace, tenantsync: tenant.name };
+}
+
 /** Run outcomes counted by tenantsync_runs_total (the sync job's run outcomes). */
 export const runOutcomeLabels = ['Succeeded', 'PartiallySucceeded', 'Failed'] as const;
 
-export function createMetrics(opts: { defaultMetrics?: boolean } = {}): OperatorMetrics {
+export function createMetrics(opts: { defaultMetrics?: boolean; build?: BuildInfo } = {}): OperatorMetrics {
   const registry = new Registry();
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  const build = opts.build ?? readBuildInfo();
+  const buildInfo = new Gauge({
+    name: 'tenantsync_build_info',
+    help: 'Always 1: the version of the operator and of Node.js it runs on, as labels.',
+    labelNames: ['version', 'nodejs_version'],
+    registers,
+  });
+  buildInfo.set({ version: build.version, nodejs_version: build.nodeVersion }, 1);
   return {
     registry,
+    buildInfo,
     reconcileTotal: new Counter({
       name: 'tenantsync_reconcile_total',
       help: 'Reconciles of TenantSync objects by result (success, requeue, error, stalled).',
@@ -91,37 +111,37 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Operator
       help:
         'Unix time the last fully successful run of the TenantSync finished; before its first success, when the TenantSync ' +
         'was created (so a tenant that never synced turns stale too).',
-      labelNames: ['namespace', 'name'],
+      labelNames: tenantLabelNames,
       registers,
     }),
     tenantIntervalSeconds: new Gauge({
       name: 'tenantsync_interval_seconds',
       help: 'Seconds between runs of the TenantSync (for a cron schedule its longest gap between runs); absent while suspended.',
-      labelNames: ['namespace', 'name'],
+      labelNames: tenantLabelNames,
       registers,
     }),
     tenantConsecutiveFailures: new Gauge({
       name: 'tenantsync_consecutive_failures',
       help: 'Runs of the TenantSync since its last fully successful run that failed or partially failed.',
-      labelNames: ['namespace', 'name'],
+      labelNames: tenantLabelNames,
       registers,
     }),
     tenantRunsTotal: new Counter({
       name: 'tenantsync_runs_total',
       help: 'Finished runs (Jobs) of the TenantSync whose result the operator applied, by outcome (Succeeded, PartiallySucceeded, Failed).',
-      labelNames: ['namespace', 'name', 'outcome'],
+      labelNames: [...tenantLabelNames, 'outcome'],
       registers,
     }),
     tenantRecordsSyncedTotal: new Counter({
       name: 'tenantsync_records_synced_total',
       help: 'Records the sink acknowledged in runs of the TenantSync, as reported by the applied runs.',
-      labelNames: ['namespace', 'name'],
+      labelNames: tenantLabelNames,
       registers,
     }),
     tenantRunResultsLostTotal: new Counter({
       name: 'tenantsync_run_results_lost_total',
       help: 'Runs of the TenantSync whose Job disappeared before the operator read its result (their progress is redone by the next run).',
-      labelNames: ['namespace', 'name'],
+      labelNames: tenantLabelNames,
       registers,
     }),
   };
@@ -142,7 +162,7 @@ export interface TenantGauges {
 
 /** Sets a tenant's gauges from its status (level-based: the same on every pass and after a restart). */
 export function setTenantGauges(metrics: TenantMetrics, tenant: { namespace: string; name: string }, gauges: TenantGauges): void {
-  const labels = { namespace: tenant.namespace, name: tenant.name };
+  const labels = tenantLabels(tenant);
   if (gauges.lastSuccessSeconds === undefined) metrics.tenantLastSuccessTimestampSeconds.remove(labels);
   else metrics.tenantLastSuccessTimestampSeconds.set(labels, gauges.lastSuccessSeconds);
   if (gauges.intervalSeconds === undefined) metrics.tenantIntervalSeconds.remove(labels);
@@ -155,14 +175,14 @@ export function setTenantGauges(metrics: TenantMetrics, tenant: { namespace: str
 
 /** Counts one applied run (called once per Job: the Job's applied mark keeps it from being counted again). */
 export function countTenantRun(metrics: TenantMetrics, tenant: { namespace: string; name: string }, outcome: string, records: number): void {
-  const labels = { namespace: tenant.namespace, name: tenant.name };
+  const labels = tenantLabels(tenant);
   metrics.tenantRunsTotal.inc({ ...labels, outcome });
   if (records > 0) metrics.tenantRecordsSyncedTotal.inc(labels, records);
 }
 
 /** Drops every series of a deleted tenant. */
 export function removeTenantSeries(metrics: TenantMetrics, tenant: { namespace: string; name: string }): void {
-  const labels = { namespace: tenant.namespace, name: tenant.name };
+  const labels = tenantLabels(tenant);
   metrics.tenantLastSuccessTimestampSeconds.remove(labels);
   metrics.tenantIntervalSeconds.remove(labels);
   metrics.tenantConsecutiveFailures.remove(labels);

@@ -28,7 +28,7 @@ const name = 'restarts';
 let e2e: E2e;
 
 const ticketUpdatedAt = (id: number) => String(e2e.system.freshdesk.data.ticket(id).updated_at);
-const runsTotal = () => e2e.system.operator.metric('tenantsync_runs_total', { namespace: e2e.ns.name, name });
+const runsTotal = () => e2e.system.operator.metric('tenantsync_runs_total', { namespace: e2e.ns.name, tenantsync: name });
 
 beforeAll(async () => {
   e2e = await startE2e('e2e-restart');

@@ -130,7 +130,7 @@ describe('run results from real runs', () => {
     expect(ts.status?.consecutiveFailures).toBe(1);
     expect(condition(ts, 'SyncHealthy')).toMatchObject({ status: 'False', reason: 'SyncFailed' });
     expect(condition(ts, 'Ready')).toMatchObject({ status: 'False', reason: 'SyncFailed' });
-    expect(await operator.metric('tenantsync_consecutive_failures', { namespace: ns.name, name: 'acme' })).toBe(1);
+    expect(await operator.metric('tenantsync_consecutive_failures', { namespace: ns.name, tenantsync: 'acme' })).toBe(1);
 
     await setApiKey(freshdesk.apiKey);
     await requestRun('third');
@@ -139,6 +139,6 @@ describe('run results from real runs', () => {
     expect(ts.status?.lastRun?.outcome).toBe('Succeeded');
     expect(ts.status?.consecutiveFailures).toBe(0);
     expect(condition(ts, 'Ready')).toMatchObject({ status: 'True' });
-    expect(await operator.metric('tenantsync_runs_total', { namespace: ns.name, name: 'acme' })).toBe(3);
+    expect(await operator.metric('tenantsync_runs_total', { namespace: ns.name, tenantsync: 'acme' })).toBe(3);
   });
 });

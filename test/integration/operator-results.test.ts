@@ -62,7 +62,7 @@ async function events(reason: string): Promise<string[]> {
   const list = await client.list<{ reason?: string; note?: string; regarding?: { name?: string } }>('events.k8s.io/v1', 'Event', { namespace: ns.name });
   return list.items.filter((e) => e.reason === reason && e.regarding?.name === tenant).map((e) => e.note ?? '');
 }
-const metric = (name: string, labels: Record<string, string> = {}) => operator!.metric(name, { namespace: ns.name, name: tenant, ...labels });
+const metric = (name: string, labels: Record<string, string> = {}) => operator!.metric(name, { namespace: ns.name, tenantsync: tenant, ...labels });
 
 /**
  * Times of the hand-made runs, "HH:MM:SS[.fff]" after a base 20 hours ago (on the hour): every run is

@@ -91,8 +91,8 @@ describe('run results in the controller', () => {
     expect(mark('acme-1')).toBe('Failed');
     expect(recorder.events.filter((e) => e.reason === 'SyncFailed')).toHaveLength(1);
     const text = await metrics.registry.metrics();
-    expect(sumMetric(text, 'tenantsync_runs_total', { namespace: ns, name: 'acme', outcome: 'Failed' })).toBe(1);
-    expect(sumMetric(text, 'tenantsync_consecutive_failures', { namespace: ns, name: 'acme' })).toBe(1);
+    expect(sumMetric(text, 'tenantsync_runs_total', { namespace: ns, tenantsync: 'acme', outcome: 'Failed' })).toBe(1);
+    expect(sumMetric(text, 'tenantsync_consecutive_failures', { namespace: ns, tenantsync: 'acme' })).toBe(1);
 
     // Resyncs and repeated events change nothing.
     jobs.emit('MODIFIED', client.find<V1Job>('Job', ns, 'acme-1') as V1Job);
@@ -131,7 +131,7 @@ describe('run results in the controller', () => {
     const runEvents = () => recorder.events.filter((e) => e.reason === 'SyncFailed' || e.reason === 'SyncSucceeded');
     expect(runEvents()).toEqual([]);
     const diedMetrics = await metrics.registry.metrics();
-    expect(sumMetric(diedMetrics, 'tenantsync_runs_total', { namespace: ns, name: 'acme' })).toBe(0);
+    expect(sumMetric(diedMetrics, 'tenantsync_runs_total', { namespace: ns, tenantsync: 'acme' })).toBe(0);
 
     client.failPatch = undefined;
     controller = newController();
@@ -148,9 +148,9 @@ describe('run results in the controller', () => {
         ['SyncFailed', 'acme-2'],
       ]);
       const text = await metrics.registry.metrics();
-      expect(sumMetric(text, 'tenantsync_runs_total', { namespace: ns, name: 'acme', outcome: 'Failed' })).toBe(2);
-      expect(sumMetric(text, 'tenantsync_runs_total', { namespace: ns, name: 'acme' })).toBe(2);
-      expect(sumMetric(text, 'tenantsync_consecutive_failures', { namespace: ns, name: 'acme' })).toBe(2);
+      expect(sumMetric(text, 'tenantsync_runs_total', { namespace: ns, tenantsync: 'acme', outcome: 'Failed' })).toBe(2);
+      expect(sumMetric(text, 'tenantsync_runs_total', { namespace: ns, tenantsync: 'acme' })).toBe(2);
+      expect(sumMetric(text, 'tenantsync_consecutive_failures', { namespace: ns, tenantsync: 'acme' })).toBe(2);
     };
     await expectToldAndCountedOnce();
     jobs.emit('MODIFIED', client.find<V1Job>('Job', ns, 'acme-2') as V1Job);
@@ -201,7 +201,7 @@ describe('run results in the controller', () => {
     expect(lostEvents).toHaveLength(1);
     expect(lostEvents[0]).toMatchObject({ type: 'Warning', message: expect.stringContaining('Job acme-2 was deleted before its result was read') });
     expect(status()).toMatchObject({ lostRuns: 1, lastLostRun: { jobName: 'acme-2' }, lastRun: { jobName: 'acme-1' } });
-    expect(sumMetric(await metrics.registry.metrics(), 'tenantsync_run_results_lost_total', { namespace: ns, name: 'acme' })).toBe(1);
+    expect(sumMetric(await metrics.registry.metrics(), 'tenantsync_run_results_lost_total', { namespace: ns, tenantsync: 'acme' })).toBe(1);
   });
 
   it('counts and announces a Job once while the Job cache still shows it without its mark (issue 12 item 13)', async () => {
@@ -212,7 +212,7 @@ describe('run results in the controller', () => {
     await controller.reconcile(key);
     await controller.reconcile(key);
     expect(recorder.events.filter((e) => e.reason === 'SyncFailed')).toHaveLength(1);
-    expect(sumMetric(await metrics.registry.metrics(), 'tenantsync_runs_total', { namespace: ns, name: 'acme', outcome: 'Failed' })).toBe(1);
+    expect(sumMetric(await metrics.registry.metrics(), 'tenantsync_runs_total', { namespace: ns, tenantsync: 'acme', outcome: 'Failed' })).toBe(1);
     expect(status()).toMatchObject({ consecutiveFailures: 1 });
     expect(client.writes.filter((w) => w.kind === 'Job' && w.verb === 'patch')).toHaveLength(1);
   });

@@ -21,14 +21,14 @@ describe('chart alerts and operator metrics', () => {
     expect(ruleMetricNames.filter((name) => !exported.includes(name))).toEqual([]);
   });
 
-  it('per-tenant series carry the namespace and name labels the rule groups by', async () => {
+  it('per-tenant series carry the namespace and tenantsync labels the rule groups by', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    metrics.tenantLastSuccessTimestampSeconds.set({ namespace: 'team-a', name: 'acme' }, 1_700_000_000);
-    metrics.tenantIntervalSeconds.set({ namespace: 'team-a', name: 'acme' }, 7200);
-    metrics.tenantConsecutiveFailures.set({ namespace: 'team-a', name: 'acme' }, 3);
+    metrics.tenantLastSuccessTimestampSeconds.set({ namespace: 'team-a', tenantsync: 'acme' }, 1_700_000_000);
+    metrics.tenantIntervalSeconds.set({ namespace: 'team-a', tenantsync: 'acme' }, 7200);
+    metrics.tenantConsecutiveFailures.set({ namespace: 'team-a', tenantsync: 'acme' }, 3);
     const text = await metrics.registry.metrics();
     for (const name of ['tenantsync_last_success_timestamp_seconds', 'tenantsync_interval_seconds', 'tenantsync_consecutive_failures']) {
-      expect(text).toMatch(new RegExp(`^${name}\\{namespace="team-a",name="acme"\\} \\d`, 'm'));
+      expect(text).toMatch(new RegExp(`^${name}\\{namespace="team-a",tenantsync="acme"\\} \\d`, 'm'));
     }
   });
 });
