@@ -15,7 +15,7 @@ import type { StreamItem, SyncRecord } from './core/record.js';
 import type { Redactor } from './core/redact.js';
 import type { RetryPolicy } from './core/retry.js';
 import { randomUUID } from 'node:crypto';
-import { defaultBatchSize, makeBatch, type SnapshotMark } from './sink/batch.js';
+import { canonicalRecordJson, defaultBatchSize, makeBatch, type SnapshotMark } from './sink/batch.js';
 import { HttpSink } from './sink/http-sink.js';
 import type { Sink } from './sink/sink.js';
 import { RateBudget } from './source/freshdesk/rate-budget.js';
@@ -199,7 +199,7 @@ export class SyncRun {
         steps = [];
         return;
       }
-      const batch = makeBatch(config.tenantId, name, records, snapshot && { id: snapshot.id, sequence: snapshot.sequence++, complete: false });
+      const batch = makeBatch(config.tenantId, name, records, snapshot && { id: snapshot.id, sequence: snapshot.sequence++, complete: false }, encoded);
       const sent = { records: records.length, redelivered, steps, encoded };
       records = [];
       redelivered = 0;
@@ -231,8 +231,9 @@ export class SyncRun {
       for await (const item of items) {
         throwIfAborted(signal);
         if (item.record) {
-          // A batch is sent before it passes the byte cap; a record larger than the cap alone goes alone.
-          const json = JSON.stringify(item.record);
+          // A batch is sent before it passes the byte cap; a record larger than the cap alone goes alone. The record
+          // is serialized once, canonically: that JSON goes into the body and into the batch's id.
+          const json = canonicalRecordJson(item.record);
           const bytes = Buffer.byteLength(json) + 1;
           if (records.length > 0 && recordBytes + bytes > maxBatchBytes) await flush();
           records.push(item.record);

@@ -3,6 +3,7 @@
 // in which any record changed — even a rewrite within the same second — carries a new one.
 import { createHash } from 'node:crypto';
 import type { SyncRecord } from '../core/record.js';
+import { canonicalJson } from './canonical-json.js';
 
 /**
  * A reference stream's run as one snapshot: batches 0, 1, … of snapshot `id`, then a completion marker
@@ -25,20 +26,13 @@ export interface SinkBatch {
 /** Default records per POST (config sink.batchSize overrides). */
 export const defaultBatchSize = 100;
 
-/**
- * JSON with object keys sorted at every depth (arrays keep their order), so the same content hashes alike
- * whatever order Freshdesk sent its fields in. `undefined` members are left out, as JSON.stringify does.
- */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, member]) => member !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([key, member]) => `${JSON.stringify(key)}:${canonicalJson(member)}`).join(',')}}`;
+/** A record as the sink receives it and as its batch's id hashes it: canonical JSON of {id, op, updatedAt, data}. */
+export function canonicalRecordJson(record: SyncRecord): string {
+  return canonicalJson({ id: record.id, op: record.op, updatedAt: record.updatedAt, data: record.data });
 }
 
-export function batchIdOf(tenantId: string, stream: string, records: readonly SyncRecord[], snapshot?: SnapshotMark): string {
+/** `encoded`: the records' canonicalRecordJson when the caller has it already (the run does: it sends them so). */
+export function batchIdOf(tenantId: string, stream: string, records: readonly SyncRecord[], snapshot?: SnapshotMark, encoded?: readonly string[]): string {
   const hash = createHash('sha256');
   // Length-prefixed fields: no choice of ids or contents can make two different batches hash alike.
   const field = (value: string) => hash.update(`${Buffer.byteLength(value)}:${value};`);
@@ -46,11 +40,11 @@ export function batchIdOf(tenantId: string, stream: string, records: readonly Sy
   field(stream);
   // A snapshot's batches belong to it: the same records in the next run's snapshot are a new batch.
   if (snapshot) field(`snapshot:${canonicalJson(snapshot)}`);
-  for (const record of records) field(canonicalJson({ id: record.id, op: record.op, updatedAt: record.updatedAt, data: record.data }));
+  records.forEach((record, index) => field(encoded?.[index] ?? canonicalRecordJson(record)));
   return hash.digest('hex');
 }
 
-export function makeBatch(tenantId: string, stream: string, records: SyncRecord[], snapshot?: SnapshotMark): SinkBatch {
-  const batchId = batchIdOf(tenantId, stream, records, snapshot);
+export function makeBatch(tenantId: string, stream: string, records: SyncRecord[], snapshot?: SnapshotMark, encoded?: readonly string[]): SinkBatch {
+  const batchId = batchIdOf(tenantId, stream, records, snapshot, encoded);
   return snapshot ? { tenantId, stream, batchId, snapshot, records } : { tenantId, stream, batchId, records };
 }
