@@ -6,10 +6,11 @@ import type { KubernetesObject, V1ConfigMap, V1CronJob, V1Job, V1Pod } from '@ku
 import { apiVersion, kind, plural } from './api/tenantsync.js';
 import { ConfigError, parseConfig, usage, type OperatorConfig } from './config.js';
 import { TenantSyncController } from './controller/tenantsync-controller.js';
-import { managedChildSelector } from './controller/watches.js';
+import { managedChildSelector, watchTenantSyncs } from './controller/watches.js';
 import { KubeClient, loadKubeConfig } from './kube/client.js';
 import { realClock } from './kube/clock.js';
 import { EventRecorder } from './kube/events.js';
+import { Controller } from './runtime/controller.js';
 import { HealthServer } from './runtime/health-server.js';
 import { Informer } from './runtime/informer.js';
 import { createLogger, errorFields, type Logger } from './runtime/logger.js';
@@ -80,20 +81,17 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
     instance: identity,
     onError: (err) => logger.warn({ error: errorFields(err) }, 'could not record an Event'),
   });
-  const controller = new TenantSyncController({
+  const caches = { tenantSyncs, cronJobs, jobs, configMaps, pods };
+  const reconciler = new TenantSyncController({
+    ...caches,
     client: leaderClient,
-    tenantSyncs,
-    cronJobs,
-    jobs,
-    configMaps,
-    pods,
     recorder,
     clock: realClock,
     logger,
     metrics,
     defaultSyncImage: config.syncImage,
-    workers: config.workers,
   });
+  const controller = watchTenantSyncs(new Controller({ name: 'tenantsync-controller', reconciler, logger, metrics, workers: config.workers }), caches);
 
   const manager: Manager = new Manager({
     logger,

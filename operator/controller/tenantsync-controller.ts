@@ -1,6 +1,6 @@
-// The TenantSync controller: a level-based reconcile that reads as a numbered story (load → run results →
-// validate → Secrets → children → run-now → run gate → one status patch → mark applied Jobs → requeue),
-// plus the watches and the worker loop.
+// The TenantSync reconciler: a level-based reconcile that reads as a numbered story (load → run results →
+// validate → Secrets → children → run-now → run gate → one status patch → mark applied Jobs → requeue).
+// The queue, watches, requeue handling and reconcile metrics are the generic runtime/controller.ts.
 import type { V1ConfigMap, V1CronJob, V1Job, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { JobState } from '../../sync-job/contract.js';
 import { apiVersion, kind, type TenantSync, type TenantSyncStatus } from '../api/tenantsync.js';
@@ -12,7 +12,7 @@ import { eventReasons, reasons } from '../api/reasons.js';
 import { desiredCronJob } from '../reconcile/desired-cronjob.js';
 import { desiredConfigMap, initialStateConfigMap, jobConfig } from '../reconcile/desired-configmaps.js';
 import { readStateData } from '../reconcile/cursor-merge.js';
-import { fieldManager, nameAnnotation, nameLabel, resultFinalizer, type OwnerIdentity } from '../reconcile/labels.js';
+import { fieldManager, nameLabel, resultFinalizer, type OwnerIdentity } from '../reconcile/labels.js';
 import { mergePatch } from '../reconcile/merge-patch.js';
 import { childNames, nameLabelValue } from '../reconcile/names.js';
 import { nextRunToStart, runQueue, startPatch, waitingRuns } from '../reconcile/run-gate.js';
@@ -26,13 +26,15 @@ import { missingSecretsMessage, secretReferences, type SecretLookup } from '../r
 import { canonicalJson, computeStatus, parseStoredStatus, readyTransitionEvent, statusChanged, type ReconcileOutcome } from '../reconcile/status.js';
 import { validateTenantSync } from '../reconcile/validate.js';
 import { errorFields, objectLogger, type Logger } from '../runtime/logger.js';
+import type { Reconciler, ReconcileResult } from '../runtime/controller.js';
 import { countTenantRun, removeTenantSeries, setTenantGauges, tenantLabels, type OperatorMetrics } from '../runtime/metrics.js';
+import { OwnerIndex } from '../runtime/owner-index.js';
 import { expBackoffMs } from '../runtime/sleep.js';
-import { objectKey, parseObjectKey, WorkQueue, type WorkResult } from '../runtime/work-queue.js';
+import { objectKey, parseObjectKey } from '../runtime/work-queue.js';
 import { ChildApplier, type EnsureResult } from './child-applier.js';
 import { advanceState, editState, markApplied, readRun, unappliedFinishedJobs, type FinishedJob } from './run-results.js';
 import { errorPolicy, StalledError, transientFailuresBeforeReport, WaitingError, type ErrorAction } from './errors.js';
-import { isJobOf, ownerKeyOfCronJob, ownerKeyOfJob } from './watches.js';
+import { hasResultFinalizer, isJobOf, ownerKeyOfJob, ownerKeyOfPod, type TenantSyncCaches } from './watches.js';
 
 /** Event reasons of the children the controller applies. */
 const childEventReasons = {
@@ -54,40 +56,19 @@ export const maxRequeueAfterMs = 24 * 3600_000;
 /** The next run time in status moves once the old one has passed; wake up just after it. */
 const afterNextRunSlackMs = 1_000;
 
-/** The read side of the informer caches. */
-export interface ObjectCache<T> {
-  get(namespace: string, name: string): T | undefined;
-  keys(): string[];
-  hasSynced(): boolean;
-  waitForSync(signal?: AbortSignal): Promise<boolean>;
-  on(handler: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T) => void): void;
-}
-
 /** The requests the controller sends: reads of Secrets and ConfigMaps, applies, creates, status patches. */
 export type ControllerClient = KubeReader & KubeWriter & StatusWriter;
 
-export interface TenantSyncControllerOptions {
+/** The caches (watched by watchTenantSyncs) and what a pass needs besides: the client, Events, a clock. */
+export interface TenantSyncControllerOptions extends TenantSyncCaches {
   client: ControllerClient;
-  tenantSyncs: ObjectCache<unknown>;
-  cronJobs: ObjectCache<V1CronJob>;
-  /** Jobs of managed CronJobs; events on them reconcile the owner (run results, issue 5). */
-  jobs?: ObjectCache<V1Job> | undefined;
-  /** The operator's ConfigMaps (config and state), so a steady-state pass reads them without a request. */
-  configMaps?: ObjectCache<V1ConfigMap> | undefined;
-  /** Pods of runs (stripped to their results): their result finalizer is removed once the result is applied. */
-  pods?: ObjectCache<V1Pod> | undefined;
   recorder: EventRecorderLike;
   clock: Clock;
   logger: Logger;
-  metrics?:
-    | (Pick<OperatorMetrics, 'reconcileTotal' | 'reconcileErrorsTotal' | 'reconcileDurationSeconds' | 'workqueueDepth'> &
-        Partial<TenantMetricFields> &
-        Partial<Pick<OperatorMetrics, 'tenantRunResultsLostTotal'>>)
-    | undefined;
+  /** Per-tenant series (the reconcile and queue metrics are the generic controller's). */
+  metrics?: (Partial<TenantMetricFields> & Partial<Pick<OperatorMetrics, 'tenantRunResultsLostTotal'>>) | undefined;
   /** Image of the sync container when spec.job.image is not set. */
   defaultSyncImage: string;
-  workers?: number;
-  queue?: WorkQueue;
 }
 
 type TenantMetricFields = Pick<
@@ -141,19 +122,15 @@ interface WrittenStatus {
   readonly resourceVersionBefore: string | undefined;
 }
 
-export class TenantSyncController {
-  readonly name = 'tenantsync-controller';
-  readonly needLeaderElection = true;
-  readonly queue: WorkQueue;
+export class TenantSyncController implements Reconciler {
   private readonly opts: TenantSyncControllerOptions;
-  private readonly log: Logger;
   private readonly applier: ChildApplier;
   private readonly secretRetries = new Map<string, number>();
   private readonly writtenStatus = new Map<string, WrittenStatus>();
-  /** TenantSync key → keys (namespace/name) of its Jobs in the Job cache. */
-  private readonly jobsByOwner = new Map<string, Set<string>>();
-  /** TenantSync key → keys (namespace/name) of its run pods in the Pod cache. */
-  private readonly podsByOwner = new Map<string, Set<string>>();
+  /** TenantSync key → its Jobs in the Job cache. */
+  private readonly jobIndex: OwnerIndex<V1Job> | undefined;
+  /** TenantSync key → its run pods in the Pod cache. */
+  private readonly podIndex: OwnerIndex<V1Pod> | undefined;
   /** Uids of Jobs whose result this process applied (their deletion loses nothing, even if the cache lags our mark). */
   private readonly appliedJobUids = new Set<string>();
   /** TenantSync key → runs lost since the last status write, by Job uid (a repeated delete counts once). */
@@ -165,47 +142,14 @@ export class TenantSyncController {
 
   constructor(opts: TenantSyncControllerOptions) {
     this.opts = opts;
-    this.log = opts.logger.child({ controller: 'tenantsync' });
     this.applier = new ChildApplier(opts.client);
-    this.queue = opts.queue ?? new WorkQueue({ onDepthChange: (d) => opts.metrics?.workqueueDepth.set(d) });
-    this.watch();
-  }
-
-  /** Every TenantSync event enqueues it; CronJob and Job events enqueue their owner (level-based: only keys travel). */
-  private watch(): void {
-    this.opts.tenantSyncs.on((_type, obj) => {
-      const meta = (obj as { metadata?: { namespace?: string; name?: string } }).metadata;
-      if (meta?.name) this.queue.add(objectKey(meta.namespace, meta.name));
-    });
-    this.opts.cronJobs.on((_type, cronJob) => {
-      const key = ownerKeyOfCronJob(cronJob);
-      if (key) this.queue.add(key);
-    });
-    this.opts.jobs?.on((type, job) => {
-      const key = ownerKeyOfJob(job, (namespace, name) => this.opts.cronJobs.get(namespace, name));
-      if (!key) return;
-      const jobKey = objectKey(job.metadata?.namespace, job.metadata?.name ?? '');
-      const owned = this.jobsByOwner.get(key) ?? new Set<string>();
-      if (type === 'DELETED') {
-        owned.delete(jobKey);
-        this.noteDeletedJob(key, job);
-      } else owned.add(jobKey);
-      if (owned.size > 0) this.jobsByOwner.set(key, owned);
-      else this.jobsByOwner.delete(key);
-      this.queue.add(key);
-    });
-    this.opts.pods?.on((type, pod) => {
-      const name = pod.metadata?.annotations?.[nameAnnotation];
-      if (!name) return;
-      const key = objectKey(pod.metadata?.namespace, name);
-      const podKey = objectKey(pod.metadata?.namespace, pod.metadata?.name ?? '');
-      const owned = this.podsByOwner.get(key) ?? new Set<string>();
-      if (type === 'DELETED') owned.delete(podKey);
-      else owned.add(podKey);
-      if (owned.size > 0) this.podsByOwner.set(key, owned);
-      else this.podsByOwner.delete(key);
-      // Only a pod whose result may wait for us matters (a finished or deleted one still carrying the finalizer).
-      if (type !== 'DELETED' && hasResultFinalizer(pod)) this.queue.add(key);
+    const cronJobOf = (namespace: string, name: string) => opts.cronJobs.get(namespace, name);
+    this.jobIndex = opts.jobs && new OwnerIndex(opts.jobs, (job) => ownerKeyOfJob(job, cronJobOf));
+    this.podIndex = opts.pods && new OwnerIndex(opts.pods, ownerKeyOfPod);
+    // A deleted Job is an edge a level-based pass cannot see afterwards: remembered here, reported by the next pass.
+    opts.jobs?.on((type, job) => {
+      const key = type === 'DELETED' ? ownerKeyOfJob(job, cronJobOf) : undefined;
+      if (key !== undefined) this.noteDeletedJob(key, job);
     });
   }
 
@@ -221,54 +165,18 @@ export class TenantSyncController {
     const lost = this.lostRuns.get(key) ?? new Map<string, LostRun>();
     if (!lost.has(uid)) lost.set(uid, { uid, jobName: job.metadata?.name ?? '', detectedAt: toTime(this.opts.clock.now()) ?? '', job });
     this.lostRuns.set(key, lost);
-    this.queue.add(key);
-  }
-
-  /** Runnable: once the caches are synced, reconcile every TenantSync and then whatever changes, until aborted. */
-  async start(signal: AbortSignal): Promise<void> {
-    const caches = [
-      this.opts.tenantSyncs,
-      this.opts.cronJobs,
-      ...(this.opts.jobs ? [this.opts.jobs] : []),
-      ...(this.opts.configMaps ? [this.opts.configMaps] : []),
-      ...(this.opts.pods ? [this.opts.pods] : []),
-    ];
-    for (const cache of caches) if (!(await cache.waitForSync(signal))) return;
-    for (const key of this.opts.tenantSyncs.keys()) this.queue.add(key);
-    this.log.info({ workers: this.opts.workers ?? 1, tenantSyncs: this.opts.tenantSyncs.keys().length }, 'controller started');
-    await this.queue.run((key) => this.reconcileKey(key), {
-      workers: this.opts.workers ?? 1,
-      signal,
-      onError: (key, err, retryInMs) => this.log.warn({ ...keyFields(key), error: errorFields(err), retryInMs }, 'reconcile failed; retrying'),
-    });
-    this.log.info('controller stopped');
-  }
-
-  /** One reconcile with its metrics (result: success, requeue, stalled or error). */
-  async reconcileKey(key: string): Promise<WorkResult> {
-    const started = performance.now();
-    try {
-      const { result, stalled } = await this.reconcileWithOutcome(key);
-      this.opts.metrics?.reconcileTotal.inc({ result: stalled ? 'stalled' : result?.requeueAfterMs !== undefined ? 'requeue' : 'success' });
-      return result;
-    } catch (err) {
-      this.opts.metrics?.reconcileTotal.inc({ result: 'error' });
-      this.opts.metrics?.reconcileErrorsTotal.inc();
-      throw err;
-    } finally {
-      this.opts.metrics?.reconcileDurationSeconds.observe((performance.now() - started) / 1000);
-    }
   }
 
   /**
-   * Reconciles the TenantSync `namespace/name`. Returns when to look again; throws (→ per-key
-   * exponential backoff) only for errors worth retrying.
+   * Reconciles the TenantSync `namespace/name`. Returns when to look again (and whether it stalled);
+   * throws (→ per-key exponential backoff) only for errors worth retrying.
    */
-  async reconcile(key: string): Promise<WorkResult> {
-    return (await this.reconcileWithOutcome(key)).result;
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const { result, stalled } = await this.reconcileWithOutcome(key);
+    return stalled ? { ...result, stalled } : result;
   }
 
-  private async reconcileWithOutcome(key: string): Promise<{ result: WorkResult; stalled: boolean }> {
+  private async reconcileWithOutcome(key: string): Promise<{ result: { requeueAfterMs: number } | undefined; stalled: boolean }> {
     const { namespace, name } = parseObjectKey(key);
     const log = objectLogger(this.opts.logger, { namespace, name });
 
@@ -504,11 +412,7 @@ export class TenantSyncController {
 
   /** The tenant's Jobs in the Job cache (every run, whoever started it). */
   private tenantJobs(key: string): V1Job[] {
-    return [...(this.jobsByOwner.get(key) ?? [])].flatMap((k) => {
-      const { namespace, name } = parseObjectKey(k);
-      const job = this.opts.jobs?.get(namespace, name);
-      return job === undefined ? [] : [job];
-    });
+    return this.jobIndex?.of(key) ?? [];
   }
 
   /**
@@ -552,12 +456,8 @@ export class TenantSyncController {
   private async collectRuns(owner: OwnerIdentity, raw: RawTenantSync, found: PassFindings, log: Logger): Promise<void> {
     const key = objectKey(owner.namespace, owner.name);
     const cronJobName = childNames(owner.name).cronJob;
-    const jobs = [...(this.jobsByOwner.get(key) ?? [])]
-      .map((k) => {
-        const { namespace, name } = parseObjectKey(k);
-        return this.opts.jobs?.get(namespace, name);
-      })
-      .filter((job): job is V1Job => job !== undefined && isJobOf(job, owner.name, cronJobName))
+    const jobs = this.tenantJobs(key)
+      .filter((job) => isJobOf(job, owner.name, cronJobName))
       // Applied by this process already, though the cache may not show the mark yet: never counted twice.
       .filter((job) => !this.appliedJobUids.has(job.metadata?.uid ?? ''));
     const finished = unappliedFinishedJobs(jobs);
@@ -604,11 +504,7 @@ export class TenantSyncController {
 
   /** The tenant's run pods in the Pod cache. */
   private tenantPods(key: string): V1Pod[] {
-    return [...(this.podsByOwner.get(key) ?? [])].flatMap((k) => {
-      const { namespace, name } = parseObjectKey(k);
-      const pod = this.opts.pods?.get(namespace, name);
-      return pod === undefined ? [] : [pod];
-    });
+    return this.podIndex?.of(key) ?? [];
   }
 
   /**
@@ -910,11 +806,6 @@ function retainsState(raw: RawTenantSync): boolean {
   return (raw.spec as { stateRetention?: unknown } | undefined)?.stateRetention === 'Retain';
 }
 
-/** A pod still held by the operator's result finalizer. */
-function hasResultFinalizer(pod: V1Pod): boolean {
-  return pod.metadata?.finalizers?.includes(resultFinalizer) === true;
-}
-
 /** The termination message of the pod's container that terminated. */
 function terminatedMessage(pod: V1Pod): string | undefined {
   return pod.status?.containerStatuses?.find((c) => c.state?.terminated !== undefined)?.state?.terminated?.message;
@@ -967,7 +858,3 @@ function toRfc3339(time: unknown): string | undefined {
 
 const refOf = (obj: KubeObject): ObjectRef => ({ apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name });
 
-const keyFields = (key: string) => {
-  const { namespace, name } = parseObjectKey(key);
-  return { namespace, name };
-};

@@ -1,8 +1,9 @@
-// Which TenantSync an event on a child concerns: owned CronJobs and the Jobs they start map back to
-// their TenantSync, so a deleted or hand-edited child reconciles its owner at once.
-import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+// Which TenantSync an event on a child concerns: owned CronJobs, the Jobs they start and the run pods map
+// back to their TenantSync, so a deleted or hand-edited child reconciles its owner at once.
+import type { V1ConfigMap, V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import { group, kind } from '../api/tenantsync.js';
-import { controllerOf, nameAnnotation } from '../reconcile/labels.js';
+import { controllerOf, nameAnnotation, resultFinalizer } from '../reconcile/labels.js';
+import type { Controller, ObjectCache } from '../runtime/controller.js';
 import { objectKey } from '../runtime/work-queue.js';
 
 /** Label selector of every child the operator creates (CronJobs, Jobs and their Pods). */
@@ -38,4 +39,42 @@ export function isJobOf(job: V1Job, name: string, cronJobName: string): boolean 
   const ref = controllerOf(job.metadata);
   const annotated = job.metadata?.annotations?.[nameAnnotation];
   return ref?.kind === 'CronJob' && ref.name === cronJobName && (annotated === undefined || annotated === name);
+}
+
+/** The queue key of the TenantSync a run pod belongs to (the tenantsync.io/name annotation of its Job's template). */
+export function ownerKeyOfPod(pod: V1Pod): string | undefined {
+  const name = pod.metadata?.annotations?.[nameAnnotation];
+  return name ? objectKey(pod.metadata?.namespace, name) : undefined;
+}
+
+/** A pod still held by the operator's result finalizer. */
+export function hasResultFinalizer(pod: V1Pod): boolean {
+  return pod.metadata?.finalizers?.includes(resultFinalizer) === true;
+}
+
+/** The informer caches of the TenantSync controller. */
+export interface TenantSyncCaches {
+  tenantSyncs: ObjectCache<unknown>;
+  cronJobs: ObjectCache<V1CronJob>;
+  /** Jobs of managed CronJobs; events on them reconcile the owner (run results). */
+  jobs?: ObjectCache<V1Job> | undefined;
+  /** The operator's ConfigMaps (config and state), so a steady-state pass reads them without a request. */
+  configMaps?: ObjectCache<V1ConfigMap> | undefined;
+  /** Pods of runs (stripped to their results): their result finalizer is removed once the result is applied. */
+  pods?: ObjectCache<V1Pod> | undefined;
+}
+
+/**
+ * What the TenantSync controller watches (controller-runtime's For/Owns/Watches): every TenantSync event
+ * enqueues it; CronJob, Job and run-pod events enqueue their TenantSync (level-based: only keys travel).
+ * The ConfigMaps are only read, but work starts once their cache has synced too.
+ */
+export function watchTenantSyncs(controller: Controller, caches: TenantSyncCaches): Controller {
+  const cronJobOf = (namespace: string, name: string) => caches.cronJobs.get(namespace, name);
+  controller.for(caches.tenantSyncs).watches(caches.cronJobs, (_type, cronJob) => ownerKeyOfCronJob(cronJob));
+  if (caches.jobs) controller.watches(caches.jobs, (_type, job) => ownerKeyOfJob(job, cronJobOf));
+  if (caches.configMaps) controller.reads(caches.configMaps);
+  // Only a pod whose result may wait for us matters (a finished or deleted one still carrying the finalizer).
+  if (caches.pods) controller.watches(caches.pods, (type, pod) => (type !== 'DELETED' && hasResultFinalizer(pod) ? ownerKeyOfPod(pod) : undefined));
+  return controller;
 }

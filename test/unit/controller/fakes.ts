@@ -3,7 +3,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeApiError } from '../../../operator/kube/errors.js';
 import type { KubeObject, KubeReader, KubeWriter, StatusWriter } from '../../../operator/kube/client.js';
-import type { ObjectCache } from '../../../operator/controller/tenantsync-controller.js';
+import type { ObjectCache } from '../../../operator/runtime/controller.js';
 import type { EventRecorderLike, EventType } from '../../../operator/kube/events.js';
 
 type Obj = KubernetesObject & { metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string; [k: string]: unknown }; [k: string]: unknown };

@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { V1CronJob, V1Job } from '@kubernetes/client-node';
 import { TenantSyncController } from '../../../operator/controller/tenantsync-controller.js';
+import { watchTenantSyncs } from '../../../operator/controller/watches.js';
+import { Controller } from '../../../operator/runtime/controller.js';
 import { FakeClock } from '../../../operator/kube/clock.js';
 import { KubeApiError } from '../../../operator/kube/errors.js';
 import { manualJobName } from '../../../operator/reconcile/names.js';
@@ -93,7 +95,7 @@ describe('TenantSyncController.reconcile', () => {
     seedSecret();
     seedTenantSync('acme', { schedule: '0 25 * * *' });
     const result = await controller.reconcile(`${ns}/acme`);
-    expect(result).toBeUndefined();
+    expect(result).toEqual({ stalled: true });
     expect(writesOf('apply')).toEqual([]);
     expect(ready()).toMatchObject({ status: 'False', reason: 'InvalidSpec', message: expect.stringContaining('spec.schedule: hour field') });
     expect(ts()?.status?.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
@@ -352,8 +354,15 @@ describe('TenantSyncController.reconcile', () => {
   });
 });
 
+/** The runnable main.ts builds: the generic controller with the TenantSync watches and this reconciler. */
+function runnable(metrics?: ReturnType<typeof createMetrics>): Controller {
+  const reconciler = new TenantSyncController({ client, tenantSyncs, cronJobs, recorder, clock, logger: silentLogger(), defaultSyncImage: 'sync:1', metrics });
+  return watchTenantSyncs(new Controller({ name: 'tenantsync-controller', reconciler, logger: silentLogger(), metrics }), { tenantSyncs, cronJobs });
+}
+
 describe('TenantSyncController watches', () => {
   it('enqueues the owner of a CronJob or Job event, and the TenantSync itself', () => {
+    const controller = runnable();
     cronJobs.emit('DELETED', { metadata: { name: 'acme', namespace: ns, ownerReferences: [{ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', name: 'acme', uid: 'u', controller: true }] } } as V1CronJob);
     tenantSyncs.emit('ADDED', { metadata: { name: 'other', namespace: ns } });
     cronJobs.emit('MODIFIED', { metadata: { name: 'foreign', namespace: ns } } as V1CronJob);
@@ -364,7 +373,7 @@ describe('TenantSyncController watches', () => {
 describe('TenantSyncController metrics', () => {
   it('counts a failed reconcile and its retry from the work queue, and the depth gauge follows the queue', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    controller = new TenantSyncController({ client, tenantSyncs, cronJobs, recorder, clock, logger: silentLogger(), defaultSyncImage: 'sync:1', metrics });
+    const controller = runnable(metrics);
     // What a scrape of /metrics would show.
     const scrape = async (name: string, labels?: Record<string, string>) => sumMetric(await metrics.registry.metrics(), name, labels);
     seedSecret();
@@ -400,7 +409,7 @@ describe('TenantSyncController metrics', () => {
 
   it('reconcileKey records a stalled InvalidSpec as stalled, not as an error', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    controller = new TenantSyncController({ client, tenantSyncs, cronJobs, recorder, clock, logger: silentLogger(), defaultSyncImage: 'sync:1', metrics });
+    const controller = runnable(metrics);
     seedSecret();
     seedTenantSync('acme', { schedule: '99 * * * *' });
     await controller.reconcileKey(`${ns}/acme`);

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { V1CronJob, V1Job } from '@kubernetes/client-node';
-import { ownerKeyOfCronJob, ownerKeyOfJob } from '../../../operator/controller/watches.js';
+import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
+import { ownerKeyOfCronJob, ownerKeyOfJob, watchTenantSyncs } from '../../../operator/controller/watches.js';
+import { Controller } from '../../../operator/runtime/controller.js';
+import { silentLogger } from '../../../operator/runtime/logger.js';
+import { FakeCache, FakeClient } from './fakes.js';
 
 describe('ownerKeyOfCronJob', () => {
   it.each([
@@ -18,5 +21,25 @@ describe('ownerKeyOfJob', () => {
     const long = 'n'.repeat(100);
     expect(ownerKeyOfJob({ metadata: { name: 'j', namespace: 'ns', annotations: { 'tenantsync.io/name': long } } } as V1Job)).toBe(`ns/${long}`);
     expect(ownerKeyOfJob({ metadata: { name: 'j', namespace: 'ns' } } as V1Job)).toBeUndefined();
+  });
+});
+
+describe('watchTenantSyncs', () => {
+  it('enqueues the TenantSync of a run pod only while the pod carries the result finalizer', () => {
+    const client = new FakeClient();
+    const pods = new FakeCache<V1Pod>(client, 'Pod');
+    const controller = watchTenantSyncs(new Controller({ name: 't', reconciler: { reconcile: async () => undefined }, logger: silentLogger() }), {
+      tenantSyncs: new FakeCache(client, 'TenantSync'),
+      cronJobs: new FakeCache<V1CronJob>(client, 'CronJob'),
+      pods,
+    });
+    const pod = (name: string, owner: string | undefined, finalizers: string[]): V1Pod => ({
+      metadata: { name, namespace: 'ns', finalizers, ...(owner ? { annotations: { 'tenantsync.io/name': owner } } : {}) },
+    });
+    pods.emit('MODIFIED', pod('p1', 'acme', ['tenantsync.io/result']));
+    pods.emit('MODIFIED', pod('p2', 'beta', []));
+    pods.emit('DELETED', pod('p3', 'gamma', ['tenantsync.io/result']));
+    pods.emit('ADDED', pod('p4', undefined, ['tenantsync.io/result']));
+    expect(controller.queue.depth).toBe(1);
   });
 });
