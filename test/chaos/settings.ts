@@ -10,15 +10,22 @@ export const chaosEnv = {
   specs: 'TENANTSYNC_CHAOS_SPECS',
   results: 'TENANTSYNC_CHAOS_RESULTS',
   jobRuns: 'TENANTSYNC_CHAOS_JOB_RUNS',
+  tenants: 'TENANTSYNC_CHAOS_TENANTS',
+  minutes: 'TENANTSYNC_CHAOS_MINUTES',
+  operatorKills: 'TENANTSYNC_CHAOS_OPERATOR_KILLS',
+  apiserverRestarts: 'TENANTSYNC_CHAOS_APISERVER_RESTARTS',
+  etcdRestarts: 'TENANTSYNC_CHAOS_ETCD_RESTARTS',
+  nodeDeaths: 'TENANTSYNC_CHAOS_NODE_DEATHS',
+  evictions: 'TENANTSYNC_CHAOS_EVICTIONS',
   report: 'TENANTSYNC_CHAOS_REPORT',
 } as const;
 
-/** A positive integer from the environment variable `name`, else `fallback`; anything else is an error naming it. */
-export function chaosCount(name: string, fallback: number): number {
+/** A whole number (at least `min`, default 1) from the environment variable `name`, else `fallback`; anything else is an error naming it. */
+export function chaosCount(name: string, fallback: number, min = 1): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number of at least 1, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number of at least ${min}, got "${raw}"`);
   return value;
 }
 
