@@ -92,6 +92,21 @@ describe('rate limits per plan', () => {
     expect(busiestMinute(half)).toBeGreaterThanOrEqual(23);
   });
 
+  it('alone on the account with a 100 % share, spends the whole budget every minute: its own requests do not slow it down as if another app spent them', async () => {
+    const w = await start({ rateLimitPerMinute: 50 });
+    const ids = seedTickets(w, 5_000);
+    const run = await runInProcess(w, configFor(w, ['tickets'], { rateLimitSharePercent: 100 }));
+    expect(run.result.outcome).toBe('Succeeded');
+    expect(deliveredIds(w.sink, 'tickets')).toEqual(ids);
+    // 16 ticket pages of 3 credits (48 of 50) a minute. A request that waited did so only for its credits to leave the
+    // window (60 s after the request 16 before it); spreading the last credits out made pages 15 and 16 wait 20-30 s.
+    const times = w.fake.requests.map((r) => r.time.getTime());
+    const waitedForNoCredit = times.flatMap((time, i) => (i > 0 && time - times[i - 1]! > 5_000 && !(i >= 16 && time - times[i - 16]! >= rateWindowMs) ? [i + 1] : []));
+    expect(waitedForNoCredit).toEqual([]);
+    expect(busiestMinute(w)).toBe(48);
+    expect(w.fake.requests.filter((r) => r.status === 429)).toEqual([]);
+  });
+
   it("on an hourly account never sleeps past the run's deadline: it ends the run with a clear message and the acknowledged cursor", async () => {
     const w = await start({ rateLimitPerMinute: 100, hourly: true });
     seedTickets(w, 20_000);

@@ -73,9 +73,9 @@ export interface RateBudgetState {
 /**
  * How long to wait before the next request (0 = go now). The longest wait wins: a pending Retry-After; never
  * more credits than the ceiling inside any sliding 60 s window (which also fits any fixed minute window), and
- * the same for a capped list endpoint; and when the headers say the account-wide budget is nearly spent, spread
- * the remaining credits over a window — windowMs/(remaining+1) apart, a full window when nothing remains —
- * so other apps' usage slows us down before the server answers 429.
+ * the same for a capped list endpoint; and when the headers say the account-wide budget is nearly spent by others
+ * (othersAreSpending), spread the remaining credits over a window — windowMs/(remaining+1) apart, a full window
+ * when nothing remains — so other apps' usage slows us down before the server answers 429.
  */
 export function nextRequestDelayMs(state: RateBudgetState): number {
   let until = state.pausedUntilMs;
@@ -84,13 +84,26 @@ export function nextRequestDelayMs(state: RateBudgetState): number {
   if (state.endpoint) until = Math.max(until, windowFreeAtMs(state.endpoint.spent, state.endpoint.capPerMinute, state.credits, nowMs));
   if (state.remaining !== undefined && state.total !== undefined && state.lastResponseAtMs !== undefined) {
     const low = Math.max(1, Math.floor(state.total * lowRemainingFraction));
-    if (state.remaining <= low) {
+    if (state.remaining <= low && othersAreSpending(state)) {
       // Counted in requests of the next one's cost (an `include=` makes a ticket page cost 3 credits).
       const requestsLeft = Math.floor(state.remaining / Math.max(1, state.credits));
       until = Math.max(until, state.lastResponseAtMs + Math.ceil(rateWindowMs / (requestsLeft + 1)));
     }
   }
   return Math.max(0, until - nowMs);
+}
+
+/**
+ * True when the account has fewer credits left than the job's own accounting allows it to spend: someone else is
+ * spending them. Our requests inside the server's window are a subset of those in our sliding window (the server's
+ * is no longer), so with nobody else, `remaining` ≥ ceiling − what we spent: the job's own ceiling stops it before
+ * the account runs dry, and spreading its last requests over the window would only slow it down. Without a known
+ * ceiling, any low `remaining` counts.
+ */
+function othersAreSpending(state: RateBudgetState): boolean {
+  if (state.ceilingPerMinute === undefined || state.remaining === undefined) return true;
+  const ours = state.spent.reduce((sum, entry) => sum + entry.credits, 0);
+  return state.remaining < state.ceilingPerMinute - ours;
 }
 
 export interface RateHeaders {

@@ -51,6 +51,17 @@ describe('nextRequestDelayMs', () => {
     expect(nextRequestDelayMs({ ...base, remaining: 11, total: 50, lastResponseAtMs: base.nowMs })).toBe(0);
   });
 
+  it('does not slow down when its own requests explain the low remaining budget: its ceiling stops it in time', () => {
+    // Alone on a 50-credit account, sharing all of it: 45 credits of ours in the window, 5 left.
+    const ours = Array.from({ length: 15 }, (_, i) => ({ atMs: 60_000 + i * 1_000, credits: 3 }));
+    const alone = { ...base, ceilingPerMinute: 50, spent: ours, remaining: 5, total: 50, lastResponseAtMs: base.nowMs };
+    expect(nextRequestDelayMs(alone)).toBe(0);
+    // The same 5 left while we spent only 9: another app spent the rest, so the last credits are spread out.
+    expect(nextRequestDelayMs({ ...alone, spent: ours.slice(0, 3) })).toBe(10_000);
+    // Sharing 80 %: another app within its 20 % leaves us our share, and we go at once.
+    expect(nextRequestDelayMs({ ...alone, ceilingPerMinute: 40, spent: ours.slice(0, 11), remaining: 10 })).toBe(0);
+  });
+
   it('spreads the remaining credits in requests of the next one\'s cost: 2 credits left and a 3-credit page wait a full window', () => {
     const delay = (remaining: number, credits: number) => nextRequestDelayMs({ ...base, credits, remaining, total: 50, lastResponseAtMs: base.nowMs });
     expect(delay(2, 3)).toBe(60_000);
