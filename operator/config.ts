@@ -1,7 +1,11 @@
 // The operator's settings from command-line flags and TENANTSYNC_* environment variables (a flag
 // wins over its variable, which wins over the default). Pure: parseConfig(argv, env) → Config.
 import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
+import { defaultSyncResourcesText, resourcesSchema } from './api/pod-fields.js';
+import { describeSchemaError } from './api/schema-issues.js';
 import { defaultKubeApiBurst, defaultKubeApiQps } from './kube/rate-limiter.js';
+import { builtinSyncPodDefaults, type SyncPodDefaults } from './reconcile/sync-pod.js';
 
 export interface OperatorConfig {
   /** Path of a kubeconfig; undefined = $KUBECONFIG, ~/.kube/config, then in-cluster. */
@@ -10,6 +14,8 @@ export interface OperatorConfig {
   namespaces: string[] | undefined;
   /** Image of the sync container when a TenantSync does not name one. */
   syncImage: string;
+  /** Settings of every sync pod that a TenantSync's spec.job may override (the --sync-* flags). */
+  syncPod: SyncPodDefaults;
   /** Address of the one HTTP server for /healthz, /readyz and /metrics. */
   healthAddress: string;
   leaderElect: boolean;
@@ -42,7 +48,8 @@ const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
 
 interface FlagSpec {
   readonly env: string;
-  readonly kind: 'string' | 'boolean' | 'integer' | 'number';
+  /** json: a JSON value in the shape of the spec.job field of the same name. */
+  readonly kind: 'string' | 'boolean' | 'integer' | 'number' | 'json';
   readonly help: string;
 }
 
@@ -51,6 +58,11 @@ export const flagSpecs: Record<string, FlagSpec> = {
   kubeconfig: { env: 'TENANTSYNC_KUBECONFIG', kind: 'string', help: 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account)' },
   namespaces: { env: 'TENANTSYNC_NAMESPACES', kind: 'string', help: 'comma-separated namespaces to watch (default: all namespaces)' },
   'sync-image': { env: 'TENANTSYNC_SYNC_IMAGE', kind: 'string', help: `image of the sync Job when spec.job.image is not set (default ${defaultSyncImage})` },
+  'sync-resources': {
+    env: 'TENANTSYNC_SYNC_RESOURCES',
+    kind: 'json',
+    help: `requests and limits of sync containers whose spec.job.resources is empty, as JSON like spec.job.resources; {} for none (default ${defaultSyncResourcesText})`,
+  },
   'health-addr': { env: 'TENANTSYNC_HEALTH_ADDR', kind: 'string', help: `address of /healthz, /readyz and /metrics (default ${defaultHealthAddress})` },
   'metrics-addr': { env: 'TENANTSYNC_METRICS_ADDR', kind: 'string', help: 'same server as --health-addr (one server; if both are given they must match)' },
   'leader-elect': { env: 'TENANTSYNC_LEADER_ELECT', kind: 'boolean', help: 'elect a leader on a Lease so only one replica writes (default true; --leader-elect=false to disable)' },
@@ -74,7 +86,8 @@ export const flagSpecs: Record<string, FlagSpec> = {
 /** The usage text printed by --help and after a bad flag. */
 export function usage(): string {
   const lines = Object.entries(flagSpecs).map(([name, spec]) => {
-    const flag = spec.kind === 'boolean' ? `--${name}` : `--${name}=<${spec.kind === 'integer' || spec.kind === 'number' ? 'n' : 'value'}>`;
+    const placeholder = { integer: 'n', number: 'n', json: 'json', string: 'value', boolean: '' }[spec.kind];
+    const flag = spec.kind === 'boolean' ? `--${name}` : `--${name}=<${placeholder}>`;
     return `  ${flag.padEnd(28)} ${spec.help}${spec.env ? ` [$${spec.env}]` : ''}`;
   });
   return ['Usage: npm run operator -- [flags]   (or: node dist/operator/main.js [flags])', '', ...lines, ''].join('\n');
@@ -94,6 +107,30 @@ function parseInteger(name: string, text: string, min: number): number {
 function parsePositiveNumber(name: string, text: string): number {
   if (!/^[0-9]+(\.[0-9]+)?$/.test(text) || !(Number(text) > 0)) throw new ConfigError(`--${name}: "${text}" must be a number greater than 0 (e.g. 20 or 0.5)`);
   return Number(text);
+}
+
+/** A JSON flag checked by the zod schema of the spec.job field it sets a default for. */
+function parseJsonFlag<T>(name: string, text: string, schema: z.ZodType<T>): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`--${name}: not JSON (${(error as Error).message}): ${JSON.stringify(text)}`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ConfigError(`--${name}: ${describeSchemaError(parsed.error).replaceAll('<root>: ', '')}`);
+  return parsed.data;
+}
+
+/** The --sync-* flags: what every sync pod gets unless its TenantSync says otherwise. */
+function parseSyncPodDefaults(raw: Map<string, string>): SyncPodDefaults {
+  const json = <T>(name: string, schema: z.ZodType<T>, fallback: T): T => {
+    const text = raw.get(name);
+    return text === undefined ? fallback : parseJsonFlag(name, text, schema);
+  };
+  return {
+    resources: json('sync-resources', resourcesSchema.strict(), builtinSyncPodDefaults.resources),
+  };
 }
 
 /** Reads flags (`--name=value`, `--name value`, `--flag`, `--no-flag`) and env into a raw map. */
@@ -172,6 +209,7 @@ export function parseConfig(
     kubeconfig: str('kubeconfig'),
     namespaces: namespaces === undefined || namespaces.length === 0 ? undefined : namespaces,
     syncImage: str('sync-image') ?? defaultSyncImage,
+    syncPod: parseSyncPodDefaults(raw),
     healthAddress,
     leaderElect: raw.has('leader-elect') ? parseBoolean('leader-elect', raw.get('leader-elect') as string) : true,
     leaseNamespace: str('lease-namespace') ?? defaultLeaseNamespace(env, readNamespaceFile),

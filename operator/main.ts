@@ -90,6 +90,7 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
     logger,
     metrics,
     defaultSyncImage: config.syncImage,
+    syncPodDefaults: config.syncPod,
   });
   const controller = watchTenantSyncs(new Controller({ name: 'tenantsync-controller', reconciler, logger, metrics, workers: config.workers }), caches);
 

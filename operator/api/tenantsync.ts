@@ -18,6 +18,7 @@ import {
   urlWithoutCredentialsRule,
   type TwinRule,
 } from './field-rules.js';
+import { resourcesSchema } from './pod-fields.js';
 
 export { isAllowedUrl, isKnownTimeZone } from './field-rules.js';
 
@@ -241,16 +242,6 @@ export const sinkSchema = z
   })
   .meta({ description: 'Where records are delivered.' });
 
-// core/v1 shapes the sync pod takes over unchanged, described so that kubectl explain and the API
-// server check them instead of storing typos.
-const quantityPattern = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
-const quantity = z
-  .union([z.number().int().nonnegative(), z.string().regex(new RegExp(quantityPattern), 'must be a quantity such as 500m, 1 or 256Mi')])
-  .transform(String)
-  .meta({ 'x-kubernetes-int-or-string': true });
-const resourceList = (what: string) =>
-  z.record(z.string(), quantity).optional().meta({ description: `${what} per resource name, e.g. cpu: 500m, memory: 256Mi.` });
-
 const tolerationSchema = z
   .object({
     key: z.string().max(317).optional().meta({ description: 'Taint key the toleration applies to; empty with operator Exists matches all taints.' }),
@@ -272,10 +263,7 @@ export const jobSchema = z
       .max(512)
       .optional()
       .meta({ description: 'Image of the sync container. Default: the sync image the operator is configured with.' }),
-    resources: z
-      .object({ limits: resourceList('Most compute the sync container may use'), requests: resourceList('Compute reserved for the sync container') })
-      .optional()
-      .meta({ description: 'Compute resources of the sync container, as in a core/v1 container. Default: the operator\'s defaults.' }),
+    resources: resourcesSchema.optional(),
     timeout: twinChecked(
       z.string().max(32).default('1h'),
       "Longest a run may take, as a duration such as 30m or 2h (the Job's activeDeadlineSeconds); at least 1m. " +

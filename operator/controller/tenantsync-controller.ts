@@ -24,6 +24,7 @@ import { foldRuns, schedulePeriodSeconds, withRunHealth } from '../reconcile/run
 import { nextScheduledRun, type EffectiveSchedule } from '../reconcile/schedule.js';
 import { missingSecretsMessage, secretReferences, type SecretLookup } from '../reconcile/secrets.js';
 import { canonicalJson, computeStatus, parseStoredStatus, readyTransitionEvent, statusChanged, type ReconcileOutcome } from '../reconcile/status.js';
+import type { SyncPodDefaults } from '../reconcile/sync-pod.js';
 import { validateTenantSync } from '../reconcile/validate.js';
 import { errorFields, objectLogger, type Logger } from '../runtime/logger.js';
 import type { Reconciler, ReconcileResult } from '../runtime/controller.js';
@@ -69,6 +70,8 @@ export interface TenantSyncControllerOptions extends TenantSyncCaches {
   metrics?: (Partial<TenantMetricFields> & Partial<Pick<OperatorMetrics, 'tenantRunResultsLostTotal'>>) | undefined;
   /** Image of the sync container when spec.job.image is not set. */
   defaultSyncImage: string;
+  /** The operator's settings for every sync pod (--sync-* flags); default: those of an operator without flags. */
+  syncPodDefaults?: SyncPodDefaults | undefined;
 }
 
 type TenantMetricFields = Pick<
@@ -329,6 +332,7 @@ export class TenantSyncController implements Reconciler {
       spec: ts.spec,
       schedule: validation.schedule,
       defaultSyncImage: this.opts.defaultSyncImage,
+      syncPodDefaults: this.opts.syncPodDefaults,
       secretsMissing: found.secretsMissing !== undefined,
     });
     const liveCronJob = await this.liveChild<V1CronJob>(cronJob, owner, this.opts.cronJobs.get(owner.namespace, names.cronJob));

@@ -9,6 +9,7 @@ import { childLabels, childMetadata, deadlineAnnotation, nameAnnotation, resultF
 import { childNames } from './names.js';
 import type { Built } from './objects.js';
 import type { EffectiveSchedule } from './schedule.js';
+import { builtinSyncPodDefaults, syncPodSettings, type SyncPodDefaults } from './sync-pod.js';
 
 export const syncContainerName = 'sync';
 export const configMountPath = '/etc/tenantsync/config';
@@ -30,6 +31,8 @@ export interface CronJobInputs {
   readonly defaultSyncImage: string;
   /** A referenced Secret or key is missing: keep the CronJob from starting pods that cannot start. */
   readonly secretsMissing: boolean;
+  /** The operator's --sync-* settings for every sync pod; default: those of an operator without flags. */
+  readonly syncPodDefaults?: SyncPodDefaults | undefined;
 }
 
 /** spec.job with the schema's defaults filled in when the user left the whole block out. */
@@ -69,6 +72,7 @@ function syncEnv(spec: TenantSyncSpec): V1EnvVar[] {
 export function desiredJobTemplate(inputs: Omit<CronJobInputs, 'schedule' | 'secretsMissing'>): V1JobTemplateSpec {
   const { owner, spec } = inputs;
   const job = jobSettings(spec);
+  const pod = syncPodSettings(inputs.syncPodDefaults ?? builtinSyncPodDefaults, job);
   const names = childNames(owner.name);
   const labels = { ...childLabels(owner, 'sync-job'), [triggerLabel]: 'scheduled' };
   const annotations = { [nameAnnotation]: owner.name };
@@ -108,7 +112,7 @@ export function desiredJobTemplate(inputs: Omit<CronJobInputs, 'schedule' | 'sec
               name: syncContainerName,
               image: job.image ?? inputs.defaultSyncImage,
               env: syncEnv(spec),
-              resources: (job.resources ?? {}) as V1ResourceRequirements,
+              resources: pod.resources as V1ResourceRequirements,
               securityContext: {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,

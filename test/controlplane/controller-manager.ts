@@ -9,7 +9,8 @@ import { startComponent, type Component, type Lifetime } from './processes.js';
  * cronjob/job: scheduling; garbage-collector: owner-reference cascades; namespace: namespace
  * deletion; serviceaccount: the `default` SA every namespace needs before pods can be created
  * (ServiceAccount admission); serviceaccount-token + root-ca-certificate-publisher: tokens and
- * kube-root-ca.crt as in a real cluster; ttl-after-finished: Jobs' ttlSecondsAfterFinished.
+ * kube-root-ca.crt as in a real cluster; ttl-after-finished: Jobs' ttlSecondsAfterFinished;
+ * resourcequota: a ResourceQuota's status, without which quota admission refuses every pod of its namespace.
  */
 export const defaultControllers = [
   'cronjob-controller',
@@ -20,6 +21,7 @@ export const defaultControllers = [
   'serviceaccount-token-controller',
   'root-ca-certificate-publisher-controller',
   'ttl-after-finished-controller',
+  'resourcequota-controller',
 ] as const;
 
 export function controllerManagerArgs(options: {

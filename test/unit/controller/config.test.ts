@@ -11,6 +11,7 @@ describe('parseConfig', () => {
       kubeconfig: undefined,
       namespaces: undefined,
       syncImage: 'ghcr.io/tenant-sync/sync-job:0.1.0',
+      syncPod: { resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } } },
       healthAddress: '0.0.0.0:8080',
       leaderElect: true,
       leaseNamespace: 'default',
@@ -47,6 +48,9 @@ describe('parseConfig', () => {
     [['--kube-api-qps=0.5'], {}, { kubeApiQps: 0.5 }],
     [[], { TENANTSYNC_KUBE_API_QPS: '7', TENANTSYNC_KUBE_API_BURST: '9' }, { kubeApiQps: 7, kubeApiBurst: 9 }],
     [['--help'], {}, { help: true }],
+    [['--sync-resources={"requests":{"cpu":"250m","memory":1073741824}}'], {}, { syncPod: { resources: { requests: { cpu: '250m', memory: '1073741824' } } } }],
+    [['--sync-resources={}'], {}, { syncPod: { resources: {} } }],
+    [[], { TENANTSYNC_SYNC_RESOURCES: '{"limits":{"memory":"1Gi"}}' }, { syncPod: { resources: { limits: { memory: '1Gi' } } } }],
   ])('%o with env %o gives %o', (argv, env, expected) => {
     expect(parse(argv, env)).toMatchObject(expected);
   });
@@ -70,6 +74,9 @@ describe('parseConfig', () => {
     [['--kube-api-qps=0'], /--kube-api-qps: "0" must be a number greater than 0/],
     [['--kube-api-qps=fast'], /--kube-api-qps: "fast" must be a number greater than 0/],
     [['--kube-api-burst=0'], /--kube-api-burst: "0" must be a whole number of at least 1/],
+    [['--sync-resources=cpu=1'], /--sync-resources: not JSON .*"cpu=1"/],
+    [['--sync-resources={"limits":{"cpu":"lots"}}'], /--sync-resources: limits.cpu: must be a quantity such as 500m, 1 or 256Mi/],
+    [['--sync-resources={"request":{"cpu":"1"}}'], /--sync-resources: .*request/],
   ])('rejects %o', (argv, message) => {
     expect(() => parse(argv)).toThrow(ConfigError);
     expect(() => parse(argv)).toThrow(message);

@@ -3,8 +3,9 @@ import { desiredCronJob } from '../../../operator/reconcile/desired-cronjob.js';
 import { effectiveSchedule } from '../../../operator/reconcile/schedule.js';
 import { ownerOf, tenantSync } from './fixtures.js';
 import type { TenantSyncSpecInput } from '../../../operator/api/tenantsync.js';
+import { builtinSyncPodDefaults, type SyncPodDefaults } from '../../../operator/reconcile/sync-pod.js';
 
-function build(spec: Partial<TenantSyncSpecInput> = {}, secretsMissing = false, name = 'acme') {
+function build(spec: Partial<TenantSyncSpecInput> = {}, secretsMissing = false, name = 'acme', syncPodDefaults?: SyncPodDefaults) {
   const ts = tenantSync(spec, { name });
   return desiredCronJob({
     owner: ownerOf(ts),
@@ -12,8 +13,13 @@ function build(spec: Partial<TenantSyncSpecInput> = {}, secretsMissing = false, 
     schedule: effectiveSchedule(ts.spec, 'tenants', name),
     defaultSyncImage: 'ghcr.io/example/tenant-sync:1.0.0',
     secretsMissing,
+    ...(syncPodDefaults ? { syncPodDefaults } : {}),
   });
 }
+
+/** The sync pod's spec of a CronJob built with these operator defaults (--sync-* flags). */
+const podWith = (defaults: Partial<SyncPodDefaults>, spec: Partial<TenantSyncSpecInput> = {}) =>
+  build(spec, false, 'acme', { ...builtinSyncPodDefaults, ...defaults }).spec!.jobTemplate.spec!.template.spec!;
 
 describe('desiredCronJob', () => {
   const cj = build();
@@ -144,6 +150,24 @@ describe('desiredCronJob', () => {
     expect(customPod).toMatchObject({ nodeSelector: { pool: 'batch' }, tolerations: [{ key: 'batch', operator: 'Exists', effect: 'NoSchedule' }] });
     expect(custom.spec).toMatchObject({ successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 5 });
     expect(custom.spec?.jobTemplate.spec).toMatchObject({ activeDeadlineSeconds: 1800, backoffLimit: 0 });
+  });
+
+  describe('resources', () => {
+    it('requests and limits cpu and memory by default, so a ResourceQuota that requires them admits the pod', () => {
+      expect(container?.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } });
+      expect(build({ job: { resources: {} } }).spec?.jobTemplate.spec?.template.spec?.containers[0]?.resources).toEqual(container?.resources);
+      expect(build({ job: { resources: { requests: {}, limits: {} } } }).spec?.jobTemplate.spec?.template.spec?.containers[0]?.resources).toEqual(container?.resources);
+    });
+
+    it("uses the operator's --sync-resources when the spec sets none; {} leaves the pod BestEffort", () => {
+      expect(podWith({ resources: { requests: { cpu: '50m' } } }).containers[0]?.resources).toEqual({ requests: { cpu: '50m' } });
+      expect(podWith({ resources: {} }).containers[0]?.resources).toEqual({});
+    });
+
+    it("replaces the defaults as a whole with the spec's own (half of each could put a request above its limit)", () => {
+      const own = podWith({ resources: { requests: { memory: '1Gi' }, limits: { memory: '2Gi' } } }, { job: { resources: { limits: { memory: '128Mi' } } } });
+      expect(own.containers[0]?.resources).toEqual({ limits: { memory: '128Mi' } });
+    });
   });
 
   it('passes a user schedule and time zone through', () => {
