@@ -1,6 +1,6 @@
-// The job's one undici Agent (a keep-alive pool per origin: the source and the sink), its timeouts, and
-// which transport failures are worth retrying.
-import { Agent } from 'undici';
+// The job's one undici dispatcher (a keep-alive pool per origin: the source and the sink), its timeouts, its
+// egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), and which transport failures are worth retrying.
+import { EnvHttpProxyAgent } from 'undici';
 
 export interface HttpTimeouts {
   connectTimeoutMs: number;
@@ -20,11 +20,18 @@ export const keepAliveTimeoutMs = 30_000;
 /** Sockets per origin: a ticket page and childFetchConcurrency conversation requests at once, with room to spare. */
 export const connectionsPerOrigin = 8;
 
-export function createHttpAgent(timeouts: HttpTimeouts = httpTimeoutDefaults): Agent {
-  return new Agent({
+/**
+ * Honours the proxy variables as curl does (lower-case names first, then upper-case): https:// origins
+ * through HTTPS_PROXY by CONNECT (else HTTP_PROXY), http:// origins through HTTP_PROXY, hosts that NO_PROXY
+ * names (`host`, `.domain`, `*.domain`, `host:port`, `*`) directly. Without them it is a plain Agent.
+ */
+export function createHttpAgent(timeouts: HttpTimeouts = httpTimeoutDefaults): EnvHttpProxyAgent {
+  return new EnvHttpProxyAgent({
     connections: connectionsPerOrigin,
     keepAliveTimeout: keepAliveTimeoutMs,
     connect: { timeout: timeouts.connectTimeoutMs },
+    // The proxy's own connection (ProxyAgent replaces `connect` with its tunnel).
+    connectTimeout: timeouts.connectTimeoutMs,
     headersTimeout: timeouts.headersTimeoutMs,
     bodyTimeout: timeouts.bodyTimeoutMs,
   });
