@@ -2,10 +2,24 @@
 // wins over its variable, which wins over the default). Pure: parseConfig(argv, env) → Config.
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { defaultSyncResourcesText, resourcesSchema } from './api/pod-fields.js';
+import {
+  affinitySchema,
+  defaultSyncResourcesText,
+  envFromSchema,
+  envSchema,
+  imagePullPolicies,
+  imagePullPolicySchema,
+  podAnnotationsSchema,
+  podLabelsSchema,
+  priorityClassNameSchema,
+  resourcesSchema,
+  serviceAccountNameSchema,
+  volumeMountsSchema,
+  volumesSchema,
+} from './api/pod-fields.js';
 import { describeSchemaError } from './api/schema-issues.js';
 import { defaultKubeApiBurst, defaultKubeApiQps } from './kube/rate-limiter.js';
-import { builtinSyncPodDefaults, type SyncPodDefaults } from './reconcile/sync-pod.js';
+import { builtinSyncPodDefaults, type SyncPodDefaults, type SyncProxy } from './reconcile/sync-pod.js';
 
 export interface OperatorConfig {
   /** Path of a kubeconfig; undefined = $KUBECONFIG, ~/.kube/config, then in-cluster. */
@@ -63,6 +77,29 @@ export const flagSpecs: Record<string, FlagSpec> = {
     kind: 'json',
     help: `requests and limits of sync containers whose spec.job.resources is empty, as JSON like spec.job.resources; {} for none (default ${defaultSyncResourcesText})`,
   },
+  'sync-image-pull-policy': { env: 'TENANTSYNC_SYNC_IMAGE_PULL_POLICY', kind: 'string', help: `pull policy of sync containers: ${imagePullPolicies.join(', ')} (default: Kubernetes' own)` },
+  'sync-image-pull-secrets': { env: 'TENANTSYNC_SYNC_IMAGE_PULL_SECRETS', kind: 'string', help: "comma-separated pull secrets of sync pods, Secrets in each tenant's namespace (default none)" },
+  'sync-pod-labels': { env: 'TENANTSYNC_SYNC_POD_LABELS', kind: 'json', help: 'labels of sync pods, a JSON object (default none)' },
+  'sync-pod-annotations': { env: 'TENANTSYNC_SYNC_POD_ANNOTATIONS', kind: 'json', help: 'annotations of sync pods, a JSON object, e.g. {"sidecar.istio.io/inject":"false"} (default none)' },
+  'sync-priority-class-name': { env: 'TENANTSYNC_SYNC_PRIORITY_CLASS_NAME', kind: 'string', help: 'PriorityClass of sync pods (default none)' },
+  'sync-affinity': { env: 'TENANTSYNC_SYNC_AFFINITY', kind: 'json', help: 'affinity of sync pods, JSON like spec.job.affinity (default none)' },
+  'sync-service-account-name': {
+    env: 'TENANTSYNC_SYNC_SERVICE_ACCOUNT_NAME',
+    kind: 'string',
+    help: "ServiceAccount of sync pods; it must exist in every tenant's namespace (default: the namespace's default ServiceAccount)",
+  },
+  'sync-automount-service-account-token': {
+    env: 'TENANTSYNC_SYNC_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN',
+    kind: 'boolean',
+    help: "mount the ServiceAccount's token into sync pods (default false; the sync job never calls the Kubernetes API)",
+  },
+  'sync-https-proxy': { env: 'TENANTSYNC_SYNC_HTTPS_PROXY', kind: 'string', help: 'HTTPS_PROXY of sync containers, e.g. http://proxy.example:3128 (default none)' },
+  'sync-http-proxy': { env: 'TENANTSYNC_SYNC_HTTP_PROXY', kind: 'string', help: 'HTTP_PROXY of sync containers (default none)' },
+  'sync-no-proxy': { env: 'TENANTSYNC_SYNC_NO_PROXY', kind: 'string', help: 'NO_PROXY of sync containers: hosts, .domains, host:port (no CIDRs), e.g. .svc,.cluster.local (default none)' },
+  'sync-env': { env: 'TENANTSYNC_SYNC_ENV', kind: 'json', help: 'more variables of sync containers, a JSON list of core/v1 EnvVar (default none)' },
+  'sync-env-from': { env: 'TENANTSYNC_SYNC_ENV_FROM', kind: 'json', help: 'variables of sync containers from ConfigMaps or Secrets, a JSON list of core/v1 EnvFromSource (default none)' },
+  'sync-volumes': { env: 'TENANTSYNC_SYNC_VOLUMES', kind: 'json', help: 'ConfigMap or Secret volumes of sync pods, JSON like spec.job.volumes (default none)' },
+  'sync-volume-mounts': { env: 'TENANTSYNC_SYNC_VOLUME_MOUNTS', kind: 'json', help: 'mounts of sync containers, JSON like spec.job.volumeMounts (default none)' },
   'health-addr': { env: 'TENANTSYNC_HEALTH_ADDR', kind: 'string', help: `address of /healthz, /readyz and /metrics (default ${defaultHealthAddress})` },
   'metrics-addr': { env: 'TENANTSYNC_METRICS_ADDR', kind: 'string', help: 'same server as --health-addr (one server; if both are given they must match)' },
   'leader-elect': { env: 'TENANTSYNC_LEADER_ELECT', kind: 'boolean', help: 'elect a leader on a Lease so only one replica writes (default true; --leader-elect=false to disable)' },
@@ -122,15 +159,62 @@ function parseJsonFlag<T>(name: string, text: string, schema: z.ZodType<T>): T {
   return parsed.data;
 }
 
+/** --sync-https-proxy, --sync-http-proxy, --sync-no-proxy; undefined when none is set. */
+function syncProxy(raw: Map<string, string>): SyncProxy | undefined {
+  const url = (name: string) => {
+    const value = raw.get(name);
+    if (!value) return undefined;
+    if (!URL.canParse(value) || !['http:', 'https:'].includes(new URL(value).protocol)) {
+      throw new ConfigError(`--${name}: "${value}" is not an http:// or https:// URL such as http://proxy.example:3128`);
+    }
+    return value;
+  };
+  const proxy = { httpsProxy: url('sync-https-proxy'), httpProxy: url('sync-http-proxy'), noProxy: raw.get('sync-no-proxy') || undefined };
+  return Object.values(proxy).some((v) => v !== undefined) ? proxy : undefined;
+}
+
 /** The --sync-* flags: what every sync pod gets unless its TenantSync says otherwise. */
 function parseSyncPodDefaults(raw: Map<string, string>): SyncPodDefaults {
   const json = <T>(name: string, schema: z.ZodType<T>, fallback: T): T => {
     const text = raw.get(name);
     return text === undefined ? fallback : parseJsonFlag(name, text, schema);
   };
-  return {
-    resources: json('sync-resources', resourcesSchema.strict(), builtinSyncPodDefaults.resources),
+  /** A plain string flag checked by the schema of its spec.job field. */
+  const text = <T>(name: string, schema: z.ZodType<T>): T | undefined => {
+    const value = raw.get(name);
+    if (value === undefined || value === '') return undefined;
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new ConfigError(`--${name}: "${value}" ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    return parsed.data;
   };
+  const pullSecrets = raw
+    .get('sync-image-pull-secrets')
+    ?.split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  for (const name of pullSecrets ?? []) {
+    if (serviceAccountNameSchema.safeParse(name).error) throw new ConfigError(`--sync-image-pull-secrets: "${name}" is not a Secret name`);
+  }
+  const defaults: SyncPodDefaults = {
+    resources: json('sync-resources', resourcesSchema.strict(), builtinSyncPodDefaults.resources),
+    imagePullPolicy: text('sync-image-pull-policy', imagePullPolicySchema),
+    imagePullSecrets: pullSecrets?.length ? pullSecrets : undefined,
+    podLabels: json('sync-pod-labels', podLabelsSchema, undefined),
+    podAnnotations: json('sync-pod-annotations', podAnnotationsSchema, undefined),
+    priorityClassName: text('sync-priority-class-name', priorityClassNameSchema),
+    affinity: json('sync-affinity', affinitySchema.strict(), undefined),
+    serviceAccountName: text('sync-service-account-name', serviceAccountNameSchema),
+    automountServiceAccountToken: raw.has('sync-automount-service-account-token')
+      ? parseBoolean('sync-automount-service-account-token', raw.get('sync-automount-service-account-token') as string)
+      : undefined,
+    proxy: syncProxy(raw),
+    env: json('sync-env', envSchema, undefined),
+    envFrom: json('sync-env-from', envFromSchema, undefined),
+    volumes: json('sync-volumes', volumesSchema, undefined),
+    volumeMounts: json('sync-volume-mounts', volumeMountsSchema, undefined),
+  };
+  // Only what is set: the config reads like the flags given.
+  return Object.fromEntries(Object.entries(defaults).filter(([, value]) => value !== undefined)) as unknown as SyncPodDefaults;
 }
 
 /** Reads flags (`--name=value`, `--name value`, `--flag`, `--no-flag`) and env into a raw map. */

@@ -32,8 +32,11 @@ export function structuralSchemaOf(schema: z.ZodType): SchemaNode {
 
 function structural(node: SchemaNode, path: string): SchemaNode {
   const out: SchemaNode = {};
+  // An object kept as written (x-kubernetes-preserve-unknown-fields): zod's record of unknown values says nothing more.
+  const preserved = node['x-kubernetes-preserve-unknown-fields'] === true;
   for (const [key, value] of Object.entries(node)) {
     if (key === '$schema' || key === 'id' || key === 'title') continue;
+    if (preserved && (key === 'additionalProperties' || key === 'propertyNames')) continue;
     if (key.startsWith('x-kubernetes-')) {
       out[key] = value;
       continue;

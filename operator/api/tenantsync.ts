@@ -18,7 +18,20 @@ import {
   urlWithoutCredentialsRule,
   type TwinRule,
 } from './field-rules.js';
-import { resourcesSchema } from './pod-fields.js';
+import {
+  affinitySchema,
+  envFromSchema,
+  envSchema,
+  imagePullPolicySchema,
+  imagePullSecretsSchema,
+  podAnnotationsSchema,
+  podLabelsSchema,
+  priorityClassNameSchema,
+  resourcesSchema,
+  serviceAccountNameSchema,
+  volumeMountsSchema,
+  volumesSchema,
+} from './pod-fields.js';
 
 export { isAllowedUrl, isKnownTimeZone } from './field-rules.js';
 
@@ -263,7 +276,73 @@ export const jobSchema = z
       .max(512)
       .optional()
       .meta({ description: 'Image of the sync container. Default: the sync image the operator is configured with.' }),
+    imagePullPolicy: imagePullPolicySchema.optional().meta({
+      description:
+        "Pull policy of the sync container: Always, IfNotPresent or Never. Default: the operator's --sync-image-pull-policy " +
+        "(chart value syncPod.imagePullPolicy), else Kubernetes' own (Always for a :latest tag, otherwise IfNotPresent).",
+    }),
+    imagePullSecrets: imagePullSecretsSchema.optional().meta({
+      description:
+        "Pull secrets of the sync pod (Secrets in the tenant's namespace); replaces the operator's --sync-image-pull-secrets " +
+        '(chart values global.imagePullSecrets and syncPod.imagePullSecrets) as a whole, [] for none. Default: those.',
+    }),
     resources: resourcesSchema.optional(),
+    podLabels: podLabelsSchema.optional().meta({
+      description:
+        "Labels of the sync pod, over the operator's --sync-pod-labels (chart value syncPod.podLabels; on the same key the tenant's " +
+        "wins). The operator's own labels (app.kubernetes.io/*, tenantsync.io/name, tenantsync.io/trigger) win over both.",
+    }),
+    podAnnotations: podAnnotationsSchema.optional().meta({
+      description:
+        "Annotations of the sync pod, e.g. sidecar.istio.io/inject: \"false\" to keep a mesh sidecar (which never exits) out of " +
+        "it, over the operator's --sync-pod-annotations (chart value syncPod.podAnnotations; on the same key the tenant's wins). " +
+        'The operator\'s own annotations (tenantsync.io/*) win over both.',
+    }),
+    priorityClassName: priorityClassNameSchema.optional().meta({
+      description: "PriorityClass of the sync pod. Default: the operator's --sync-priority-class-name (chart value syncPod.priorityClassName), else none.",
+    }),
+    affinity: affinitySchema.optional().meta({
+      description: "Affinity of the sync pod, as in a pod spec; replaces the operator's --sync-affinity (chart value syncPod.affinity) as a whole. Default: that, else none.",
+    }),
+    serviceAccountName: serviceAccountNameSchema.optional().meta({
+      description:
+        "ServiceAccount the sync pod runs as; it must exist in the tenant's namespace, or the Job cannot create its pod. Its token " +
+        "is still not mounted unless automountServiceAccountToken is true. Default: the operator's --sync-service-account-name " +
+        "(chart value syncPod.serviceAccountName), else the namespace's default ServiceAccount.",
+    }),
+    automountServiceAccountToken: z.boolean().optional().meta({
+      description:
+        'Mount the ServiceAccount\'s API token into the sync pod. The sync job never calls the Kubernetes API: set true only for ' +
+        "something in the pod that needs the token (e.g. a workload identity). Default: the operator's " +
+        '--sync-automount-service-account-token (chart value syncPod.automountServiceAccountToken), false.',
+    }),
+    env: envSchema.optional().meta({
+      description:
+        "More environment variables of the sync container, e.g. NODE_EXTRA_CA_CERTS or HTTPS_PROXY, after the operator's " +
+        "(chart values syncPod.proxy and syncPod.env; on the same name the tenant's wins). Names starting with TENANTSYNC_ are reserved.",
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+    }),
+    envFrom: envFromSchema.optional().meta({
+      description:
+        "Variables from every key of ConfigMaps or Secrets in the tenant's namespace, after the operator's --sync-env-from " +
+        '(chart value syncPod.envFrom). A variable in env wins over these.',
+    }),
+    volumes: volumesSchema.optional().meta({
+      description:
+        "ConfigMaps or Secrets of the tenant's namespace as volumes of the sync pod (e.g. a CA bundle), after the operator's " +
+        "--sync-volumes (chart value syncPod.volumes; on the same name the tenant's wins). Mount them with volumeMounts.",
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+    }),
+    volumeMounts: volumeMountsSchema.optional().meta({
+      description:
+        "Where the sync container mounts volumes (the tenant's or the operator's), after the operator's --sync-volume-mounts " +
+        '(chart value syncPod.volumeMounts; on the same mountPath the tenant\'s wins). E.g. a CA bundle at /etc/ssl/extra with ' +
+        'env NODE_EXTRA_CA_CERTS=/etc/ssl/extra/ca.crt.',
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['mountPath'],
+    }),
     timeout: twinChecked(
       z.string().max(32).default('1h'),
       "Longest a run may take, as a duration such as 30m or 2h (the Job's activeDeadlineSeconds); at least 1m. " +

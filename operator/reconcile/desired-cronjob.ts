@@ -1,6 +1,6 @@
 // The CronJob of a TenantSync, a pure function of the validated spec: the job contract of the design
 // (config and state ConfigMaps mounted, secrets by reference, result in the termination message).
-import type { V1CronJob, V1JobTemplateSpec, V1EnvVar, V1ResourceRequirements, V1Toleration } from '@kubernetes/client-node';
+import type { V1Affinity, V1CronJob, V1EnvFromSource, V1EnvVar, V1JobTemplateSpec, V1ResourceRequirements, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { envNames, exitCodes } from '../../sync-job/contract.js';
 import { parseDurationSeconds } from '../api/duration.js';
 import { jobSchema, type TenantSyncSpec } from '../api/tenantsync.js';
@@ -96,11 +96,17 @@ export function desiredJobTemplate(inputs: Omit<CronJobInputs, 'schedule' | 'sec
       },
       template: {
         // The pod stays (Terminating) after a delete until the operator has read its result (evictions, Job deletes).
-        metadata: { labels, annotations, finalizers: [resultFinalizer] },
+        // The operator's own labels and annotations win over the user's: selection and the run gate rely on them.
+        metadata: { labels: { ...pod.labels, ...labels }, annotations: { ...pod.annotations, ...annotations }, finalizers: [resultFinalizer] },
         spec: {
           restartPolicy: 'Never',
-          automountServiceAccountToken: false,
+          // Also the deprecated serviceAccount, which the API server fills from serviceAccountName and back: owned by
+          // the operator too, so removing the setting removes both (else the leftover one brings the name back).
+          ...(pod.serviceAccountName !== undefined ? { serviceAccountName: pod.serviceAccountName, serviceAccount: pod.serviceAccountName } : {}),
+          automountServiceAccountToken: pod.automountServiceAccountToken,
           enableServiceLinks: false,
+          ...(pod.imagePullSecrets !== undefined ? { imagePullSecrets: pod.imagePullSecrets } : {}),
+          ...(pod.priorityClassName !== undefined ? { priorityClassName: pod.priorityClassName } : {}),
           securityContext: {
             runAsNonRoot: true,
             runAsUser: syncUserId,
@@ -111,7 +117,10 @@ export function desiredJobTemplate(inputs: Omit<CronJobInputs, 'schedule' | 'sec
             {
               name: syncContainerName,
               image: job.image ?? inputs.defaultSyncImage,
-              env: syncEnv(spec),
+              ...(pod.imagePullPolicy !== undefined ? { imagePullPolicy: pod.imagePullPolicy } : {}),
+              // The job contract's variables first; the user's cannot take their names (TENANTSYNC_* is reserved).
+              env: [...syncEnv(spec), ...(pod.env as V1EnvVar[])],
+              ...(pod.envFrom.length > 0 ? { envFrom: pod.envFrom as V1EnvFromSource[] } : {}),
               resources: pod.resources as V1ResourceRequirements,
               securityContext: {
                 allowPrivilegeEscalation: false,
@@ -125,6 +134,7 @@ export function desiredJobTemplate(inputs: Omit<CronJobInputs, 'schedule' | 'sec
                 { name: 'config', mountPath: configMountPath, readOnly: true },
                 { name: 'state', mountPath: stateMountPath, readOnly: true },
                 { name: 'tmp', mountPath: '/tmp' },
+                ...(pod.volumeMounts as V1VolumeMount[]),
               ],
             },
           ],
@@ -132,9 +142,11 @@ export function desiredJobTemplate(inputs: Omit<CronJobInputs, 'schedule' | 'sec
             { name: 'config', configMap: { name: names.configMap } },
             { name: 'state', configMap: { name: names.stateConfigMap } },
             { name: 'tmp', emptyDir: {} },
+            ...(pod.volumes as V1Volume[]),
           ],
           ...(job.nodeSelector !== undefined ? { nodeSelector: job.nodeSelector } : {}),
           ...(job.tolerations !== undefined ? { tolerations: job.tolerations as V1Toleration[] } : {}),
+          ...(pod.affinity !== undefined ? { affinity: pod.affinity as V1Affinity } : {}),
         },
       },
     },

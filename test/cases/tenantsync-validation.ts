@@ -168,6 +168,42 @@ export const validationCases: ValidationCase[] = [
       tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'sync', effect: 'NoSchedule' }],
     },
   }, 'every job field', { stored: { values: { 'spec.job.timeout': '45m', 'spec.job.successfulJobsHistoryLimit': 3, 'spec.job.resources.limits.cpu': 1 } } }),
+  rejected('job-pull-policy-unknown', 'spec.job.imagePullPolicy', says('supported values: "Always", "IfNotPresent", "Never"', 'expected one of "Always"|"IfNotPresent"|"Never"'), { job: { imagePullPolicy: 'Sometimes' } }, 'a pull policy Kubernetes knows'),
+  rejected('job-pull-secret-without-name', 'spec.job.imagePullSecrets[0].name', says('Required value', 'expected string, received undefined'), { job: { imagePullSecrets: [{}] } }, 'which Secret?'),
+  rejected('job-pod-label-value', 'spec.job.podLabels.team', says("should match '^(([A-Za-z0-9]", 'must be a label value'), { job: { podLabels: { team: 'two words' } } }, 'a label value Kubernetes would refuse on the pod'),
+  rejected('job-service-account-name', 'spec.job.serviceAccountName', says("should match '^[a-z0-9]", 'must be a ServiceAccount name'), { job: { serviceAccountName: 'Sync_Account' } }, 'a ServiceAccount name is a DNS subdomain'),
+  rejected('job-priority-class-name', 'spec.job.priorityClassName', says("should match '^[a-z0-9]", 'must be a PriorityClass name'), { job: { priorityClassName: 'High Priority' } }, 'a PriorityClass name is a DNS subdomain'),
+  rejected('job-env-reserved', 'spec.job.env[0].name', 'names starting with TENANTSYNC_ are reserved for the operator', { job: { env: [{ name: 'TENANTSYNC_CONFIG', value: '/tmp/other.json' }] } }, 'the job contract\'s variables are the operator\'s'),
+  rejected('job-env-duplicate', 'spec.job.env[1]', says('Duplicate value', 'duplicate variable TZ'), { job: { env: [{ name: 'TZ', value: 'UTC' }, { name: 'TZ', value: 'CET' }] } }, 'one value per variable'),
+  rejected('job-env-from-two-sources', 'spec.job.envFrom[0]', 'set exactly one of configMapRef and secretRef', { job: { envFrom: [{ configMapRef: { name: 'a' }, secretRef: { name: 'b' } }] } }, 'one source per entry'),
+  rejected('job-volume-reserved-name', 'spec.job.volumes[0].name', "names config, state, tmp are the operator's own", { job: { volumes: [{ name: 'state', configMap: { name: 'mine' } }] } }, "the operator's volumes keep their names"),
+  rejected('job-volume-two-sources', 'spec.job.volumes[0]', 'set exactly one of configMap and secret', { job: { volumes: [{ name: 'ca', configMap: { name: 'a' }, secret: { secretName: 'b' } }] } }, 'one source per volume'),
+  rejected('job-volume-mount-over-config', 'spec.job.volumeMounts[0].mountPath', 'must be an absolute path outside /tmp, /etc/tenantsync and /var/lib/tenantsync', { job: { volumeMounts: [{ name: 'ca', mountPath: '/etc/tenantsync/config' }] } }, "a mount must not hide the job's config"),
+  accepted('job-pod-settings', {
+    job: {
+      imagePullPolicy: 'IfNotPresent',
+      imagePullSecrets: [{ name: 'registry' }],
+      podLabels: { team: 'billing', 'example.com/tier': 'gold' },
+      podAnnotations: { 'sidecar.istio.io/inject': 'false' },
+      priorityClassName: 'batch-low',
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['batch'] }] }] } } },
+      serviceAccountName: 'acme-sync',
+      automountServiceAccountToken: false,
+      env: [{ name: 'NODE_EXTRA_CA_CERTS', value: '/etc/ssl/extra/ca.crt' }, { name: 'HTTPS_PROXY', valueFrom: { configMapKeyRef: { name: 'proxy', key: 'url' } } }],
+      envFrom: [{ configMapRef: { name: 'sync-extra' }, prefix: 'EXTRA_' }],
+      volumes: [{ name: 'extra-ca', configMap: { name: 'corp-ca-bundle', items: [{ key: 'ca.crt', path: 'ca.crt' }] } }],
+      volumeMounts: [{ name: 'extra-ca', mountPath: '/etc/ssl/extra', readOnly: true }],
+    },
+  }, 'every pod setting of the sync pod', {
+    // The affinity's parts are kept as written (x-kubernetes-preserve-unknown-fields), not pruned.
+    stored: {
+      values: {
+        'spec.job.automountServiceAccountToken': false,
+        'spec.job.priorityClassName': 'batch-low',
+        'spec.job.affinity.nodeAffinity': { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['batch'] }] }] } },
+      },
+    },
+  }),
   accepted('job-defaults', { job: {} }, 'an empty job gets every default', {
     stored: { values: { 'spec.job.timeout': '1h', 'spec.job.backoffLimit': 2, 'spec.job.successfulJobsHistoryLimit': 3, 'spec.job.failedJobsHistoryLimit': 3 } },
   }),

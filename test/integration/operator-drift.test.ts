@@ -101,4 +101,40 @@ describe('drift correction', () => {
     });
     expect(after.spec?.schedule).toBe('0 9 * * *');
   });
+
+  it('removes from the sync pod template the pod settings removed from spec.job, and a removed label key alone (issue 14 §1)', async () => {
+    const ref = { apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns.name, name: 'podded' } as const;
+    await createTenantSync(client, ns.name, 'podded', {
+      job: {
+        imagePullPolicy: 'Always',
+        imagePullSecrets: [{ name: 'registry' }],
+        podLabels: { team: 'billing', tier: 'gold' },
+        podAnnotations: { 'sidecar.istio.io/inject': 'false' },
+        priorityClassName: 'batch-low',
+        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['batch'] }] }] } } },
+        serviceAccountName: 'podded-sync',
+        automountServiceAccountToken: true,
+        env: [{ name: 'NODE_EXTRA_CA_CERTS', value: '/etc/ssl/extra/ca.crt' }],
+        envFrom: [{ configMapRef: { name: 'sync-extra' } }],
+      },
+    });
+    const template = async () => (await getCronJob(client, ns.name, 'podded'))?.spec?.jobTemplate.spec?.template;
+    await waitFor('the pod settings on the CronJob', async () => (await template())?.spec?.serviceAccountName === 'podded-sync');
+    const contractEnv = (await template())!.spec!.containers[0]!.env!.filter((e) => e.name.startsWith('TENANTSYNC_'));
+    expect((await template())?.metadata?.labels).toMatchObject({ team: 'billing', tier: 'gold' });
+
+    await client.mergePatch(ref, { spec: { job: { podLabels: { tier: null } } } });
+    const oneLabel = await waitFor('the tier label gone', async () => ((t) => (t?.metadata?.labels?.tier === undefined ? t : false))(await template()));
+    expect(oneLabel.metadata?.labels?.team).toBe('billing');
+
+    await client.mergePatch(ref, { spec: { job: null } });
+    const after = await waitFor('the pod settings gone from the CronJob', async () => ((t) => (t?.spec?.serviceAccountName === undefined ? t : false))(await template()));
+    expect(after.metadata?.labels?.team).toBeUndefined();
+    expect(after.metadata?.annotations).toEqual({ 'tenantsync.io/name': 'podded' });
+    for (const field of ['imagePullSecrets', 'priorityClassName', 'affinity']) expect(after.spec, field).not.toHaveProperty(field);
+    expect(after.spec?.automountServiceAccountToken).toBe(false);
+    expect(after.spec?.containers[0]?.imagePullPolicy).not.toBe('Always');
+    expect(after.spec?.containers[0]?.env).toEqual(contractEnv);
+    expect(after.spec?.containers[0]?.envFrom).toBeUndefined();
+  });
 });

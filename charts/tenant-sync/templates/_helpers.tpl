@@ -91,6 +91,18 @@ localhost) or is put in front of a repository without one. Arg: dict "image" . "
 {{- end -}}
 {{- end -}}
 
+{{/* The sync pods' pull secrets, comma-separated: global.imagePullSecrets then syncPod.imagePullSecrets, without repeats. */}}
+{{- define "tenant-sync.syncImagePullSecrets" -}}
+{{- $names := list -}}
+{{- range (concat ((.Values.global | default dict).imagePullSecrets | default list) (.Values.syncPod.imagePullSecrets | default list)) -}}
+{{- $name := kindIs "string" . | ternary . (get (kindIs "map" . | ternary . dict) "name") -}}
+{{- if and $name (not (has $name $names)) -}}
+{{- $names = append $names $name -}}
+{{- end -}}
+{{- end -}}
+{{- join "," $names -}}
+{{- end -}}
+
 {{/* Checks that values.schema.json cannot express with a readable message. */}}
 {{- define "tenant-sync.validate" -}}
 {{- if and (gt (int .Values.replicas) 1) (not .Values.leaderElection.enabled) -}}

@@ -51,6 +51,32 @@ describe('parseConfig', () => {
     [['--sync-resources={"requests":{"cpu":"250m","memory":1073741824}}'], {}, { syncPod: { resources: { requests: { cpu: '250m', memory: '1073741824' } } } }],
     [['--sync-resources={}'], {}, { syncPod: { resources: {} } }],
     [[], { TENANTSYNC_SYNC_RESOURCES: '{"limits":{"memory":"1Gi"}}' }, { syncPod: { resources: { limits: { memory: '1Gi' } } } }],
+    [['--sync-image-pull-policy=Always', '--sync-image-pull-secrets=reg-a, reg-b'], {}, { syncPod: { imagePullPolicy: 'Always', imagePullSecrets: ['reg-a', 'reg-b'] } }],
+    [
+      ['--sync-pod-labels={"team":"platform"}', '--sync-pod-annotations={"sidecar.istio.io/inject":"false","x.example/ranges":"10.0.0.0/8,172.16.0.0/12"}'],
+      {},
+      { syncPod: { podLabels: { team: 'platform' }, podAnnotations: { 'sidecar.istio.io/inject': 'false', 'x.example/ranges': '10.0.0.0/8,172.16.0.0/12' } } },
+    ],
+    [
+      ['--sync-priority-class-name=batch-low', '--sync-service-account-name=tenant-sync-job', '--sync-automount-service-account-token', '--sync-affinity={"nodeAffinity":{"x":1}}'],
+      {},
+      { syncPod: { priorityClassName: 'batch-low', serviceAccountName: 'tenant-sync-job', automountServiceAccountToken: true, affinity: { nodeAffinity: { x: 1 } } } },
+    ],
+    [
+      [],
+      { TENANTSYNC_SYNC_HTTPS_PROXY: 'http://proxy:3128', TENANTSYNC_SYNC_NO_PROXY: '.svc,.cluster.local' },
+      { syncPod: { proxy: { httpsProxy: 'http://proxy:3128', noProxy: '.svc,.cluster.local' } } },
+    ],
+    [
+      ['--sync-env=[{"name":"NODE_EXTRA_CA_CERTS","value":"/ca.crt"}]', '--sync-env-from=[{"configMapRef":{"name":"common"}}]'],
+      {},
+      { syncPod: { env: [{ name: 'NODE_EXTRA_CA_CERTS', value: '/ca.crt' }], envFrom: [{ configMapRef: { name: 'common' } }] } },
+    ],
+    [
+      ['--sync-volumes=[{"name":"ca","configMap":{"name":"corp-ca"}}]', '--sync-volume-mounts=[{"name":"ca","mountPath":"/etc/ssl/extra","readOnly":true}]'],
+      {},
+      { syncPod: { volumes: [{ name: 'ca', configMap: { name: 'corp-ca' } }], volumeMounts: [{ name: 'ca', mountPath: '/etc/ssl/extra', readOnly: true }] } },
+    ],
   ])('%o with env %o gives %o', (argv, env, expected) => {
     expect(parse(argv, env)).toMatchObject(expected);
   });
@@ -77,6 +103,19 @@ describe('parseConfig', () => {
     [['--sync-resources=cpu=1'], /--sync-resources: not JSON .*"cpu=1"/],
     [['--sync-resources={"limits":{"cpu":"lots"}}'], /--sync-resources: limits.cpu: must be a quantity such as 500m, 1 or 256Mi/],
     [['--sync-resources={"request":{"cpu":"1"}}'], /--sync-resources: .*request/],
+    [['--sync-image-pull-policy=Sometimes'], /--sync-image-pull-policy: "Sometimes" .*Always/],
+    [['--sync-image-pull-secrets=Bad_Name'], /--sync-image-pull-secrets: "Bad_Name" is not a Secret name/],
+    [['--sync-pod-labels={"team":"two words"}'], /--sync-pod-labels: team: must be a label value/],
+    [['--sync-pod-labels={"bad key!":"x"}'], /--sync-pod-labels: bad key!: must be a key such as team/],
+    [['--sync-priority-class-name=Low'], /--sync-priority-class-name: "Low" must be a PriorityClass name/],
+    [['--sync-service-account-name=a_b'], /--sync-service-account-name: "a_b" must be a ServiceAccount name/],
+    [['--sync-affinity={"nodeAfinity":{}}'], /--sync-affinity: .*nodeAfinity/],
+    [['--sync-https-proxy=proxy:3128'], /--sync-https-proxy: "proxy:3128" is not an http:\/\/ or https:\/\/ URL/],
+    [['--sync-env=[{"name":"TENANTSYNC_CONFIG","value":"x"}]'], /--sync-env: \[0\]\.name: names starting with TENANTSYNC_ are reserved/],
+    [['--sync-env=[{"name":"A","value":"1"},{"name":"A","value":"2"}]'], /--sync-env: \[1\]: duplicate variable A/],
+    [['--sync-env-from=[{"prefix":"X_"}]'], /--sync-env-from: \[0\]: set exactly one of configMapRef and secretRef/],
+    [['--sync-volumes=[{"name":"tmp","configMap":{"name":"x"}}]'], /--sync-volumes: \[0\]\.name: names config, state, tmp are the operator's own/],
+    [['--sync-volume-mounts=[{"name":"ca","mountPath":"/etc/tenantsync/ca"}]'], /--sync-volume-mounts: \[0\]\.mountPath: must be an absolute path outside/],
   ])('rejects %o', (argv, message) => {
     expect(() => parse(argv)).toThrow(ConfigError);
     expect(() => parse(argv)).toThrow(message);

@@ -3,6 +3,7 @@ import { desiredCronJob } from '../../../operator/reconcile/desired-cronjob.js';
 import { effectiveSchedule } from '../../../operator/reconcile/schedule.js';
 import { ownerOf, tenantSync } from './fixtures.js';
 import type { TenantSyncSpecInput } from '../../../operator/api/tenantsync.js';
+import { canonicalJson } from '../../../operator/reconcile/status.js';
 import { builtinSyncPodDefaults, type SyncPodDefaults } from '../../../operator/reconcile/sync-pod.js';
 
 function build(spec: Partial<TenantSyncSpecInput> = {}, secretsMissing = false, name = 'acme', syncPodDefaults?: SyncPodDefaults) {
@@ -168,6 +169,142 @@ describe('desiredCronJob', () => {
       const own = podWith({ resources: { requests: { memory: '1Gi' }, limits: { memory: '2Gi' } } }, { job: { resources: { limits: { memory: '128Mi' } } } });
       expect(own.containers[0]?.resources).toEqual({ limits: { memory: '128Mi' } });
     });
+  });
+
+  describe('image pull', () => {
+    it("leaves pull policy and pull secrets to Kubernetes unless the operator or the spec set them", () => {
+      expect(container).not.toHaveProperty('imagePullPolicy');
+      expect(pod).not.toHaveProperty('imagePullSecrets');
+    });
+
+    it("takes the operator's --sync-image-pull-policy and --sync-image-pull-secrets", () => {
+      const withDefaults = podWith({ imagePullPolicy: 'Always', imagePullSecrets: ['registry-a', 'registry-b'] });
+      expect(withDefaults.containers[0]?.imagePullPolicy).toBe('Always');
+      expect(withDefaults.imagePullSecrets).toEqual([{ name: 'registry-a' }, { name: 'registry-b' }]);
+    });
+
+    it("a tenant's settings override them; its pull secrets replace the operator's, [] for none", () => {
+      const defaults = { imagePullPolicy: 'Always' as const, imagePullSecrets: ['registry-a'] };
+      const own = podWith(defaults, { job: { imagePullPolicy: 'Never', imagePullSecrets: [{ name: 'tenant-registry' }] } });
+      expect(own.containers[0]?.imagePullPolicy).toBe('Never');
+      expect(own.imagePullSecrets).toEqual([{ name: 'tenant-registry' }]);
+      expect(podWith(defaults, { job: { imagePullSecrets: [] } })).not.toHaveProperty('imagePullSecrets');
+    });
+  });
+
+  describe('pod metadata', () => {
+    const operatorLabels = jobSpec!.template.metadata!.labels!;
+
+    it("labels and annotates the pod (not the Job) with the operator's and the tenant's, the tenant's winning on a key", () => {
+      const built = build({ job: { podLabels: { team: 'billing', tier: 'gold' }, podAnnotations: { 'sidecar.istio.io/inject': 'false' } } }, false, 'acme', {
+        ...builtinSyncPodDefaults,
+        podLabels: { team: 'platform', cost: 'sync' },
+        podAnnotations: { 'example.com/owner': 'platform', 'sidecar.istio.io/inject': 'true' },
+      });
+      const template = built.spec!.jobTemplate;
+      expect(template.spec!.template.metadata?.labels).toEqual({ ...operatorLabels, team: 'billing', tier: 'gold', cost: 'sync' });
+      expect(template.spec!.template.metadata?.annotations).toEqual({ 'tenantsync.io/name': 'acme', 'example.com/owner': 'platform', 'sidecar.istio.io/inject': 'false' });
+      expect(template.metadata?.labels).toEqual(operatorLabels);
+    });
+
+    it("keeps the operator's own labels and annotations over the user's (selection and the run gate rely on them)", () => {
+      const clash = build({ job: { podLabels: { 'tenantsync.io/name': 'other', 'tenantsync.io/trigger': 'manual' }, podAnnotations: { 'tenantsync.io/name': 'other' } } });
+      expect(clash.spec!.jobTemplate.spec!.template.metadata?.labels).toEqual(operatorLabels);
+      expect(clash.spec!.jobTemplate.spec!.template.metadata?.annotations).toEqual({ 'tenantsync.io/name': 'acme' });
+    });
+  });
+
+  describe('scheduling and identity', () => {
+    const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['batch'] }] }] } } };
+
+    it('sets no priority class, affinity or ServiceAccount of its own, and mounts no token', () => {
+      for (const field of ['priorityClassName', 'affinity', 'serviceAccountName', 'serviceAccount']) expect(pod).not.toHaveProperty(field);
+      expect(pod?.automountServiceAccountToken).toBe(false);
+    });
+
+    it("takes the operator's defaults, the ServiceAccount still without its token", () => {
+      const withDefaults = podWith({ priorityClassName: 'batch-low', affinity, serviceAccountName: 'tenant-sync-job' });
+      expect(withDefaults).toMatchObject({ priorityClassName: 'batch-low', affinity, serviceAccountName: 'tenant-sync-job', automountServiceAccountToken: false });
+      // The deprecated twin the API server keeps in step, owned too, so that removing the setting removes both.
+      expect(withDefaults.serviceAccount).toBe('tenant-sync-job');
+    });
+
+    it('a tenant overrides each; its affinity replaces the operator\'s; a token only when asked for', () => {
+      const own = { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [] } };
+      const built = podWith(
+        { priorityClassName: 'batch-low', affinity, serviceAccountName: 'tenant-sync-job' },
+        { job: { priorityClassName: 'tenant-high', affinity: own, serviceAccountName: 'acme-sync', automountServiceAccountToken: true } },
+      );
+      expect(built).toMatchObject({ priorityClassName: 'tenant-high', affinity: own, serviceAccountName: 'acme-sync', automountServiceAccountToken: true });
+      expect(podWith({ automountServiceAccountToken: true }).automountServiceAccountToken).toBe(true);
+      expect(podWith({ automountServiceAccountToken: true }, { job: { automountServiceAccountToken: false } }).automountServiceAccountToken).toBe(false);
+    });
+  });
+
+  describe('env', () => {
+    const contractEnv = container!.env!;
+    const envOf = (defaults: Partial<SyncPodDefaults>, spec: Partial<TenantSyncSpecInput> = {}) => podWith(defaults, spec).containers[0]!;
+
+    it('puts the proxy variables, then the operator\'s --sync-env, then the tenant\'s after the job contract\'s', () => {
+      const env = envOf(
+        { proxy: { httpsProxy: 'http://proxy:3128', httpProxy: 'http://proxy:3128', noProxy: '.svc,.cluster.local' }, env: [{ name: 'TZ', value: 'UTC' }] },
+        { job: { env: [{ name: 'NODE_EXTRA_CA_CERTS', value: '/etc/ssl/extra/ca.crt' }] } },
+      ).env;
+      expect(env).toEqual([
+        ...contractEnv,
+        { name: 'HTTPS_PROXY', value: 'http://proxy:3128' },
+        { name: 'HTTP_PROXY', value: 'http://proxy:3128' },
+        { name: 'NO_PROXY', value: '.svc,.cluster.local' },
+        { name: 'TZ', value: 'UTC' },
+        { name: 'NODE_EXTRA_CA_CERTS', value: '/etc/ssl/extra/ca.crt' },
+      ]);
+    });
+
+    it("lets a tenant's variable replace the operator's of the same name (e.g. its own proxy)", () => {
+      const env = envOf({ proxy: { httpsProxy: 'http://proxy:3128' }, env: [{ name: 'TZ', value: 'UTC' }] }, { job: { env: [{ name: 'HTTPS_PROXY', value: 'http://eu-proxy:3128' }] } }).env!;
+      expect(env.slice(contractEnv.length)).toEqual([{ name: 'TZ', value: 'UTC' }, { name: 'HTTPS_PROXY', value: 'http://eu-proxy:3128' }]);
+    });
+
+    it('takes envFrom from the operator, then the tenant; none by default', () => {
+      expect(container).not.toHaveProperty('envFrom');
+      const built = envOf({ envFrom: [{ configMapRef: { name: 'sync-common' } }] }, { job: { envFrom: [{ secretRef: { name: 'acme-extra' }, prefix: 'ACME_' }] } });
+      expect(built.envFrom).toEqual([{ configMapRef: { name: 'sync-common' } }, { secretRef: { name: 'acme-extra' }, prefix: 'ACME_' }]);
+    });
+  });
+
+  describe('volumes (the CA-bundle recipe)', () => {
+    const caVolume = { name: 'extra-ca', configMap: { name: 'corp-ca-bundle' } };
+    const caMount = { name: 'extra-ca', mountPath: '/etc/ssl/extra', readOnly: true };
+
+    it("adds the operator's, then the tenant's volumes and mounts after its own; the tenant's win on a name or mountPath", () => {
+      const built = podWith(
+        { volumes: [caVolume, { name: 'shared', secret: { secretName: 'shared' } }], volumeMounts: [caMount] },
+        { job: { volumes: [{ name: 'extra-ca', configMap: { name: 'acme-ca' } }], volumeMounts: [{ name: 'extra-ca', mountPath: '/etc/ssl/extra' }] } },
+      );
+      expect(built.volumes?.slice(3)).toEqual([{ name: 'shared', secret: { secretName: 'shared' } }, { name: 'extra-ca', configMap: { name: 'acme-ca' } }]);
+      expect(built.containers[0]?.volumeMounts?.slice(3)).toEqual([{ name: 'extra-ca', mountPath: '/etc/ssl/extra' }]);
+      expect(built.volumes?.slice(0, 3).map((v) => v.name)).toEqual(['config', 'state', 'tmp']);
+    });
+  });
+
+  // Server-side apply of the whole desired object, under one field manager, drops a field the operator no
+  // longer sets; the applied-hash annotation (child-applier.ts) makes sure the apply happens.
+  it.each<[string, Partial<TenantSyncSpecInput>]>([
+    ['imagePullPolicy', { job: { imagePullPolicy: 'Always' } }],
+    ['imagePullSecrets', { job: { imagePullSecrets: [{ name: 'registry' }] } }],
+    ['podLabels', { job: { podLabels: { team: 'billing' } } }],
+    ['podAnnotations', { job: { podAnnotations: { 'sidecar.istio.io/inject': 'false' } } }],
+    ['priorityClassName', { job: { priorityClassName: 'batch-low' } }],
+    ['affinity', { job: { affinity: { nodeAffinity: {} } } }],
+    ['serviceAccountName', { job: { serviceAccountName: 'acme-sync' } }],
+    ['automountServiceAccountToken', { job: { automountServiceAccountToken: true } }],
+    ['env', { job: { env: [{ name: 'NODE_EXTRA_CA_CERTS', value: '/ca.crt' }] } }],
+    ['envFrom', { job: { envFrom: [{ configMapRef: { name: 'ca' } }] } }],
+    ['resources', { job: { resources: { limits: { memory: '1Gi' } } } }],
+    ['volumes and volumeMounts', { job: { volumes: [{ name: 'ca', configMap: { name: 'ca' } }], volumeMounts: [{ name: 'ca', mountPath: '/etc/ssl/extra' }] } }],
+  ])('removing spec.job.%s leaves the desired CronJob exactly as if it had never been set', (_field, spec) => {
+    expect(canonicalJson(build(spec))).not.toBe(canonicalJson(cj));
+    expect(canonicalJson(build({ job: {} }))).toBe(canonicalJson(cj));
   });
 
   it('passes a user schedule and time zone through', () => {

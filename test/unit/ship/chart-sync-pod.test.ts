@@ -27,6 +27,57 @@ describe.skipIf(skipReason !== undefined)('the chart syncPod values (helm templa
     expect((await syncPodDefaults({ syncPod: { resources: {} } })).resources).toEqual({});
   });
 
+  it('passes every other syncPod value as its --sync-* flag', async () => {
+    const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['batch'] }] }] } } };
+    const env = [{ name: 'NODE_EXTRA_CA_CERTS', value: '/etc/ssl/extra/ca.crt' }, { name: 'TZ', value: 'UTC' }];
+    const envFrom = [{ configMapRef: { name: 'sync-common' } }];
+    const defaults = await syncPodDefaults({
+      syncPod: {
+        imagePullPolicy: 'Always',
+        imagePullSecrets: ['registry-b', { name: 'registry-c' }],
+        podLabels: { team: 'platform' },
+        podAnnotations: { 'sidecar.istio.io/inject': 'false', 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '10.0.0.0/8,172.16.0.0/12' },
+        priorityClassName: 'batch-low',
+        affinity,
+        serviceAccountName: 'tenant-sync-job',
+        automountServiceAccountToken: true,
+        proxy: { httpsProxy: 'http://proxy.example:3128', httpProxy: 'http://proxy.example:3128', noProxy: '.svc,.cluster.local,sink.internal:8443' },
+        env,
+        envFrom,
+        volumes: [{ name: 'extra-ca', configMap: { name: 'corp-ca-bundle' } }],
+        volumeMounts: [{ name: 'extra-ca', mountPath: '/etc/ssl/extra', readOnly: true }],
+      },
+      global: { imagePullSecrets: ['registry-a', 'registry-b'] },
+    });
+    expect(defaults).toEqual({
+      resources: builtinSyncPodDefaults.resources,
+      imagePullPolicy: 'Always',
+      imagePullSecrets: ['registry-a', 'registry-b', 'registry-c'],
+      podLabels: { team: 'platform' },
+      podAnnotations: { 'sidecar.istio.io/inject': 'false', 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '10.0.0.0/8,172.16.0.0/12' },
+      priorityClassName: 'batch-low',
+      affinity,
+      serviceAccountName: 'tenant-sync-job',
+      automountServiceAccountToken: true,
+      proxy: { httpsProxy: 'http://proxy.example:3128', httpProxy: 'http://proxy.example:3128', noProxy: '.svc,.cluster.local,sink.internal:8443' },
+      env,
+      envFrom,
+      volumes: [{ name: 'extra-ca', configMap: { name: 'corp-ca-bundle' } }],
+      volumeMounts: [{ name: 'extra-ca', mountPath: '/etc/ssl/extra', readOnly: true }],
+    });
+  });
+
+  it.each([
+    ['an unknown pull policy', { imagePullPolicy: 'Sometimes' }, /syncPod\/imagePullPolicy/],
+    ['a proxy that is not a URL', { proxy: { httpsProxy: 'proxy:3128' } }, /syncPod\/proxy\/httpsProxy/],
+    ['a reserved variable', { env: [{ name: 'TENANTSYNC_CONFIG', value: 'x' }] }, /syncPod\/env\/0\/name/],
+    ['a misspelt affinity', { affinity: { nodeAfinity: {} } }, /syncPod\/affinity/],
+  ])('refuses %s before anything renders', async (_what, syncPod, message) => {
+    const bad = await runHelm(['template', 'ts', chartDir, '-f', valuesFile({ syncPod })]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(message);
+  });
+
   it('refuses a resources value that is not a quantity before anything renders', async () => {
     const bad = await runHelm(['template', 'ts', chartDir, '-f', valuesFile({ syncPod: { resources: { limits: { memory: 'lots' } } } })]);
     expect(bad.code).not.toBe(0);

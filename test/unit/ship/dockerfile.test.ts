@@ -187,7 +187,8 @@ function loadedPackages(program: string): Set<string> {
     if (seen.has(file)) continue;
     seen.add(file);
     const code = readFileSync(file, 'utf8');
-    for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\bnew URL\(\s*)['"]([^'"]+)['"]/g)) {
+    // `from` after - or a quote is inside a string (e.g. the flag name 'sync-env-from'), not an import.
+    for (const m of code.matchAll(/(?:(?<![-'"])\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\bnew URL\(\s*)['"]([^'"]+)['"]/g)) {
       const spec = m[1]!;
       if (spec.startsWith('.')) {
         const next = join(file, '..', spec);
