@@ -2,10 +2,12 @@
 // the run's pod through admission, so what the pod carries is what a cluster would run. A namespace whose
 // ResourceQuota requires requests and limits admits the sync pod with the operator's default resources,
 // and refuses the same pod without them (BestEffort); the operator's --sync-* settings (as the chart's
-// syncPod values set them) and a tenant's spec.job reach the pod the Job controller creates.
+// syncPod values set them) and a tenant's spec.job reach the pod the Job controller creates, and its run goes
+// through the egress proxy they name.
 import type { V1CronJob } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError } from '../../operator/kube/errors.js';
+import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js';
 import { createCredentials, createTenant, jobOfRequest, jobs, podsOfJob, requestRun, startE2e, waitFor, waitForRunRecorded, type E2e } from './e2e-support.js';
 
 const name = 'podset';
@@ -19,21 +21,24 @@ const quota = {
   spec: { hard: { pods: '10', 'requests.cpu': '2', 'requests.memory': '4Gi', 'limits.cpu': '4', 'limits.memory': '8Gi' } },
 };
 
-/** What the chart renders for syncPod.imagePullSecrets, .podAnnotations and .proxy. */
-const operatorSyncPodArgs = [
+let proxy: ConnectProxy;
+
+/** What the chart renders for syncPod.imagePullSecrets, .podLabels, .podAnnotations and .proxy. */
+const operatorSyncPodArgs = (proxyUrl: string) => [
   '--sync-image-pull-secrets=registry-mirror',
   '--sync-pod-annotations={"sidecar.istio.io/inject":"false","example.com/cost-center":"platform"}',
   '--sync-pod-labels={"team":"platform"}',
-  // A proxy that does not exist: the run still succeeds because the fakes on loopback are NO_PROXY hosts.
-  '--sync-https-proxy=http://proxy.invalid:3128',
-  '--sync-http-proxy=http://proxy.invalid:3128',
-  '--sync-no-proxy=127.0.0.1,localhost,.svc',
+  // The fakes are http:// on loopback, which this NO_PROXY does not name: the run goes through the proxy.
+  `--sync-https-proxy=${proxyUrl}`,
+  `--sync-http-proxy=${proxyUrl}`,
+  '--sync-no-proxy=.svc,.cluster.local',
 ];
 
 beforeAll(async () => {
+  proxy = await startConnectProxy();
   e2e = await startE2e('e2e-podset', {
     accounts: { default: { apiKey: 'test-api-key', demo: { tickets: 20, days: 3 } } },
-    operator: { args: ['--leader-elect=false', ...operatorSyncPodArgs] },
+    operator: { args: ['--leader-elect=false', ...operatorSyncPodArgs(proxy.url)] },
   });
   await e2e.client.create({ ...quota, metadata: { ...quota.metadata, namespace: e2e.ns.name } } as never);
   // Quota admission refuses every pod until the resourcequota controller has written the quota's status.
@@ -52,6 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await e2e?.cleanup();
+  await proxy?.close();
 });
 
 describe('sync pods in a namespace whose ResourceQuota requires requests and limits', () => {
@@ -75,7 +81,13 @@ describe("the operator's --sync-* settings and the tenant's spec.job on the Job 
     expect(pod?.metadata?.labels).toMatchObject({ team: 'platform', 'tenantsync.io/name': name, 'tenantsync.io/trigger': 'manual' });
     expect(pod?.metadata?.annotations).toMatchObject({ 'sidecar.istio.io/inject': 'false', 'example.com/cost-center': 'billing' });
     const env = Object.fromEntries((pod?.spec?.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
-    expect(env).toMatchObject({ HTTPS_PROXY: 'http://proxy.invalid:3128', HTTP_PROXY: 'http://proxy.invalid:3128', NO_PROXY: '127.0.0.1,localhost,.svc', TZ: 'UTC' });
+    expect(env).toMatchObject({ HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url, NO_PROXY: '.svc,.cluster.local', TZ: 'UTC' });
+  });
+
+  it('the run went through the egress proxy: its Freshdesk requests and its sink batches', () => {
+    const freshdesk = e2e.system.freshdesk.baseUrl;
+    expect(proxy.forwarded.filter((url) => url.startsWith(`${freshdesk}/api/v2/tickets`)).length).toBeGreaterThan(0);
+    expect(proxy.forwarded).toContain(e2e.system.sink.url);
   });
 
   it('would be refused as BestEffort: the same pod without resources', async () => {
