@@ -5,16 +5,19 @@
 //            test kubelet); one control plane, started once by the global setup.
 import { defineConfig } from 'vitest/config';
 
+/** Ship tools (helm, promtool, gitops-check, actionlint) and dist/, built on first use and cached: nothing skips. */
+const prerequisites = 'test/support/prerequisites.ts';
+
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000 } },
-      { test: { name: 'job', include: ['test/job/**/*.test.ts', 'test/fakes/**/*.test.ts'], testTimeout: 120_000 } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], globalSetup: [prerequisites], testTimeout: 30_000 } },
+      { test: { name: 'job', include: ['test/job/**/*.test.ts', 'test/fakes/**/*.test.ts'], globalSetup: [prerequisites], testTimeout: 120_000 } },
       {
         test: {
           name: 'cluster',
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
-          globalSetup: ['test/controlplane/global-setup.ts'],
+          globalSetup: [prerequisites, 'test/controlplane/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 600_000,
           fileParallelism: false,

@@ -1,12 +1,13 @@
 // Where the chart tests find helm, promtool, gitops-check and actionlint: the binaries test/helm/build.sh builds from the Go
 // wrapper modules into the cache (~/.cache/tenant-sync/<tool>-<version>/bin), at the versions pinned there.
-// Tests that need a tool skip without it, unless TENANTSYNC_REQUIRE_SHIP_TOOLS=1 (CI): then a missing tool
-// (not built, or built for other sources than today's, which gives another version folder) fails them.
+// The tests' global setup (test/support/prerequisites.ts) builds missing tools before any test runs. Should a
+// tool still be missing, tests that need it skip, unless TENANTSYNC_REQUIRE_SHIP_TOOLS=1 (CI): then a missing
+// tool (not built, or built for other sources than today's, which gives another version folder) fails them.
 import { createHash } from 'node:crypto';
 import { accessSync, constants, readFileSync, readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cacheRoot } from '../controlplane/paths.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -27,10 +28,6 @@ const tools: Record<ShipTool['name'], { moduleDir: string; module: string | unde
   'gitops-check': { moduleDir: 'gitops-check', module: undefined },
   actionlint: { moduleDir: 'actionlint', module: 'github.com/rhysd/actionlint' },
 };
-
-export function cacheRoot(): string {
-  return process.env.TENANTSYNC_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tenant-sync');
-}
 
 /** The tool at the version its wrapper go.mod pins. */
 export function shipTool(name: ShipTool['name']): ShipTool {

@@ -1,7 +1,7 @@
 // gitops-check decodes Flux manifests strictly into Flux's own Go API types, so a misspelt or misplaced
 // field in examples/flux/ fails a test here, where no Flux controllers run. Subcommands: `health` (health.go)
 // runs Argo CD health checks under Argo CD's Lua; `kstatus` (kstatus.go) computes kstatus as Flux does;
-// `crds` (crds.go) exports the CRDs Argo CD, Flux and the Prometheus Operator ship, for server dry-runs.
+// `lua -` (lua.go) runs a Lua program from stdin under gopher-lua; `crds` (crds.go) exports the CRDs Argo CD, Flux and the Prometheus Operator ship, for server dry-runs.
 // Usage: gitops-check FILE... — one JSON line per document: {file, apiVersion, kind, name, result, error}.
 // result is ok, invalid (the document does not decode), or unknown (a kind this tool has no type for).
 package main
@@ -86,6 +86,9 @@ func main() {
 			return
 		case "crds":
 			crdsMain(os.Args[2:])
+			return
+		case "lua":
+			luaMain(os.Args[2:])
 			return
 		}
 	}

@@ -1,12 +1,12 @@
 // The Argo CD resource actions of TenantSync: every case of health/.../actions/action_test.yaml (Argo CD's format)
-// run by real Lua interpreters; the argocd-cm example's copies stay identical to the scripts.
+// run by real Lua interpreters (gopher-lua as in Argo CD, plus any system Lua); the argocd-cm example's copies stay identical to the scripts.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { runRequestedAtAnnotation } from '../../../operator/api/tenantsync.js';
-import { availableLuas, runActionLua } from './lua.js';
+import { availableLuas, gopherLua, runActionLua } from './lua.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const actionsDir = join(repoRoot, 'health/tenantsync.io/TenantSync/actions');
@@ -36,8 +36,14 @@ describe('Argo CD actions of TenantSync (actions/ folder)', () => {
     expect([...used].sort()).toEqual(readdirSync(join(actionsDir, 'testdata')).map((f) => `testdata/${f}`).sort());
   });
 
+  it('runs under gopher-lua, the Lua inside Argo CD (no system package needed)', () => {
+    const gopher = gopherLua();
+    expect(gopher.available, `gitops-check is not built at ${gopher.command}: run \`bash test/helm/build.sh gitops-check\``).toBe(true);
+    expect(luas.map((l) => l.name)).toContain(gopher.name);
+  });
+
   for (const lua of luas) {
-    describe(lua, () => {
+    describe(lua.name, () => {
       for (const d of tests.discoveryTests) {
         it(`discovery on ${d.inputPath}: ${d.result.map((r) => `${r.name}${r.disabled ? ' (disabled)' : ''}`).join(', ')}`, () => {
           const got = runActionLua(lua, discoveryLua, read(d.inputPath)) as Record<string, { disabled: boolean }>;

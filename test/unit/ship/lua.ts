@@ -1,19 +1,47 @@
-// Runs an Argo CD health.lua the way Argo CD does (a chunk with the resource in the global `obj`,
-// returning {status, message}) under a real Lua interpreter, for the health_test.yaml cases.
+// Runs Argo CD's Lua customizations of TenantSync the way Argo CD does (a chunk with the resource in the
+// global `obj`) under real Lua interpreters: always gopher-lua, the Lua inside Argo CD (through
+// `gitops-check lua -`, built from Go modules like the other ship tools, so no system package is needed),
+// and any system Lua on PATH as a second opinion. Every interpreter runs the same program text.
 import { spawnSync } from 'node:child_process';
+import { shipTool } from '../../helm/tools.js';
 
-/** Interpreters to try: Argo CD embeds gopher-lua, a Lua 5.1; Debian's lua5.4 is the one CI installs. */
+/** A Lua interpreter that runs a program read from stdin. */
+export interface Lua {
+  readonly name: string;
+  readonly command: string;
+  readonly args: readonly string[];
+}
+
+/** System interpreters to try besides gopher-lua (CI installs Debian's lua5.4; none is required). */
 export const luaCandidates = ['lua5.1', 'lua5.4', 'lua'] as const;
 
-/** The interpreters present on PATH, one name per distinct version (`lua` is often an alias of one of them). */
-export function availableLuas(): string[] {
-  const byVersion = new Map<string, string>();
+/** gopher-lua through gitops-check; `available` false until test/helm/build.sh gitops-check has built it. */
+export function gopherLua(): Lua & { readonly available: boolean } {
+  const tool = shipTool('gitops-check');
+  return { name: 'gopher-lua (Argo CD)', command: tool.path, args: ['lua', '-'], available: tool.available };
+}
+
+/** The system interpreters present on PATH, one per distinct version (`lua` is often an alias of one of them). */
+export function systemLuas(): Lua[] {
+  const byVersion = new Map<string, Lua>();
   for (const name of luaCandidates) {
     const probe = spawnSync(name, ['-v'], { encoding: 'utf8' });
     const version = `${probe.stdout}${probe.stderr}`.trim();
-    if (probe.status === 0 && !byVersion.has(version)) byVersion.set(version, name);
+    if (probe.status === 0 && !byVersion.has(version)) byVersion.set(version, { name, command: name, args: ['-'] });
   }
   return [...byVersion.values()];
+}
+
+/** gopher-lua (when built) and the system interpreters. */
+export function availableLuas(): Lua[] {
+  const gopher = gopherLua();
+  return [...(gopher.available ? [gopher] : []), ...systemLuas()];
+}
+
+function runLua(lua: Lua, program: string, what: string): string {
+  const run = spawnSync(lua.command, [...lua.args], { input: program, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`${lua.name} failed on ${what} (exit ${run.status}): ${run.stderr}`);
+  return run.stdout;
 }
 
 /** A Lua expression for a JSON-like value. Strings become byte-escaped literals any Lua version reads. */
@@ -47,7 +75,7 @@ export interface HealthStatus {
 }
 
 /** Runs `healthLuaPath` with `obj` set; throws with the interpreter's stderr when the script fails. */
-export function runHealthLua(lua: string, healthLuaPath: string, obj: unknown): HealthStatus {
+export function runHealthLua(lua: Lua, healthLuaPath: string, obj: unknown): HealthStatus {
   const program = [
     `obj = ${luaLiteral(obj)}`,
     `local check = assert(loadfile(${luaLiteral(healthLuaPath)}))`,
@@ -55,10 +83,9 @@ export function runHealthLua(lua: string, healthLuaPath: string, obj: unknown): 
     'assert(type(hs) == "table", "health.lua must return a table")',
     'io.write(tostring(hs.status), "\\n", hs.message == nil and "" or tostring(hs.message))',
   ].join('\n');
-  const run = spawnSync(lua, ['-'], { input: program, encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`${lua} failed on ${healthLuaPath} (exit ${run.status}): ${run.stderr}`);
-  const newline = run.stdout.indexOf('\n');
-  return { status: run.stdout.slice(0, newline), message: run.stdout.slice(newline + 1) };
+  const stdout = runLua(lua, program, healthLuaPath);
+  const newline = stdout.indexOf('\n');
+  return { status: stdout.slice(0, newline), message: stdout.slice(newline + 1) };
 }
 
 /** A Lua function `toJson(value)` (tables with keys 1..n are arrays; the empty table is an object). */
@@ -90,7 +117,7 @@ end`;
  * Runs an Argo CD action script (discovery.lua or action.lua) with `obj` set and returns what it returns, as
  * JSON. `clock` (Unix seconds) pins the time os.date formats, as a test clock; the formatting stays Lua's own.
  */
-export function runActionLua(lua: string, scriptPath: string, obj: unknown, clock?: number): unknown {
+export function runActionLua(lua: Lua, scriptPath: string, obj: unknown, clock?: number): unknown {
   const program = [
     `obj = ${luaLiteral(obj)}`,
     clock === undefined ? '' : `local realDate = os.date; os.date = function(f, t) return realDate(f, t or ${clock}) end`,
@@ -98,7 +125,5 @@ export function runActionLua(lua: string, scriptPath: string, obj: unknown, cloc
     `local script = assert(loadfile(${luaLiteral(scriptPath)}))`,
     'io.write(toJson(script()))',
   ].join('\n');
-  const run = spawnSync(lua, ['-'], { input: program, encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`${lua} failed on ${scriptPath} (exit ${run.status}): ${run.stderr}`);
-  return JSON.parse(run.stdout) as unknown;
+  return JSON.parse(runLua(lua, program, scriptPath)) as unknown;
 }

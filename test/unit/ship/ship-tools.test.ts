@@ -1,10 +1,10 @@
-// The ship tests' tools (helm, promtool, gitops-check, actionlint, built by test/helm/build.sh): with
-// TENANTSYNC_REQUIRE_SHIP_TOOLS=1 (CI) every one must be built for today's sources and run, and a missing
-// one fails the tests that need it instead of letting them skip; without the variable they may skip.
+// The ship tests' tools (helm, promtool, gitops-check, actionlint, built by test/helm/build.sh on first use):
+// every one must be built for today's sources and run; with TENANTSYNC_REQUIRE_SHIP_TOOLS=1 (CI) a missing
+// one fails the tests that need it instead of letting them skip.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { missingToolMessage, requireShipToolsVariable, shipTool, shipToolsRequired, ShipToolMissingError, type ShipTool } from '../../helm/tools.js';
+import { missingToolMessage, requireShipToolsVariable, shipTool, ShipToolMissingError, type ShipTool } from '../../helm/tools.js';
 
 const helmDir = fileURLToPath(new URL('../../helm/', import.meta.url));
 const names: ShipTool['name'][] = ['helm', 'promtool', 'gitops-check', 'actionlint'];
@@ -35,10 +35,8 @@ describe('the gitops-check version', () => {
   });
 });
 
-const requiredReason = `${requireShipToolsVariable} is not 1: the tools may be missing here, and the tests that need them skip`;
-if (!shipToolsRequired()) console.warn(`[ship-tools.test] tool checks skipped: ${requiredReason}`);
-
-describe.skipIf(!shipToolsRequired())(`with ${requireShipToolsVariable}=1 (skipped otherwise: ${requiredReason})`, () => {
+// The global setup (test/support/prerequisites.ts) builds every tool before the tests run, so these always run.
+describe('every ship tool, as the global setup built it', () => {
   const probes: Record<ShipTool['name'], { args: string[]; output: (tool: ShipTool) => RegExp }> = {
     helm: { args: ['version', '--short'], output: (t) => new RegExp(`^${t.version.replaceAll('.', '\\.')}\\b`) },
     // Prometheus module v0.X.Y is Prometheus 3.X.Y (build.sh).
