@@ -12,18 +12,19 @@ import { eventReasons, reasons } from '../api/reasons.js';
 import { desiredCronJob } from '../reconcile/desired-cronjob.js';
 import { desiredConfigMap, initialStateConfigMap, jobConfig } from '../reconcile/desired-configmaps.js';
 import { readStateData } from '../reconcile/cursor-merge.js';
+import { desiredStatus, type DesiredStatus } from '../reconcile/desired-status.js';
 import { fieldManager, nameLabel, resultFinalizer, type OwnerIdentity } from '../reconcile/labels.js';
 import { mergePatch } from '../reconcile/merge-patch.js';
 import { childNames, nameLabelValue } from '../reconcile/names.js';
-import { nextRunToStart, runQueue, startPatch, waitingRuns } from '../reconcile/run-gate.js';
+import { nextRunToStart, startPatch } from '../reconcile/run-gate.js';
 import { conflictMessage, ownershipOf } from '../reconcile/ownership.js';
 import { decideRunNow, isInheritedRunRequest, manualJob } from '../reconcile/run-now.js';
-import { decideResync, resetCursors } from '../reconcile/resync.js';
+import { decideResync, resetCursors, type ResyncDecision } from '../reconcile/resync.js';
 import { isResultApplied, jobFinish, jobTrigger, parseTerminationMessage, runRecord, toTime, type JobFinish, type RunRecord } from '../reconcile/run-result.js';
-import { foldRuns, schedulePeriodSeconds, withRunHealth } from '../reconcile/run-status.js';
-import { nextScheduledRun, type EffectiveSchedule } from '../reconcile/schedule.js';
+import { schedulePeriodSeconds } from '../reconcile/run-status.js';
+import type { EffectiveSchedule } from '../reconcile/schedule.js';
 import { missingSecretsMessage, secretReferences, type SecretLookup } from '../reconcile/secrets.js';
-import { canonicalJson, computeStatus, parseStoredStatus, readyTransitionEvent, statusChanged, type ReconcileOutcome } from '../reconcile/status.js';
+import { canonicalJson, parseStoredStatus, readyTransitionEvent, statusChanged } from '../reconcile/status.js';
 import type { SyncPodDefaults } from '../reconcile/sync-pod.js';
 import { validateTenantSync } from '../reconcile/validate.js';
 import { errorFields, objectLogger, type Logger } from '../runtime/logger.js';
@@ -79,33 +80,55 @@ type TenantMetricFields = Pick<
   'tenantLastSuccessTimestampSeconds' | 'tenantIntervalSeconds' | 'tenantConsecutiveFailures' | 'tenantRunsTotal' | 'tenantRecordsSyncedTotal'
 >;
 
-/** What one pass found, collected for the single status write at its end. */
-interface PassFindings {
-  tenantSync?: TenantSync;
-  schedule?: EffectiveSchedule;
-  cronJob?: V1CronJob;
-  handledRunRequest?: string;
-  handledResyncRequest?: string;
-  secretsMissing?: string;
-  /** Stream names of the job config, in spec order (status.streams[]). */
-  streamNames?: readonly string[];
-  /** The state ConfigMap's state after this pass (undefined when unreadable or not read). */
-  state?: JobState;
-  /** Finished Jobs whose results this pass applies, with their runs (same order). */
-  finished?: FinishedJob[];
-  runs?: RunRecord[];
-  /** When the tenant turns stale, if it can and has not yet. */
-  staleAt?: Date;
-  /** The tenant's Jobs as this pass left them (the run gate's view). */
-  jobs?: V1Job[];
-  /** Look again this soon (e.g. a Job changed while the gate started it). */
-  requeueSoonMs?: number;
-  /** Runs whose Job vanished before their result was read, reported by this pass. */
-  lost?: LostRun[];
-  /** A transient API error that has not repeated enough to be reported: conditions stay as they are. */
-  quietRetry?: boolean;
+/** What step 2 applied: finished runs with their records (same order), the cursors written, pods to release. */
+interface AppliedRuns {
+  readonly finished: readonly FinishedJob[];
+  readonly runs: readonly RunRecord[];
+  /** The state ConfigMap's state after the merge (undefined when nothing was merged). */
+  readonly state: JobState | undefined;
   /** Pods whose result is applied by this pass: their result finalizer is removed in step 13. */
-  releasePods?: V1Pod[];
+  readonly releasePods: readonly V1Pod[];
+  /** Uids of deleted Jobs whose kept pods made their run after all (not lost). */
+  readonly madeFromKeptPods: readonly string[];
+}
+
+const noRunsApplied: AppliedRuns = { finished: [], runs: [], state: undefined, releasePods: [], madeFromKeptPods: [] };
+
+/** What steps 3–9 found, as far as they got. */
+interface ChildrenFound {
+  /** The valid spec and its schedule (step 3). */
+  readonly spec: { readonly tenantSync: TenantSync; readonly schedule: EffectiveSchedule } | undefined;
+  /** Stream names of the job config, in spec order (status.streams[]). */
+  readonly streamNames: readonly string[] | undefined;
+  readonly secretsMissing: string | undefined;
+  /** The state ConfigMap's state after this pass (undefined when unreadable or not read). */
+  readonly state: JobState | undefined;
+  readonly cronJob: V1CronJob | undefined;
+  readonly handledRunRequest: string | undefined;
+  readonly handledResyncRequest: string | undefined;
+  /** The tenant's Jobs as the run gate left them. */
+  readonly jobs: readonly V1Job[] | undefined;
+  /** Look again this soon (a Job changed while the gate started it). */
+  readonly requeueSoonMs: number | undefined;
+  /** The error that ended the steps early. */
+  readonly error?: unknown;
+}
+
+/** The run gate's view of the tenant's Jobs after it acted. */
+interface GateResult {
+  readonly jobs: readonly V1Job[];
+  readonly requeueSoonMs?: number;
+}
+
+/** Everything a pass found, gathered once for the status (step 12) and the bookkeeping after it (step 13). */
+interface PassResults {
+  readonly applied: AppliedRuns;
+  readonly children: ChildrenFound;
+  /** Runs whose Job vanished before their result was read, reported by this pass. */
+  readonly lost: readonly LostRun[];
+  readonly failure: ErrorAction | undefined;
+  /** A transient API error that has not repeated enough to be reported: conditions stay as they are. */
+  readonly quietRetry: boolean;
 }
 
 /** A run whose Job was deleted before the operator read its result. */
@@ -197,58 +220,51 @@ export class TenantSyncController implements Reconciler {
       return { result: undefined, stalled: false };
     }
 
-    // A deleted Job whose pod the result finalizer still keeps is not lost: its run is made once the pod is over.
-    const found: PassFindings = { lost: [...(this.lostRuns.get(key)?.values() ?? [])].filter((l) => !this.keepsPodOf(key, l.uid)) };
     // 2. Run results first, and whatever else fails: finished runs are applied even while the tenant is
     //    stalled (invalid spec, child conflict, a rejected apply), since its CronJob may still run them.
     //    Finished Jobs not applied yet (also those that finished while the operator was down), in
     //    completion order; their cursors go into the state ConfigMap, forward only. Status follows in
     //    step 12 and the Jobs are marked in step 13 (see run-results.ts for why this order).
+    let applied = noRunsApplied;
     let resultsError: unknown;
     try {
-      await this.collectRuns({ name, namespace, uid: raw.metadata.uid ?? '' }, raw, found, log);
+      applied = await this.collectRuns({ name, namespace, uid: raw.metadata.uid ?? '' }, raw, log);
     } catch (err) {
       resultsError = err;
     }
-    let failure: ErrorAction | undefined;
-    try {
-      await this.reconcileChildren(raw, found, log);
-      // 10. A missing Secret is reported (and polled for) only after the CronJob was applied suspended.
-      if (found.secretsMissing !== undefined) throw new StalledError(reasons.secretNotFound, found.secretsMissing, this.nextSecretRetryMs(key));
-      this.secretRetries.delete(key);
-      // Results that could not be read are retried with backoff even when the children are fine.
-      if (resultsError !== undefined) throw resultsError;
-      this.transientFailures.delete(key);
-    } catch (err) {
-      // 11. The error policy decides how a failure is reported and retried (stalled / wait / retry).
-      failure = errorPolicy(err);
-      if (failure.kind !== 'stalled' || failure.reason !== reasons.secretNotFound) this.secretRetries.delete(key);
-      if (failure.kind === 'retry' && failure.transient) {
-        // One 429/5xx/timeout leaves Ready alone (no flapping, no Event); repeated ones are reported.
-        const inARow = (this.transientFailures.get(key) ?? 0) + 1;
-        this.transientFailures.set(key, inARow);
-        found.quietRetry = inARow < transientFailuresBeforeReport;
-      } else this.transientFailures.delete(key);
-      if (failure.kind === 'retry') {
-        // Summarize first (best effort) so the user sees why, with the runs applied in step 2 (then marked),
-        // and let the queue back off.
-        const written = await this.summarizeAndPatch(raw, found, failure, log).then(
-          () => true,
-          (e: unknown) => {
-            log.warn({ error: errorFields(e) }, 'could not write status after a failed reconcile');
-            return false;
-          },
-        );
-        if (written) await this.finishRuns(raw, found, log).catch((e: unknown) => log.warn({ error: errorFields(e) }, 'could not mark applied runs'));
-        throw err;
-      }
-      log.info({ reason: failure.reason, message: failure.message }, failure.kind === 'stalled' ? 'stalled' : 'waiting');
+    // Runs whose Job vanished unread; a deleted Job whose pod the result finalizer keeps is not lost (its run is made once the pod is over).
+    const lost = [...(this.lostRuns.get(key)?.values() ?? [])].filter((l) => !this.keepsPodOf(key, l.uid) && !applied.madeFromKeptPods.includes(l.uid));
+
+    // 3–9. Validate, Secrets, the children, run now, re-sync, the run gate (as far as they get).
+    const children = await this.reconcileChildren(raw, applied.state, log);
+
+    // 10. A missing Secret is reported (and polled for) only after the CronJob was applied suspended.
+    //     Results that could not be read are retried with backoff even when the children are fine.
+    const secretsMissing = children.secretsMissing === undefined ? undefined : new StalledError(reasons.secretNotFound, children.secretsMissing, this.nextSecretRetryMs(key));
+    const error = children.error ?? secretsMissing ?? resultsError;
+    // 11. The error policy decides how a failure is reported and retried (stalled / wait / retry).
+    const failure = error === undefined ? undefined : errorPolicy(error);
+    if (failure?.kind !== 'stalled' || failure.reason !== reasons.secretNotFound) this.secretRetries.delete(key);
+    const pass: PassResults = { applied, children, lost, failure, quietRetry: this.isQuietRetry(key, failure) };
+    if (failure?.kind === 'retry') {
+      // Summarize first (best effort) so the user sees why, with the runs applied in step 2 (then marked),
+      // and let the queue back off.
+      const written = await this.summarizeAndPatch(raw, pass, log).then(
+        () => true,
+        (e: unknown) => {
+          log.warn({ error: errorFields(e) }, 'could not write status after a failed reconcile');
+          return false;
+        },
+      );
+      if (written) await this.finishRuns(raw, pass, log).catch((e: unknown) => log.warn({ error: errorFields(e) }, 'could not mark applied runs'));
+      throw error;
     }
+    if (failure !== undefined) log.info({ reason: failure.reason, message: failure.message }, failure.kind === 'stalled' ? 'stalled' : 'waiting');
 
     // 12. Summarize and patch: the one place status is written, only when it changed.
-    let status: TenantSyncStatus;
+    let desired: DesiredStatus | undefined;
     try {
-      status = await this.summarizeAndPatch(raw, found, failure, log);
+      desired = await this.summarizeAndPatch(raw, pass, log);
     } catch (err) {
       if (!isConflict(err)) throw err;
       // Status was computed from an older object: look again once the cache has the newer one (nothing marked or counted).
@@ -257,53 +273,126 @@ export class TenantSyncController implements Reconciler {
     }
 
     // 13. The applied runs are in status now: mark their Jobs (never applied again), tell people, count them.
-    await this.finishRuns(raw, found, log);
-    if (resultsError !== undefined && failure?.kind !== 'retry') throw resultsError;
+    await this.finishRuns(raw, pass, log);
+    if (resultsError !== undefined) throw resultsError;
 
     // 14. Requeue: after a delay the error policy chose, or when the next run time or the stale deadline has passed.
     const stalled = failure?.kind === 'stalled';
-    if (failure !== undefined) {
-      return { result: failure.kind !== 'retry' && failure.requeueAfterMs !== undefined ? { requeueAfterMs: failure.requeueAfterMs } : undefined, stalled };
-    }
-    const soon = found.requeueSoonMs === undefined ? undefined : this.opts.clock.now().getTime() + found.requeueSoonMs - afterNextRunSlackMs;
-    const wakeTimes = [status.nextRunTime === undefined ? undefined : Date.parse(status.nextRunTime), found.staleAt?.getTime(), soon].filter(
+    if (failure !== undefined) return { result: failure.requeueAfterMs !== undefined ? { requeueAfterMs: failure.requeueAfterMs } : undefined, stalled };
+    const now = this.opts.clock.now().getTime();
+    const nextRunTime = desired?.status.nextRunTime;
+    const soon = children.requeueSoonMs === undefined ? undefined : now + children.requeueSoonMs - afterNextRunSlackMs;
+    const wakeTimes = [nextRunTime === undefined ? undefined : Date.parse(nextRunTime), desired?.staleAt?.getTime(), soon].filter(
       (t): t is number => t !== undefined && !Number.isNaN(t),
     );
     if (wakeTimes.length === 0) return { result: undefined, stalled };
-    const untilNextMs = Math.min(...wakeTimes) - this.opts.clock.now().getTime() + afterNextRunSlackMs;
+    const untilNextMs = Math.min(...wakeTimes) - now + afterNextRunSlackMs;
     return { result: { requeueAfterMs: Math.min(Math.max(untilNextMs, afterNextRunSlackMs), maxRequeueAfterMs) }, stalled };
   }
 
-  /** Steps 3–9: everything that writes children. Throws typed errors; records what it found in `found`. */
-  private async reconcileChildren(raw: RawTenantSync, found: PassFindings, log: Logger): Promise<void> {
-    // 3. Validate with the same zod schema the CRD came from; an object that got past an older CRD
-    //    is reported, not retried (nothing changes until the object does).
-    const validation = validateTenantSync(raw);
-    if (!validation.ok) throw new StalledError(reasons.invalidSpec, `spec is invalid: ${validation.message}`);
-    const ts = validation.tenantSync;
-    found.tenantSync = ts;
-    found.schedule = validation.schedule;
-    const owner: OwnerIdentity = { name: ts.metadata.name, namespace: ts.metadata.namespace ?? '', uid: raw.metadata.uid ?? '' };
+  /** Counts transient API errors in a row: true while too few to report (one 429/5xx/timeout leaves Ready alone, no Event). */
+  private isQuietRetry(key: string, failure: ErrorAction | undefined): boolean {
+    if (failure?.kind !== 'retry' || !failure.transient) {
+      this.transientFailures.delete(key);
+      return false;
+    }
+    const inARow = (this.transientFailures.get(key) ?? 0) + 1;
+    this.transientFailures.set(key, inARow);
+    return inARow < transientFailuresBeforeReport;
+  }
+
+  /**
+   * Steps 3–9: everything that writes children. Returns what they found as far as they got; a step that
+   * fails ends them with its error (the status still shows what the earlier steps found).
+   */
+  private async reconcileChildren(raw: RawTenantSync, appliedState: JobState | undefined, log: Logger): Promise<ChildrenFound> {
+    let spec: ChildrenFound['spec'];
+    let streamNames: readonly string[] | undefined;
+    let secretsMissing: string | undefined;
+    // Step 2 may have just written newer cursors: those are what status shows.
+    let state = appliedState;
+    let cronJob: V1CronJob | undefined;
+    let handledRunRequest: string | undefined;
+    let handledResyncRequest: string | undefined;
+    let gate: GateResult | undefined;
+    const found = (): ChildrenFound => ({ spec, streamNames, secretsMissing, state, cronJob, handledRunRequest, handledResyncRequest, jobs: gate?.jobs, requeueSoonMs: gate?.requeueSoonMs });
+    try {
+      // 3. Validate with the same zod schema the CRD came from; an object that got past an older CRD
+      //    is reported, not retried (nothing changes until the object does).
+      const validation = validateTenantSync(raw);
+      if (!validation.ok) throw new StalledError(reasons.invalidSpec, `spec is invalid: ${validation.message}`);
+      const ts = validation.tenantSync;
+      spec = { tenantSync: ts, schedule: validation.schedule };
+      const owner: OwnerIdentity = { name: ts.metadata.name, namespace: ts.metadata.namespace ?? '', uid: raw.metadata.uid ?? '' };
+      const names = childNames(owner.name);
+
+      // 4. The Secrets exist with their keys? Read by name (never cached, never copied); a missing one
+      //    keeps the CronJob suspended so no pod starts that cannot read its credentials.
+      secretsMissing = await this.checkSecrets(ts);
+
+      // 5. Config ConfigMap: the job config, applied whenever it differs.
+      const config = jobConfig(ts.spec, owner.name, validation.schedule);
+      streamNames = config.source.streams.map((s) => s.name);
+      const configMap = desiredConfigMap(owner, config);
+      const liveConfig = await this.liveChild<V1ConfigMap>(configMap, owner, this.opts.configMaps?.get(owner.namespace, names.configMap));
+      await this.report(raw, await this.applier.ensure(configMap, liveConfig), 'ConfigMap');
+
+      // 6. State ConfigMap: created empty once; its cursors are the operator's, reset only by a re-sync request (8b).
+      const firstPass = parseStatus(raw.status).observedGeneration === undefined;
+      const storedState = await this.ensureStateConfigMap(raw, owner, ts, firstPass);
+      if (storedState !== undefined && state === undefined) state = storedState;
+
+      // 7. CronJob: applied whenever it differs, so a hand-edited schedule or image is put back and a
+      //    deleted CronJob comes back.
+      const desired = desiredCronJob({
+        owner,
+        spec: ts.spec,
+        schedule: validation.schedule,
+        defaultSyncImage: this.opts.defaultSyncImage,
+        syncPodDefaults: this.opts.syncPodDefaults,
+        secretsMissing: secretsMissing !== undefined,
+      });
+      const liveCronJob = await this.liveChild<V1CronJob>(desired, owner, this.opts.cronJobs.get(owner.namespace, names.cronJob));
+      const applied = await this.applier.ensure(desired, liveCronJob);
+      cronJob = applied.object;
+      await this.report(raw, applied, 'CronJob');
+
+      // 8. Run now: a new run-requested-at value starts one Job (named after the value, so a retry
+      //    finds it instead of starting another) and is echoed to status.
+      handledRunRequest = await this.runNow(raw, owner, ts, cronJob, secretsMissing === undefined, firstPass, log);
+
+      // 8b. Re-sync: a new resync-requested-at value resets the named streams' cursors, then starts one Job (resync.ts).
+      //     The request counts as handled once decided, even if the reset fails below.
+      const resync = decideResync({
+        name: owner.name,
+        annotations: ts.metadata.annotations,
+        lastHandledResyncRequest: parseStatus(raw.status).lastHandledResyncRequest,
+        streamNames,
+        canRun: secretsMissing === undefined,
+      });
+      if (resync.action === 'reject' || resync.action === 'resync') {
+        handledResyncRequest = resync.action === 'reject' ? resync.value : resync.request.value;
+        state = (await this.resync(raw, owner, cronJob, resync, firstPass, log)) ?? state;
+      }
+
+      // 9. The run gate: every Job starts suspended; the oldest waiting one starts once no run is active.
+      gate = await this.gateRuns(owner, ts, secretsMissing !== undefined, log);
+      return found();
+    } catch (error) {
+      return { ...found(), error };
+    }
+  }
+
+  /**
+   * Step 6. The state ConfigMap, owned by the TenantSync (deleted with it) unless spec.stateRetention is Retain:
+   * then it has no owner, outlives a delete, and a TenantSync created again with the same name adopts its
+   * cursors. Returns the state it holds (undefined when new or unreadable).
+   */
+  private async ensureStateConfigMap(raw: RawTenantSync, owner: OwnerIdentity, ts: TenantSync, firstPass: boolean): Promise<JobState | undefined> {
     const names = childNames(owner.name);
-
-    // 4. The Secrets exist with their keys? Read by name (never cached, never copied); a missing one
-    //    keeps the CronJob suspended so no pod starts that cannot read its credentials.
-    found.secretsMissing = await this.checkSecrets(ts);
-
-    // 5. Config ConfigMap: the job config, applied whenever it differs.
-    const config = jobConfig(ts.spec, owner.name, validation.schedule);
-    found.streamNames = config.source.streams.map((s) => s.name);
-    const configMap = desiredConfigMap(owner, config);
-    const liveConfig = await this.liveChild<V1ConfigMap>(configMap, owner, this.opts.configMaps?.get(owner.namespace, names.configMap));
-    await this.report(raw, await this.applier.ensure(configMap, liveConfig), 'ConfigMap');
-
-    // 6. State ConfigMap: created empty once; its cursors are the operator's, reset only by a re-sync request (8b). Owned by
-    //    the TenantSync (deleted with it) unless spec.stateRetention is Retain: then it has no owner, outlives
-    //    a delete, and a TenantSync created again with the same name adopts its cursors.
     const retain = ts.spec.stateRetention === 'Retain';
     const state = initialStateConfigMap(owner, retain);
     const liveState = await this.liveChild<V1ConfigMap>(state, owner, this.opts.configMaps?.get(owner.namespace, names.stateConfigMap));
-    const firstPass = parseStatus(raw.status).observedGeneration === undefined;
     if (liveState === undefined) {
       if (await this.createIfAbsent(state)) {
         await this.event(raw, 'Normal', eventReasons.configMapCreated, `Created ConfigMap ${names.stateConfigMap} with an empty sync state: the first run syncs from spec.source.startDate (or from the beginning)`);
@@ -321,34 +410,13 @@ export class TenantSyncController implements Reconciler {
         await this.event(raw, 'Normal', eventReasons.stateAdopted, `Continuing from the cursors kept in ConfigMap ${names.stateConfigMap} (${streams.length} streams: ${streams.join(', ') || 'none yet'})`);
       }
     }
-    const storedState = readStateData(liveState?.data);
-    // Step 2 may have just written newer cursors: those are what status shows.
-    if (storedState.ok && found.state === undefined) found.state = storedState.state;
+    const stored = readStateData(liveState?.data);
+    return stored.ok ? stored.state : undefined;
+  }
 
-    // 7. CronJob: applied whenever it differs, so a hand-edited schedule or image is put back and a
-    //    deleted CronJob comes back.
-    const cronJob = desiredCronJob({
-      owner,
-      spec: ts.spec,
-      schedule: validation.schedule,
-      defaultSyncImage: this.opts.defaultSyncImage,
-      syncPodDefaults: this.opts.syncPodDefaults,
-      secretsMissing: found.secretsMissing !== undefined,
-    });
-    const liveCronJob = await this.liveChild<V1CronJob>(cronJob, owner, this.opts.cronJobs.get(owner.namespace, names.cronJob));
-    const applied = await this.applier.ensure(cronJob, liveCronJob);
-    found.cronJob = applied.object;
-    await this.report(raw, applied, 'CronJob');
-
-    // 8. Run now: a new run-requested-at value starts one Job (named after the value, so a retry
-    //    finds it instead of starting another) and is echoed to status.
-    const old = parseStatus(raw.status);
-    const requested = decideRunNow({
-      name: owner.name,
-      annotations: ts.metadata.annotations,
-      lastHandledRunRequest: old.lastHandledRunRequest,
-      canRun: found.secretsMissing === undefined,
-    });
+  /** Step 8. Starts the Job a new run request asks for; returns the request value it handled, if any. */
+  private async runNow(raw: RawTenantSync, owner: OwnerIdentity, ts: TenantSync, cronJob: V1CronJob, canRun: boolean, firstPass: boolean, log: Logger): Promise<string | undefined> {
+    const requested = decideRunNow({ name: owner.name, annotations: ts.metadata.annotations, lastHandledRunRequest: parseStatus(raw.status).lastHandledRunRequest, canRun });
     // A request already set when the TenantSync is first seen (re-created from Git with the annotation
     // still on it) is taken as handled: it asked for a run of the object that was deleted, not of this one.
     const decision =
@@ -356,62 +424,56 @@ export class TenantSyncController implements Reconciler {
         ? { action: 'inherited' as const, value: requested.value }
         : requested;
     if (decision.action === 'inherited') {
-      found.handledRunRequest = decision.value;
       await this.event(
         raw,
         'Normal',
         eventReasons.runRequestInherited,
         `Run request "${decision.value}" was already set when this TenantSync was created (e.g. applied again from Git): no run started; set a new value to run now`,
       );
-    } else if (decision.action === 'create') {
-      const job = manualJob(applied.object, decision.jobName, decision.value);
-      const created = await this.createIfAbsent(job);
-      found.handledRunRequest = decision.value;
+      return decision.value;
+    }
+    if (decision.action === 'create') {
+      const created = await this.createIfAbsent(manualJob(cronJob, decision.jobName, decision.value));
       if (created) {
         log.info({ job: decision.jobName, runRequest: decision.value }, 'started a manual run');
         await this.event(raw, 'Normal', eventReasons.runStarted, `Created Job ${decision.jobName} for run request "${decision.value}"; it starts when no other run of the tenant is active`);
       }
-    } else if (decision.action === 'wait') {
-      log.info({ runRequest: decision.value }, 'run request waits until the Secret exists');
+      return decision.value;
     }
-
-    // 8b. Re-sync: a new resync-requested-at value resets the named streams' cursors, then starts one Job (resync.ts).
-    await this.resync(raw, owner, ts, applied.object, found, firstPass, log);
-
-    // 9. The run gate: every Job starts suspended; the oldest waiting one starts once no run is active.
-    await this.gateRuns(owner, ts, found, log);
+    if (decision.action === 'wait') log.info({ runRequest: decision.value }, 'run request waits until the Secret exists');
+    return undefined;
   }
 
-  /** Handles a new re-sync request: rejects a bad one with a Warning, else resets the cursors, then creates the Job. */
-  private async resync(raw: RawTenantSync, owner: OwnerIdentity, ts: TenantSync, cronJob: V1CronJob, found: PassFindings, firstPass: boolean, log: Logger): Promise<void> {
-    const decision = decideResync({
-      name: owner.name,
-      annotations: ts.metadata.annotations,
-      lastHandledResyncRequest: parseStatus(raw.status).lastHandledResyncRequest,
-      streamNames: found.streamNames ?? [],
-      canRun: found.secretsMissing === undefined,
-    });
-    if (decision.action === 'none' || decision.action === 'wait') return;
+  /** Step 8b. Rejects a bad re-sync request with a Warning, else resets the cursors and creates the Job; returns the state it wrote. */
+  private async resync(
+    raw: RawTenantSync,
+    owner: OwnerIdentity,
+    cronJob: V1CronJob,
+    decision: Extract<ResyncDecision, { action: 'reject' | 'resync' }>,
+    firstPass: boolean,
+    log: Logger,
+  ): Promise<JobState | undefined> {
     const value = decision.action === 'reject' ? decision.value : decision.request.value;
-    found.handledResyncRequest = value;
     if (firstPass && isInheritedRunRequest(value, toRfc3339(raw.metadata.creationTimestamp))) {
       await this.event(raw, 'Normal', eventReasons.runRequestInherited, `Re-sync request "${value}" was already set when this TenantSync was created: no cursor reset; set a new value to re-sync`);
-    } else if (decision.action === 'reject') {
-      await this.event(raw, 'Warning', eventReasons.resyncRejected, `Re-sync request "${value}" ignored: ${decision.problem}`);
-    } else {
-      let described: string[] = [];
-      const reset = await editState(this.opts.client, owner, retainsState(raw), (state) => {
-        const r = resetCursors(state, decision.request, this.opts.clock.now());
-        described = r.described;
-        return r;
-      });
-      found.state = reset.state;
-      const { streams, from } = decision.request;
-      const what = described.length > 0 ? described.join('; ') : `${streams.join(', ')} to ${from ?? 'the start'} (already reset)`;
-      await this.createIfAbsent(manualJob(cronJob, decision.jobName, value));
-      log.info({ job: decision.jobName, resyncRequest: value, reset: what }, 'reset cursors for a re-sync and started a run');
-      await this.event(raw, 'Normal', eventReasons.resyncStarted, `Re-sync "${value}": reset ${what}; created Job ${decision.jobName}, it starts when no other run of the tenant is active`);
+      return undefined;
     }
+    if (decision.action === 'reject') {
+      await this.event(raw, 'Warning', eventReasons.resyncRejected, `Re-sync request "${value}" ignored: ${decision.problem}`);
+      return undefined;
+    }
+    let described: string[] = [];
+    const reset = await editState(this.opts.client, owner, retainsState(raw), (state) => {
+      const r = resetCursors(state, decision.request, this.opts.clock.now());
+      described = r.described;
+      return r;
+    });
+    const { streams, from } = decision.request;
+    const what = described.length > 0 ? described.join('; ') : `${streams.join(', ')} to ${from ?? 'the start'} (already reset)`;
+    await this.createIfAbsent(manualJob(cronJob, decision.jobName, value));
+    log.info({ job: decision.jobName, resyncRequest: value, reset: what }, 'reset cursors for a re-sync and started a run');
+    await this.event(raw, 'Normal', eventReasons.resyncStarted, `Re-sync "${value}": reset ${what}; created Job ${decision.jobName}, it starts when no other run of the tenant is active`);
+    return reset.state;
   }
 
   /** The tenant's Jobs in the Job cache (every run, whoever started it). */
@@ -424,22 +486,20 @@ export class TenantSyncController implements Reconciler {
    * our own last start, so before starting one a fresh list from the API server confirms that nothing runs,
    * and the start carries the Job's resourceVersion (a Job changed meanwhile makes it fail and we look again).
    */
-  private async gateRuns(owner: OwnerIdentity, ts: TenantSync, found: PassFindings, log: Logger): Promise<void> {
+  private async gateRuns(owner: OwnerIdentity, ts: TenantSync, secretsMissing: boolean, log: Logger): Promise<GateResult> {
     const cronJobName = childNames(owner.name).cronJob;
     const runs = (jobs: V1Job[]) => jobs.filter((job) => ownerKeyOfJob(job) === objectKey(owner.namespace, owner.name) || isJobOf(job, owner.name, cronJobName));
     // Only Jobs of our CronJob are started; any other Job of the tenant that runs still counts as active.
     const startable = (jobs: V1Job[]) => runs(jobs).filter((job) => job.spec?.suspend !== true || isJobOf(job, owner.name, cronJobName));
     const cached = this.tenantJobs(objectKey(owner.namespace, owner.name));
-    found.jobs = cached;
-    if (found.secretsMissing !== undefined) return;
+    if (secretsMissing) return { jobs: cached };
     const tenantSuspended = ts.spec.suspend === true;
-    if (nextRunToStart({ jobs: startable(cached), tenantSuspended }) === undefined) return;
+    if (nextRunToStart({ jobs: startable(cached), tenantSuspended }) === undefined) return { jobs: cached };
     const live = runs(
       (await this.opts.client.list<V1Job>('batch/v1', 'Job', { namespace: owner.namespace, labelSelector: `${nameLabel}=${nameLabelValue(owner.name)}` })).items,
     );
-    found.jobs = live;
     const next = nextRunToStart({ jobs: startable(live), tenantSuspended });
-    if (next === undefined) return;
+    if (next === undefined) return { jobs: live };
     const jobName = next.metadata?.name ?? '';
     try {
       const started = await this.opts.client.mergePatch<V1Job>(
@@ -447,17 +507,17 @@ export class TenantSyncController implements Reconciler {
         startPatch(next, this.opts.clock.now()),
         { fieldManager },
       );
-      found.jobs = live.map((job) => (job.metadata?.name === jobName ? started : job));
       log.info({ job: jobName, trigger: jobTrigger(next) }, 'started a waiting run');
+      return { jobs: live.map((job) => (job.metadata?.name === jobName ? started : job)) };
     } catch (err) {
       if (!isConflict(err) && !isNotFound(err)) throw err;
       log.debug({ job: jobName }, 'a waiting Job changed while it was started; looking again');
-      found.requeueSoonMs = gateRetryMs;
+      return { jobs: live, requeueSoonMs: gateRetryMs };
     }
   }
 
   /** Step 2. */
-  private async collectRuns(owner: OwnerIdentity, raw: RawTenantSync, found: PassFindings, log: Logger): Promise<void> {
+  private async collectRuns(owner: OwnerIdentity, raw: RawTenantSync, log: Logger): Promise<AppliedRuns> {
     const key = objectKey(owner.namespace, owner.name);
     const cronJobName = childNames(owner.name).cronJob;
     const jobs = this.tenantJobs(key)
@@ -471,21 +531,12 @@ export class TenantSyncController implements Reconciler {
     const kept = this.keptPodResults(key, finished);
     finished.push(...kept.finished);
     runs.push(...kept.runs);
-    if (runs.length === 0 && kept.cursorResults.length === 0) {
-      found.releasePods = kept.release;
-      return;
-    }
+    if (runs.length === 0 && kept.cursorResults.length === 0) return { ...noRunsApplied, releasePods: kept.release };
     const written = await advanceState(this.opts.client, owner, [...runs.flatMap((r) => r.cursorResults), ...kept.cursorResults], retainsState(raw));
-    found.state = written.state;
-    found.finished = finished;
-    found.runs = runs;
-    found.releasePods = kept.release;
-    if (kept.lostUids.length > 0) {
-      // Their Jobs were deleted, but the pods kept the results: not lost after all.
-      const pending = this.lostRuns.get(key);
-      for (const uid of kept.lostUids) pending?.delete(uid);
-      found.lost = (found.lost ?? []).filter((l) => !kept.lostUids.includes(l.uid));
-    }
+    // Deleted Jobs whose pods kept the results: not lost after all.
+    const pending = this.lostRuns.get(key);
+    for (const uid of kept.lostUids) pending?.delete(uid);
+    const applied: AppliedRuns = { finished, runs, state: written.state, releasePods: kept.release, madeFromKeptPods: kept.lostUids };
     if (written.replacedProblem !== undefined) {
       log.warn({ problem: written.replacedProblem }, 'state ConfigMap was unreadable; replaced it with the cursors of the latest results');
       await this.opts.recorder.record(
@@ -499,6 +550,7 @@ export class TenantSyncController implements Reconciler {
       { jobs: runs.map((r) => ({ job: r.jobName, outcome: r.outcome, records: r.records })), keptPods: kept.release.length, stateWritten: written.written },
       'run results read',
     );
+    return applied;
   }
 
   /** A pod of Job `uid` still held by the result finalizer. */
@@ -577,10 +629,10 @@ export class TenantSyncController implements Reconciler {
   }
 
   /** Step 13: after status holds the runs (and the lost ones). */
-  private async finishRuns(raw: RawTenantSync, found: PassFindings, log: Logger): Promise<void> {
+  private async finishRuns(raw: RawTenantSync, pass: PassResults, log: Logger): Promise<void> {
     const tenant = { namespace: raw.metadata.namespace ?? '', name: raw.metadata.name };
     const pendingLost = this.lostRuns.get(objectKey(tenant.namespace, tenant.name));
-    for (const lost of found.lost ?? []) {
+    for (const lost of pass.lost) {
       pendingLost?.delete(lost.uid);
       this.opts.metrics?.tenantRunResultsLostTotal?.inc(tenantLabels(tenant));
       log.warn({ job: lost.jobName }, 'a run ended without its result being read');
@@ -593,9 +645,8 @@ export class TenantSyncController implements Reconciler {
       );
     }
     if (pendingLost?.size === 0) this.lostRuns.delete(objectKey(tenant.namespace, tenant.name));
-    const runs = found.runs ?? [];
-    for (const [i, run] of runs.entries()) {
-      const finished = found.finished?.[i];
+    for (const [i, run] of pass.applied.runs.entries()) {
+      const finished = pass.applied.finished[i];
       if (finished === undefined) continue;
       await markApplied(this.opts.client, finished.job, run.outcome);
       if (finished.job.metadata?.uid) this.appliedJobUids.add(finished.job.metadata.uid);
@@ -608,7 +659,7 @@ export class TenantSyncController implements Reconciler {
       log.info({ job: run.jobName, trigger: run.trigger, outcome: run.outcome, records: run.records }, 'run result applied');
     }
     // The results of the kept pods are in the state ConfigMap and status now: let them go.
-    await this.releasePods(found.releasePods ?? []);
+    await this.releasePods(pass.applied.releasePods);
   }
 
   /** The live child: from the cache when given, else read; checked to be ours (or our orphan). */
@@ -655,84 +706,61 @@ export class TenantSyncController implements Reconciler {
   }
 
   /**
-   * Step 12. Rebuilds status from what this pass found, writes it with one merge patch only when it
-   * differs from the stored one, and emits an Event when Ready changes.
+   * Step 12. Gathers what status is made of (the pass's findings, the caches, the clock), computes it with
+   * desiredStatus and writes it only when it differs from the stored one; returns it (undefined: left alone).
    */
-  private async summarizeAndPatch(raw: RawTenantSync, found: PassFindings, failure: ErrorAction | undefined, log: Logger): Promise<TenantSyncStatus> {
+  private async summarizeAndPatch(raw: RawTenantSync, pass: PassResults, log: Logger): Promise<DesiredStatus | undefined> {
     const key = objectKey(raw.metadata.namespace, raw.metadata.name);
     const now = this.opts.clock.now();
     const stored = parseStoredStatus(raw.status);
     if (stored.invalidFields.length > 0) log.warn({ fields: stored.invalidFields }, 'status fields the schema rejects are dropped and rewritten');
-    const old = stored.status;
-    const suspended = found.tenantSync?.spec.suspend === true;
-    // A transient error not yet repeated writes nothing, unless runs must be recorded (then conditions stay).
-    if (found.quietRetry && (found.runs?.length ?? 0) === 0 && (found.lost?.length ?? 0) === 0) return old;
-    const outcome: ReconcileOutcome = found.quietRetry ? { kind: 'unchanged' } : outcomeOf(failure, found, suspended);
-    const cronJob = found.cronJob ?? this.opts.cronJobs.get(raw.metadata.namespace ?? '', childNames(raw.metadata.name).cronJob);
-    const runs = outcome.kind === 'ready' && !suspended && found.schedule !== undefined;
-    let next = computeStatus({
-      old,
+    const { applied, children } = pass;
+    const spec = children.spec;
+    const suspended = spec?.tenantSync.spec.suspend === true;
+    const periodSeconds = spec === undefined ? undefined : this.periodOf(spec.schedule, now);
+    const desired = desiredStatus({
+      old: stored.status,
+      name: raw.metadata.name,
       generation: raw.metadata.generation,
-      outcome,
-      cronJobName: cronJob?.metadata?.name,
-      schedule: found.schedule?.cron,
-      nextRunTime: runs ? nextScheduledRun(found.schedule as EffectiveSchedule, now) : undefined,
-      lastScheduleTime: cronJob?.status?.lastScheduleTime as string | Date | undefined,
-      lastHandledRunRequest: found.handledRunRequest ?? old.lastHandledRunRequest,
+      createdAt: toRfc3339(raw.metadata.creationTimestamp),
+      spec: spec === undefined ? undefined : { suspended, schedule: spec.schedule, periodSeconds },
+      failure: pass.failure,
+      quietRetry: pass.quietRetry,
+      cronJob: children.cronJob ?? this.opts.cronJobs.get(raw.metadata.namespace ?? '', childNames(raw.metadata.name).cronJob),
+      jobs: children.jobs ?? this.tenantJobs(key),
+      handledRunRequest: children.handledRunRequest,
+      handledResyncRequest: children.handledResyncRequest,
+      runs: applied.runs,
+      lost: pass.lost,
+      state: children.state,
+      streamNames: children.streamNames,
       now,
     });
-    if (found.handledResyncRequest !== undefined) next.lastHandledResyncRequest = found.handledResyncRequest;
-    if (outcome.kind === 'unchanged') {
-      // Only run results are recorded: what the failed pass would have changed is left as it was.
-      for (const field of ['observedGeneration', 'cronJobName', 'schedule', 'nextRunTime'] as const) {
-        if (old[field] === undefined) delete next[field];
-        else (next as Record<string, unknown>)[field] = old[field];
-      }
-    }
-    next = withRunQueue(next, found.jobs ?? this.tenantJobs(key));
-    const lost = found.lost ?? [];
-    if (lost.length > 0) {
-      next.lostRuns = (old.lostRuns ?? 0) + lost.length;
-      const latest = lost.at(-1)!;
-      next.lastLostRun = { jobName: latest.jobName, detectedAt: latest.detectedAt };
-    }
-    if (found.tenantSync !== undefined || (found.runs?.length ?? 0) > 0) {
-      // Run results: lastRun, counters and streams[] (the spec's streams; while it is invalid, those status shows).
-      const streamNames = found.streamNames ?? (old.streams ?? []).map((s) => s.name);
-      next = foldRuns({ status: next, runs: found.runs ?? [], state: found.state, streamNames });
-    }
-    if (found.tenantSync !== undefined && found.schedule !== undefined) {
-      // SyncHealthy and how it shows in Ready.
-      const periodSeconds = this.periodOf(found.schedule, now);
-      const health = withRunHealth({
-        status: next,
-        name: raw.metadata.name,
-        cronJobName: next.cronJobName,
-        periodSeconds,
-        createdAt: toRfc3339(raw.metadata.creationTimestamp),
-        suspended,
-        now,
-        outcome,
-        generation: raw.metadata.generation,
-      });
-      next = health.status;
-      found.staleAt = health.staleAt;
-      this.setGauges(raw, next, suspended ? undefined : periodSeconds);
-    }
-    if (!statusChanged(raw.status as TenantSyncStatus | undefined, next)) return next;
+    if (desired === undefined) return undefined;
+    if (spec !== undefined) this.setGauges(raw, desired.status, suspended ? undefined : periodSeconds);
+    await this.writeStatus(raw, stored.status, desired.status, applied.runs.length > 0, log);
+    return desired;
+  }
+
+  /**
+   * Writes `next` with one merge patch when it differs from the stored status (an idle cluster sees no
+   * writes), and emits an Event when Ready changes.
+   */
+  private async writeStatus(raw: RawTenantSync, old: TenantSyncStatus, next: TenantSyncStatus, appliedRuns: boolean, log: Logger): Promise<void> {
+    const key = objectKey(raw.metadata.namespace, raw.metadata.name);
+    if (!statusChanged(raw.status as TenantSyncStatus | undefined, next)) return;
     // Our previous write is not in the cache yet (same resourceVersion as before it): do not write it twice.
     const written = this.writtenStatus.get(key);
-    if (written?.canonical === canonicalJson(next) && written.resourceVersionBefore === raw.metadata.resourceVersion) return next;
+    if (written?.canonical === canonicalJson(next) && written.resourceVersionBefore === raw.metadata.resourceVersion) return;
     const ref: ObjectRef = { apiVersion, kind, namespace: raw.metadata.namespace, name: raw.metadata.name };
     // The resourceVersion we computed from is a precondition: a newer object (a lagging cache, another writer)
     // makes the API server answer 409 instead of our patch undoing what it does not know.
     await this.opts.client.patchStatus(ref, { metadata: { resourceVersion: raw.metadata.resourceVersion }, status: mergePatch(raw.status, next) }, { fieldManager });
     this.writtenStatus.set(key, { canonical: canonicalJson(next), resourceVersionBefore: raw.metadata.resourceVersion });
-    log.debug({ outcome: outcome.kind }, 'status written');
+    log.debug('status written');
     // A pass that applied runs reports them with SyncSucceeded/SyncFailed (step 13), not a second Ready event.
-    const event = (found.runs?.length ?? 0) > 0 ? undefined : readyTransitionEvent(old, next);
+    const event = appliedRuns ? undefined : readyTransitionEvent(old, next);
     if (event !== undefined) await this.event(raw, event.type, event.reason, event.message);
-    return next;
   }
 
   /** Events for children that were created or changed (not for unchanged ones: no Event per pass). */
@@ -792,19 +820,6 @@ export class TenantSyncController implements Reconciler {
   }
 }
 
-function outcomeOf(failure: ErrorAction | undefined, found: PassFindings, suspended: boolean): ReconcileOutcome {
-  if (failure === undefined) {
-    const cron = found.schedule?.cron ?? '';
-    const zone = found.schedule?.timeZone ?? "the controller manager's time zone";
-    const cronJob = found.cronJob?.metadata?.name ?? '';
-    return suspended
-      ? { kind: 'ready', suspended: true, message: `suspended: CronJob ${cronJob} starts no runs until spec.suspend is false` }
-      : { kind: 'ready', suspended: false, message: `CronJob ${cronJob} runs on "${cron}" (${zone})` };
-  }
-  if (failure.kind === 'stalled') return { kind: 'stalled', reason: failure.reason, message: failure.message };
-  return { kind: 'retrying', reason: failure.reason, message: failure.message };
-}
-
 /** spec.stateRetention is Retain (read from the raw object: results are applied even while the spec is invalid). */
 function retainsState(raw: RawTenantSync): boolean {
   return (raw.spec as { stateRetention?: unknown } | undefined)?.stateRetention === 'Retain';
@@ -833,21 +848,6 @@ function deletedJobFinish(pods: readonly V1Pod[], now: Date): JobFinish {
   const times = pods.flatMap((p) => (p.status?.containerStatuses ?? []).map((c) => toTime(c.state?.terminated?.finishedAt as string | Date | undefined)));
   const time = times.filter((t): t is string => t !== undefined).sort().at(-1) ?? toTime(now) ?? '';
   return { state: 'Failed', time, reason: 'JobDeleted', message: 'the Job was deleted while it ran' };
-}
-
-/** status.activeRun and status.waitingRuns, rebuilt from the tenant's Jobs. */
-function withRunQueue(status: TenantSyncStatus, jobs: readonly V1Job[]): TenantSyncStatus {
-  const next = { ...status };
-  const active = runQueue(jobs).active[0];
-  if (active === undefined) delete next.activeRun;
-  else {
-    const startTime = toTime(active.status?.startTime as string | Date | undefined);
-    next.activeRun = { jobName: active.metadata?.name ?? '', trigger: jobTrigger(active), ...(startTime !== undefined ? { startTime } : {}) };
-  }
-  const waiting = waitingRuns(jobs).map((w) => ({ jobName: w.jobName, trigger: w.trigger, ...(w.since !== undefined ? { since: w.since } : {}) }));
-  if (waiting.length === 0) delete next.waitingRuns;
-  else next.waitingRuns = waiting;
-  return next;
 }
 
 /** The stored status as far as it is valid; garbage (from a hand edit) is treated as empty and overwritten. */

@@ -1,0 +1,154 @@
+// desiredStatus as a pure function: a table of what a pass gathered → the status it leaves (conditions,
+// schedule fields, run queue, run results, lost runs, echoed requests) and when the tenant turns stale.
+import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import type { TenantSyncStatus } from '../../../operator/api/tenantsync.js';
+import { desiredStatus, type DesiredStatusInputs } from '../../../operator/reconcile/desired-status.js';
+import type { RunRecord } from '../../../operator/reconcile/run-result.js';
+
+const now = new Date('2025-05-01T10:00:00Z');
+const schedule = { cron: '0 */2 * * *', timeZone: 'Etc/UTC', intervalSeconds: 7200, source: 'interval' as const };
+const cronJob = { metadata: { name: 'acme' }, status: { lastScheduleTime: '2025-05-01T08:00:00Z' as unknown as Date } } as V1CronJob;
+
+function inputs(over: Partial<DesiredStatusInputs> = {}): DesiredStatusInputs {
+  return {
+    old: {},
+    name: 'acme',
+    generation: 2,
+    createdAt: '2025-05-01T09:00:00Z',
+    spec: { suspended: false, schedule, periodSeconds: 7200 },
+    failure: undefined,
+    quietRetry: false,
+    cronJob,
+    jobs: [],
+    handledRunRequest: undefined,
+    handledResyncRequest: undefined,
+    runs: [],
+    lost: [],
+    state: undefined,
+    streamNames: ['tickets'],
+    now,
+    ...over,
+  };
+}
+
+function run(jobName: string, outcome: RunRecord['outcome'], completionTime = '2025-05-01T09:30:00Z'): RunRecord {
+  return {
+    jobName,
+    jobUid: undefined,
+    trigger: 'scheduled',
+    startTime: '2025-05-01T09:29:00Z',
+    completionTime,
+    outcome,
+    records: 5,
+    message: `${outcome}: 5 records`,
+    result: { version: 1, outcome, startedAt: '2025-05-01T09:29:00Z', finishedAt: completionTime, streams: { tickets: { outcome: outcome === 'Succeeded' ? 'Succeeded' : 'Failed', records: 5, cursor: {} } } },
+    cursorResults: [],
+  };
+}
+
+function job(name: string, suspended: boolean): V1Job {
+  return {
+    metadata: { name, creationTimestamp: '2025-05-01T09:59:00Z' as unknown as Date, labels: { 'tenantsync.io/trigger': 'manual' } },
+    spec: { suspend: suspended, template: {} },
+    status: suspended ? {} : { startTime: '2025-05-01T09:59:30Z' as unknown as Date },
+  };
+}
+
+const condition = (status: TenantSyncStatus | undefined, type: string) => status?.conditions?.find((c) => c.type === type);
+const readyOld: TenantSyncStatus = {
+  observedGeneration: 1,
+  cronJobName: 'acme',
+  schedule: '0 */2 * * *',
+  nextRunTime: '2025-05-01T10:00:00Z',
+  conditions: [{ type: 'Ready', status: 'True', reason: 'Reconciled', message: 'ok', lastTransitionTime: '2025-05-01T09:00:00Z', observedGeneration: 1 }],
+  streams: [{ name: 'contacts' }],
+};
+
+describe('desiredStatus', () => {
+  it.each<[string, Partial<DesiredStatusInputs>, { ready: [string, string]; stalled?: string; reconciling?: string; syncHealthy?: string; fields: Partial<TenantSyncStatus> }]>([
+    [
+      'ready: schedule, next run, CronJob, and no run yet',
+      {},
+      {
+        ready: ['True', 'Reconciled'],
+        syncHealthy: 'AwaitingFirstRun',
+        fields: { observedGeneration: 2, cronJobName: 'acme', schedule: '0 */2 * * *', nextRunTime: '2025-05-01T12:00:00Z', lastScheduleTime: '2025-05-01T08:00:00Z', streams: [{ name: 'tickets' }] },
+      },
+    ],
+    ['suspended: Ready with reason Suspended, no next run', { spec: { suspended: true, schedule, periodSeconds: 7200 } }, { ready: ['True', 'Suspended'], fields: { nextRunTime: undefined } }],
+    [
+      'invalid spec: stalled, no schedule, the streams status already shows',
+      { spec: undefined, cronJob: undefined, streamNames: undefined, old: readyOld, failure: { kind: 'stalled', reason: 'InvalidSpec', message: 'spec is invalid: spec.interval' } },
+      { ready: ['False', 'InvalidSpec'], stalled: 'True', fields: { schedule: undefined, cronJobName: undefined, nextRunTime: undefined, streams: [{ name: 'contacts' }] } },
+    ],
+    [
+      'a reported API error: Reconciling, Ready False',
+      { failure: { kind: 'retry', reason: 'KubeApiError', message: 'apply CronJob: 500' } },
+      { ready: ['False', 'KubeApiError'], reconciling: 'True', fields: { nextRunTime: undefined } },
+    ],
+    [
+      'a failed run: counted, SyncHealthy and Ready False',
+      { runs: [run('acme-1', 'Failed')] },
+      { ready: ['False', 'SyncFailed'], syncHealthy: 'SyncFailed', fields: { consecutiveFailures: 1, lastRun: expect.objectContaining({ jobName: 'acme-1', outcome: 'Failed' }) as never } },
+    ],
+    [
+      'a successful run',
+      { runs: [run('acme-1', 'Succeeded')] },
+      { ready: ['True', 'Reconciled'], syncHealthy: 'SyncSucceeded', fields: { consecutiveFailures: 0, lastSuccessfulRunTime: '2025-05-01T09:30:00Z' } },
+    ],
+    [
+      'no success within two periods: stale',
+      { createdAt: '2025-05-01T05:00:00Z' },
+      { ready: ['False', 'Stale'], syncHealthy: 'Stale', fields: {} },
+    ],
+    [
+      'requests handled by the pass are echoed; lost runs are counted on top of the old count',
+      { handledRunRequest: 'r2', handledResyncRequest: 's1', old: { ...readyOld, lastHandledRunRequest: 'r1', lostRuns: 2 }, lost: [{ jobName: 'a', detectedAt: '2025-05-01T09:58:00Z' }, { jobName: 'b', detectedAt: '2025-05-01T09:59:00Z' }] },
+      { ready: ['True', 'Reconciled'], fields: { lastHandledRunRequest: 'r2', lastHandledResyncRequest: 's1', lostRuns: 4, lastLostRun: { jobName: 'b', detectedAt: '2025-05-01T09:59:00Z' } } },
+    ],
+    [
+      'an old request stays handled; the run queue comes from the Jobs',
+      { old: { ...readyOld, lastHandledRunRequest: 'r1', activeRun: { jobName: 'gone', trigger: 'scheduled' } }, jobs: [job('acme-run-1', false), job('acme-run-2', true)] },
+      {
+        ready: ['True', 'Reconciled'],
+        fields: {
+          lastHandledRunRequest: 'r1',
+          activeRun: { jobName: 'acme-run-1', trigger: 'manual', startTime: '2025-05-01T09:59:30Z' },
+          waitingRuns: [{ jobName: 'acme-run-2', trigger: 'manual', since: '2025-05-01T09:59:00Z' }],
+        },
+      },
+    ],
+  ])('%s', (_name, over, want) => {
+    const status = desiredStatus(inputs(over))?.status;
+    const ready = condition(status, 'Ready');
+    expect([ready?.status, ready?.reason]).toEqual(want.ready);
+    expect(condition(status, 'Stalled')?.status).toBe(want.stalled);
+    expect(condition(status, 'Reconciling')?.status).toBe(want.reconciling);
+    if (want.syncHealthy !== undefined) expect(condition(status, 'SyncHealthy')?.reason).toBe(want.syncHealthy);
+    for (const [field, value] of Object.entries(want.fields)) expect(status?.[field as keyof TenantSyncStatus], field).toEqual(value);
+  });
+
+  it('says when the tenant turns stale: two periods after its creation while no run succeeded', () => {
+    expect(desiredStatus(inputs())?.staleAt).toEqual(new Date('2025-05-01T13:00:00Z'));
+    expect(desiredStatus(inputs({ spec: { suspended: true, schedule, periodSeconds: 7200 } }))?.staleAt).toBeUndefined();
+  });
+
+  it('leaves status alone on a quiet retry with nothing to record', () => {
+    expect(desiredStatus(inputs({ old: readyOld, quietRetry: true, failure: { kind: 'retry', reason: 'KubeApiError', message: '503' } }))).toBeUndefined();
+  });
+
+  it('records runs on a quiet retry but keeps conditions and what the failed pass would have changed', () => {
+    const desired = desiredStatus(
+      inputs({ old: readyOld, quietRetry: true, failure: { kind: 'retry', reason: 'KubeApiError', message: '503' }, runs: [run('acme-1', 'Succeeded')], generation: 3 }),
+    );
+    expect(desired?.status).toMatchObject({ observedGeneration: 1, nextRunTime: '2025-05-01T10:00:00Z', lastRun: { jobName: 'acme-1' }, lastSuccessfulRunTime: '2025-05-01T09:30:00Z' });
+    expect(condition(desired?.status, 'Ready')).toMatchObject({ status: 'True', reason: 'Reconciled', lastTransitionTime: '2025-05-01T09:00:00Z' });
+    expect(condition(desired?.status, 'Reconciling')).toBeUndefined();
+  });
+
+  it('is a function of its inputs: the same inputs give the same status', () => {
+    const a = inputs({ runs: [run('acme-1', 'PartiallySucceeded')], jobs: [job('acme-run-1', true)] });
+    expect(desiredStatus(a)).toEqual(desiredStatus(structuredClone(a)));
+  });
+});
