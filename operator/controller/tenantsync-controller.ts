@@ -13,6 +13,7 @@ import { desiredCronJob } from '../reconcile/desired-cronjob.js';
 import { desiredConfigMap, initialStateConfigMap, jobConfig } from '../reconcile/desired-configmaps.js';
 import { readStateData } from '../reconcile/cursor-merge.js';
 import { desiredStatus, type DesiredStatus } from '../reconcile/desired-status.js';
+import { hasResultFinalizer, jobRefOf, keptPodResults } from '../reconcile/kept-pod-results.js';
 import { fieldManager, nameLabel, resultFinalizer, type OwnerIdentity } from '../reconcile/labels.js';
 import { mergePatch } from '../reconcile/merge-patch.js';
 import { childNames, nameLabelValue } from '../reconcile/names.js';
@@ -20,7 +21,7 @@ import { nextRunToStart, startPatch } from '../reconcile/run-gate.js';
 import { conflictMessage, ownershipOf } from '../reconcile/ownership.js';
 import { decideRunNow, isInheritedRunRequest, manualJob } from '../reconcile/run-now.js';
 import { decideResync, resetCursors, type ResyncDecision } from '../reconcile/resync.js';
-import { isResultApplied, jobFinish, jobTrigger, parseTerminationMessage, runRecord, toTime, type JobFinish, type RunRecord } from '../reconcile/run-result.js';
+import { isResultApplied, jobFinish, jobTrigger, toTime, type RunRecord } from '../reconcile/run-result.js';
 import { schedulePeriodSeconds } from '../reconcile/run-status.js';
 import type { EffectiveSchedule } from '../reconcile/schedule.js';
 import { missingSecretsMessage, secretReferences, type SecretLookup } from '../reconcile/secrets.js';
@@ -36,7 +37,7 @@ import { objectKey, parseObjectKey } from '../runtime/work-queue.js';
 import { ChildApplier, type EnsureResult } from './child-applier.js';
 import { advanceState, editState, markApplied, readRun, unappliedFinishedJobs, type FinishedJob } from './run-results.js';
 import { errorPolicy, StalledError, transientFailuresBeforeReport, WaitingError, type ErrorAction } from './errors.js';
-import { hasResultFinalizer, isJobOf, ownerKeyOfJob, ownerKeyOfPod, type TenantSyncCaches } from './watches.js';
+import { isJobOf, ownerKeyOfJob, ownerKeyOfPod, type TenantSyncCaches } from './watches.js';
 
 /** Event reasons of the children the controller applies. */
 const childEventReasons = {
@@ -528,7 +529,14 @@ export class TenantSyncController implements Reconciler {
     const runs: RunRecord[] = [];
     for (const f of finished) runs.push(await readRun(this.opts.client, f));
     // Pods kept by the result finalizer (evicted, deleted, or of a deleted Job): their results too.
-    const kept = this.keptPodResults(key, finished);
+    const kept = keptPodResults({
+      pods: this.tenantPods(key),
+      finishedUids: new Set(finished.map((f) => f.job.metadata?.uid)),
+      jobNamed: (namespace, name) => this.opts.jobs?.get(namespace, name),
+      appliedUid: (uid) => this.appliedJobUids.has(uid),
+      lostJob: (uid) => this.lostRuns.get(key)?.get(uid)?.job,
+      now: this.opts.clock.now(),
+    });
     finished.push(...kept.finished);
     runs.push(...kept.runs);
     if (runs.length === 0 && kept.cursorResults.length === 0) return { ...noRunsApplied, releasePods: kept.release };
@@ -561,54 +569,6 @@ export class TenantSyncController implements Reconciler {
   /** The tenant's run pods in the Pod cache. */
   private tenantPods(key: string): V1Pod[] {
     return this.podIndex?.of(key) ?? [];
-  }
-
-  /**
-   * Step 2, for pods held by the result finalizer once their container is over. Each is released (step 13)
-   * after its result is applied:
-   * - of a finished Job not applied yet: the Job's run reads it (readRun); released with it;
-   * - of a Job still running (an evicted or deleted attempt; the Job may start another): its cursors go into
-   *   the state ConfigMap now, the run is recorded when the Job finishes;
-   * - of a Job applied already: nothing new (merging its cursors again changes nothing);
-   * - of a Job deleted (or being deleted) before its result was applied: its run is made from the pods kept,
-   *   applied once like any other (the Job is then never reported lost).
-   */
-  private keptPodResults(
-    key: string,
-    finished: readonly FinishedJob[],
-  ): { finished: FinishedJob[]; runs: RunRecord[]; cursorResults: RunRecord['cursorResults'][number][]; release: V1Pod[]; lostUids: string[] } {
-    const out = { finished: [] as FinishedJob[], runs: [] as RunRecord[], cursorResults: [] as RunRecord['cursorResults'][number][], release: [] as V1Pod[], lostUids: [] as string[] };
-    const byGoneJob = new Map<string, { job: V1Job; pods: V1Pod[] }>();
-    const finishedUids = new Set(finished.map((f) => f.job.metadata?.uid));
-    for (const pod of this.tenantPods(key)) {
-      if (!hasResultFinalizer(pod) || !podOver(pod)) continue;
-      const ref = jobRefOf(pod);
-      const cached = ref === undefined ? undefined : this.opts.jobs?.get(pod.metadata?.namespace ?? '', ref.name);
-      const job = cached !== undefined && cached.metadata?.uid === ref?.uid ? cached : undefined;
-      const uid = ref?.uid ?? '';
-      const applied = this.appliedJobUids.has(uid) || (job !== undefined && isResultApplied(job));
-      out.release.push(pod);
-      if (finishedUids.has(uid)) continue;
-      const deleted = job === undefined || job.metadata?.deletionTimestamp !== undefined;
-      const lostJob = job ?? this.lostRuns.get(key)?.get(uid)?.job;
-      if (!applied && deleted && lostJob !== undefined) {
-        const entry = byGoneJob.get(uid) ?? { job: lostJob, pods: [] };
-        entry.pods.push(pod);
-        byGoneJob.set(uid, entry);
-        continue;
-      }
-      const parsed = parseTerminationMessage(terminatedMessage(pod));
-      if (parsed.kind === 'result') out.cursorResults.push(parsed.result);
-    }
-    for (const [uid, { job, pods }] of byGoneJob) {
-      // Pods that never reported a result (e.g. never scheduled) make no run: the Job is reported lost as before.
-      if (!pods.some((pod) => parseTerminationMessage(terminatedMessage(pod)).kind === 'result')) continue;
-      const finish = jobFinish(job) ?? deletedJobFinish(pods, this.opts.clock.now());
-      out.finished.push({ job, finish });
-      out.runs.push(runRecord(job, finish, pods));
-      out.lostUids.push(uid);
-    }
-    return out;
   }
 
   /** Removes the result finalizer (a pod changed meanwhile is looked at again: its event requeues the tenant). */
@@ -823,31 +783,6 @@ export class TenantSyncController implements Reconciler {
 /** spec.stateRetention is Retain (read from the raw object: results are applied even while the spec is invalid). */
 function retainsState(raw: RawTenantSync): boolean {
   return (raw.spec as { stateRetention?: unknown } | undefined)?.stateRetention === 'Retain';
-}
-
-/** The termination message of the pod's container that terminated. */
-function terminatedMessage(pod: V1Pod): string | undefined {
-  return pod.status?.containerStatuses?.find((c) => c.state?.terminated !== undefined)?.state?.terminated?.message;
-}
-
-/** The Job a pod belongs to. */
-function jobRefOf(pod: V1Pod): { name: string; uid: string } | undefined {
-  return pod.metadata?.ownerReferences?.find((r) => r.controller === true && r.kind === 'Job');
-}
-
-/** Its container will not run (again): its termination message, if any, is final. */
-function podOver(pod: V1Pod): boolean {
-  const phase = pod.status?.phase;
-  if (phase === 'Succeeded' || phase === 'Failed') return true;
-  // Deleted before a node took it: no kubelet will ever report on it.
-  return pod.metadata?.deletionTimestamp !== undefined && !pod.spec?.nodeName;
-}
-
-/** How a run whose Job was deleted before it finished ended: when its last kept pod did. */
-function deletedJobFinish(pods: readonly V1Pod[], now: Date): JobFinish {
-  const times = pods.flatMap((p) => (p.status?.containerStatuses ?? []).map((c) => toTime(c.state?.terminated?.finishedAt as string | Date | undefined)));
-  const time = times.filter((t): t is string => t !== undefined).sort().at(-1) ?? toTime(now) ?? '';
-  return { state: 'Failed', time, reason: 'JobDeleted', message: 'the Job was deleted while it ran' };
 }
 
 /** The stored status as far as it is valid; garbage (from a hand edit) is treated as empty and overwritten. */

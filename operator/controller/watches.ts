@@ -2,7 +2,8 @@
 // back to their TenantSync, so a deleted or hand-edited child reconciles its owner at once.
 import type { V1ConfigMap, V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import { group, kind } from '../api/tenantsync.js';
-import { controllerOf, nameAnnotation, resultFinalizer } from '../reconcile/labels.js';
+import { hasResultFinalizer } from '../reconcile/kept-pod-results.js';
+import { controllerOf, nameAnnotation } from '../reconcile/labels.js';
 import type { Controller, ObjectCache } from '../runtime/controller.js';
 import { objectKey } from '../runtime/work-queue.js';
 
@@ -45,11 +46,6 @@ export function isJobOf(job: V1Job, name: string, cronJobName: string): boolean 
 export function ownerKeyOfPod(pod: V1Pod): string | undefined {
   const name = pod.metadata?.annotations?.[nameAnnotation];
   return name ? objectKey(pod.metadata?.namespace, name) : undefined;
-}
-
-/** A pod still held by the operator's result finalizer. */
-export function hasResultFinalizer(pod: V1Pod): boolean {
-  return pod.metadata?.finalizers?.includes(resultFinalizer) === true;
 }
 
 /** The informer caches of the TenantSync controller. */
