@@ -35,8 +35,9 @@ import { OwnerIndex } from '../runtime/owner-index.js';
 import { expBackoffMs } from '../runtime/sleep.js';
 import { objectKey, parseObjectKey } from '../runtime/work-queue.js';
 import { ChildApplier, type EnsureResult } from './child-applier.js';
-import { advanceState, editState, markApplied, readRun, unappliedFinishedJobs, type FinishedJob } from './run-results.js';
+import { advanceState, editState, markApplied, readRun, unappliedFinishedJobs } from './run-results.js';
 import { errorPolicy, StalledError, transientFailuresBeforeReport, WaitingError, type ErrorAction } from './errors.js';
+import { noRunsApplied, type AppliedRuns, type ChildrenFound, type GateResult, type LostRun, type PassResults } from './pass-results.js';
 import { isJobOf, ownerKeyOfJob, ownerKeyOfPod, type TenantSyncCaches } from './watches.js';
 
 /** Event reasons of the children the controller applies. */
@@ -80,66 +81,6 @@ type TenantMetricFields = Pick<
   OperatorMetrics,
   'tenantLastSuccessTimestampSeconds' | 'tenantIntervalSeconds' | 'tenantConsecutiveFailures' | 'tenantRunsTotal' | 'tenantRecordsSyncedTotal'
 >;
-
-/** What step 2 applied: finished runs with their records (same order), the cursors written, pods to release. */
-interface AppliedRuns {
-  readonly finished: readonly FinishedJob[];
-  readonly runs: readonly RunRecord[];
-  /** The state ConfigMap's state after the merge (undefined when nothing was merged). */
-  readonly state: JobState | undefined;
-  /** Pods whose result is applied by this pass: their result finalizer is removed in step 13. */
-  readonly releasePods: readonly V1Pod[];
-  /** Uids of deleted Jobs whose kept pods made their run after all (not lost). */
-  readonly madeFromKeptPods: readonly string[];
-}
-
-const noRunsApplied: AppliedRuns = { finished: [], runs: [], state: undefined, releasePods: [], madeFromKeptPods: [] };
-
-/** What steps 3–9 found, as far as they got. */
-interface ChildrenFound {
-  /** The valid spec and its schedule (step 3). */
-  readonly spec: { readonly tenantSync: TenantSync; readonly schedule: EffectiveSchedule } | undefined;
-  /** Stream names of the job config, in spec order (status.streams[]). */
-  readonly streamNames: readonly string[] | undefined;
-  readonly secretsMissing: string | undefined;
-  /** The state ConfigMap's state after this pass (undefined when unreadable or not read). */
-  readonly state: JobState | undefined;
-  readonly cronJob: V1CronJob | undefined;
-  readonly handledRunRequest: string | undefined;
-  readonly handledResyncRequest: string | undefined;
-  /** The tenant's Jobs as the run gate left them. */
-  readonly jobs: readonly V1Job[] | undefined;
-  /** Look again this soon (a Job changed while the gate started it). */
-  readonly requeueSoonMs: number | undefined;
-  /** The error that ended the steps early. */
-  readonly error?: unknown;
-}
-
-/** The run gate's view of the tenant's Jobs after it acted. */
-interface GateResult {
-  readonly jobs: readonly V1Job[];
-  readonly requeueSoonMs?: number;
-}
-
-/** Everything a pass found, gathered once for the status (step 12) and the bookkeeping after it (step 13). */
-interface PassResults {
-  readonly applied: AppliedRuns;
-  readonly children: ChildrenFound;
-  /** Runs whose Job vanished before their result was read, reported by this pass. */
-  readonly lost: readonly LostRun[];
-  readonly failure: ErrorAction | undefined;
-  /** A transient API error that has not repeated enough to be reported: conditions stay as they are. */
-  readonly quietRetry: boolean;
-}
-
-/** A run whose Job was deleted before the operator read its result. */
-interface LostRun {
-  readonly uid: string;
-  readonly jobName: string;
-  readonly detectedAt: string;
-  /** The Job as it was last seen: a pod it left behind (result finalizer) still makes its run. */
-  readonly job?: V1Job;
-}
 
 type RawTenantSync = KubeObject & { metadata: KubeObject['metadata'] & { uid?: string; generation?: number }; status?: unknown; spec?: unknown };
 
