@@ -182,8 +182,9 @@ export class TenantSyncController implements Reconciler {
 
     // 10. A missing Secret is reported (and polled for) only after the CronJob was applied suspended.
     //     Results that could not be read are retried with backoff even when the children are fine.
-    const secretsMissing = children.secretsMissing === undefined ? undefined : new StalledError(reasons.secretNotFound, children.secretsMissing, this.nextSecretRetryMs(key));
-    const error = children.error ?? secretsMissing ?? resultsError;
+    const error =
+      children.error ??
+      (children.secretsMissing !== undefined ? new StalledError(reasons.secretNotFound, children.secretsMissing, this.nextSecretRetryMs(key)) : resultsError);
     // 11. The error policy decides how a failure is reported and retried (stalled / wait / retry).
     const failure = error === undefined ? undefined : errorPolicy(error);
     if (failure?.kind !== 'stalled' || failure.reason !== reasons.secretNotFound) this.secretRetries.delete(key);
