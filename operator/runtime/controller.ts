@@ -32,7 +32,7 @@ export interface Reconciler {
 /** Maps an event on a watched object to the keys to reconcile (its owner, for instance); none to ignore it. */
 export type KeysOf<T> = (type: CacheEventType, obj: T) => string | readonly string[] | undefined;
 
-export type ControllerMetrics = Pick<OperatorMetrics, 'reconcileTotal' | 'reconcileErrorsTotal' | 'reconcileDurationSeconds' | 'workqueueDepth'>;
+export type ControllerMetrics = Pick<OperatorMetrics, 'reconcileTotal' | 'reconcileErrorsTotal' | 'reconcileDurationSeconds' | 'workqueueDepth' | 'workqueueQueueDurationSeconds' | 'workqueueRetriesTotal'>;
 
 export interface ControllerOptions {
   /** Runnable name and the `controller` field of its log lines. */
@@ -65,7 +65,13 @@ export class Controller implements Runnable {
     this.log = opts.logger.child({ controller: opts.name });
     this.metrics = opts.metrics;
     this.workers = Math.max(1, opts.workers ?? 1);
-    this.queue = opts.queue ?? new WorkQueue({ onDepthChange: (depth) => opts.metrics?.workqueueDepth.set(depth) });
+    this.queue =
+      opts.queue ??
+      new WorkQueue({
+        onDepthChange: (depth) => opts.metrics?.workqueueDepth.set(depth),
+        onDequeue: (waitedMs) => opts.metrics?.workqueueQueueDurationSeconds.observe(waitedMs / 1000),
+        onRetry: () => opts.metrics?.workqueueRetriesTotal.inc(),
+      });
   }
 
   /** The kind reconciled: each event enqueues the object's own key, and every cached object is reconciled at start. */

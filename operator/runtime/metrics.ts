@@ -16,6 +16,10 @@ export interface OperatorMetrics {
   reconcileErrorsTotal: Counter;
   reconcileDurationSeconds: Histogram;
   workqueueDepth: Gauge;
+  /** Seconds a key waited ready in the work queue before a worker took it (controller-runtime's workqueue_queue_duration_seconds). */
+  workqueueQueueDurationSeconds: Histogram;
+  /** Keys queued again after a failed reconcile, with backoff (controller-runtime's workqueue_retries_total). */
+  workqueueRetriesTotal: Counter;
   /** 1 while this process holds the Lease (or leader election is off), else 0. */
   leader: Gauge;
   /** Every write request sent to the API server, by verb and resource (`tenantsyncs/status`). */
@@ -81,6 +85,17 @@ export function createMetrics(opts: { defaultMetrics?: boolean; build?: BuildInf
     workqueueDepth: new Gauge({
       name: 'tenantsync_workqueue_depth',
       help: 'Keys waiting in the work queue (not counting delayed requeues or keys being processed).',
+      registers,
+    }),
+    workqueueQueueDurationSeconds: new Histogram({
+      name: 'tenantsync_workqueue_queue_duration_seconds',
+      help: 'How long a key waited ready in the work queue before a worker took it, in seconds.',
+      buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    workqueueRetriesTotal: new Counter({
+      name: 'tenantsync_workqueue_retries_total',
+      help: 'Keys queued again with backoff after a failed reconcile.',
       registers,
     }),
     leader: new Gauge({

@@ -15,6 +15,10 @@ export interface WorkQueueOptions {
   maxDelayMs?: number;
   /** Called whenever the number of ready keys changes (wire it to the depth gauge). */
   onDepthChange?: (depth: number) => void;
+  /** Called when a worker takes a key, with how long it waited ready in the queue (the queue-latency histogram). */
+  onDequeue?: (waitedMs: number) => void;
+  /** Called when a failed key is queued again after its backoff (the retries counter). */
+  onRetry?: () => void;
 }
 
 export interface RunOptions {
@@ -44,8 +48,10 @@ export class WorkQueue {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly onDepthChange: ((depth: number) => void) | undefined;
-  /** Keys ready to run, in arrival order (a Set keeps insertion order and merges duplicates). */
-  private readonly ready = new Set<string>();
+  private readonly onDequeue: ((waitedMs: number) => void) | undefined;
+  private readonly onRetry: (() => void) | undefined;
+  /** Keys ready to run, in arrival order, with when they became ready (a Map keeps insertion order and merges duplicates). */
+  private readonly ready = new Map<string, number>();
   private readonly processing = new Set<string>();
   /** Keys added while they were processing: re-run right after. */
   private readonly rerun = new Set<string>();
@@ -59,6 +65,8 @@ export class WorkQueue {
     this.baseDelayMs = opts.baseDelayMs ?? defaultBaseDelayMs;
     this.maxDelayMs = opts.maxDelayMs ?? defaultMaxDelayMs;
     this.onDepthChange = opts.onDepthChange;
+    this.onDequeue = opts.onDequeue;
+    this.onRetry = opts.onRetry;
   }
 
   /** Keys waiting to run now (not delayed, not in flight). */
@@ -91,10 +99,11 @@ export class WorkQueue {
     const waiter = this.waiters.shift();
     if (waiter) {
       this.processing.add(key); // hand over directly: never queued, never visible as depth
+      this.onDequeue?.(0);
       waiter(key);
       return;
     }
-    this.ready.add(key);
+    this.ready.set(key, Date.now());
     this.reportDepth();
   }
 
@@ -122,6 +131,7 @@ export class WorkQueue {
     const n = this.failureCount(key);
     this.failures.set(key, n + 1);
     const delay = backoffDelayMs(n, this.baseDelayMs, this.maxDelayMs);
+    this.onRetry?.();
     this.addAfter(key, delay);
     return delay;
   }
@@ -188,10 +198,11 @@ export class WorkQueue {
   /** The next ready key (marked processing), or undefined once the signal aborts. */
   private next(signal: AbortSignal): Promise<string | undefined> {
     if (signal.aborted) return Promise.resolve(undefined);
-    for (const key of this.ready) {
+    for (const [key, readySince] of this.ready) {
       this.ready.delete(key);
       this.processing.add(key);
       this.reportDepth();
+      this.onDequeue?.(Math.max(0, Date.now() - readySince));
       return Promise.resolve(key);
     }
     return new Promise((resolve) => this.waiters.push(resolve));

@@ -17,6 +17,11 @@ describe('operator metrics', () => {
     expect(text).not.toMatch(/^tenantsync_\w+\{[^}]*\bname="/m);
   });
 
+  it('exports the work-queue latency and retries, as controller-runtime does', async () => {
+    const names = (await createMetrics({ defaultMetrics: false }).registry.getMetricsAsJSON()).map((m) => m.name);
+    expect(names).toEqual(expect.arrayContaining(['tenantsync_workqueue_depth', 'tenantsync_workqueue_queue_duration_seconds', 'tenantsync_workqueue_retries_total', 'tenantsync_kube_requests_total']));
+  });
+
   it('tenantsync_build_info is 1 with the version and Node.js version as labels', async () => {
     const metrics = createMetrics({ defaultMetrics: false, build: { version: '1.2.3', nodeVersion: 'v24.1.0' } });
     expect(await metrics.registry.metrics()).toContain('tenantsync_build_info{version="1.2.3",nodejs_version="v24.1.0"} 1');

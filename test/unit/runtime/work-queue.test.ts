@@ -26,6 +26,32 @@ describe('WorkQueue', () => {
     vi.useRealTimers();
   });
 
+  it('reports how long each key waited ready, and each retry after a failure (the queue metrics)', async () => {
+    const waited: number[] = [];
+    let retries = 0;
+    const q = new WorkQueue({ onDequeue: (ms) => waited.push(ms), onRetry: () => retries++ });
+    q.add('ns/a');
+    await vi.advanceTimersByTimeAsync(1500);
+    let fail = true;
+    const run = q.run(
+      async () => {
+        if (fail) {
+          fail = false;
+          throw new Error('boom');
+        }
+      },
+      { signal: abort.signal },
+    );
+    await flush();
+    expect(waited).toEqual([1500]);
+    expect(retries).toBe(1);
+    await vi.advanceTimersByTimeAsync(1000); // the backoff timer re-adds it; a worker is waiting, so it is taken at once
+    expect(waited).toEqual([1500, 0]);
+    expect(retries).toBe(1);
+    abort.abort();
+    await run;
+  });
+
   it('merges duplicate adds of a waiting key into one run', async () => {
     const q = new WorkQueue();
     q.add('ns/a');
