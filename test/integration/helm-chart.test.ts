@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { tenantSyncSchema } from '../../operator/api/tenantsync.js';
+import { parseConfig } from '../../operator/config.js';
 import { desiredCronJob } from '../../operator/reconcile/desired-cronjob.js';
 import { effectiveSchedule } from '../../operator/reconcile/schedule.js';
 import { createTestNamespace, kubectl, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
@@ -366,6 +367,63 @@ describe.skipIf(skipReason !== undefined)('helm chart charts/tenant-sync', () =>
       const result = await dryRunApply(stringify(pod));
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
+    });
+
+    it('admits the CronJob and sync pod the operator builds from every syncPod value the chart passes (issue 14 §1)', async () => {
+      // What the pod names must exist for its admission: the ServiceAccount and the PriorityClass.
+      const priorityClass = `${restricted.name}-sync`;
+      for (const object of [
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'tenant-sync-job', namespace: restricted.name } },
+        { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: priorityClass }, value: 100 },
+      ]) {
+        const created = await kubectl(['apply', '--server-side', '-f', '-'], { input: stringify(object) });
+        expect(created.code, created.stderr).toBe(0);
+      }
+      try {
+        const syncPod = {
+          resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+          imagePullPolicy: 'Always',
+          imagePullSecrets: ['registry-mirror'],
+          podLabels: { team: 'platform' },
+          podAnnotations: { 'sidecar.istio.io/inject': 'false' },
+          priorityClassName: priorityClass,
+          affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, preference: { matchExpressions: [{ key: 'pool', operator: 'In', values: ['batch'] }] } }] } },
+          serviceAccountName: 'tenant-sync-job',
+          automountServiceAccountToken: true,
+          proxy: { httpsProxy: 'http://proxy.example:3128', httpProxy: 'http://proxy.example:3128', noProxy: '.svc,.cluster.local' },
+          env: [{ name: 'NODE_EXTRA_CA_CERTS', value: '/etc/ssl/extra/ca.crt' }],
+          envFrom: [{ configMapRef: { name: 'sync-common', optional: true } }],
+          volumes: [{ name: 'extra-ca', configMap: { name: 'corp-ca-bundle' } }],
+          volumeMounts: [{ name: 'extra-ca', mountPath: '/etc/ssl/extra', readOnly: true }],
+        };
+        const { objects } = await renderChart({ release: 'psa', namespace: restricted.name, values: { syncPod } });
+        const config = parseConfig(operatorArgs(objects), { POD_NAMESPACE: restricted.name }, () => undefined);
+        const tenant = tenantSyncSchema.parse({
+          apiVersion: 'tenantsync.io/v1alpha1',
+          kind: 'TenantSync',
+          metadata: { name: 'acme', namespace: restricted.name, uid: '00000000-0000-4000-8000-000000000002' },
+          spec: { source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'acme-freshdesk' } }, sink: { url: 'https://ingest.example.com/v1' } },
+        });
+        const cronJob = desiredCronJob({
+          owner: { name: 'acme', namespace: restricted.name, uid: tenant.metadata.uid! },
+          spec: tenant.spec,
+          schedule: effectiveSchedule(tenant.spec, restricted.name, 'acme'),
+          defaultSyncImage: config.syncImage,
+          syncPodDefaults: config.syncPod,
+          secretsMissing: false,
+        });
+        const template = cronJob.spec!.jobTemplate.spec!.template;
+        expect(template.spec).toMatchObject({ serviceAccountName: 'tenant-sync-job', priorityClassName: priorityClass, imagePullSecrets: [{ name: 'registry-mirror' }] });
+        const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { ...template.metadata, name: 'sync-all-values', namespace: restricted.name }, spec: template.spec };
+        const withoutOwner = { ...cronJob, metadata: { ...cronJob.metadata, ownerReferences: undefined } };
+        for (const object of [withoutOwner, pod]) {
+          const result = await dryRunApply(stringify(object));
+          expect(result.stderr, object.kind).toBe('');
+          expect(result.code, object.kind).toBe(0);
+        }
+      } finally {
+        await kubectl(['delete', 'priorityclass', priorityClass, '--ignore-not-found']);
+      }
     });
 
     it('is really enforced there: the operator pod without its container securityContext is refused', async () => {

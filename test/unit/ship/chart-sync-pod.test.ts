@@ -21,10 +21,12 @@ describe.skipIf(skipReason !== undefined)('the chart syncPod values (helm templa
     expect(await syncPodDefaults()).toEqual(builtinSyncPodDefaults);
   });
 
-  it('passes syncPod.resources as --sync-resources; {} leaves sync pods BestEffort', async () => {
-    const custom = { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } };
-    expect((await syncPodDefaults({ syncPod: { resources: custom } })).resources).toEqual(custom);
-    expect((await syncPodDefaults({ syncPod: { resources: {} } })).resources).toEqual({});
+  it('passes syncPod.resources as --sync-resources, merged by Helm into the defaults; null drops a key, or all (BestEffort)', async () => {
+    const merged = await syncPodDefaults({ syncPod: { resources: { requests: { cpu: '50m' }, limits: { memory: '1Gi' } } } });
+    expect(merged.resources).toEqual({ requests: { cpu: '50m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } });
+    const noCpuLimit = await syncPodDefaults({ syncPod: { resources: { limits: { cpu: null } } } });
+    expect(noCpuLimit.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } });
+    expect((await syncPodDefaults({ syncPod: { resources: null } })).resources).toEqual({});
   });
 
   it('passes every other syncPod value as its --sync-* flag', async () => {
