@@ -29,44 +29,27 @@ describe.skipIf(skipReason !== undefined)('the chart syncPod values (helm templa
     expect((await syncPodDefaults({ syncPod: { resources: null } })).resources).toEqual({});
   });
 
-  it('passes every other syncPod value as its --sync-* flag', async () => {
-    const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['batch'] }] }] } } };
-    const env = [{ name: 'NODE_EXTRA_CA_CERTS', value: '/etc/ssl/extra/ca.crt' }, { name: 'TZ', value: 'UTC' }];
-    const envFrom = [{ configMapRef: { name: 'sync-common' } }];
-    const defaults = await syncPodDefaults({
-      syncPod: {
-        imagePullPolicy: 'Always',
-        imagePullSecrets: ['registry-b', { name: 'registry-c' }],
-        podLabels: { team: 'platform' },
-        podAnnotations: { 'sidecar.istio.io/inject': 'false', 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '10.0.0.0/8,172.16.0.0/12' },
-        priorityClassName: 'batch-low',
-        affinity,
-        serviceAccountName: 'tenant-sync-job',
-        automountServiceAccountToken: true,
-        proxy: { httpsProxy: 'http://proxy.example:3128', httpProxy: 'http://proxy.example:3128', noProxy: '.svc,.cluster.local,sink.internal:8443' },
-        env,
-        envFrom,
-        volumes: [{ name: 'extra-ca', configMap: { name: 'corp-ca-bundle' } }],
-        volumeMounts: [{ name: 'extra-ca', mountPath: '/etc/ssl/extra', readOnly: true }],
-      },
-      global: { imagePullSecrets: ['registry-a', 'registry-b'] },
-    });
-    expect(defaults).toEqual({
-      resources: builtinSyncPodDefaults.resources,
+  it('passes every other syncPod value as its --sync-* flag, the pull secrets after global.imagePullSecrets', async () => {
+    // Each value, except the pull secrets, reaches the operator as it is written.
+    const asWritten = {
       imagePullPolicy: 'Always',
-      imagePullSecrets: ['registry-a', 'registry-b', 'registry-c'],
       podLabels: { team: 'platform' },
       podAnnotations: { 'sidecar.istio.io/inject': 'false', 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '10.0.0.0/8,172.16.0.0/12' },
       priorityClassName: 'batch-low',
-      affinity,
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['batch'] }] }] } } },
       serviceAccountName: 'tenant-sync-job',
       automountServiceAccountToken: true,
       proxy: { httpsProxy: 'http://proxy.example:3128', httpProxy: 'http://proxy.example:3128', noProxy: '.svc,.cluster.local,sink.internal:8443' },
-      env,
-      envFrom,
+      env: [{ name: 'NODE_EXTRA_CA_CERTS', value: '/etc/ssl/extra/ca.crt' }, { name: 'TZ', value: 'UTC' }],
+      envFrom: [{ configMapRef: { name: 'sync-common' } }],
       volumes: [{ name: 'extra-ca', configMap: { name: 'corp-ca-bundle' } }],
       volumeMounts: [{ name: 'extra-ca', mountPath: '/etc/ssl/extra', readOnly: true }],
+    };
+    const defaults = await syncPodDefaults({
+      syncPod: { ...asWritten, imagePullSecrets: ['registry-b', { name: 'registry-c' }] },
+      global: { imagePullSecrets: ['registry-a', 'registry-b'] },
     });
+    expect(defaults).toEqual({ ...asWritten, resources: builtinSyncPodDefaults.resources, imagePullSecrets: ['registry-a', 'registry-b', 'registry-c'] });
   });
 
   it.each([
