@@ -45,6 +45,8 @@ describe(`fuzzed TenantSync specs (seed ${seed})`, () => {
     const random = seededRandom(seed);
     const verdicts: Record<string, number> = { rejected: 0 };
     let exited = false;
+    const mib = async (metric: string) => Math.round((await operator.metric(metric)) / 1048576);
+    const memory: { afterFirstChunk?: string; atEnd?: string } = {};
     void operator.exited.then(() => (exited = true));
     for (let start = 0; start < count; start += chunkSize) {
       const stored: { name: string; origin: string }[] = [];
@@ -74,15 +76,18 @@ describe(`fuzzed TenantSync specs (seed ${seed})`, () => {
       expect(exited, `the operator exited:\n${operator.output().slice(-3000)}`).toBe(false);
       expect(await operator.isReady()).toBe(true);
       await Promise.all(stored.map(({ name }) => client.delete({ apiVersion, kind, namespace: ns.name, name })));
+      const now = `RSS ${await mib('process_resident_memory_bytes')} MiB, heap ${await mib('nodejs_heap_size_used_bytes')} MiB`;
+      if (start === 0) memory.afterFirstChunk = now;
+      memory.atEnd = now;
     }
-    console.log(`[spec-fuzz] seed ${seed}: ${count} specs → ${JSON.stringify(verdicts)}`);
+    console.log(`[spec-fuzz] seed ${seed}: ${count} specs → ${JSON.stringify(verdicts)}; operator after the first ${chunkSize}: ${memory.afterFirstChunk}, at the end: ${memory.atEnd}`);
     // Both sides were exercised: the fuzzer is not only feeding the API server garbage.
     expect(verdicts.rejected).toBeGreaterThan(0);
     expect(verdicts.Ready ?? 0).toBeGreaterThan(0);
     reportScenario({
       scenario: 'Fuzzed specs through the API server',
       rounds: `${count} specs`,
-      checked: `each rejected by the API server (${verdicts.rejected}) or judged by the operator (${Object.entries(verdicts).filter(([k]) => k !== 'rejected').map(([k, n]) => `${k} ${n}`).join(', ')}); operator never exited`,
+      checked: `each rejected by the API server (${verdicts.rejected}) or judged by the operator (${Object.entries(verdicts).filter(([k]) => k !== 'rejected').map(([k, n]) => `${k} ${n}`).join(', ')}); operator never exited; operator memory after the first ${chunkSize}: ${memory.afterFirstChunk}, at the end: ${memory.atEnd}`,
       lost: 'nothing',
       seed,
     });
