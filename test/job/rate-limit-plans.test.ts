@@ -107,6 +107,23 @@ describe('rate limits per plan', () => {
     expect(w.fake.requests.filter((r) => r.status === 429)).toEqual([]);
   });
 
+  it('alone, with answers that take time, starts the next window as soon as its credits leave it, not a window after the last answer', async () => {
+    const w = await start({ rateLimitPerMinute: 50 });
+    const ids = seedTickets(w, 120);
+    for (const id of ids) w.fake.data.addConversation(id, { updated_at: w.fake.data.ticket(id).updated_at as string }, { touchTicket: false });
+    // Each answer takes 300 ms of the fake's (and the job's) clock: the first window's 50 requests end ~15 s in.
+    w.fake.faults.onRequest(() => w.fake.clock.advance(300));
+    const run = await runInProcess(w, configFor(w, ['conversations'], { rateLimitSharePercent: 100 }));
+    expect(run.result.streams.conversations).toMatchObject({ outcome: 'Succeeded', records: ids.length });
+    const times = w.fake.requests.map((r) => r.time.getTime());
+    expect(times.length).toBeGreaterThan(100);
+    // Request 51 waits for request 1's credit to leave the window (61 s); the last answer's "0 left" made it wait
+    // 60 s after that answer instead (~81 s).
+    expect(times[50]! - times[0]!).toBeLessThan(rateWindowMs + 5_000);
+    expect(busiestMinute(w)).toBeLessThanOrEqual(50);
+    expect(w.fake.requests.filter((r) => r.status === 429)).toEqual([]);
+  });
+
   it("on an hourly account never sleeps past the run's deadline: it ends the run with a clear message and the acknowledged cursor", async () => {
     const w = await start({ rateLimitPerMinute: 100, hourly: true });
     seedTickets(w, 20_000);

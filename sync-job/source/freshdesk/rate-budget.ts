@@ -68,6 +68,11 @@ export interface RateBudgetState {
   remaining: number | undefined;
   total: number | undefined;
   lastResponseAtMs: number | undefined;
+  /**
+   * At most how many of our credits the server had counted when it answered the last response: ours in our window
+   * when that request was sent, plus all we sent since (what `remaining` is compared with).
+   */
+  spentAtLastResponse?: number;
 }
 
 /**
@@ -94,16 +99,17 @@ export function nextRequestDelayMs(state: RateBudgetState): number {
 }
 
 /**
- * True when the account has fewer credits left than the job's own accounting allows it to spend: someone else is
- * spending them. Our requests inside the server's window are a subset of those in our sliding window (the server's
- * is no longer), so with nobody else, `remaining` ≥ ceiling − what we spent: the job's own ceiling stops it before
- * the account runs dry, and spreading its last requests over the window would only slow it down. Without a known
- * ceiling, any low `remaining` counts.
+ * True when the account had fewer credits left than the job's own accounting allowed it to spend: someone else is
+ * spending them. The server's window is no longer than ours, so with nobody else, `remaining` ≥ ceiling − what we
+ * could have had in it when it answered (spentAtLastResponse): the job's own ceiling stops it before the account
+ * runs dry, and spreading its last requests over the window would only slow it down. Both sides are taken as of
+ * that answer: its `remaining` describes the server's window of then, which may have closed since (a stale
+ * "0 left" must not hold us back a whole window once our own credits have left our window).
+ * Without a known ceiling, any low `remaining` counts.
  */
 function othersAreSpending(state: RateBudgetState): boolean {
-  if (state.ceilingPerMinute === undefined || state.remaining === undefined) return true;
-  const ours = state.spent.reduce((sum, entry) => sum + entry.credits, 0);
-  return state.remaining < state.ceilingPerMinute - ours;
+  if (state.ceilingPerMinute === undefined || state.remaining === undefined || state.spentAtLastResponse === undefined) return true;
+  return state.remaining < state.ceilingPerMinute - state.spentAtLastResponse;
 }
 
 export interface RateHeaders {
@@ -156,6 +162,10 @@ export interface RateBudgetOptions {
 export interface CreditTicket {
   readonly entry: SpentCredits;
   readonly endpoint: ListEndpoint | undefined;
+  /** Credits of ours in the window when this request was sent (itself included). */
+  inWindowAtSend: number;
+  /** The budget's running total of credits sent, just after this request. */
+  sentTotalAtSend: number;
 }
 
 export class RateBudget {
@@ -168,6 +178,9 @@ export class RateBudget {
   private readonly learnedCaps = new Map<ListEndpoint, number>();
   private headers: RateHeaders = {};
   private lastResponseAtMs: number | undefined;
+  private spentAtLastResponse: number | undefined;
+  /** Credits of every request sent so far (settled where known): how much was sent between two moments. */
+  private sentTotal = 0;
   private headerTotal: number | undefined;
 
   constructor(options: RateBudgetOptions) {
@@ -195,16 +208,24 @@ export class RateBudget {
     const entry = { atMs: this.clock.nowMs(), credits };
     this.spent.push(entry);
     if (endpoint) this.spentOn(endpoint).push(entry);
-    return { entry, endpoint };
+    this.sentTotal += credits;
+    return { entry, endpoint, inWindowAtSend: this.spent.reduce((sum, e) => sum + e.credits, 0), sentTotalAtSend: this.sentTotal };
   }
 
   /** The credits a request really cost (X-Ratelimit-Used-CurrentRequest), replacing the estimate. */
   settle(ticket: CreditTicket, usedCredits: number | undefined): void {
-    if (usedCredits !== undefined) ticket.entry.credits = usedCredits;
+    if (usedCredits === undefined) return;
+    const change = usedCredits - ticket.entry.credits;
+    ticket.entry.credits = usedCredits;
+    ticket.inWindowAtSend += change;
+    this.sentTotal += change;
   }
 
-  /** Records a response's rate headers; a known plan total teaches the list caps of that plan. */
-  observe(headers: RateHeaders): void {
+  /**
+   * Records a response's rate headers; a known plan total teaches the list caps of that plan. `ticket`: the request
+   * it answers (without one, what is in our window now stands for what the server had counted).
+   */
+  observe(headers: RateHeaders, ticket?: CreditTicket): void {
     if (headers.total !== undefined && headers.total !== this.headerTotal) {
       this.headerTotal = headers.total;
       const plan = planListCaps.get(headers.total);
@@ -218,6 +239,9 @@ export class RateBudget {
     if (headers.remaining !== undefined || headers.total !== undefined) {
       this.headers = { ...this.headers, total: headers.total ?? this.headers.total, remaining: headers.remaining ?? this.headers.remaining };
       this.lastResponseAtMs = this.clock.nowMs();
+      this.spentAtLastResponse = ticket
+        ? ticket.inWindowAtSend + (this.sentTotal - ticket.sentTotalAtSend)
+        : this.spent.reduce((sum, entry) => sum + entry.credits, 0);
     }
   }
 
@@ -310,6 +334,7 @@ export class RateBudget {
       remaining: this.headers.remaining,
       total: this.headers.total,
       lastResponseAtMs: this.lastResponseAtMs,
+      spentAtLastResponse: this.spentAtLastResponse,
     };
   }
 

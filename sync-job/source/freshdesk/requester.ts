@@ -106,7 +106,7 @@ export class FreshdeskRequester {
       const rate = readRateHeaders(response.headers);
       budget.settle(ticket, rate.used);
       if (rate.used !== undefined && response.statusCode !== 429) this.creditsByKind.set(costKey, Math.max(1, rate.used));
-      budget.observe(rate);
+      budget.observe(rate, ticket);
       const action = classifySourceStatus(response.statusCode);
       if (action === 'ok') {
         let items: unknown;

@@ -2,6 +2,7 @@
 // and fault injection (5xx, timeouts, slow bodies, resets, hooks that edit data between pages).
 
 import { afterEach, describe, expect, it } from 'vitest';
+import { Agent, request } from 'undici';
 import { startFreshdeskFake, type FreshdeskFake } from './index.js';
 import { basicAuth, getJson, ids } from './http-test-helpers.js';
 
@@ -53,6 +54,26 @@ describe('rate limit', () => {
     fake.clock.set(new Date('2030-01-01T00:00:00Z'));
     fake.data.addGroups(1);
     expect(((await getJson(url)).body as { created_at: string }[])[0]!.created_at.slice(0, 10)).toBe('2030-01-01');
+  });
+
+  it('is one budget for the whole account: two clients on their own connections spend it together', async () => {
+    fake = await startFreshdeskFake({ rateLimitPerMinute: 5 });
+    const url = `${fake.baseUrl}/api/v2/groups`;
+    const other = new Agent({ connections: 1 });
+    const fromOther = async () => {
+      const response = await request(url, { dispatcher: other, headers: { authorization: basicAuth('test-api-key') } });
+      await response.body.dump();
+      return { status: response.statusCode, remaining: response.headers['x-ratelimit-remaining'] };
+    };
+    try {
+      for (let i = 0; i < 3; i++) expect((await getJson(url)).status).toBe(200);
+      expect(await fromOther()).toEqual({ status: 200, remaining: '1' });
+      expect(await fromOther()).toEqual({ status: 200, remaining: '0' });
+      expect((await getJson(url)).status).toBe(429);
+      expect(new Set(fake.requests.map((r) => r.remotePort)).size).toBeGreaterThan(1);
+    } finally {
+      await other.close();
+    }
   });
 
   it('charges one extra credit per include and follows setRateLimit', async () => {

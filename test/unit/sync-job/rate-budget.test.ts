@@ -52,14 +52,19 @@ describe('nextRequestDelayMs', () => {
   });
 
   it('does not slow down when its own requests explain the low remaining budget: its ceiling stops it in time', () => {
-    // Alone on a 50-credit account, sharing all of it: 45 credits of ours in the window, 5 left.
-    const ours = Array.from({ length: 15 }, (_, i) => ({ atMs: 60_000 + i * 1_000, credits: 3 }));
-    const alone = { ...base, ceilingPerMinute: 50, spent: ours, remaining: 5, total: 50, lastResponseAtMs: base.nowMs };
+    // Alone on a 50-credit account, sharing all of it: 45 credits of ours in the window at the last response, 5 left.
+    const alone = { ...base, ceilingPerMinute: 50, spentAtLastResponse: 45, remaining: 5, total: 50, lastResponseAtMs: base.nowMs };
     expect(nextRequestDelayMs(alone)).toBe(0);
-    // The same 5 left while we spent only 9: another app spent the rest, so the last credits are spread out.
-    expect(nextRequestDelayMs({ ...alone, spent: ours.slice(0, 3) })).toBe(10_000);
+    // The same 5 left while we had spent only 9: another app spent the rest, so the last credits are spread out.
+    expect(nextRequestDelayMs({ ...alone, spentAtLastResponse: 9 })).toBe(10_000);
     // Sharing 80 %: another app within its 20 % leaves us our share, and we go at once.
-    expect(nextRequestDelayMs({ ...alone, ceilingPerMinute: 40, spent: ours.slice(0, 11), remaining: 10 })).toBe(0);
+    expect(nextRequestDelayMs({ ...alone, ceilingPerMinute: 40, spentAtLastResponse: 30, remaining: 10 })).toBe(0);
+  });
+
+  it('a "0 left" from a window that has closed since does not hold it back a window: ours left our window too', () => {
+    // The last response said 0 left after 50 credits of ours; 61 s later they are out of our window, and the server's.
+    const later = { ...base, ceilingPerMinute: 50, spent: [], spentAtLastResponse: 50, remaining: 0, total: 50, lastResponseAtMs: base.nowMs - 20_000 };
+    expect(nextRequestDelayMs(later)).toBe(0);
   });
 
   it('spreads the remaining credits in requests of the next one\'s cost: 2 credits left and a 3-credit page wait a full window', () => {
@@ -118,6 +123,30 @@ describe('RateBudget', () => {
     const half = new RateBudget({ clock, sharePercent: 50 });
     half.observe({ total: 50, remaining: 50 });
     expect(half.ceiling()).toBe(25);
+  });
+
+  it('judges an answer\'s remaining by what it had sent when that request went out: a late "0 left" from a closed window does not stall it', async () => {
+    const { clock, sleeps, now } = fakeClock();
+    const budget = new RateBudget({ clock, sharePercent: 100 });
+    budget.observe({ total: 50, remaining: 50 });
+    const start = now();
+    const tickets = [];
+    for (let i = 0; i < 50; i++) tickets.push(await budget.acquire(undefined, '/groups'));
+    expect(now()).toBe(start);
+    // The last answer comes when our whole first window has already left our window (and the server's).
+    await clock.sleep(rateWindowMs + windowGuardMs);
+    budget.observe({ total: 50, remaining: 0 }, tickets.at(-1));
+    await budget.acquire(undefined, '/groups');
+    expect(sleeps).toEqual([rateWindowMs + windowGuardMs]);
+    // Had another app spent the account (0 left after 10 of ours), the next request would be spread out.
+    const shared = new RateBudget({ clock, sharePercent: 100 });
+    shared.observe({ total: 50, remaining: 50 });
+    const ours = [];
+    for (let i = 0; i < 10; i++) ours.push(await shared.acquire(undefined, '/groups'));
+    shared.observe({ total: 50, remaining: 0 }, ours.at(-1));
+    const before = now();
+    await shared.acquire(undefined, '/groups');
+    expect(now() - before).toBe(rateWindowMs);
   });
 
   it('settles a request at the credits Freshdesk says it used', async () => {
