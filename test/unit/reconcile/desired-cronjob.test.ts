@@ -307,6 +307,14 @@ describe('desiredCronJob', () => {
     expect(canonicalJson(build({ job: {} }))).toBe(canonicalJson(cj));
   });
 
+  it("changes with the operator's --sync-* defaults, so an operator restarted with new flags applies every CronJob again (applied hash)", () => {
+    const withProxy = build({}, false, 'acme', { ...builtinSyncPodDefaults, proxy: { httpsProxy: 'http://proxy:3128' } });
+    expect(canonicalJson(withProxy)).not.toBe(canonicalJson(cj));
+    // A tenant's own setting hides the default: the flag's change does not touch its CronJob.
+    const own = { job: { resources: { limits: { memory: '1Gi' } } } };
+    expect(canonicalJson(build(own, false, 'acme', { resources: { requests: { cpu: '1' } } }))).toBe(canonicalJson(build(own)));
+  });
+
   it('passes a user schedule and time zone through', () => {
     expect(build({ schedule: '0 9 * * 1-5', timeZone: 'Europe/Berlin' }).spec).toMatchObject({ schedule: '0 9 * * 1-5', timeZone: 'Europe/Berlin' });
     expect(build({ schedule: '0 9 * * 1-5' }).spec?.timeZone).toBeUndefined();
