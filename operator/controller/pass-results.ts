@@ -46,6 +46,8 @@ export interface ChildrenFound {
 export interface GateResult {
   readonly jobs: readonly V1Job[];
   readonly requeueSoonMs?: number;
+  /** Starting the next run failed (other than a 409/404, which only means look again). */
+  readonly error?: unknown;
 }
 
 /** Everything a pass found, gathered once for the status (step 12) and the bookkeeping after it (step 13). */

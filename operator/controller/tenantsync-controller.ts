@@ -320,6 +320,7 @@ export class TenantSyncController implements Reconciler {
 
       // 9. The run gate: every Job starts suspended; the oldest waiting one starts once no run is active.
       gate = await this.gateRuns(owner, ts, secretsMissing !== undefined, log);
+      if (gate.error !== undefined) throw gate.error;
       return found();
     } catch (error) {
       return { ...found(), error };
@@ -453,7 +454,8 @@ export class TenantSyncController implements Reconciler {
       log.info({ job: jobName, trigger: jobTrigger(next) }, 'started a waiting run');
       return { jobs: live.map((job) => (job.metadata?.name === jobName ? started : job)) };
     } catch (err) {
-      if (!isConflict(err) && !isNotFound(err)) throw err;
+      // Status still shows the live list the gate acted on.
+      if (!isConflict(err) && !isNotFound(err)) return { jobs: live, error: err };
       log.debug({ job: jobName }, 'a waiting Job changed while it was started; looking again');
       return { jobs: live, requeueSoonMs: gateRetryMs };
     }

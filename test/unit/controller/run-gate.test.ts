@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { TenantSyncController } from '../../../operator/controller/tenantsync-controller.js';
 import { runRequestedAtAnnotation } from '../../../operator/api/tenantsync.js';
 import { FakeClock } from '../../../operator/kube/clock.js';
+import { KubeApiError } from '../../../operator/kube/errors.js';
 import { manualJobName } from '../../../operator/reconcile/names.js';
 import { nextRunToStart, runQueue, startPatch } from '../../../operator/reconcile/run-gate.js';
 import { silentLogger } from '../../../operator/runtime/logger.js';
@@ -130,6 +131,17 @@ describe('the run gate in the controller', () => {
     await controller.reconcile(key);
     await controller.reconcile(key);
     expect(stored('acme-101')?.spec?.suspend).toBe(true);
+  });
+
+  it('when starting a waiting Job fails, status shows the Jobs the API server listed, not the lagging cache', async () => {
+    addJob({ name: 'acme-100', created: '2025-05-01T11:58:00Z', suspend: true });
+    const uid = client.find<V1CronJob>('CronJob', ns, 'acme')?.metadata?.uid;
+    client.seed(job({ name: 'acme-101', created: '2025-05-01T11:59:00Z', suspend: true }, uid)); // not in the cache yet
+    client.failPatch = (ref) =>
+      ref.kind === 'Job' ? new KubeApiError({ code: 'KUBE_FORBIDDEN', message: 'jobs.batch "acme-100" is forbidden', method: 'PATCH', path: '/', statusCode: 403 }) : undefined;
+    await expect(controller.reconcile(key)).rejects.toThrow(/forbidden/);
+    expect(stored('acme-100')?.spec?.suspend).toBe(true);
+    expect(status()).toMatchObject({ waitingRuns: [{ jobName: 'acme-100' }, { jobName: 'acme-101' }] });
   });
 
   it('a Job started by hand (kubectl create job --from, un-suspended) keeps scheduled ones waiting', async () => {
