@@ -163,7 +163,8 @@ export const sourceSchema = z
       .meta({
         description:
           'How far back history goes, an RFC 3339 time such as 2024-01-01T00:00:00Z: records of the time-based ' +
-          'streams (tickets, deleted_tickets, conversations, contacts) last updated before it are not synced. ' +
+          'streams (tickets, deleted_tickets, conversations, contacts, satisfaction_ratings, time_entries) last updated ' +
+          'before it are not synced. ' +
           'Only affects streams that have no cursor yet. Reference data (agents, groups, companies, articles) is ' +
           'always delivered in full on the first sync. Default: everything the API returns.',
       }),
