@@ -305,7 +305,7 @@ export class TenantSyncController implements Reconciler {
       handledRunRequest = await this.runNow(raw, owner, ts, cronJob, secretsMissing === undefined, firstPass, log);
 
       // 8b. Re-sync: a new resync-requested-at value resets the named streams' cursors, then starts one Job (resync.ts).
-      //     The request counts as handled once decided, even if the reset fails below.
+      //     It counts as handled once done (or rejected): a reset that fails is tried again (a reset never repeats).
       const resync = decideResync({
         name: owner.name,
         annotations: ts.metadata.annotations,
@@ -314,8 +314,8 @@ export class TenantSyncController implements Reconciler {
         canRun: secretsMissing === undefined,
       });
       if (resync.action === 'reject' || resync.action === 'resync') {
-        handledResyncRequest = resync.action === 'reject' ? resync.value : resync.request.value;
         state = (await this.resync(raw, owner, cronJob, resync, firstPass, log)) ?? state;
+        handledResyncRequest = resync.action === 'reject' ? resync.value : resync.request.value;
       }
 
       // 9. The run gate: every Job starts suspended; the oldest waiting one starts once no run is active.

@@ -218,6 +218,24 @@ describe('TenantSyncController.reconcile', () => {
     expect(ts()?.status?.conditions?.find((c) => c.type === 'Reconciling')).toMatchObject({ status: 'True', reason: 'ProgressingWithRetry' });
   });
 
+  it('a re-sync request whose cursor reset fails is not taken as handled: the next pass resets and starts its run', async () => {
+    seedSecret();
+    seedTenantSync('acme');
+    await controller.reconcile(`${ns}/acme`);
+    const ref = { apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' };
+    await client.mergePatch(ref, { metadata: { annotations: { 'tenantsync.io/resync': 'tickets', 'tenantsync.io/resync-requested-at': 's1' } } });
+    client.failPatch = (r) =>
+      r.kind === 'ConfigMap' && r.name === 'acme-state' ? new KubeApiError({ code: 'KUBE_FORBIDDEN', message: 'configmaps "acme-state" is forbidden', method: 'PATCH', path: '/', statusCode: 403 }) : undefined;
+    await expect(controller.reconcile(`${ns}/acme`)).rejects.toThrow(/forbidden/);
+    expect(ts()?.status?.lastHandledResyncRequest).toBeUndefined();
+    expect(writesOf('create', 'Job')).toEqual([]);
+    client.failPatch = undefined;
+    await controller.reconcile(`${ns}/acme`);
+    expect(ts()?.status?.lastHandledResyncRequest).toBe('s1');
+    expect(writesOf('create', 'Job').map((w) => w.name)).toEqual([manualJobName('acme', 'resync s1')]);
+    expect(recorder.events.filter((e) => e.reason === 'ResyncStarted')).toHaveLength(1);
+  });
+
   it('starts one manual Job per run request value, even when a retry finds the Job already there', async () => {
     seedSecret();
     seedTenantSync('acme');
