@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resultSchema } from '../../sync-job/contract.js';
+import { parseConfig } from '../../sync-job/files.js';
 import { rateWindowMs } from '../../sync-job/source/freshdesk/rate-budget.js';
 import type { FreshdeskFakeOptions } from '../fakes/freshdesk/index.js';
 import { apiKey, at, configFor, deliveredIds, runInProcess, sinkToken, spawnJob, startWorld, tempDir, type World } from './support.js';
@@ -72,6 +73,23 @@ describe('rate limits per plan', () => {
     expect(run.result.outcome).toBe('Succeeded');
     expect(deliveredIds(w.sink, 'tickets')).toEqual(ids);
     expect(w.fake.requests.filter((r) => r.status === 429)).toHaveLength(1);
+    expect(w.fake.violations).toEqual([]);
+  });
+
+  it('honours list caps configured in config.json (listRateLimitsPerMinute) from the first request: no 429 to learn them', async () => {
+    const w = await start({ rateLimitPerMinute: 300, listCapsPerMinute: { tickets: 30, contacts: 25 } });
+    const ids = seedTickets(w, 5_000); // 50 pages: three minutes at the configured 20
+    w.fake.data.addContacts(3_000);
+    // Through the contract's parser, as the job reads the operator's config.json.
+    const config = parseConfig(JSON.parse(JSON.stringify(configFor(w, ['tickets', 'contacts'], { listRateLimitsPerMinute: { tickets: 20, contacts: 15 } }))));
+    const run = await runInProcess(w, config);
+    expect(run.result.outcome).toBe('Succeeded');
+    expect(deliveredIds(w.sink, 'tickets')).toEqual(ids);
+    expect(w.sink.records('acme', 'contacts')).toHaveLength(3_000);
+    expect(w.fake.requests.filter((r) => r.status === 429)).toEqual([]);
+    // The configured caps, below the plan's own, are what the job keeps to.
+    expect(busiestMinute(w, '/api/v2/tickets')).toBeLessThanOrEqual(20);
+    expect(busiestMinute(w, '/api/v2/contacts')).toBeLessThanOrEqual(15);
     expect(w.fake.violations).toEqual([]);
   });
 

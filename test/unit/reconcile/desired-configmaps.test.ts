@@ -3,7 +3,7 @@ import { defaultStreamNames, jobConfigSchema, stateSchema } from '../../../sync-
 import { desiredConfigMap, initialStateConfigMap, jobConfig } from '../../../operator/reconcile/desired-configmaps.js';
 import { effectiveSchedule } from '../../../operator/reconcile/schedule.js';
 import type { TenantSyncSpecInput } from '../../../operator/api/tenantsync.js';
-import { ownerOf, tenantSync } from './fixtures.js';
+import { baseSpec, ownerOf, tenantSync } from './fixtures.js';
 
 function configOf(spec: Partial<TenantSyncSpecInput> = {}) {
   const ts = tenantSync(spec);
@@ -51,6 +51,24 @@ describe('jobConfig', () => {
       },
       sink: { type: 'http', url: 'https://sink.example.com/ingest', batchSize: 100 },
     });
+  });
+
+  it('copies the rate-limit settings and the lookback into config.json, and leaves them out when unset (the job defaults)', () => {
+    const ts = tenantSync({
+      source: {
+        ...baseSpec.source,
+        rateLimitSharePercent: 60,
+        listRateLimitsPerMinute: { tickets: 25, contacts: 15 },
+        lookback: '10m',
+      },
+    });
+    const cm = desiredConfigMap(ownerOf(ts), jobConfig(ts.spec, ts.metadata.name, effectiveSchedule(ts.spec, 'tenants', ts.metadata.name)));
+    const written = jobConfigSchema.parse(JSON.parse(cm.data?.['config.json'] ?? ''));
+    expect(written.source).toMatchObject({ rateLimitSharePercent: 60, listRateLimitsPerMinute: { tickets: 25, contacts: 15 }, lookbackSeconds: 600 });
+    const onlyTickets = configOf({ source: { ...baseSpec.source, listRateLimitsPerMinute: { tickets: 25 } } });
+    expect(onlyTickets.source.listRateLimitsPerMinute).toEqual({ tickets: 25 });
+    const unset = configOf().source;
+    for (const key of ['rateLimitPerMinute', 'rateLimitSharePercent', 'listRateLimitsPerMinute', 'lookbackSeconds']) expect(unset, key).not.toHaveProperty(key);
   });
 
   it('makes streams due on every run of a cron schedule', () => {
