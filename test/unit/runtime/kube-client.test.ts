@@ -8,6 +8,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeClient, retryAfterSeconds, type KubeClientOptions, type RequestRecord } from '../../../operator/kube/client.js';
 import { TokenBucket } from '../../../operator/kube/rate-limiter.js';
+import { countKubeRequests, createMetrics } from '../../../operator/runtime/metrics.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 
@@ -112,6 +113,29 @@ describe('KubeClient retries', () => {
     expect(retryAfterSeconds('Wed, 01 Jan 2025 00:00:05 GMT', now)).toBe(5);
     expect(retryAfterSeconds('soon', now)).toBeUndefined();
     expect(retryAfterSeconds(null, now)).toBeUndefined();
+  });
+});
+
+describe('KubeClient request counter (tenantsync_kube_requests_total)', () => {
+  it('counts every attempt by verb, resource and code: 200, 404, 409 and "error" when no answer came', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const { client } = await serve(
+      (req, res) => {
+        if (req.method === 'POST') return json(res, 409, status(409, 'AlreadyExists'));
+        if (req.url?.endsWith('/missing')) return json(res, 404, status(404, 'NotFound'));
+        if (req.url?.endsWith('/broken')) return req.socket.destroy();
+        json(res, 200, cm('a'));
+      },
+      { onRequest: countKubeRequests(metrics), retry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 1 } },
+    );
+    await expect(client.get(cmRef)).resolves.toMatchObject({ metadata: { name: 'a' } });
+    await expect(client.get({ ...cmRef, name: 'missing' })).resolves.toBeUndefined();
+    await expect(client.create(cm('a'))).rejects.toMatchObject({ statusCode: 409 });
+    await expect(client.get({ ...cmRef, name: 'broken' })).rejects.toMatchObject({ code: 'KUBE_UNAVAILABLE' });
+    const counted = (await metrics.kubeRequestsTotal.get()).values.map((v) => `${v.labels.verb} ${v.labels.resource} ${v.labels.code} ${v.value}`);
+    // The read that got no answer was sent twice (a read is retried), and each attempt is counted.
+    expect(counted.sort()).toEqual(['create configmaps 409 1', 'get configmaps 200 1', 'get configmaps 404 1', 'get configmaps error 2']);
+    expect(await metrics.registry.metrics()).toContain('tenantsync_kube_requests_total{verb="get",resource="configmaps",code="error"} 2');
   });
 });
 
