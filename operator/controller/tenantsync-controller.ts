@@ -140,11 +140,6 @@ export class TenantSyncController implements Reconciler {
    * throws (→ per-key exponential backoff) only for errors worth retrying.
    */
   async reconcile(key: string): Promise<ReconcileResult> {
-    const { result, stalled } = await this.reconcileWithOutcome(key);
-    return stalled ? { ...result, stalled } : result;
-  }
-
-  private async reconcileWithOutcome(key: string): Promise<{ result: { requeueAfterMs: number } | undefined; stalled: boolean }> {
     const { namespace, name } = parseObjectKey(key);
     const log = objectLogger(this.opts.logger, { namespace, name });
 
@@ -154,12 +149,12 @@ export class TenantSyncController implements Reconciler {
       // Its pods keep nothing for anyone any more: their result finalizer goes, so none stays Terminating.
       await this.releasePods(this.tenantPods(key));
       this.forget(key, namespace, name);
-      return { result: undefined, stalled: false };
+      return undefined;
     }
     // Being deleted: the garbage collector removes the children; re-creating them would fight it.
     if (raw.metadata.deletionTimestamp) {
       await this.releasePods(this.tenantPods(key));
-      return { result: undefined, stalled: false };
+      return undefined;
     }
 
     // 2. Run results first, and whatever else fails: finished runs are applied even while the tenant is
@@ -212,7 +207,7 @@ export class TenantSyncController implements Reconciler {
       if (!isConflict(err)) throw err;
       // Status was computed from an older object: look again once the cache has the newer one (nothing marked or counted).
       log.debug('status changed meanwhile; looking again');
-      return { result: { requeueAfterMs: statusConflictRetryMs }, stalled: false };
+      return { requeueAfterMs: statusConflictRetryMs };
     }
 
     // 13. The applied runs are in status now: mark their Jobs (never applied again), tell people, count them.
@@ -220,17 +215,19 @@ export class TenantSyncController implements Reconciler {
     if (resultsError !== undefined) throw resultsError;
 
     // 14. Requeue: after a delay the error policy chose, or when the next run time or the stale deadline has passed.
-    const stalled = failure?.kind === 'stalled';
-    if (failure !== undefined) return { result: failure.requeueAfterMs !== undefined ? { requeueAfterMs: failure.requeueAfterMs } : undefined, stalled };
+    if (failure !== undefined) {
+      const stalled = failure.kind === 'stalled' ? { stalled: true } : undefined;
+      return failure.requeueAfterMs !== undefined ? { requeueAfterMs: failure.requeueAfterMs, ...stalled } : stalled;
+    }
     const now = this.opts.clock.now().getTime();
     const nextRunTime = desired?.status.nextRunTime;
     const soon = children.requeueSoonMs === undefined ? undefined : now + children.requeueSoonMs - afterNextRunSlackMs;
     const wakeTimes = [nextRunTime === undefined ? undefined : Date.parse(nextRunTime), desired?.staleAt?.getTime(), soon].filter(
       (t): t is number => t !== undefined && !Number.isNaN(t),
     );
-    if (wakeTimes.length === 0) return { result: undefined, stalled };
+    if (wakeTimes.length === 0) return undefined;
     const untilNextMs = Math.min(...wakeTimes) - now + afterNextRunSlackMs;
-    return { result: { requeueAfterMs: Math.min(Math.max(untilNextMs, afterNextRunSlackMs), maxRequeueAfterMs) }, stalled };
+    return { requeueAfterMs: Math.min(Math.max(untilNextMs, afterNextRunSlackMs), maxRequeueAfterMs) };
   }
 
   /** Counts transient API errors in a row: true while too few to report (one 429/5xx/timeout leaves Ready alone, no Event). */
