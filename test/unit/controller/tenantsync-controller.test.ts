@@ -7,9 +7,10 @@ import { FakeClock } from '../../../operator/kube/clock.js';
 import { KubeApiError } from '../../../operator/kube/errors.js';
 import { manualJobName } from '../../../operator/reconcile/names.js';
 import { intervalCron } from '../../../operator/reconcile/schedule.js';
-import { silentLogger } from '../../../operator/runtime/logger.js';
+import { createLogger, silentLogger } from '../../../operator/runtime/logger.js';
 import { createMetrics } from '../../../operator/runtime/metrics.js';
 import { sumMetric } from '../../support/operator-process.js';
+import { logLines } from '../runtime/log-lines.js';
 import { FakeCache, FakeClient, FakeRecorder } from './fakes.js';
 
 type Stored = { metadata: { generation: number; resourceVersion: string; annotations?: Record<string, string> }; status?: Record<string, unknown> & { conditions?: { type: string; status: string; reason: string; message: string }[] } };
@@ -234,6 +235,36 @@ describe('TenantSyncController.reconcile', () => {
     expect(ts()?.status?.lastHandledResyncRequest).toBe('s1');
     expect(writesOf('create', 'Job').map((w) => w.name)).toEqual([manualJobName('acme', 'resync s1')]);
     expect(recorder.events.filter((e) => e.reason === 'ResyncStarted')).toHaveLength(1);
+  });
+
+  it('logs one line naming the re-sync request, its Job and each reset stream with its cursor before and after', async () => {
+    const { lines, destination } = logLines();
+    controller = new TenantSyncController({ client, tenantSyncs, cronJobs, recorder, clock, logger: createLogger({ destination }), defaultSyncImage: 'sync:1' });
+    seedSecret();
+    seedTenantSync('acme', { source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'fd', key: 'apiKey' }, streams: [{ name: 'tickets' }, { name: 'contacts' }] } });
+    await controller.reconcile(`${ns}/acme`);
+    const cursors = { tickets: { cursor: { updatedAt: '2025-04-30T08:00:00Z', ids: ['7'] } }, contacts: { cursor: { updatedAt: '2025-04-30T09:00:00Z', ids: ['3'] } } };
+    await client.mergePatch({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'acme-state' }, { data: { 'state.json': JSON.stringify({ version: 1, streams: cursors }) } });
+    const ref = { apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' };
+    await client.mergePatch(ref, { metadata: { annotations: { 'tenantsync.io/resync': 'tickets@2025-01-01T00:00:00Z', 'tenantsync.io/resync-requested-at': 'backfill-1' } } });
+    await controller.reconcile(`${ns}/acme`);
+
+    const resets = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => l.resyncRequest !== undefined);
+    expect(resets).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        namespace: ns,
+        name: 'acme',
+        resyncRequest: 'backfill-1',
+        job: manualJobName('acme', 'resync backfill-1'),
+        reset: 'tickets: 2025-04-30T08:00:00Z → 2025-01-01T00:00:00Z',
+        msg: 'reset cursors for a re-sync and started a run',
+      }),
+    ]);
+    // contacts was not named, so the line does not mention it and its cursor stays.
+    expect(JSON.stringify(resets)).not.toContain('contacts');
+    const state = JSON.parse(client.find<{ data: Record<string, string> }>('ConfigMap', ns, 'acme-state')!.data['state.json']!) as { streams: Record<string, { cursor: unknown }> };
+    expect(state.streams.contacts!.cursor).toEqual(cursors.contacts.cursor);
   });
 
   it('starts one manual Job per run request value, even when a retry finds the Job already there', async () => {
