@@ -25,9 +25,9 @@ function stateFrom(result: JobResult): JobState {
 describe('the sync job out of memory', () => {
   it('dies of OOM mid-run under a tiny memory limit, writes a Failed result with acknowledged cursors only, and a run with normal memory finishes', { timeout: 180_000 }, async () => {
     const baseMs = world.fake.clock.now().getTime() - 3600 * 1000;
-    // 250 ordinary tickets, then 6 whose custom field holds ~1 MiB of `{}`: a page of them parses into
-    // tens of MiB of objects, over a 32 MiB heap, though its bytes stay under the job's response cap.
-    const swollen = { cf_items: new Array<object>(350_000).fill({}) };
+    // 250 ordinary tickets, then 6 whose custom field holds ~750 KB of `{}`: under the smallest response cap
+    // (1 MiB), yet even one of them parses into more objects than a 32 MiB heap holds.
+    const swollen = { cf_items: new Array<object>(250_000).fill({}) };
     const ordinary = world.fake.data.addTickets(250, (i) => ({ updated_at: at(baseMs, i) }));
     const hostile = world.fake.data.addTickets(6, (i) => ({ updated_at: at(baseMs, 300 + i), custom_fields: swollen }));
     const dir = tempDir();
