@@ -37,6 +37,8 @@ export const eventReasons = {
   resyncStarted: 'ResyncStarted',
   /** A re-sync request whose tenantsync.io/resync annotation is invalid (Warning, names what is allowed). */
   resyncRejected: 'ResyncRejected',
+  /** A run still active long after its deadline (Kubernetes stopped ending it) was deleted so the schedule goes on (Warning). */
+  runOverdue: 'RunOverdue',
   /** A re-created TenantSync continues from a retained state ConfigMap. */
   stateAdopted: 'StateAdopted',
   /** The state ConfigMap held garbage and was replaced with the latest results' cursors. */

@@ -17,7 +17,7 @@ import { hasResultFinalizer, jobRefOf, keptPodResults } from '../reconcile/kept-
 import { fieldManager, nameLabel, resultFinalizer, type OwnerIdentity } from '../reconcile/labels.js';
 import { mergePatch } from '../reconcile/merge-patch.js';
 import { childNames, nameLabelValue } from '../reconcile/names.js';
-import { nextRunToStart, startPatch } from '../reconcile/run-gate.js';
+import { nextRunToStart, overdueGraceSeconds, overdueRuns, startPatch, untilOverdueMs } from '../reconcile/run-gate.js';
 import { conflictMessage, ownershipOf } from '../reconcile/ownership.js';
 import { decideRunNow, isInheritedRunRequest, manualJob } from '../reconcile/run-now.js';
 import { decideResync, resetCursors, type ResyncDecision } from '../reconcile/resync.js';
@@ -316,7 +316,7 @@ export class TenantSyncController implements Reconciler {
       }
 
       // 9. The run gate: every Job starts suspended; the oldest waiting one starts once no run is active.
-      gate = await this.gateRuns(owner, ts, secretsMissing !== undefined, log);
+      gate = await this.gateRuns(raw, owner, ts, secretsMissing !== undefined, log);
       if (gate.error !== undefined) throw gate.error;
       return found();
     } catch (error) {
@@ -427,15 +427,34 @@ export class TenantSyncController implements Reconciler {
    * our own last start, so before starting one a fresh list from the API server confirms that nothing runs,
    * and the start carries the Job's resourceVersion (a Job changed meanwhile makes it fail and we look again).
    */
-  private async gateRuns(owner: OwnerIdentity, ts: TenantSync, secretsMissing: boolean, log: Logger): Promise<GateResult> {
+  private async gateRuns(raw: RawTenantSync, owner: OwnerIdentity, ts: TenantSync, secretsMissing: boolean, log: Logger): Promise<GateResult> {
     const cronJobName = childNames(owner.name).cronJob;
     const runs = (jobs: V1Job[]) => jobs.filter((job) => ownerKeyOfJob(job) === objectKey(owner.namespace, owner.name) || isJobOf(job, owner.name, cronJobName));
     // Only Jobs of our CronJob are started; any other Job of the tenant that runs still counts as active.
     const startable = (jobs: V1Job[]) => runs(jobs).filter((job) => job.spec?.suspend !== true || isJobOf(job, owner.name, cronJobName));
     const cached = this.tenantJobs(objectKey(owner.namespace, owner.name));
     if (secretsMissing) return { jobs: cached };
+    // A run still active long past its deadline is one Kubernetes stopped ending: with no other run allowed
+    // to start, it would hold the tenant forever. Deleting it (its pods go too, their results are read as for
+    // any deleted Job) lets the schedule go on.
+    const nowMs = this.opts.clock.now().getTime();
+    const overdue = overdueRuns(runs(cached), nowMs);
+    for (const job of overdue) {
+      const jobName = job.metadata?.name ?? '';
+      try {
+        await this.opts.client.delete(
+          { apiVersion: 'batch/v1', kind: 'Job', namespace: owner.namespace, name: jobName },
+          { propagationPolicy: 'Background', preconditions: { uid: job.metadata?.uid } },
+        );
+      } catch (err) {
+        if (!isNotFound(err) && !isConflict(err)) return { jobs: cached, error: err };
+      }
+      log.warn({ job: jobName }, 'deleted a run still active long after its deadline');
+      await this.event(raw, 'Warning', eventReasons.runOverdue, `Job ${jobName} was still active ${overdueGraceSeconds} s after its deadline, so Kubernetes was not going to end it: deleted it so that the next runs can start`);
+    }
+    if (overdue.length > 0) return { jobs: cached, requeueSoonMs: gateRetryMs };
     const tenantSuspended = ts.spec.suspend === true;
-    if (nextRunToStart({ jobs: startable(cached), tenantSuspended }) === undefined) return { jobs: cached };
+    if (nextRunToStart({ jobs: startable(cached), tenantSuspended }) === undefined) return { jobs: cached, requeueSoonMs: untilOverdueMs(runs(cached), nowMs) };
     const live = runs(
       (await this.opts.client.list<V1Job>('batch/v1', 'Job', { namespace: owner.namespace, labelSelector: `${nameLabel}=${nameLabelValue(owner.name)}` })).items,
     );

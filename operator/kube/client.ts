@@ -602,7 +602,7 @@ const isObject = (v: unknown): v is KubernetesObject => v !== null && typeof v =
 /** What a reconciler reads (controller-runtime's client.Reader). */
 export type KubeReader = Pick<KubeClient, 'get' | 'list'>;
 /** What a reconciler writes to objects (client.Writer): server-side apply, create, merge patches of metadata and spec. */
-export type KubeWriter = Pick<KubeClient, 'apply' | 'create' | 'mergePatch'>;
+export type KubeWriter = Pick<KubeClient, 'apply' | 'create' | 'mergePatch' | 'delete'>;
 /** Writes of the status subresource only (client.StatusWriter). */
 export type StatusWriter = Pick<KubeClient, 'patchStatus'>;
 

@@ -45,6 +45,40 @@ export function nextRunToStart(inputs: GateInputs): V1Job | undefined {
   return waiting.find((job) => !inputs.tenantSuspended || jobTrigger(job) === 'manual');
 }
 
+/**
+ * How long past its deadline a run may still be active before the operator gives it up. activeDeadlineSeconds
+ * makes the Job controller fail a run at its deadline; this margin covers a slow controller and the pod's
+ * grace period, so only a Job the Job controller stopped looking at (seen after a kube-apiserver restart:
+ * its pod evicted, the Job left active with no pod, never failed) is still active after it.
+ */
+export const overdueGraceSeconds = 120;
+
+/** When the active Job's run must be over: the deadline the operator gave its pods, else startTime + activeDeadlineSeconds. */
+export function runDeadline(job: V1Job): number | undefined {
+  const annotated = Date.parse(job.spec?.template?.metadata?.annotations?.[deadlineAnnotation] ?? '');
+  if (!Number.isNaN(annotated)) return annotated;
+  const started = Date.parse(toTime(job.status?.startTime as string | Date | undefined) ?? '');
+  const seconds = job.spec?.activeDeadlineSeconds;
+  return Number.isNaN(started) || seconds === undefined ? undefined : started + seconds * 1000;
+}
+
+/** Active runs (not being deleted) still unfinished `overdueGraceSeconds` after their deadline: Kubernetes will not end them. */
+export function overdueRuns(jobs: readonly V1Job[], nowMs: number): V1Job[] {
+  return runQueue(jobs).active.filter((job) => {
+    const deadline = runDeadline(job);
+    return !job.metadata?.deletionTimestamp && deadline !== undefined && nowMs > deadline + overdueGraceSeconds * 1000;
+  });
+}
+
+/** Milliseconds until the first active run becomes overdue (undefined when none is active with a deadline). */
+export function untilOverdueMs(jobs: readonly V1Job[], nowMs: number): number | undefined {
+  const times = runQueue(jobs)
+    .active.map(runDeadline)
+    .filter((t): t is number => t !== undefined)
+    .map((t) => t + overdueGraceSeconds * 1000 - nowMs);
+  return times.length === 0 ? undefined : Math.max(0, Math.min(...times));
+}
+
 /** The merge patch that starts a waiting Job: resume it and tell its pods when the run must be over. */
 export function startPatch(job: V1Job, now: Date): object {
   const seconds = job.spec?.activeDeadlineSeconds;

@@ -22,7 +22,7 @@ function merge(target: unknown, patch: unknown): unknown {
 }
 
 export interface Write {
-  verb: 'apply' | 'create' | 'patch';
+  verb: 'apply' | 'create' | 'patch' | 'delete';
   kind: string;
   name: string;
   subresource?: string | undefined;
@@ -107,6 +107,12 @@ export class FakeClient implements KubeReader, KubeWriter, StatusWriter {
     next.metadata.resourceVersion = String(++this.rv);
     this.objects.set(key, next);
     return structuredClone(next) as T;
+  }
+
+  async delete(ref: Ref): Promise<boolean> {
+    this.writes.push({ verb: 'delete', kind: ref.kind, name: ref.name, subresource: undefined, body: undefined });
+    const existed = this.objects.delete(keyOf(ref));
+    return existed;
   }
 
   async patchStatus<T>(ref: Ref, patch: unknown, opts: { fieldManager?: string } = {}): Promise<T> {

@@ -8,7 +8,7 @@ import { runRequestedAtAnnotation } from '../../../operator/api/tenantsync.js';
 import { FakeClock } from '../../../operator/kube/clock.js';
 import { KubeApiError } from '../../../operator/kube/errors.js';
 import { manualJobName } from '../../../operator/reconcile/names.js';
-import { nextRunToStart, runQueue, startPatch } from '../../../operator/reconcile/run-gate.js';
+import { nextRunToStart, overdueGraceSeconds, overdueRuns, runDeadline, runQueue, startPatch, untilOverdueMs } from '../../../operator/reconcile/run-gate.js';
 import { silentLogger } from '../../../operator/runtime/logger.js';
 import { FakeCache, FakeClient, FakeRecorder, seedTenant } from './fakes.js';
 
@@ -33,6 +33,34 @@ function job(shape: JobShape, cronJobUid = 'cj-uid'): V1Job & { apiVersion: stri
     status: shape.finished ? { conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: shape.created as unknown as Date }] } : {},
   };
 }
+
+describe('overdueRuns', () => {
+  const started = (j: V1Job, startTime: string, deadline?: string): V1Job => ({
+    ...j,
+    status: { ...j.status, startTime: startTime as unknown as Date },
+    spec: { ...j.spec!, template: { ...j.spec!.template, metadata: deadline ? { annotations: { 'tenantsync.io/deadline': deadline } } : {} } },
+  });
+  const at = (iso: string) => Date.parse(iso);
+
+  it('the deadline is the one given to the pods, else startTime + activeDeadlineSeconds', () => {
+    expect(runDeadline(started(job({ name: 'a', created: '2025-05-01T10:00:00Z' }), '2025-05-01T10:00:05Z', '2025-05-01T10:09:00Z'))).toBe(at('2025-05-01T10:09:00Z'));
+    expect(runDeadline(started(job({ name: 'a', created: '2025-05-01T10:00:00Z' }), '2025-05-01T10:00:05Z'))).toBe(at('2025-05-01T10:10:05Z'));
+    expect(runDeadline(job({ name: 'a', created: '2025-05-01T10:00:00Z' }))).toBeUndefined();
+  });
+
+  it('only active runs past their deadline by more than the grace; waiting, finished and deleting Jobs never', () => {
+    const active = started(job({ name: 'a', created: '2025-05-01T10:00:00Z' }), '2025-05-01T10:00:00Z');
+    const deadline = at('2025-05-01T10:10:00Z');
+    expect(overdueRuns([active], deadline + overdueGraceSeconds * 1000)).toEqual([]);
+    expect(overdueRuns([active], deadline + overdueGraceSeconds * 1000 + 1).map((j) => j.metadata?.name)).toEqual(['a']);
+    expect(untilOverdueMs([active], deadline)).toBe(overdueGraceSeconds * 1000);
+    const late = deadline + 3_600_000;
+    const waiting = started(job({ name: 'w', created: '2025-05-01T10:00:00Z', suspend: true }), '2025-05-01T10:00:00Z');
+    const finished = started(job({ name: 'f', created: '2025-05-01T10:00:00Z', finished: true }), '2025-05-01T10:00:00Z');
+    const deleting: V1Job = { ...active, metadata: { ...active.metadata, name: 'd', deletionTimestamp: '2025-05-01T10:20:00Z' as unknown as Date } };
+    expect(overdueRuns([waiting, finished, deleting], late)).toEqual([]);
+  });
+});
 
 describe('runQueue / nextRunToStart', () => {
   it('starts nothing while a run is active, else the oldest waiting Job', () => {
