@@ -7,7 +7,8 @@
 // every tenant gets a quiet run. Checked: every tenant Ready with a Succeeded run after the chaos; each
 // stream's cursor equals the newest record the sink acknowledged for it; the sink holds every record's
 // current version; no schedule slot has two Jobs and no two runs of a tenant overlapped; no Job or pod
-// without its owner; no operator exited except the ones killed; the sink saw no protocol breach.
+// without its owner; no operator exited except the ones killed; the sink saw no protocol breach; no API key
+// in any operator's log, Event, TenantSync, ConfigMap or termination message.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import { startFreshdeskFake, type FreshdeskFake } from '../fakes/freshdesk/index
 import { startSinkReceiver, type SinkReceiver } from '../fakes/sink/index.js';
 import { condition, sleep, waitFor, type StoredTenantSync } from '../integration/operator-helpers.js';
 import { startOperator, type OperatorProcess } from '../support/operator-process.js';
+import { secretForms } from '../job/support.js';
 import { seededRandom } from './random.js';
 import { controlPlaneComponent, kubeletProcess, type Restartable } from './restartable.js';
 import { chaosCount, chaosEnv, chaosSeed, reportScenario } from './settings.js';
@@ -276,6 +278,17 @@ describe(`cluster chaos (seed ${seed})`, () => {
     ];
     expect(orphans).toEqual([]);
 
+    // After all of it, no tenant's API key in any operator's log, Event, status or ConfigMap.
+    const keys = secretForms(...tenantNames.map((name) => `key-${name}`));
+    const places: Record<string, string> = {
+      ...Object.fromEntries(operators.map((op) => [`operator pid ${op.pid} log`, op.output()])),
+      Events: JSON.stringify((await client.list('events.k8s.io/v1', 'Event', { namespace })).items),
+      TenantSyncs: JSON.stringify((await client.list(apiVersion, kind, { namespace })).items),
+      ConfigMaps: JSON.stringify((await client.list('v1', 'ConfigMap', { namespace })).items),
+      'Pods (termination messages)': JSON.stringify(pods),
+    };
+    expect(Object.entries(places).flatMap(([place, text]) => keys.filter((k) => text.includes(k)).map((k) => `${place}: ${k}`))).toEqual([]);
+
     // The operators: only the killed ones exited.
     for (const op of running()) {
       const exitedYet = await Promise.race([op.exited.then(() => true), sleep(100).then(() => false)]);
@@ -286,7 +299,7 @@ describe(`cluster chaos (seed ${seed})`, () => {
     reportScenario({
       scenario: 'Cluster chaos: operator kills, node death, evictions, kube-apiserver and etcd restarts',
       rounds: `${sizes.tenants} tenants × ${sizes.minutes} min on */1; ${done['operator-kill']} leader SIGKILLs, ${done['node-death']} node deaths, ${done.eviction} evictions, ${done['apiserver-restart']} kube-apiserver and ${done['etcd-restart']} etcd restarts; ${edits} edits; ${jobs.length} Jobs (${scheduledJobs} scheduled, ${failedJobs} failed)`,
-      checked: 'every tenant Ready with a Succeeded run after the chaos; each stream cursor = newest acknowledged record; every record current in the sink; no slot with two Jobs; no overlapping runs; no orphaned Job or pod; no operator exited but the killed ones; no sink protocol breach',
+      checked: 'every tenant Ready with a Succeeded run after the chaos; each stream cursor = newest acknowledged record; every record current in the sink; no slot with two Jobs; no overlapping runs; no orphaned Job or pod; no operator exited but the killed ones; no sink protocol breach; no API key in operator logs, Events, status, ConfigMaps or termination messages',
       lost: `${missing.length} records`,
       seed,
     });
