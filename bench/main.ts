@@ -1,7 +1,8 @@
 // `npm run bench -- <benchmark> [options]`: one sub-command per benchmark script (never timed tests).
 //   memory       bench/sync-200k.ts: peak RSS of 200,000 tickets and of one ticket with huge conversations
 //   throughput   bench/sync-throughput.ts: records/s vs a bare undici ceiling, latency + budgets, 429s
-const benchmarks: Record<string, string> = { memory: './sync-200k.ts', throughput: './sync-throughput.ts' };
+//   operator-scale  bench/operator-scale/main.ts: N TenantSyncs Ready vs a bare-writes ceiling and a controller-runtime peer
+const benchmarks: Record<string, string> = { memory: './sync-200k.ts', throughput: './sync-throughput.ts', 'operator-scale': './operator-scale/main.ts' };
 const [name, ...rest] = process.argv.slice(2);
 const script = name === undefined ? undefined : benchmarks[name];
 if (script === undefined) {

@@ -1,0 +1,247 @@
+// Benchmark (not a test): the operator at scale on a real kube-apiserver + etcd on this machine, against the
+// ceiling (bare writes through the operator's client: ceiling.ts) and a controller-runtime peer (peer/).
+//   npm run bench -- operator-scale [--tenants 1000] [--rounds 1] [--only ceiling,operator,peer]
+//     [--limits shipped,unthrottled] [--workers 4] [--settle-seconds 15] [--idle-seconds 60] [--changes 20]
+// Each case starts a fresh control plane, starts its controller (none for the ceiling), then creates the N
+// TenantSyncs at once (32 creates in flight, unthrottled client) and times from the first create until all
+// N are Ready with observedGeneration = generation (one watch). Limits: `shipped` = the operator's default
+// client rate limit (--kube-api-qps/--kube-api-burst) for the operator, the ceiling and the peer alike;
+// `unthrottled` = no client-side limit. After the operator (and the peer) settled: RSS and heap, requests
+// during an idle window, and the latency of single spec changes (time until Ready at the new generation).
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { apiVersion, kind } from '../../operator/api/tenantsync.js';
+import { defaultKubeApiBurst, defaultKubeApiQps } from '../../operator/kube/rate-limiter.js';
+import type { StoredTenantSync } from '../../test/integration/operator-helpers.js';
+import { startOperator, sumMetric, type OperatorProcess } from '../../test/support/operator-process.js';
+import { ceilingWriter } from './ceiling.js';
+import { startBenchCluster, unthrottled, type BenchCluster } from './cluster.js';
+import { buildPeer, startPeer, type PeerProcess } from './peer.js';
+import { watchReady, type ReadyWatch } from './ready-watch.js';
+import { benchNamespace, tenantManifests, unownedChildren } from './tenants.js';
+
+const { values } = parseArgs({
+  options: {
+    tenants: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '1' },
+    only: { type: 'string', default: 'ceiling,operator,peer' },
+    limits: { type: 'string', default: 'shipped,unthrottled' },
+    workers: { type: 'string', default: '4' },
+    'settle-seconds': { type: 'string', default: '15' },
+    'idle-seconds': { type: 'string', default: '60' },
+    changes: { type: 'string', default: '20' },
+    'timeout-seconds': { type: 'string', default: '3600' },
+  },
+});
+
+function positiveInt(name: string, min = 1): number {
+  const text = values[name as keyof typeof values] as string;
+  if (!/^[0-9]+$/.test(text) || Number(text) < min) {
+    console.error(`--${name}: "${text}" must be a whole number of at least ${min}`);
+    process.exit(2);
+  }
+  return Number(text);
+}
+function listOf<T extends string>(name: string, allowed: readonly T[]): T[] {
+  const items = (values[name as keyof typeof values] as string).split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.filter((i) => !(allowed as readonly string[]).includes(i));
+  if (bad.length > 0 || items.length === 0) {
+    console.error(`--${name}: "${bad.join(',') || '(empty)'}" is not allowed; use a comma-separated list of ${allowed.join(', ')}`);
+    process.exit(2);
+  }
+  return items as T[];
+}
+
+const cases = ['ceiling', 'operator', 'peer'] as const;
+type Case = (typeof cases)[number];
+const limitNames = ['shipped', 'unthrottled'] as const;
+type LimitName = (typeof limitNames)[number];
+const tenants = positiveInt('tenants');
+const rounds = positiveInt('rounds');
+const workers = positiveInt('workers');
+const settleMs = positiveInt('settle-seconds', 0) * 1000;
+const idleMs = positiveInt('idle-seconds', 0) * 1000;
+const changes = positiveInt('changes', 0);
+const timeoutMs = positiveInt('timeout-seconds') * 1000;
+const only = listOf('only', cases);
+const limitModes = listOf('limits', limitNames);
+const createsInFlight = 32;
+const limitsOf = (mode: LimitName) => (mode === 'shipped' ? { qps: defaultKubeApiQps, burst: defaultKubeApiBurst } : unthrottled);
+
+const manifests = tenantManifests(tenants);
+const dir = mkdtempSync(join(tmpdir(), 'tenant-sync-operator-scale-'));
+const childrenFile = join(dir, 'children.json');
+if (only.includes('peer')) writeFileSync(childrenFile, JSON.stringify(unownedChildren(manifests)));
+const peerBinary = only.includes('peer') ? buildPeer() : '';
+
+interface Measured {
+  round: number;
+  mode: LimitName;
+  what: Case;
+  /** From the first create until all N are Ready at their generation. */
+  readyMs: number;
+  createsMs: number;
+  rssBytes?: number;
+  heapUsedBytes?: number;
+  idleWrites?: number;
+  idleRequests?: number;
+  latencyMs?: number[];
+  /** The operator's requests until all were Ready, per tenant, by "verb resource". */
+  requestsPerTenant?: Record<string, number>;
+}
+const results: Measured[] = [];
+const log = (text: string) => console.error(`[operator-scale] ${text}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let running: { stop(): Promise<unknown> }[] = [];
+process.on('SIGINT', () => void Promise.all(running.map((r) => r.stop())).finally(() => process.exit(130)));
+
+/** Creates the N TenantSyncs, `createsInFlight` at a time; calls `onCreated` for each. Returns ms taken. */
+async function createAll(cluster: BenchCluster, onCreated: (i: number, created: StoredTenantSync) => void): Promise<number> {
+  const client = cluster.client();
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: createsInFlight }, async () => {
+      for (let i = next++; i < manifests.length; i = next++) onCreated(i, (await client.create(manifests[i] as never)) as StoredTenantSync);
+    }),
+  );
+  return performance.now() - start;
+}
+
+/** tenantsync_kube_requests_total summed by verb and resource (every status code), per tenant. */
+function requestsByVerb(metrics: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of metrics.matchAll(/^tenantsync_kube_requests_total\{([^}]*)\}\s+(\S+)/gm)) {
+    const labels = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const key = `${labels.verb} ${labels.resource}`;
+    out[key] = (out[key] ?? 0) + Number(m[2]) / tenants;
+  }
+  return out;
+}
+
+function rssOfPid(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : Number.NaN;
+}
+
+/** Single spec changes one after another (interval 2h ↔ 3h): ms until Ready at the new generation. */
+async function changeLatencies(cluster: BenchCluster, watch: ReadyWatch): Promise<number[]> {
+  const client = cluster.client();
+  const out: number[] = [];
+  for (let i = 0; i < changes; i++) {
+    const name = manifests[Math.floor((i * 7919) % manifests.length)]!.metadata.name;
+    const start = performance.now();
+    const patched = (await client.mergePatch({ apiVersion, kind, namespace: benchNamespace, name }, { spec: { interval: i % 2 === 0 ? '3h' : '2h' } })) as StoredTenantSync;
+    out.push((await withTimeout(watch.readyAt(name, patched.metadata.generation), 60_000, `${name} Ready after a change`)) - start);
+  }
+  return out;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms / 1000} s waiting for ${what}`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function measure(round: number, mode: LimitName, what: Case): Promise<Measured> {
+  const limits = limitsOf(mode);
+  log(`round ${round}, ${mode} limits, ${what}: starting a control plane`);
+  const cluster = await startBenchCluster();
+  running = [cluster];
+  try {
+    let operator: OperatorProcess | undefined;
+    let peer: PeerProcess | undefined;
+    let ceiling: ReturnType<typeof ceilingWriter> | undefined;
+    if (what === 'operator') {
+      operator = await startOperator({
+        kubeconfig: cluster.controlPlane.kubeconfigPath,
+        logLevel: 'info',
+        args: [`--kube-api-qps=${limits.qps}`, `--kube-api-burst=${limits.burst}`, `--workers=${workers}`],
+      });
+      running.unshift(operator);
+    } else if (what === 'peer') {
+      peer = await startPeer({ binary: peerBinary, kubeconfig: cluster.controlPlane.kubeconfigPath, childrenFile, ...limits, workers });
+      running.unshift(peer);
+    } else {
+      ceiling = ceilingWriter(cluster.client(limits, 'tenant-sync-ceiling'), workers);
+    }
+    const watch = watchReady(cluster.client());
+    const start = performance.now();
+    const createsMs = await createAll(cluster, (i, created) => ceiling?.add(manifests[i]!, created));
+    const readyAt = await withTimeout(watch.allReady(tenants), timeoutMs, `${tenants} TenantSyncs Ready (${what})`);
+    await ceiling?.done();
+    const measured: Measured = { round, mode, what, readyMs: readyAt - start, createsMs };
+    if (operator !== undefined) measured.requestsPerTenant = requestsByVerb(await operator.metrics());
+    log(`${what}: all ${tenants} Ready after ${(measured.readyMs / 1000).toFixed(1)} s (creates took ${(createsMs / 1000).toFixed(1)} s)`);
+    if (operator !== undefined || peer !== undefined) {
+      await sleep(settleMs);
+      if (operator !== undefined) {
+        const metrics = await operator.metrics();
+        measured.rssBytes = sumMetric(metrics, 'process_resident_memory_bytes');
+        measured.heapUsedBytes = sumMetric(metrics, 'nodejs_heap_size_used_bytes');
+        const before = { writes: sumMetric(metrics, 'tenantsync_kube_write_requests_total'), requests: sumMetric(metrics, 'tenantsync_kube_requests_total') };
+        await sleep(idleMs);
+        const after = await operator.metrics();
+        measured.idleWrites = sumMetric(after, 'tenantsync_kube_write_requests_total') - before.writes;
+        measured.idleRequests = sumMetric(after, 'tenantsync_kube_requests_total') - before.requests;
+      } else if (peer?.process.pid !== undefined) {
+        measured.rssBytes = rssOfPid(peer.process.pid);
+      }
+      measured.latencyMs = await changeLatencies(cluster, watch);
+    }
+    watch.stop();
+    return measured;
+  } finally {
+    for (const r of running) await r.stop().catch(() => undefined);
+    running = [];
+  }
+}
+
+const seconds = (ms: number | undefined) => (ms === undefined ? '' : (ms / 1000).toFixed(1));
+const mib = (bytes: number | undefined) => (bytes === undefined ? '' : (bytes / 1048576).toFixed(0));
+const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? '' : `${(a / b).toFixed(2)}x`);
+function percentile(sorted: number[], p: number): number | undefined {
+  return sorted.length === 0 ? undefined : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+for (let round = 1; round <= rounds; round++) {
+  for (const mode of limitModes) {
+    for (const what of cases.filter((c) => only.includes(c))) results.push(await measure(round, mode, what));
+  }
+}
+
+const find = (round: number, mode: LimitName, what: Case) => results.find((r) => r.round === round && r.mode === mode && r.what === what);
+const lines = [
+  `operator-scale: ${tenants} TenantSyncs created at once (${createsInFlight} creates in flight), ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)} at the end, workers ${workers}`,
+  `shipped limits: ${defaultKubeApiQps} QPS, burst ${defaultKubeApiBurst} (operator, ceiling and peer alike); unthrottled: no client-side limit`,
+  '',
+  '| round | limits | ceiling s | operator s | peer s | operator / ceiling | operator / peer | creates s |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+];
+for (let round = 1; round <= rounds; round++) {
+  for (const mode of limitModes) {
+    const [c, o, p] = cases.map((w) => find(round, mode, w));
+    const creates = [c, o, p].filter((m) => m !== undefined).map((m) => seconds(m.createsMs)).join(' / ');
+    lines.push(`| ${round} | ${mode} | ${seconds(c?.readyMs)} | ${seconds(o?.readyMs)} | ${seconds(p?.readyMs)} | ${ratio(o?.readyMs, c?.readyMs)} | ${ratio(o?.readyMs, p?.readyMs)} | ${creates} |`);
+  }
+}
+lines.push('', '| round | limits | controller | RSS MiB | heap used MiB | idle writes | idle requests | change→Ready p50 ms | p99 ms |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const r of results.filter((m) => m.what !== 'ceiling')) {
+  const sorted = [...(r.latencyMs ?? [])].sort((a, b) => a - b);
+  const p = (q: number) => percentile(sorted, q)?.toFixed(0) ?? '';
+  lines.push(
+    `| ${r.round} | ${r.mode} | ${r.what} | ${mib(r.rssBytes)} | ${mib(r.heapUsedBytes)} | ${r.idleWrites ?? ''} | ${r.idleRequests ?? ''} | ${p(50)} | ${p(99)} |`,
+  );
+}
+for (const r of results.filter((m) => m.requestsPerTenant !== undefined)) {
+  const entries = Object.entries(r.requestsPerTenant!).filter(([, n]) => n >= 0.01).sort((a, b) => b[1] - a[1]);
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  lines.push('', `operator requests per tenant until all were Ready (round ${r.round}, ${r.mode}): ${total.toFixed(2)} — ${entries.map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ')}`);
+}
+lines.push('', `idle window ${idleMs / 1000} s after ${settleMs / 1000} s of settling (operator only); ${changes} single spec changes, one at a time`);
+console.log(lines.join('\n'));
