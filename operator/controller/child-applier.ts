@@ -1,6 +1,7 @@
 // Writes a child only when it differs from what is live: server-side apply under the operator's
 // field manager, skipped when the live object already holds every desired field and carries the hash of
-// the desired object last applied (an idle pass writes nothing; a field removed from the spec is applied away).
+// the desired object last applied (an idle pass writes nothing; a field removed from the spec is applied away);
+// an object not known to exist is created by a create-only apply instead of being read first.
 import type { KubeObject, KubeWriter } from '../kube/client.js';
 import { differingPaths } from '../reconcile/compare.js';
 import { hexHash } from '../reconcile/hash.js';
@@ -8,6 +9,13 @@ import { appliedHashAnnotation, fieldManager } from '../reconcile/labels.js';
 import { canonicalJson } from '../reconcile/status.js';
 
 export type ApplyClient = Pick<KubeWriter, 'apply'>;
+
+/**
+ * The resourceVersion precondition of an apply that must only create: an absent object is created (as an
+ * apply, so its fields are the operator's to remove later), an existing one fails with 409 Conflict since no
+ * stored object has this version (etcd's first revision, taken before any object of ours can exist).
+ */
+export const createOnlyResourceVersion = '1';
 
 export interface EnsureResult<T> {
   readonly action: 'created' | 'updated' | 'unchanged';
@@ -56,7 +64,10 @@ export class ChildApplier {
       if (changed.length === 0 && sameDesired) return { action: 'unchanged', object: live, changed: [] };
       if (changed.length === 0) changed = ['fields the spec no longer sets'];
     }
-    const applied = await this.client.apply(stamped, { fieldManager, force: true, ...(signal ? { signal } : {}) });
+    // No live object known: a create-only apply, so a stranger's object of the same name is never changed
+    // (the API server answers 409; the caller reads it and checks whose it is).
+    const sent = live === undefined ? { ...stamped, metadata: { ...stamped.metadata, resourceVersion: createOnlyResourceVersion } } : stamped;
+    const applied = await this.client.apply(sent, { fieldManager, force: true, ...(signal ? { signal } : {}) });
     this.memory.set(id, {
       fingerprint,
       resourceVersionBefore: live?.metadata.resourceVersion,

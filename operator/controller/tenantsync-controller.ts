@@ -274,8 +274,7 @@ export class TenantSyncController implements Reconciler {
       const config = jobConfig(ts.spec, owner.name, validation.schedule);
       streamNames = config.source.streams.map((s) => s.name);
       const configMap = desiredConfigMap(owner, config);
-      const liveConfig = await this.liveChild<V1ConfigMap>(configMap, owner, this.opts.configMaps?.get(owner.namespace, names.configMap));
-      await this.report(raw, await this.applier.ensure(configMap, liveConfig), 'ConfigMap');
+      await this.report(raw, await this.ensureChild<V1ConfigMap>(configMap, owner, this.opts.configMaps, names.configMap), 'ConfigMap');
 
       // 6. State ConfigMap: created empty once; its cursors are the operator's, reset only by a re-sync request (8b).
       const firstPass = parseStatus(raw.status).observedGeneration === undefined;
@@ -292,8 +291,7 @@ export class TenantSyncController implements Reconciler {
         syncPodDefaults: this.opts.syncPodDefaults,
         secretsMissing: secretsMissing !== undefined,
       });
-      const liveCronJob = await this.liveChild<V1CronJob>(desired, owner, this.opts.cronJobs.get(owner.namespace, names.cronJob));
-      const applied = await this.applier.ensure(desired, liveCronJob);
+      const applied = await this.ensureChild<V1CronJob>(desired, owner, this.opts.cronJobs, names.cronJob);
       cronJob = applied.object;
       await this.report(raw, applied, 'CronJob');
 
@@ -333,12 +331,17 @@ export class TenantSyncController implements Reconciler {
     const names = childNames(owner.name);
     const retain = ts.spec.stateRetention === 'Retain';
     const state = initialStateConfigMap(owner, retain);
-    const liveState = await this.liveChild<V1ConfigMap>(state, owner, this.opts.configMaps?.get(owner.namespace, names.stateConfigMap));
+    const cached = this.opts.configMaps?.get(owner.namespace, names.stateConfigMap);
+    // Not in the cache (when there is one): create it, and read it only if it existed after all.
+    let liveState = this.opts.configMaps !== undefined && cached === undefined ? undefined : await this.liveChild<V1ConfigMap>(state, owner, cached);
     if (liveState === undefined) {
       if (await this.createIfAbsent(state)) {
         await this.event(raw, 'Normal', eventReasons.configMapCreated, `Created ConfigMap ${names.stateConfigMap} with an empty sync state: the first run syncs from spec.source.startDate (or from the beginning)`);
+        return undefined;
       }
-    } else {
+      liveState = await this.liveChild<V1ConfigMap>(state, owner);
+    }
+    if (liveState !== undefined) {
       const ownership = ownershipOf(liveState.metadata ?? {}, owner);
       if (ownership === 'adoptable' && !retain) {
         await this.opts.client.mergePatch(refOf(state), { metadata: { ownerReferences: state.metadata?.ownerReferences } }, { fieldManager });
@@ -580,6 +583,28 @@ export class TenantSyncController implements Reconciler {
     }
     // The results of the kept pods are in the state ConfigMap and status now: let them go.
     await this.releasePods(pass.applied.releasePods);
+  }
+
+  /**
+   * Applies a child. Not in the cache: a create-only apply, no read first (the cache lags only behind our own
+   * writes, which the applier remembers, and never shows a stranger's object of the same name, being selected by
+   * our label); if it exists after all (409), it is read and checked like a cached one, then applied.
+   */
+  private async ensureChild<T extends { metadata?: { deletionTimestamp?: unknown } }>(
+    desired: KubeObject,
+    owner: OwnerIdentity,
+    cache: { get(namespace: string, name: string): T | undefined } | undefined,
+    name: string,
+  ): Promise<EnsureResult<T & KubeObject>> {
+    const cached = cache?.get(owner.namespace, name);
+    const ensure = async (live: (T & KubeObject) | undefined) => (await this.applier.ensure(desired, live)) as EnsureResult<T & KubeObject>;
+    if (cache === undefined || cached !== undefined) return ensure(await this.liveChild<T>(desired, owner, cached));
+    try {
+      return await ensure(undefined);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      return ensure(await this.liveChild<T>(desired, owner));
+    }
   }
 
   /** The live child: from the cache when given, else read; checked to be ours (or our orphan). */

@@ -66,6 +66,11 @@ export class FakeClient implements KubeReader, KubeWriter, StatusWriter {
     this.writes.push({ verb: 'apply', kind: obj.kind ?? '', name: obj.metadata.name, subresource: opts.subresource, body: structuredClone(obj) });
     const key = keyOf({ ...obj.metadata, kind: obj.kind });
     const old = this.objects.get(key);
+    // A resourceVersion in the applied object is a precondition on an existing one (absent: it is created).
+    if (old !== undefined && obj.metadata.resourceVersion !== undefined && obj.metadata.resourceVersion !== old.metadata.resourceVersion) {
+      this.writes.pop();
+      throw new KubeApiError({ code: 'KUBE_CONFLICT', message: `${obj.kind} ${obj.metadata.name} has been modified`, method: 'PATCH', path: '/', statusCode: 409 });
+    }
     const next = structuredClone(obj) as unknown as Obj;
     next.metadata = { ...old?.metadata, ...next.metadata, uid: old?.metadata.uid ?? `uid-${++this.uid}`, resourceVersion: String(++this.rv) };
     if (old?.status !== undefined) next.status = old.status;

@@ -6,6 +6,7 @@ import type { V1ConfigMap, V1CronJob, V1Job } from '@kubernetes/client-node';
 import { TenantSyncController } from '../../../operator/controller/tenantsync-controller.js';
 import { FakeClock } from '../../../operator/kube/clock.js';
 import { silentLogger } from '../../../operator/runtime/logger.js';
+import { childNames } from '../../../operator/reconcile/names.js';
 import { FakeCache, FakeClient, FakeRecorder, type Ref } from './fakes.js';
 
 const ns = 'tenants';
@@ -49,6 +50,42 @@ beforeEach(() => {
       source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'fd', key: 'apiKey' } },
       sink: { url: 'https://sink.example.com', authSecretRef: { name: 'sink', key: 'token' } },
     },
+  });
+});
+
+describe('first reconcile of a new tenant', () => {
+  it('creates its children without reading them first: only the Secrets are read', async () => {
+    await controller.reconcile(`${ns}/acme`);
+    expect(client.requests).toEqual(['get Secret/fd', 'get Secret/sink']);
+    expect(client.find('ConfigMap', ns, 'acme-config')).toBeDefined();
+    expect(client.find('ConfigMap', ns, 'acme-state')).toBeDefined();
+    expect(client.find('CronJob', ns, childNames('acme').cronJob)).toBeDefined();
+  });
+
+  it('never takes over an object of the same name that the cache does not show (it reads it, then reports the conflict)', async () => {
+    // Someone else's ConfigMap and CronJob, without the operator's label: the label-selected caches never see them.
+    const stranger = { name: 'acme-config', namespace: ns, labels: { app: 'theirs' } };
+    client.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: stranger, data: { mine: 'yes' } });
+    const blind = new FakeClient();
+    const withBlindCache = new TenantSyncController({
+      client,
+      tenantSyncs: new FakeCache(client, 'TenantSync'),
+      cronJobs: new FakeCache<V1CronJob>(blind, 'CronJob'),
+      jobs: new FakeCache<V1Job>(blind, 'Job'),
+      configMaps: new FakeCache<V1ConfigMap>(blind, 'ConfigMap'),
+      recorder: new FakeRecorder(),
+      clock: new FakeClock('2025-05-01T10:00:00Z'),
+      logger: silentLogger(),
+      defaultSyncImage: 'sync:1',
+    });
+    const result = await withBlindCache.reconcile(`${ns}/acme`);
+    expect(result?.stalled).toBe(true);
+    expect(client.requests).toContain('get ConfigMap/acme-config');
+    const kept = client.find<V1ConfigMap>('ConfigMap', ns, 'acme-config');
+    expect(kept?.data).toEqual({ mine: 'yes' });
+    expect(kept?.metadata?.ownerReferences).toBeUndefined();
+    const ready = client.find<{ status?: { conditions?: { type: string; reason: string }[] } }>('TenantSync', ns, 'acme')?.status?.conditions?.find((c) => c.type === 'Ready');
+    expect(ready?.reason).toBe('ChildConflict');
   });
 });
 
