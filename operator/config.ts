@@ -43,7 +43,7 @@ export interface OperatorConfig {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** Every cached TenantSync is reconciled again this often (catches drift the watches cannot see). */
   resyncPeriodSeconds: number;
-  /** Client-side rate limit of requests to the API server (token bucket shared by all requests but Lease renewals). */
+  /** Client-side rate limit of requests to the API server (token bucket shared by all requests but Lease renewals and Events, which have one each of the same size). */
   kubeApiQps: number;
   kubeApiBurst: number;
   help: boolean;
@@ -114,7 +114,7 @@ export const flagSpecs: Record<string, FlagSpec> = {
   'kube-api-qps': {
     env: 'TENANTSYNC_KUBE_API_QPS',
     kind: 'number',
-    help: `requests per second to the API server, sustained (client-side token bucket shared by all requests; default ${defaultKubeApiQps})`,
+    help: `requests per second to the API server, sustained (client-side token bucket shared by all requests; Lease renewals and Events have one each; default ${defaultKubeApiQps})`,
   },
   'kube-api-burst': { env: 'TENANTSYNC_KUBE_API_BURST', kind: 'integer', help: `requests allowed at once above --kube-api-qps (default ${defaultKubeApiBurst})` },
   help: { env: '', kind: 'boolean', help: 'print this help and exit' },

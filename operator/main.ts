@@ -75,8 +75,10 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
 
   // The leader's writes: every request ends the moment leadership does (see Manager.leadershipSignal).
   const leaderClient = client.withSignal(() => manager.leadershipSignal());
+  // Events get a token bucket of their own: a tenant's first pass records 3-4 of them, and they must not halve
+  // the rate at which tenants are reconciled (the Lease's bucket is apart for the same reason).
   const recorder = new EventRecorder({
-    client: leaderClient,
+    client: leaderClient.withOwnRateLimit(),
     controller: 'tenantsync.io/operator',
     instance: identity,
     onError: (err) => logger.warn({ error: errorFields(err) }, 'could not record an Event'),

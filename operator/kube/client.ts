@@ -212,6 +212,15 @@ export class KubeClient {
     return new KubeClient(this.opts, this.shared, signal);
   }
 
+  /**
+   * A view with a token bucket of its own (same qps and burst; same kinds, same signal): for Events, which are
+   * best effort and must not spend the reconciles' tokens (client-go's event broadcaster has its own client too).
+   */
+  withOwnRateLimit(): KubeClient {
+    const { limiter } = this.shared;
+    return new KubeClient(this.opts, { ...this.shared, limiter: new TokenBucket(limiter.qps, limiter.burst) }, this.scopeSignal);
+  }
+
   /** Teaches the client a kind (e.g. a CRD) so it never needs discovery for it. */
   registerResourceType(type: ResourceType): void {
     this.types.set(resourceTypeKey(type.apiVersion, type.kind), type);

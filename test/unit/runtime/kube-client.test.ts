@@ -69,6 +69,15 @@ describe('TokenBucket', () => {
 });
 
 describe('KubeClient rate limit', () => {
+  it('a view with its own rate limit (Events) neither waits for the tokens the client spent nor spends them', async () => {
+    // 1 token, then one per 1,000 s: a shared bucket would hold the second request past the test's timeout.
+    const { client, seen } = await serve((_req, res) => json(res, 200, cm('a')), { qps: 0.001, burst: 1 });
+    const events = client.withOwnRateLimit();
+    await client.get(cmRef);
+    await events.create(cm('e'));
+    expect(seen).toEqual(['GET /api/v1/namespaces/ns/configmaps/a', 'POST /api/v1/namespaces/ns/configmaps']);
+  });
+
   it('spaces requests beyond the burst at 1/qps, across every view of the client', async () => {
     const { client, arrivals } = await serve((_req, res) => json(res, 200, cm('a')), { qps: 10, burst: 2 });
     const leader = client.withSignal(() => undefined);
