@@ -51,7 +51,7 @@ describe.skipIf(skipReason !== undefined)('chart alerts and scraping', () => {
   it('follows its values: staleFactor, consecutiveFailures, operatorDownFor and severities', async () => {
     const values = { metrics: { prometheusRule: { enabled: true, staleFactor: 3, consecutiveFailures: 5, operatorDownFor: '10m', severity: 'page-low', criticalSeverity: 'page' } } };
     const { yaml } = await renderChart({ release: 'ts', namespace: 'ops', values });
-    expect(yaml).toContain('> 3 * max by (namespace, name) (tenantsync_interval_seconds{job="ts-tenant-sync-metrics"})');
+    expect(yaml).toContain('> 3 * max by (namespace, tenantsync) (tenantsync_interval_seconds{job="ts-tenant-sync-metrics"})');
     expect(yaml).toContain('>= 5');
     expect(yaml).toMatch(/for: 10m/);
     expect(yaml).toMatch(/severity: page-low/);
