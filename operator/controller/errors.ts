@@ -1,6 +1,6 @@
 // Typed reconcile errors (Flux's stalled / waiting / generic) and the error policy (kube-rs's
 // error_policy): how a failed reconcile is reported and retried is a function of its error, in one place.
-import { KubeApiError, isTransientKubeError } from '../kube/errors.js';
+import { KubeApiError, isTransientKubeError, isUntypableApply } from '../kube/errors.js';
 import { reasons } from '../api/reasons.js';
 
 /** Needs a person (bad spec, name taken). Reported as Stalled; retried only if `retryAfterMs` is set. */
@@ -48,14 +48,14 @@ export type ErrorAction =
 export const transientFailuresBeforeReport = 3;
 
 /**
- * The error policy. The API server refusing what we sent (422 Invalid, 400) is a spec the CRD let
+ * The error policy. The API server refusing what we sent (422 Invalid, 400, an apply it cannot type) is a spec the CRD let
  * through but Kubernetes will not take: stalled, no retry storm. Every other Kubernetes error and any
  * unexpected error is retried with backoff.
  */
 export function errorPolicy(err: unknown): ErrorAction {
   if (err instanceof StalledError) return { kind: 'stalled', reason: err.reason, message: err.message, requeueAfterMs: err.retryAfterMs };
   if (err instanceof WaitingError) return { kind: 'wait', reason: err.reason, message: err.message, requeueAfterMs: err.retryAfterMs };
-  if (err instanceof KubeApiError && !isTransientKubeError(err) && (err.code === 'KUBE_INVALID' || err.code === 'KUBE_BAD_REQUEST')) {
+  if (err instanceof KubeApiError && !isTransientKubeError(err) && (err.code === 'KUBE_INVALID' || err.code === 'KUBE_BAD_REQUEST' || isUntypableApply(err))) {
     return { kind: 'stalled', reason: reasons.invalidSpec, message: `the API server rejected a child object: ${err.message}`, requeueAfterMs: undefined };
   }
   const message = err instanceof Error ? err.message : String(err);

@@ -80,9 +80,18 @@ export const isConflict = (err: unknown): boolean => isKubeError(err, 'KUBE_CONF
 export const isAlreadyExists = (err: unknown): boolean => isKubeError(err, 'KUBE_ALREADY_EXISTS');
 export const isGone = (err: unknown): boolean => isKubeError(err, 'KUBE_GONE');
 
+/**
+ * Server-side apply answers an object that does not fit the resource's schema (a field Kubernetes does not
+ * know, deep in a pod template) with 500 "failed to create typed patch object": a refusal of the request,
+ * which no retry changes, not a server failure.
+ */
+export function isUntypableApply(err: unknown): boolean {
+  return err instanceof KubeApiError && err.code === 'KUBE_SERVER_ERROR' && err.message.includes('failed to create typed patch object');
+}
+
 /** True for failures that say nothing about the request itself: worth retrying with backoff. */
 export function isTransientKubeError(err: unknown): boolean {
-  if (!(err instanceof KubeApiError)) return false;
+  if (!(err instanceof KubeApiError) || isUntypableApply(err)) return false;
   return ['KUBE_UNAVAILABLE', 'KUBE_TIMEOUT', 'KUBE_SERVER_ERROR', 'KUBE_TOO_MANY_REQUESTS', 'KUBE_CONFLICT'].includes(err.code);
 }
 

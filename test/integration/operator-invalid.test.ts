@@ -57,6 +57,19 @@ describe('InvalidSpec', () => {
     expect((await getCronJob(client, ns.name, 'badcron'))?.spec?.schedule).toBe('15 3 * * *');
   });
 
+  it('reports a field server-side apply cannot type (its 500 "failed to create typed patch object") as InvalidSpec naming it', async () => {
+    // Found by the spec fuzzer (npm run chaos): job.affinity is stored as given, and a field Kubernetes' Affinity
+    // does not have makes the CronJob apply fail with a 500 that no retry will change.
+    const matchExpression = { key: 'pool', operator: 'In', values: ['batch'], tolerations: [{ key: 'dedicated' }] };
+    await createTenantSync(client, ns.name, 'badaffinity', {
+      job: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [matchExpression] }] } } } },
+    } as never);
+    const ts = await waitInvalid('badaffinity');
+    expect(condition(ts, 'Ready')?.message).toMatch(/rejected a child object.*matchExpressions\[0\]\.tolerations: field not declared in schema/s);
+    expect(condition(ts, 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
+    expect(await operator.isReady()).toBe(true);
+  });
+
   it('reports a child the API server rejects as InvalidSpec with its message', async () => {
     await createTenantSync(client, ns.name, 'badres', { job: { nodeSelector: { pool: 'not a label value!' } } } as never);
     const ts = await waitInvalid('badres');

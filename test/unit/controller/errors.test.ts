@@ -12,6 +12,10 @@ describe('errorPolicy', () => {
     [kubeError('KUBE_INVALID', 422), { kind: 'stalled', reason: 'InvalidSpec', requeueAfterMs: undefined }],
     [kubeError('KUBE_BAD_REQUEST', 400), { kind: 'stalled', reason: 'InvalidSpec' }],
     [kubeError('KUBE_SERVER_ERROR', 500), { kind: 'retry', reason: 'KubeApiError' }],
+    [
+      new KubeApiError({ code: 'KUBE_SERVER_ERROR', statusCode: 500, method: 'PATCH', path: '/x', message: 'failed to create typed patch object (ns/a; batch/v1, Kind=CronJob): .spec.x: field not declared in schema' }),
+      { kind: 'stalled', reason: 'InvalidSpec' },
+    ],
     [kubeError('KUBE_UNAVAILABLE'), { kind: 'retry', reason: 'KubeApiError' }],
     [kubeError('KUBE_CONFLICT', 409), { kind: 'retry', reason: 'KubeApiError' }],
     [kubeError('KUBE_FORBIDDEN', 403), { kind: 'retry', reason: 'KubeApiError' }],
