@@ -4,7 +4,7 @@
 //     [--limits shipped,unthrottled] [--workers 4] [--settle-seconds 15] [--idle-seconds 60] [--changes 20]
 // Each case starts a fresh control plane, starts its controller (none for the ceiling), then creates the N
 // TenantSyncs at once (32 creates in flight, unthrottled client) and times from the first create until all
-// N are Ready with observedGeneration = generation (one watch). Limits: `shipped` = the operator's default
+// N are Ready with observedGeneration = generation (one watch), then how long the operator stays busy after that. Limits: `shipped` = the operator's default
 // client rate limit (--kube-api-qps/--kube-api-burst) for the operator, the ceiling and the peer alike;
 // `unthrottled` = no client-side limit. After the operator (and the peer) settled: RSS and heap, requests
 // during an idle window, and the latency of single spec changes (time until Ready at the new generation).
@@ -88,6 +88,8 @@ interface Measured {
   idleWrites?: number;
   idleRequests?: number;
   latencyMs?: number[];
+  /** From all Ready until the operator's queue was empty and it sent no request but Lease renewals for 3 s. */
+  quietAfterMs?: number;
   /** The operator's requests until all were Ready, per tenant, by "verb resource". */
   requestsPerTenant?: Record<string, number>;
 }
@@ -119,6 +121,25 @@ function requestsByVerb(metrics: string): Record<string, number> {
     out[key] = (out[key] ?? 0) + Number(m[2]) / tenants;
   }
   return out;
+}
+
+/** Waits until the work queue is empty and no request but the Lease's was sent for 3 s (at most 15 min); returns ms waited. */
+async function untilQuiet(operator: OperatorProcess): Promise<number> {
+  const start = performance.now();
+  const busy = (metrics: string) => {
+    const all = sumMetric(metrics, 'tenantsync_kube_requests_total') - sumMetric(metrics, 'tenantsync_kube_requests_total', { resource: 'leases' });
+    return { requests: all, depth: sumMetric(metrics, 'tenantsync_workqueue_depth') };
+  };
+  let last = busy(await operator.metrics());
+  let quietSince = performance.now();
+  while (performance.now() - start < 900_000) {
+    await sleep(500);
+    const now = busy(await operator.metrics());
+    if (now.requests !== last.requests || now.depth > 0) quietSince = performance.now();
+    last = now;
+    if (performance.now() - quietSince >= 3_000) return quietSince - start;
+  }
+  return performance.now() - start;
 }
 
 function rssOfPid(pid: number): number {
@@ -179,6 +200,7 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
     if (operator !== undefined) measured.requestsPerTenant = requestsByVerb(await operator.metrics());
     log(`${what}: all ${tenants} Ready after ${(measured.readyMs / 1000).toFixed(1)} s (creates took ${(createsMs / 1000).toFixed(1)} s)`);
     if (operator !== undefined || peer !== undefined) {
+      if (operator !== undefined) measured.quietAfterMs = await untilQuiet(operator);
       await sleep(settleMs);
       if (operator !== undefined) {
         const metrics = await operator.metrics();
@@ -230,12 +252,12 @@ for (let round = 1; round <= rounds; round++) {
     lines.push(`| ${round} | ${mode} | ${seconds(c?.readyMs)} | ${seconds(o?.readyMs)} | ${seconds(p?.readyMs)} | ${ratio(o?.readyMs, c?.readyMs)} | ${ratio(o?.readyMs, p?.readyMs)} | ${creates} |`);
   }
 }
-lines.push('', '| round | limits | controller | RSS MiB | heap used MiB | idle writes | idle requests | change→Ready p50 ms | p99 ms |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+lines.push('', '| round | limits | controller | quiet after s | RSS MiB | heap used MiB | idle writes | idle requests | change→Ready p50 ms | p99 ms |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of results.filter((m) => m.what !== 'ceiling')) {
   const sorted = [...(r.latencyMs ?? [])].sort((a, b) => a - b);
   const p = (q: number) => percentile(sorted, q)?.toFixed(0) ?? '';
   lines.push(
-    `| ${r.round} | ${r.mode} | ${r.what} | ${mib(r.rssBytes)} | ${mib(r.heapUsedBytes)} | ${r.idleWrites ?? ''} | ${r.idleRequests ?? ''} | ${p(50)} | ${p(99)} |`,
+    `| ${r.round} | ${r.mode} | ${r.what} | ${seconds(r.quietAfterMs)} | ${mib(r.rssBytes)} | ${mib(r.heapUsedBytes)} | ${r.idleWrites ?? ''} | ${r.idleRequests ?? ''} | ${p(50)} | ${p(99)} |`,
   );
 }
 for (const r of results.filter((m) => m.requestsPerTenant !== undefined)) {
@@ -243,5 +265,5 @@ for (const r of results.filter((m) => m.requestsPerTenant !== undefined)) {
   const total = entries.reduce((sum, [, n]) => sum + n, 0);
   lines.push('', `operator requests per tenant until all were Ready (round ${r.round}, ${r.mode}): ${total.toFixed(2)} — ${entries.map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ')}`);
 }
-lines.push('', `idle window ${idleMs / 1000} s after ${settleMs / 1000} s of settling (operator only); ${changes} single spec changes, one at a time`);
+lines.push('', `quiet after: from all Ready until the operator's queue was empty and it sent nothing but Lease renewals for 3 s (Events and second passes drain after Ready); idle window ${idleMs / 1000} s after that + ${settleMs / 1000} s (operator only; Lease renewals count); ${changes} single spec changes, one at a time`);
 console.log(lines.join('\n'));
