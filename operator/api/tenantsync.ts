@@ -150,6 +150,8 @@ export const sourceSchema = z
     credentialsSecretRef: secretKeyRef('Freshdesk API key', 'apiKey'),
     streams: z
       .array(streamSchema)
+      // An empty list would sync nothing (and the job refuses a config without streams): say so at apply time.
+      .min(1, 'must list at least one stream; leave streams out for the default set')
       .max(freshdeskStreamNames.length)
       .optional()
       .meta({

@@ -133,6 +133,7 @@ export const validationCases: ValidationCase[] = [
   }, 'every optional source and sink field', { stored: { values: { 'spec.sink.authSecretRef.key': 'token', 'spec.source.credentialsSecretRef.key': 'api-key' } } }),
 
   // ---- streams ----------------------------------------------------------------------------------
+  rejected('stream-list-empty', 'spec.source.streams', says('should have at least 1 items', 'must list at least one stream'), { source: { streams: [] } }, 'an empty list syncs nothing (found by the spec fuzzer: it was stored and the operator failed on it); leaving streams out means the default set'),
   rejected('stream-unknown', 'spec.source.streams[0].name', 'tickets', { source: { streams: [{ name: 'tikets' }] } }, 'a typo in a stream name; the message lists the streams'),
   rejected('stream-duplicate', 'spec.source.streams[1]', says('Duplicate value', 'duplicate stream tickets'), { source: { streams: [{ name: 'tickets' }, { name: 'tickets', interval: '24h' }] } }, 'each stream at most once'),
   rejected('stream-not-multiple', 'spec.source.streams', 'multiple', { interval: '2h', source: { streams: [{ name: 'contacts', interval: '3h' }] } }, '3h is not a multiple of 2h'),
