@@ -1,4 +1,4 @@
-// The job contract (ARCHITECTURE.md "The sync job contract"): config, state and result files.
+// The job contract (docs/sync-job.md "The job contract"): config, state and result files.
 // The ONE module of sync-job that the operator imports; it holds zod schemas and nothing else.
 import { z } from 'zod';
 

@@ -1,6 +1,6 @@
 // `npm run generate`: writes the TenantSync CRD built from the zod schema to crds/.
 // `npm run generate -- --check` only compares, and exits 1 when the committed file is stale;
-// `npm run generate -- --reference` prints the Markdown field reference for the README instead.
+// `npm run generate -- --reference` prints the Markdown field reference of docs/reference.md instead.
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { crdFile, renderCrdYaml } from './crd.js';

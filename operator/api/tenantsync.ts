@@ -45,7 +45,7 @@ export const apiVersion = `${group}/${version}`;
 export const defaultIntervalSeconds = 7200;
 export const defaultInterval = '2h';
 export const runRequestedAtAnnotation = 'tenantsync.io/run-requested-at';
-/** Re-sync: a new value resets the cursors named by `tenantsync.io/resync` and starts a run (README "Re-sync"). */
+/** Re-sync: a new value resets the cursors named by `tenantsync.io/resync` and starts a run (docs/reference.md "Re-sync (backfill)"). */
 export const resyncRequestedAtAnnotation = 'tenantsync.io/resync-requested-at';
 /** What a re-sync resets: `<stream>[,<stream>…][@<RFC 3339 time>]`, `*` for every stream; no time: from the start. */
 export const resyncAnnotation = 'tenantsync.io/resync';
@@ -231,7 +231,7 @@ export const sourceSchema = z
 
 export const sinkSchema = z
   .object({
-    type: z.literal('http').default('http').meta({ description: 'Kind of sink. Only http today (the sink protocol in the README). Default: http.' }),
+    type: z.literal('http').default('http').meta({ description: 'Kind of sink. Only http today (the sink protocol: docs/sync-job.md). Default: http.' }),
     url: urlField(
       'URL that receives the records as JSON batches by POST. https, or http only to loopback (localhost, ' +
         '127.0.0.0/8, [::1]) or in-cluster service hosts (*.svc, *.svc.cluster.local).',

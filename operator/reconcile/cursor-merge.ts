@@ -1,4 +1,4 @@
-// The operator's half of the cursor rules (ARCHITECTURE.md): a run's result moves each stream's cursor
+// The operator's half of the cursor rules (docs/sync-job.md "Cursor rules"): a run's result moves each stream's cursor
 // in the state ConfigMap only forward, so an older or repeated result never moves one back.
 import { stateSchema, type Cursor, type JobResult, type JobState } from '../../sync-job/contract.js';
 import { emptyState, stateFileName } from './desired-configmaps.js';

@@ -18,7 +18,7 @@ export const stateFileName = 'state.json';
  */
 export const everyRunIntervalSeconds = 0;
 
-/** The job config of the contract (ARCHITECTURE.md): everything the job needs except secrets. */
+/** The job config of the contract (docs/sync-job.md "The job contract"): everything the job needs except secrets. */
 export function jobConfig(spec: TenantSyncSpec, name: string, schedule: EffectiveSchedule): JobConfig {
   const baseIntervalSeconds = schedule.intervalSeconds ?? everyRunIntervalSeconds;
   const streams = spec.source.streams ?? defaultStreamNames.map((n) => ({ name: n, interval: undefined }));

@@ -1,4 +1,4 @@
-// Cursors (ARCHITECTURE.md "Cursor rules"): the high-water second of delivered records plus the ids
+// Cursors (docs/sync-job.md "Cursor rules"): the high-water second of delivered records plus the ids
 // delivered at exactly that second. Forward-only; boundary ids de-duplicate re-read records, nothing else is skipped.
 import type { Cursor } from '../contract.js';
 import type { CursorPosition } from './record.js';

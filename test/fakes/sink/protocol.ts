@@ -1,4 +1,4 @@
-// The sink protocol (ARCHITECTURE.md "The sink protocol") as the receiver checks it: the batch body's
+// The sink protocol (docs/sync-job.md "The sink protocol") as the receiver checks it: the batch body's
 // shape, strictly (unknown keys are errors), with messages that name the offending field.
 
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-// The README's field reference is read off the CRD schema: every spec field, its type and default.
+// The field reference (docs/reference.md) is read off the CRD schema: every spec field, its type and default.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fieldDocs, renderFieldReference } from '../../../operator/api/field-reference.js';
@@ -35,12 +35,12 @@ function referenceTables(markdown: string): string[] {
   });
 }
 
-describe('the README field reference', () => {
-  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+describe('the field reference in docs/reference.md', () => {
+  const readme = readFileSync(new URL('../../../docs/reference.md', import.meta.url), 'utf8');
 
   it('is what `npm run generate -- --reference` prints today (paste its output over the table when this fails)', () => {
     const tables = referenceTables(readme);
-    expect(tables, `README.md tables with the header ${referenceHeader}`).toHaveLength(1);
+    expect(tables, `docs/reference.md tables with the header ${referenceHeader}`).toHaveLength(1);
     expect(tables[0]).toBe(renderFieldReference('spec'));
   });
 

@@ -130,12 +130,12 @@ describe('parseConfig', () => {
   });
 });
 
-/** The rows of the README's operator flags table (§6 "Flags and environment"): flag, env, default. */
+/** The rows of the operator flags table (docs/operator.md "Flags and environment"): flag, env, default. */
 function readmeFlagRows(): { flag: string; env: string; defaultText: string }[] {
-  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('## 6. The operator'));
-  const heading = section.indexOf('### Flags and environment');
-  expect(heading, 'README §6 has a "Flags and environment" section').toBeGreaterThan(0);
+  const readme = readFileSync(new URL('../../../docs/operator.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('# The operator'));
+  const heading = section.indexOf('## Flags and environment');
+  expect(heading, 'docs/operator.md has a "Flags and environment" section').toBeGreaterThan(0);
   const lines = section.slice(heading).split('\n');
   const start = lines.findIndex((l) => l.startsWith('| Flag |'));
   const rows: { flag: string; env: string; defaultText: string }[] = [];
@@ -148,7 +148,7 @@ function readmeFlagRows(): { flag: string; env: string; defaultText: string }[] 
   return rows;
 }
 
-describe('README operator flags table', () => {
+describe('docs/operator.md flags table', () => {
   const rows = readmeFlagRows();
 
   it('lists exactly the flags the operator accepts, each with its variable', () => {

@@ -60,6 +60,19 @@ describe('documentation links', () => {
     expect(broken).toEqual([]);
   });
 
+  it('code comments cite docs/ for the contracts, never design notes outside the repository', () => {
+    const citing: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(join(repoRoot, dir), { withFileTypes: true })) {
+        const path = `${dir}/${entry.name}`;
+        if (entry.isDirectory()) walk(path);
+        else if (/\.(ts|go|sh|yaml)$/.test(entry.name) && !path.endsWith('docs-links.test.ts') && readFileSync(join(repoRoot, path), 'utf8').includes('ARCHITECTURE.md')) citing.push(path);
+      }
+    };
+    for (const dir of ['operator', 'sync-job', 'test', 'charts', 'bench']) walk(dir);
+    expect(citing).toEqual([]);
+  });
+
   it('slugs headings as GitHub does', () => {
     expect(githubSlug('Cursor rules (at-least-once, never skip)')).toBe('cursor-rules-at-least-once-never-skip');
     expect(githubSlug('CI: `.ci/run`')).toBe('ci-cirun');
