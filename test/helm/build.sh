@@ -20,6 +20,13 @@ build() { # name module-dir main-module|"" main-package ldflags-fn
   else version="$(cat go.mod go.sum *.go | sha256sum | cut -c1-12)"; fi
   local bin="$cache_root/${name}-${version}/bin"
   mkdir -p "$bin"
+  # One build at a time per tool and version (as test/controlplane/build.sh does): the test projects' global
+  # setups and CI may all get here; a waiter then finds the tool built.
+  exec 9>"$bin/.build.lock"
+  if ! flock -n 9; then
+    echo "[ship-tools] another build of $name ${version} is running; waiting for it..." >&2
+    flock 9
+  fi
   if [[ -x "$bin/$name" ]]; then
     echo "[ship-tools] $name ${version} cached at $bin/$name" >&2
   else
@@ -29,6 +36,7 @@ build() { # name module-dir main-module|"" main-package ldflags-fn
     mv "$bin/$name.tmp" "$bin/$name"
     echo "[ship-tools] built $name ${version} in $((SECONDS - start))s" >&2
   fi
+  exec 9>&-
   last_bin="$bin"
 }
 helm_ldflags() { local v=helm.sh/helm/v4/internal/version; echo "-X $v.version=$1 -X $v.gitTreeState=clean"; }
