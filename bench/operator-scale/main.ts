@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { apiVersion, kind } from '../../operator/api/tenantsync.js';
 import { defaultKubeApiBurst, defaultKubeApiQps } from '../../operator/kube/rate-limiter.js';
 import type { StoredTenantSync } from '../../test/integration/operator-helpers.js';
+import { buildDist } from '../../test/support/build-output.js';
 import { startOperator, sumMetric, type OperatorProcess } from '../../test/support/operator-process.js';
 import { ceilingWriter } from './ceiling.js';
 import { startBenchCluster, unthrottled, type BenchCluster } from './cluster.js';
@@ -70,6 +71,7 @@ const limitModes = listOf('limits', limitNames);
 const createsInFlight = 32;
 const limitsOf = (mode: LimitName) => (mode === 'shipped' ? { qps: defaultKubeApiQps, burst: defaultKubeApiBurst } : unthrottled);
 
+buildDist(); // the operator runs compiled, as the image runs it (not under tsx)
 const manifests = tenantManifests(tenants);
 const dir = mkdtempSync(join(tmpdir(), 'tenant-sync-operator-scale-'));
 const childrenFile = join(dir, 'children.json');
@@ -182,6 +184,7 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
       operator = await startOperator({
         kubeconfig: cluster.controlPlane.kubeconfigPath,
         logLevel: 'info',
+        program: 'dist',
         args: [`--kube-api-qps=${limits.qps}`, `--kube-api-burst=${limits.burst}`, `--workers=${workers}`],
       });
       running.unshift(operator);

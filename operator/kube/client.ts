@@ -3,7 +3,10 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig, RequestContext, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+// Deep imports: the operator's process leaves client-node's generated API clients out (lean-client-node.ts).
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { fetch, type Dispatcher, type Response } from 'undici';
 import { expBackoffMs, jittered, sleep } from '../runtime/sleep.js';
 import { isGone, KubeApiError, KubeConfigError, kubeErrorCodeFor, type KubeStatus } from './errors.js';

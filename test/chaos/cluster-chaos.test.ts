@@ -68,7 +68,7 @@ function clientFor(kubeconfigPath: string): KubeClient {
 const serves = () => client.list('v1', 'Namespace', { limit: 1 }).then(() => true, () => false);
 
 async function startReplica(): Promise<OperatorProcess> {
-  const op = await startOperator({ kubeconfig: cp.kubeconfigPath, namespaces: [namespace], leaseNamespace: namespace, leaseName: 'chaos', logLevel: 'info' });
+  const op = await startOperator({ kubeconfig: cp.kubeconfigPath, namespaces: [namespace], leaseNamespace: namespace, leaseName: 'chaos', logLevel: 'info', program: 'dist' });
   operators.push(op);
   return op;
 }

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildDist } from '../support/build-output.js';
 import { chaosEnv, type ScenarioReport } from './settings.js';
 import { chaosProjects } from './vitest.config.js';
 
@@ -127,6 +128,14 @@ async function main(): Promise<void> {
   for (const flag of Object.keys(flagEnv) as SizeFlag[]) env[flagEnv[flag]] = String(sizes[flag]);
   const command = `npm run chaos -- --seed ${seed} ${only.length < Object.keys(chaosProjects).length ? `--only ${only.join(',')} ` : ''}${(Object.keys(flagEnv) as SizeFlag[]).map((f) => `--${f} ${sizes[f]}`).join(' ')}`;
   process.stderr.write(`[chaos] ${command}\n[chaos] time limit ${timeLimitSeconds} s; report rows go to ${reportFile}\n`);
+
+  // The operators and sync pods run the compiled programs, as the image does: build them from this checkout.
+  try {
+    buildDist();
+  } catch {
+    process.stderr.write('[chaos] FAILED: npm run build failed\n');
+    process.exit(1);
+  }
 
   const vitest = join(import.meta.dirname, '..', '..', 'node_modules', 'vitest', 'vitest.mjs');
   const args = [vitest, 'run', '--config', join(import.meta.dirname, 'vitest.config.ts'), ...only.flatMap((p) => ['--project', p])];

@@ -73,7 +73,7 @@ async function waitForExit(pid: number): Promise<{ code: number | null; signal: 
   }
 }
 
-/** The test kubelet CLI playing `nodeName` for `namespace`, the sync job from source, as a process of its own. */
+/** The test kubelet CLI playing `nodeName` for `namespace`, as a process of its own; its sync pods run the built dist/sync-job. */
 export function kubeletProcess(options: { kubeconfigPath: string; nodeName: string; namespace: string; workDir: string }): Restartable {
   const spawnOnce = (generation: number) =>
     startComponent({
@@ -88,7 +88,7 @@ export function kubeletProcess(options: { kubeconfigPath: string; nodeName: stri
         `--namespace=${options.namespace}`,
         `--work-dir=${options.workDir}`,
         `--sync-image=${operatorTestSyncImage}`,
-        '--sync-job-from=source',
+        '--sync-job-from=dist',
       ],
       logPath: join(options.workDir, `kubelet-process-${generation}.log`),
       lifetime: 'owned',

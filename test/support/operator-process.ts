@@ -1,9 +1,11 @@
-// Starts the operator as a real child process for tests (node + tsx on operator/main.ts), on a free
+// Starts the operator as a real child process for tests (node + tsx on operator/main.ts, or the built
+// dist/operator/main.js the image runs), on a free
 // loopback port, captures its JSON logs, waits for /readyz, and stops it with SIGTERM or kills it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtOperator } from './build-output.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const readyTimeoutMs = 60_000;
@@ -24,6 +26,12 @@ export interface StartOperatorOptions {
   waitReady?: boolean;
   /** Log level (default debug, so tests can read what happened). */
   logLevel?: string;
+  /**
+   * What runs: `source` (default) is operator/main.ts under tsx; `dist` is the compiled dist/operator/main.js
+   * (`npm run build`), as the image runs it — for the chaos suite and benchmarks, where tsx's CPU and memory
+   * would be measured along with the operator's.
+   */
+  program?: 'source' | 'dist';
 }
 
 export interface LogLine {
@@ -89,9 +97,7 @@ export async function startOperator(options: StartOperatorOptions): Promise<Oper
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args = [
-    '--import',
-    'tsx',
-    join(repoRoot, 'operator', 'main.ts'),
+    ...(options.program === 'dist' ? [builtOperator] : ['--import', 'tsx', join(repoRoot, 'operator', 'main.ts')]),
     `--kubeconfig=${options.kubeconfig}`,
     `--health-addr=127.0.0.1:${port}`,
     `--log-level=${options.logLevel ?? 'debug'}`,

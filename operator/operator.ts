@@ -1,0 +1,170 @@
+// The operator process (started by main.ts): flags/env → logger, metrics, client → informers, controller,
+// health server under one Manager (leader election on a Lease) → run until SIGTERM, then drain and exit 0.
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { KubernetesObject, V1ConfigMap, V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
+import { apiVersion, kind, plural } from './api/tenantsync.js';
+import { ConfigError, parseConfig, usage, type OperatorConfig } from './config.js';
+import { TenantSyncController } from './controller/tenantsync-controller.js';
+import { managedChildSelector, watchTenantSyncs } from './controller/watches.js';
+import { KubeClient, loadKubeConfig } from './kube/client.js';
+import { realClock } from './kube/clock.js';
+import { EventRecorder } from './kube/events.js';
+import { Controller } from './runtime/controller.js';
+import { HealthServer } from './runtime/health-server.js';
+import { Informer } from './runtime/informer.js';
+import { createLogger, errorFields, type Logger } from './runtime/logger.js';
+import { Manager } from './runtime/manager.js';
+import { withoutUnreadFields } from './runtime/cache-transform.js';
+import { countKubeRequests, countKubeWrites, createMetrics, dropTenantGauges, setInformerProblem } from './runtime/metrics.js';
+import { managedBy } from './reconcile/labels.js';
+import { shutdownSignal } from './runtime/signals.js';
+
+const userAgent = 'tenantsync-operator/0.1.0';
+
+function readConfig(): OperatorConfig {
+  try {
+    return parseConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`tenant-sync operator: ${err.message}\n\n${usage()}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+async function run(config: OperatorConfig, logger: Logger): Promise<number> {
+  const metrics = createMetrics();
+  const kubeConfig = loadKubeConfig(config.kubeconfig ? { kubeconfigPath: config.kubeconfig } : {});
+  // One token bucket for every request of the operator (informers, reconciles, Events) ...
+  const client = new KubeClient({
+    kubeConfig,
+    userAgent,
+    qps: config.kubeApiQps,
+    burst: config.kubeApiBurst,
+    onWrite: countKubeWrites(metrics),
+    onRequest: countKubeRequests(metrics),
+    onWritten: (obj) => noteOwnWrite(obj),
+  });
+  client.registerResourceType({ apiVersion, kind, plural, namespaced: true });
+  // ... but the Lease has its own (as client-go's leader election does): a busy controller must never
+  // delay a renewal into losing leadership.
+  const leaseClient = new KubeClient({ kubeConfig, userAgent, qps: config.kubeApiQps, burst: config.kubeApiBurst, onWrite: countKubeWrites(metrics), onRequest: countKubeRequests(metrics) });
+  const identity = `${process.env.POD_NAME || hostname()}_${randomUUID().slice(0, 8)}`;
+
+  const resyncPeriodMs = config.resyncPeriodSeconds > 0 ? config.resyncPeriodSeconds * 1000 : undefined;
+  const common = {
+    client,
+    namespaces: config.namespaces,
+    logger,
+    transform: withoutUnreadFields,
+    onScopeProblem: setInformerProblem(metrics),
+  };
+  const tenantSyncs = new Informer<KubernetesObject>({ ...common, apiVersion, plural, resyncPeriodMs });
+  // Children are selected by label: the operator caches its own CronJobs, Jobs and ConfigMaps, not the cluster's.
+  const cronJobs = new Informer<V1CronJob>({ ...common, apiVersion: 'batch/v1', plural: 'cronjobs', labelSelector: managedChildSelector });
+  const jobs = new Informer<V1Job>({ ...common, apiVersion: 'batch/v1', plural: 'jobs', labelSelector: managedChildSelector });
+  const configMaps = new Informer<V1ConfigMap>({ ...common, apiVersion: 'v1', plural: 'configmaps', labelSelector: managedChildSelector });
+  // Pods of runs: their result finalizer is removed once their termination message is applied (stripped to that).
+  const pods = new Informer<V1Pod>({ ...common, apiVersion: 'v1', plural: 'pods', labelSelector: managedChildSelector });
+  // Read-your-writes: the ConfigMap a reconcile just wrote is what the next one reads, even before the watch delivers it.
+  function noteOwnWrite(obj: KubernetesObject): void {
+    if (obj.kind === 'ConfigMap' && obj.metadata?.labels?.['app.kubernetes.io/managed-by'] === managedBy) configMaps.noteWritten(obj as V1ConfigMap);
+  }
+
+  // The leader's writes: every request ends the moment leadership does (see Manager.leadershipSignal).
+  const leaderClient = client.withSignal(() => manager.leadershipSignal());
+  // Events get a token bucket of their own: a tenant's first pass records 3-4 of them, and they must not halve
+  // the rate at which tenants are reconciled (the Lease's bucket is apart for the same reason).
+  const recorder = new EventRecorder({
+    client: leaderClient.withOwnRateLimit(),
+    controller: 'tenantsync.io/operator',
+    instance: identity,
+    onError: (err) => logger.warn({ error: errorFields(err) }, 'could not record an Event'),
+  });
+  const caches = { tenantSyncs, cronJobs, jobs, configMaps, pods };
+  const reconciler = new TenantSyncController({
+    ...caches,
+    client: leaderClient,
+    recorder,
+    clock: realClock,
+    logger,
+    metrics,
+    defaultSyncImage: config.syncImage,
+    syncPodDefaults: config.syncPod,
+  });
+  const controller = watchTenantSyncs(new Controller({ name: 'tenantsync-controller', reconciler, logger, metrics, workers: config.workers }), caches);
+
+  const manager: Manager = new Manager({
+    logger,
+    metrics,
+    // A standby's per-tenant gauges would keep alerts firing from data it no longer updates.
+    onStoppedLeading: () => dropTenantGauges(metrics),
+    leaderElection: config.leaderElect
+      ? {
+          client: leaseClient,
+          namespace: config.leaseNamespace,
+          name: config.leaseName,
+          identity,
+          leaseDurationSeconds: config.leaseDurationSeconds,
+          renewDeadlineSeconds: config.renewDeadlineSeconds,
+          retryPeriodSeconds: config.retryPeriodSeconds,
+        }
+      : undefined,
+  });
+  manager.add(tenantSyncs);
+  manager.add(cronJobs);
+  manager.add(jobs);
+  manager.add(configMaps);
+  manager.add(pods);
+  manager.add(controller);
+  manager.add(new HealthServer({ address: config.healthAddress, registry: metrics.registry, readiness: () => manager.readiness(), logger }));
+
+  const shutdown = shutdownSignal({ logger });
+  logger.info(
+    {
+      identity,
+      namespaces: config.namespaces ?? 'all',
+      leaderElect: config.leaderElect,
+      lease: config.leaderElect ? `${config.leaseNamespace}/${config.leaseName}` : undefined,
+      syncImage: config.syncImage,
+      workers: config.workers,
+      server: kubeConfig.getCurrentCluster()?.server,
+    },
+    'tenant-sync operator starting',
+  );
+  try {
+    await manager.start(shutdown.signal);
+    logger.info('stopped cleanly');
+    return 0;
+  } catch (err) {
+    logger.fatal({ error: errorFields(err) }, 'operator stopped after a failure');
+    return 1;
+  } finally {
+    shutdown.dispose();
+    await client.close();
+    await leaseClient.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  if (config.help) {
+    process.stdout.write(usage());
+    return;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  // A bug must not take every tenant down with it: log what escaped and keep reconciling.
+  process.on('unhandledRejection', (reason) => logger.error({ error: errorFields(reason) }, 'unhandled promise rejection'));
+  let code: number;
+  try {
+    code = await run(config, logger);
+  } catch (err) {
+    logger.fatal({ error: errorFields(err) }, 'operator could not start');
+    code = 1;
+  }
+  logger.flush(() => process.exit(code));
+}
+
+await main();
