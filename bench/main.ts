@@ -2,7 +2,8 @@
 //   memory       bench/sync-200k.ts: peak RSS of 200,000 tickets and of one ticket with huge conversations
 //   throughput   bench/sync-throughput.ts: records/s vs a bare undici ceiling, latency + budgets, 429s
 //   operator-scale  bench/operator-scale/main.ts: N TenantSyncs Ready vs a bare-writes ceiling and a controller-runtime peer
-const benchmarks: Record<string, string> = { memory: './sync-200k.ts', throughput: './sync-throughput.ts', 'operator-scale': './operator-scale/main.ts' };
+//   peers        bench/sync-peers/main.ts: records/min and deep-paging loss against Airbyte's and Singer's Freshdesk connectors
+const benchmarks: Record<string, string> = { memory: './sync-200k.ts', throughput: './sync-throughput.ts', 'operator-scale': './operator-scale/main.ts', peers: './sync-peers/main.ts' };
 const [name, ...rest] = process.argv.slice(2);
 const script = name === undefined ? undefined : benchmarks[name];
 if (script === undefined) {

@@ -39,7 +39,7 @@ export const apiserverSubjectAltNames = [
 ];
 
 /** Our own openssl config, so the system's openssl.cnf defaults cannot change what we issue. */
-function opensslConfig(): string {
+function opensslConfig(serverSubjectAltNames: readonly string[]): string {
   return [
     '[req]',
     'distinguished_name = dn',
@@ -55,7 +55,7 @@ function opensslConfig(): string {
     'keyUsage = critical, digitalSignature, keyEncipherment',
     'extendedKeyUsage = serverAuth',
     'authorityKeyIdentifier = keyid',
-    `subjectAltName = ${apiserverSubjectAltNames.join(', ')}`,
+    `subjectAltName = ${serverSubjectAltNames.join(', ')}`,
     '[client_ext]',
     'basicConstraints = critical, CA:FALSE',
     'keyUsage = critical, digitalSignature, keyEncipherment',
@@ -117,10 +117,14 @@ export function pkiPaths(dir: string): Pki {
   };
 }
 
-export async function generatePki(dir: string): Promise<Pki> {
+/**
+ * `extraSubjectAltNames` (e.g. `DNS:*.freshdesk.com`) make the serving cert valid for more names than the
+ * control plane's, for a TLS front that plays a real service's host on loopback.
+ */
+export async function generatePki(dir: string, options: { extraSubjectAltNames?: readonly string[] } = {}): Promise<Pki> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const config = join(dir, 'openssl.cnf');
-  await writeFile(config, opensslConfig());
+  await writeFile(config, opensslConfig([...apiserverSubjectAltNames, ...(options.extraSubjectAltNames ?? [])]));
   await Promise.all([
     selfSignedCa(dir, config, 'serving-ca', 'tenant-sync test serving CA').then(() =>
       signedLeaf(dir, config, 'serving-ca', 'apiserver', '/CN=kube-apiserver', 'server_ext')),
