@@ -2,12 +2,16 @@
 // ceiling (bare writes through the operator's client: ceiling.ts) and a controller-runtime peer (peer/).
 //   npm run bench -- operator-scale [--tenants 1000] [--rounds 1] [--only ceiling,operator,peer]
 //     [--limits shipped,unthrottled] [--workers 4] [--settle-seconds 15] [--idle-seconds 60] [--changes 20]
+//     [--history 1] [--replicas 2]
 // Each case starts a fresh control plane, starts its controller (none for the ceiling), then creates the N
 // TenantSyncs at once (32 creates in flight, unthrottled client) and times from the first create until all
 // N are Ready with observedGeneration = generation (one watch), then how long the operator stays busy after that. Limits: `shipped` = the operator's default
 // client rate limit (--kube-api-qps/--kube-api-burst) for the operator, the ceiling and the peer alike;
-// `unthrottled` = no client-side limit. After the operator (and the peer) settled: RSS and heap, requests
-// during an idle window, and the latency of single spec changes (time until Ready at the new generation).
+// `unthrottled` = no client-side limit. The operator runs as the chart runs it: `--replicas` replicas with
+// leader election. After all are Ready it gets each tenant's Job history (`--history` finished runs each);
+// once it settled: RSS and heap, requests and lists during an idle window, the latency of single spec
+// changes (time until Ready at the new generation), and failover (SIGKILL of the leader: time until the
+// other replica has reconciled every tenant, and its request rate).
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +22,8 @@ import type { StoredTenantSync } from '../../test/integration/operator-helpers.j
 import { buildDist } from '../../test/support/build-output.js';
 import { startOperator, sumMetric, type OperatorProcess } from '../../test/support/operator-process.js';
 import { ceilingWriter } from './ceiling.js';
+import { killLeader, leaderOf, type FailoverMeasured } from './failover.js';
+import { createJobHistory } from './history.js';
 import { startBenchCluster, unthrottled, type BenchCluster } from './cluster.js';
 import { buildPeer, startPeer, type PeerProcess } from './peer.js';
 import { watchReady, type ReadyWatch } from './ready-watch.js';
@@ -34,6 +40,8 @@ const { values } = parseArgs({
     'idle-seconds': { type: 'string', default: '60' },
     changes: { type: 'string', default: '20' },
     'timeout-seconds': { type: 'string', default: '3600' },
+    history: { type: 'string', default: '1' },
+    replicas: { type: 'string', default: '2' },
   },
 });
 
@@ -66,6 +74,8 @@ const settleMs = positiveInt('settle-seconds', 0) * 1000;
 const idleMs = positiveInt('idle-seconds', 0) * 1000;
 const changes = positiveInt('changes', 0);
 const timeoutMs = positiveInt('timeout-seconds') * 1000;
+const history = positiveInt('history', 0);
+const replicas = positiveInt('replicas');
 const only = listOf('only', cases);
 const limitModes = listOf('limits', limitNames);
 const createsInFlight = 32;
@@ -89,6 +99,12 @@ interface Measured {
   heapUsedBytes?: number;
   idleWrites?: number;
   idleRequests?: number;
+  idleLists?: number;
+  /** The standby replica's RSS, when there is one. */
+  standbyRssBytes?: number;
+  /** Runs of Job history given to the operator before its memory was read. */
+  historyRuns?: number;
+  failover?: FailoverMeasured;
   latencyMs?: number[];
   /** From all Ready until the operator's queue was empty and it sent no request but Lease renewals for 3 s. */
   quietAfterMs?: number;
@@ -178,16 +194,20 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
   running = [cluster];
   try {
     let operator: OperatorProcess | undefined;
+    const operators: OperatorProcess[] = [];
     let peer: PeerProcess | undefined;
     let ceiling: ReturnType<typeof ceilingWriter> | undefined;
     if (what === 'operator') {
-      operator = await startOperator({
-        kubeconfig: cluster.controlPlane.kubeconfigPath,
-        logLevel: 'info',
-        program: 'dist',
-        args: [`--kube-api-qps=${limits.qps}`, `--kube-api-burst=${limits.burst}`, `--workers=${workers}`],
-      });
-      running.unshift(operator);
+      for (let r = 0; r < replicas; r++) {
+        const replica = await startOperator({
+          kubeconfig: cluster.controlPlane.kubeconfigPath,
+          logLevel: 'info',
+          program: 'dist',
+          args: [`--kube-api-qps=${limits.qps}`, `--kube-api-burst=${limits.burst}`, `--workers=${workers}`],
+        });
+        operators.push(replica);
+        running.unshift(replica);
+      }
     } else if (what === 'peer') {
       peer = await startPeer({ binary: peerBinary, kubeconfig: cluster.controlPlane.kubeconfigPath, childrenFile, ...limits, workers });
       running.unshift(peer);
@@ -199,25 +219,51 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
     const createsMs = await createAll(cluster, (i, created) => ceiling?.add(manifests[i]!, created));
     const readyAt = await withTimeout(watch.allReady(tenants), timeoutMs, `${tenants} TenantSyncs Ready (${what})`);
     await ceiling?.done();
+    if (what === 'operator') operator = await leaderOf(operators);
+    if (what === 'operator' && operator === undefined) throw new Error('all Ready, but no operator replica says it leads');
     const measured: Measured = { round, mode, what, readyMs: readyAt - start, createsMs };
     if (operator !== undefined) measured.requestsPerTenant = requestsByVerb(await operator.metrics());
     log(`${what}: all ${tenants} Ready after ${(measured.readyMs / 1000).toFixed(1)} s (creates took ${(createsMs / 1000).toFixed(1)} s)`);
     if (operator !== undefined || peer !== undefined) {
       if (operator !== undefined) measured.quietAfterMs = await untilQuiet(operator);
+      if (operator !== undefined && history > 0) {
+        log(`operator: creating ${history} finished run(s) per tenant (Job, pod, result)`);
+        measured.historyRuns = await createJobHistory(cluster.client(), history);
+        const leader = operator;
+        await withTimeout(
+          (async () => {
+            while (sumMetric(await leader.metrics(), 'tenantsync_runs_total') < measured.historyRuns!) await sleep(1000);
+          })(),
+          timeoutMs,
+          `the operator to record ${measured.historyRuns} runs`,
+        );
+        await untilQuiet(operator);
+        log(`operator: recorded all ${measured.historyRuns} runs`);
+      }
       await sleep(settleMs);
       if (operator !== undefined) {
         const metrics = await operator.metrics();
         measured.rssBytes = sumMetric(metrics, 'process_resident_memory_bytes');
         measured.heapUsedBytes = sumMetric(metrics, 'nodejs_heap_size_used_bytes');
-        const before = { writes: sumMetric(metrics, 'tenantsync_kube_write_requests_total'), requests: sumMetric(metrics, 'tenantsync_kube_requests_total') };
+        const standby = operators.find((o) => o !== operator);
+        if (standby !== undefined) measured.standbyRssBytes = rssOfPid(standby.pid);
+        const lists = (m: string) => sumMetric(m, 'tenantsync_kube_requests_total', { verb: 'list' });
+        const before = { writes: sumMetric(metrics, 'tenantsync_kube_write_requests_total'), requests: sumMetric(metrics, 'tenantsync_kube_requests_total'), lists: lists(metrics) };
         await sleep(idleMs);
         const after = await operator.metrics();
         measured.idleWrites = sumMetric(after, 'tenantsync_kube_write_requests_total') - before.writes;
         measured.idleRequests = sumMetric(after, 'tenantsync_kube_requests_total') - before.requests;
+        measured.idleLists = lists(after) - before.lists;
       } else if (peer?.process.pid !== undefined) {
         measured.rssBytes = rssOfPid(peer.process.pid);
       }
       measured.latencyMs = await changeLatencies(cluster, watch);
+      const standby = operators.find((o) => o !== operator);
+      if (operator !== undefined && standby !== undefined) {
+        log('operator: SIGKILL of the leader');
+        measured.failover = await killLeader(operator, standby, tenants, timeoutMs);
+        log(`operator: the other replica reconciled all ${tenants} ${seconds(measured.failover.reconciledAfterMs)} s after the kill`);
+      }
     }
     watch.stop();
     return measured;
@@ -255,18 +301,27 @@ for (let round = 1; round <= rounds; round++) {
     lines.push(`| ${round} | ${mode} | ${seconds(c?.readyMs)} | ${seconds(o?.readyMs)} | ${seconds(p?.readyMs)} | ${ratio(o?.readyMs, c?.readyMs)} | ${ratio(o?.readyMs, p?.readyMs)} | ${creates} |`);
   }
 }
-lines.push('', '| round | limits | controller | quiet after s | RSS MiB | heap used MiB | idle writes | idle requests | change→Ready p50 ms | p99 ms |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+lines.push('', '| round | limits | controller | quiet after s | history runs | RSS MiB | heap used MiB | standby RSS MiB | idle writes | idle requests | idle lists | change→Ready p50 ms | p99 ms |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of results.filter((m) => m.what !== 'ceiling')) {
   const sorted = [...(r.latencyMs ?? [])].sort((a, b) => a - b);
   const p = (q: number) => percentile(sorted, q)?.toFixed(0) ?? '';
   lines.push(
-    `| ${r.round} | ${r.mode} | ${r.what} | ${seconds(r.quietAfterMs)} | ${mib(r.rssBytes)} | ${mib(r.heapUsedBytes)} | ${r.idleWrites ?? ''} | ${r.idleRequests ?? ''} | ${p(50)} | ${p(99)} |`,
+    `| ${r.round} | ${r.mode} | ${r.what} | ${seconds(r.quietAfterMs)} | ${r.historyRuns ?? ''} | ${mib(r.rssBytes)} | ${mib(r.heapUsedBytes)} | ${mib(r.standbyRssBytes)} | ${r.idleWrites ?? ''} | ${r.idleRequests ?? ''} | ${r.idleLists ?? ''} | ${p(50)} | ${p(99)} |`,
   );
+}
+const failovers = results.filter((m) => m.failover !== undefined);
+if (failovers.length > 0) {
+  lines.push('', '| round | limits | leading after s | all tenants reconciled after s | requests | mean requests/s | peak requests/s | client limit |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of failovers) {
+    const f = r.failover!;
+    const limit = r.mode === 'shipped' ? `${defaultKubeApiQps} QPS, burst ${defaultKubeApiBurst}` : 'none';
+    lines.push(`| ${r.round} | ${r.mode} | ${seconds(f.leadingAfterMs)} | ${seconds(f.reconciledAfterMs)} | ${f.requests} | ${f.requestsPerSecond.toFixed(1)} | ${f.peakPerSecond.toFixed(1)} | ${limit} |`);
+  }
 }
 for (const r of results.filter((m) => m.requestsPerTenant !== undefined)) {
   const entries = Object.entries(r.requestsPerTenant!).filter(([, n]) => n >= 0.01).sort((a, b) => b[1] - a[1]);
   const total = entries.reduce((sum, [, n]) => sum + n, 0);
   lines.push('', `operator requests per tenant until all were Ready (round ${r.round}, ${r.mode}): ${total.toFixed(2)} — ${entries.map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ')}`);
 }
-lines.push('', `quiet after: from all Ready until the operator's queue was empty and it sent nothing but Lease renewals for 3 s (Events and second passes drain after Ready); idle window ${idleMs / 1000} s after that + ${settleMs / 1000} s (operator only; Lease renewals count); ${changes} single spec changes, one at a time`);
+lines.push('', `quiet after: from all Ready until the operator's queue was empty and it sent nothing but Lease renewals for 3 s (Events and second passes drain after Ready); then ${history} finished run(s) per tenant (Job + pod + result) and quiet again; memory and an idle window of ${idleMs / 1000} s after that + ${settleMs / 1000} s (the leader; Lease renewals count); ${changes} single spec changes, one at a time; then the leader SIGKILLed (${replicas} replicas, the operator compiled, as the image runs it)`);
 console.log(lines.join('\n'));

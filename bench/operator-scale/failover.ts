@@ -1,0 +1,54 @@
+// Failover: SIGKILL the leading replica and measure, on the other one, the time until it leads and has
+// reconciled every tenant (its work queue drained after taking over), and the API request rate it caused.
+import { sumMetric, type OperatorProcess } from '../../test/support/operator-process.js';
+
+export interface FailoverMeasured {
+  /** From the SIGKILL until the standby's tenantsync_leader gauge is 1. */
+  leadingAfterMs: number;
+  /** From the SIGKILL until it has reconciled every tenant (reconciles ≥ tenants and an empty queue). */
+  reconciledAfterMs: number;
+  /** Its requests (Lease included) from taking over until done, and their mean rate. */
+  requests: number;
+  requestsPerSecond: number;
+  /** The highest count of requests sent in one second while it caught up. */
+  peakPerSecond: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function leaderOf(replicas: OperatorProcess[]): Promise<OperatorProcess | undefined> {
+  for (const r of replicas) if (sumMetric(await r.metrics().catch(() => ''), 'tenantsync_leader') === 1) return r;
+  return undefined;
+}
+
+export async function killLeader(leader: OperatorProcess, standby: OperatorProcess, tenants: number, timeoutMs = 1_800_000): Promise<FailoverMeasured> {
+  const reconciles = (m: string) => sumMetric(m, 'tenantsync_reconcile_total');
+  const requests = (m: string) => sumMetric(m, 'tenantsync_kube_requests_total');
+  const startReconciles = reconciles(await standby.metrics());
+  const start = performance.now();
+  await leader.kill('SIGKILL');
+  let leadingAt: number | undefined;
+  let requestsAtLead = 0;
+  let last = { at: start, requests: requests(await standby.metrics()) };
+  let peakPerSecond = 0;
+  while (performance.now() - start < timeoutMs) {
+    await sleep(250);
+    const m = await standby.metrics();
+    const now = performance.now();
+    const sent = requests(m);
+    if (leadingAt !== undefined && now - last.at >= 1000) {
+      peakPerSecond = Math.max(peakPerSecond, ((sent - last.requests) * 1000) / (now - last.at));
+      last = { at: now, requests: sent };
+    }
+    if (leadingAt === undefined && sumMetric(m, 'tenantsync_leader') === 1) {
+      leadingAt = now;
+      requestsAtLead = sent;
+      last = { at: now, requests: sent };
+    }
+    if (leadingAt !== undefined && reconciles(m) - startReconciles >= tenants && sumMetric(m, 'tenantsync_workqueue_depth') === 0) {
+      const caughtUpS = Math.max((now - leadingAt) / 1000, 0.001);
+      return { leadingAfterMs: leadingAt - start, reconciledAfterMs: now - start, requests: sent - requestsAtLead, requestsPerSecond: (sent - requestsAtLead) / caughtUpS, peakPerSecond };
+    }
+  }
+  throw new Error(`failover: the standby had not reconciled all ${tenants} tenants ${timeoutMs / 1000} s after the leader was killed`);
+}
