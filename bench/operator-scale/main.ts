@@ -115,6 +115,8 @@ const results: Measured[] = [];
 const log = (text: string) => console.error(`[operator-scale] ${text}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let running: { stop(): Promise<unknown> }[] = [];
+/** Operators the bench itself stops or kills: their exit is expected. */
+const stopping = new Set<OperatorProcess>();
 process.on('SIGINT', () => void Promise.all(running.map((r) => r.stop())).finally(() => process.exit(130)));
 
 /** Creates the N TenantSyncs, `createsInFlight` at a time; calls `onCreated` for each. Returns ms taken. */
@@ -192,9 +194,9 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
   log(`round ${round}, ${mode} limits, ${what}: starting a control plane`);
   const cluster = await startBenchCluster();
   running = [cluster];
+  const operators: OperatorProcess[] = [];
   try {
     let operator: OperatorProcess | undefined;
-    const operators: OperatorProcess[] = [];
     let peer: PeerProcess | undefined;
     let ceiling: ReturnType<typeof ceilingWriter> | undefined;
     if (what === 'operator') {
@@ -207,6 +209,9 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
         });
         operators.push(replica);
         running.unshift(replica);
+        void replica.exited.then((status) => {
+          if (!stopping.has(replica)) log(`operator pid ${replica.pid} exited (${JSON.stringify(status)}); its last output:\n${replica.output().slice(-3000)}`);
+        });
       }
     } else if (what === 'peer') {
       peer = await startPeer({ binary: peerBinary, kubeconfig: cluster.controlPlane.kubeconfigPath, childrenFile, ...limits, workers });
@@ -261,6 +266,7 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
       const standby = operators.find((o) => o !== operator);
       if (operator !== undefined && standby !== undefined) {
         log('operator: SIGKILL of the leader');
+        stopping.add(operator);
         measured.failover = await killLeader(operator, standby, tenants, timeoutMs);
         log(`operator: the other replica reconciled all ${tenants} ${seconds(measured.failover.reconciledAfterMs)} s after the kill`);
       }
@@ -268,6 +274,7 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
     watch.stop();
     return measured;
   } finally {
+    for (const o of operators) stopping.add(o);
     for (const r of running) await r.stop().catch(() => undefined);
     running = [];
   }
