@@ -1,5 +1,6 @@
 // A fresh control plane for each measured case (etcd + kube-apiserver; no kube-controller-manager: no Job
-// may start during a measurement), with the CRDs, the bench namespace and the tenants' Secret.
+// may start during a measurement), with the CRDs, the bench namespace, its default ServiceAccount and the
+// tenants' Secret.
 import { apiVersion, kind, plural } from '../../operator/api/tenantsync.js';
 import { KubeClient, loadKubeConfig } from '../../operator/kube/client.js';
 import { startControlPlane, type ControlPlane } from '../../test/controlplane/control-plane.js';
@@ -30,6 +31,8 @@ export async function startBenchCluster(): Promise<BenchCluster> {
     await installCrds(controlPlane.kubectlPath, controlPlane.kubeconfigPath);
     const admin = client();
     await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: benchNamespace } });
+    // What kube-controller-manager (not run here) would make: pods of the Job history need it to be admitted.
+    await admin.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: benchNamespace } });
     await createSecret(admin, benchNamespace, credentialsSecret, { apiKey: 'bench' });
   } catch (error) {
     await controlPlane.stop();

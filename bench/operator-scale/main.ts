@@ -195,6 +195,7 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
   const cluster = await startBenchCluster();
   running = [cluster];
   const operators: OperatorProcess[] = [];
+  let watch: ReadyWatch | undefined;
   try {
     let operator: OperatorProcess | undefined;
     let peer: PeerProcess | undefined;
@@ -219,7 +220,7 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
     } else {
       ceiling = ceilingWriter(cluster.client(limits, 'tenant-sync-ceiling'), workers);
     }
-    const watch = watchReady(cluster.client());
+    watch = watchReady(cluster.client());
     const start = performance.now();
     const createsMs = await createAll(cluster, (i, created) => ceiling?.add(manifests[i]!, created));
     const readyAt = await withTimeout(watch.allReady(tenants), timeoutMs, `${tenants} TenantSyncs Ready (${what})`);
@@ -271,9 +272,9 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
         log(`operator: the other replica reconciled all ${tenants} ${seconds(measured.failover.reconciledAfterMs)} s after the kill`);
       }
     }
-    watch.stop();
     return measured;
   } finally {
+    watch?.stop(); // before the clients close: an open watch would hold their close
     for (const o of operators) stopping.add(o);
     for (const r of running) await r.stop().catch(() => undefined);
     running = [];
