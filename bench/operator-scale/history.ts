@@ -15,7 +15,8 @@ export function succeededResult(startedAt: string, records: number): string {
 /** Creates the history; returns how many runs it made. */
 export async function createJobHistory(client: KubeClient, perTenant: number, inFlight = 32): Promise<number> {
   const cronJobs = (await client.listPath<V1CronJob>(`/apis/batch/v1/namespaces/${benchNamespace}/cronjobs`, { all: true })).items;
-  const base = Date.parse('2026-12-01T00:00:00Z');
+  // Recent runs, an hour apart, the last an hour ago: the tenants stay Ready (not Stale) through the bench.
+  const base = Date.now() - perTenant * 3_600_000;
   let next = 0;
   let made = 0;
   await Promise.all(
@@ -23,7 +24,7 @@ export async function createJobHistory(client: KubeClient, perTenant: number, in
       for (let i = next++; i < cronJobs.length; i = next++) {
         const cronJob = cronJobs[i]!;
         for (let run = 0; run < perTenant; run++) {
-          const start = new Date(base + run * 7_200_000);
+          const start = new Date(base + run * 3_600_000);
           const at = (ms: number) => new Date(start.getTime() + ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
           await finishedJob(client, cronJob, {
             name: `${cronJob.metadata?.name ?? ''}-${29_000_000 + run}`,

@@ -235,10 +235,16 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
       if (operator !== undefined && history > 0) {
         log(`operator: creating ${history} finished run(s) per tenant (Job, pod, result)`);
         measured.historyRuns = await createJobHistory(cluster.client(), history);
+        log(`operator: ${measured.historyRuns} runs created`);
         const leader = operator;
         await withTimeout(
           (async () => {
-            while (sumMetric(await leader.metrics(), 'tenantsync_runs_total') < measured.historyRuns!) await sleep(1000);
+            for (let i = 1; ; i++) {
+              const recorded = sumMetric(await leader.metrics(), 'tenantsync_runs_total');
+              if (recorded >= measured.historyRuns!) break;
+              if (i % 30 === 0) log(`operator: ${recorded} of ${measured.historyRuns} runs recorded`);
+              await sleep(1000);
+            }
           })(),
           timeoutMs,
           `the operator to record ${measured.historyRuns} runs`,

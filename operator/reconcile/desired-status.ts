@@ -111,6 +111,7 @@ export function desiredStatus(inputs: DesiredStatusInputs): DesiredStatus | unde
     now,
     outcome,
     generation: inputs.generation,
+    storedConditions: old.conditions ?? [],
   });
 }
 

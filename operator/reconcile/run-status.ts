@@ -6,7 +6,7 @@ import { syncReasons } from '../api/reasons.js';
 import { conditionTypes, type Condition, type TenantSyncStatus } from '../api/tenantsync.js';
 import { nextRunTime } from './cron.js';
 import { cursorDisplay } from './cursor-merge.js';
-import { setCondition, type ConditionInput } from './conditions.js';
+import { setCondition, sortConditions, type ConditionInput } from './conditions.js';
 import type { RunRecord } from './run-result.js';
 import type { EffectiveSchedule } from './schedule.js';
 import type { ReconcileOutcome } from './status.js';
@@ -237,10 +237,14 @@ export function withSyncHealth(
   suspended: boolean,
   generation: number | undefined,
   now: Date,
+  stored: readonly Condition[] = conditions,
 ): Condition[] {
   let next = setCondition(conditions, health, generation, now);
   if (outcome.kind === 'ready' && !suspended && health.status === 'False') {
-    next = setCondition(next, { type: conditionTypes.ready, status: 'False', reason: health.reason, message: health.message }, generation, now);
+    // Ready's transition time is judged against the stored Ready, not against the True the pass's own
+    // outcome set a moment ago: else it would be "now" on every pass, and so would every status write.
+    const ready = setCondition(stored, { type: conditionTypes.ready, status: 'False', reason: health.reason, message: health.message }, generation, now);
+    next = sortConditions([...next.filter((c) => c.type !== conditionTypes.ready), ...ready.filter((c) => c.type === conditionTypes.ready)]);
   }
   return next;
 }
@@ -248,6 +252,8 @@ export function withSyncHealth(
 export interface RunHealthInputs extends HealthInputs {
   readonly outcome: ReconcileOutcome;
   readonly generation: number | undefined;
+  /** The conditions as stored before this pass (Ready's transition time is judged against them); default status's. */
+  readonly storedConditions?: readonly Condition[] | undefined;
 }
 
 /**
@@ -257,5 +263,6 @@ export interface RunHealthInputs extends HealthInputs {
 export function withRunHealth(inputs: RunHealthInputs): { status: TenantSyncStatus; staleAt: Date | undefined } {
   const { status, outcome, suspended, generation, now } = inputs;
   const health = syncHealth(inputs);
-  return { status: { ...status, conditions: withSyncHealth(status.conditions ?? [], health.condition, outcome, suspended, generation, now) }, staleAt: health.staleAt };
+  const conditions = withSyncHealth(status.conditions ?? [], health.condition, outcome, suspended, generation, now, inputs.storedConditions ?? status.conditions ?? []);
+  return { status: { ...status, conditions }, staleAt: health.staleAt };
 }

@@ -152,3 +152,20 @@ describe('desiredStatus', () => {
     expect(desiredStatus(a)).toEqual(desiredStatus(structuredClone(a)));
   });
 });
+
+describe('a tenant that stays stale or failing', () => {
+  // Found by the operator-scale benchmark: Ready was first set True (the operator's work succeeded) and then
+  // pulled False by SyncHealthy, so its lastTransitionTime was "now" on every pass; each pass wrote status,
+  // whose watch event started the next pass: a loop of status writes for as long as the tenant stayed stale.
+  for (const [name, over] of [
+    ['stale', { createdAt: '2025-04-01T00:00:00Z' }],
+    ['failing', { createdAt: '2025-04-01T00:00:00Z', runs: [run('acme-1', 'Failed')] }],
+  ] as const) {
+    it(`${name}: a later pass leaves status as it is (Ready keeps its transition time)`, () => {
+      const first = desiredStatus(inputs(over))!.status;
+      expect(condition(first, 'Ready')).toMatchObject({ status: 'False' });
+      const later = desiredStatus(inputs({ ...over, runs: [], old: first, now: new Date(now.getTime() + 5_000) }))!.status;
+      expect(later).toEqual(first);
+    });
+  }
+});
