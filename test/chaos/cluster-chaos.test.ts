@@ -9,7 +9,7 @@
 // current version; no schedule slot has two Jobs and no two runs of a tenant overlapped; no Job or pod
 // without its owner; no operator exited except the ones killed; the sink saw no protocol breach; no API key
 // in any operator's log, Event, TenantSync, ConfigMap or termination message.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, type V1ConfigMap, type V1CronJob, type V1Job, type V1Pod } from '@kubernetes/client-node';
@@ -51,6 +51,7 @@ let sink: SinkReceiver;
 let kubelet: Restartable;
 let apiserver: Restartable;
 let etcd: Restartable;
+let workDir: string | undefined;
 const fakes = new Map<string, FreshdeskFake>();
 const ids = new Map<string, { tickets: Set<number>; contacts: Set<number> }>();
 const operators: OperatorProcess[] = [];
@@ -87,7 +88,7 @@ beforeAll(async () => {
   await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   await waitFor('ServiceAccount chaos/default', () => client.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace, name: 'default' }), 60_000);
   sink = await startSinkReceiver();
-  const workDir = await mkdtemp(join(tmpdir(), 'tenant-sync-chaos-'));
+  workDir = await mkdtemp(join(tmpdir(), 'tenant-sync-chaos-'));
   console.log(`[cluster-chaos] seed ${seed}, sizes ${JSON.stringify(sizes)}, work dir ${workDir}, control plane ${cp.dir}`);
   kubelet = kubeletProcess({ kubeconfigPath: cp.kubeconfigPath, nodeName, namespace, workDir });
   await startReplica();
@@ -117,6 +118,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const op of running()) await op.stop().catch(() => undefined);
+  // Every replica's log, killed ones too, for whoever reads a failure.
+  if (workDir !== undefined) for (const op of operators) await writeFile(join(workDir, `operator-${op.pid}.log`), op.output()).catch(() => undefined);
   await kubelet?.stop();
   await apiserver?.stop();
   await etcd?.stop();
@@ -214,11 +217,16 @@ describe(`cluster chaos (seed ${seed})`, () => {
     // the last contact edit for the scan's cursor to reach it).
     const settledAfterMs = Math.max(quietFrom, lastContactEditMs + scanClockSkewMarginSeconds * 1000) + 1_000;
     for (const name of tenantNames) {
+      let seen: StoredTenantSync | undefined;
       await waitFor(`${name}: Ready and a Succeeded run started after the chaos`, async () => {
-        const ts = await client.get<StoredTenantSync>({ apiVersion, kind, namespace, name });
+        const ts = (seen = await client.get<StoredTenantSync>({ apiVersion, kind, namespace, name }));
         const lastRun = ts?.status?.lastRun;
         return condition(ts, 'Ready')?.status === 'True' && lastRun?.outcome === 'Succeeded' && Date.parse(lastRun.startTime ?? '') > settledAfterMs ? ts : false;
-      }, settleTimeoutMs + scanClockSkewMarginSeconds * 1000, 2_000);
+      }, settleTimeoutMs + scanClockSkewMarginSeconds * 1000, 2_000).catch((error: unknown) => {
+        const { conditions, lastRun, activeRun, waitingRuns } = seen?.status ?? {};
+        const leaders = operators.filter((op) => !killedPids.has(op.pid)).map((op) => op.pid);
+        throw new Error(`${String(error)}; runs must start after ${new Date(settledAfterMs).toISOString()}; its status: ${JSON.stringify({ conditions, lastRun, activeRun, waitingRuns })}; running operators ${leaders.join(', ')} (logs in ${workDir})`);
+      });
     }
 
     // Cursors = newest acknowledged record; nothing missing.
