@@ -7,7 +7,8 @@
 //    the sink receiver accepted) over the wall time of the process, start-up included; ratio sync-job / peer.
 // 2. Deep-paging loss: per client a fresh fake with the same tickets; while its first run pages, agents edit
 //    `--edits-per-second` tickets a second (ticket-edits.ts); after it, one more incremental run from the state
-//    it emitted, with no edits. Lost = tickets whose newest version no run of the client emitted.
+//    it emitted, with no edits. Lost = tickets whose newest version no run of the client emitted. Edits come per
+//    second, so a slower client meets more of them (as it would at a real help desk); lost/edit compares them.
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,7 +114,7 @@ if (cases.includes('loss')) {
   say(
     '',
     `deep-paging loss: ${fmt(ticketCount)} tickets, ${editsPerSecond} edits/s while run 1 pages, then run 2 from the state run 1 emitted (no edits)`,
-    'client     edits   run 1 records   run 1 s   run 2 records   run 2 s   lost   exit',
+    'client     edits   run 1 records   run 1 s   run 2 records   run 2 s   lost   lost/edit   exit',
   );
   for (const name of only as ClientName[]) {
     const { fake, tls, ids } = await seededFake(`loss-${name}`);
@@ -129,7 +130,7 @@ if (cases.includes('loss')) {
       emitted,
     );
     say(
-      `${name.padEnd(10)} ${String(editCount).padStart(5)} ${fmt(first.emitted.versions.size).padStart(15)} ${fmt(first.ms / 1000, 1).padStart(9)} ${fmt(second.emitted.versions.size).padStart(15)} ${fmt(second.ms / 1000, 1).padStart(9)} ${String(lost.length).padStart(6)}   ${first.code}/${second.code}`,
+      `${name.padEnd(10)} ${String(editCount).padStart(5)} ${fmt(first.emitted.versions.size).padStart(15)} ${fmt(first.ms / 1000, 1).padStart(9)} ${fmt(second.emitted.versions.size).padStart(15)} ${fmt(second.ms / 1000, 1).padStart(9)} ${String(lost.length).padStart(6)} ${(editCount > 0 ? fmt(lost.length / editCount, 2) : '–').padStart(11)}   ${first.code}/${second.code}`,
     );
     if (lost.length > 0) notes.push(`loss ${name}: lost ticket ids (first 20): ${lost.slice(0, 20).join(', ')}`);
     for (const run of [first, second]) if (run.code !== 0) notes.push(`loss ${name}:`, ...failureOf(run));
