@@ -25,6 +25,8 @@ export async function startFreshdeskTls(fakeBaseUrl: string, pkiDir: string): Pr
     caFile: pki.servingCaCert,
     pythonEnv: () => ({
       PYTHONPATH: sitecustomizeDir,
+      // sitecustomize.py lives in the repository: no __pycache__ beside it.
+      PYTHONDONTWRITEBYTECODE: '1',
       TENANT_SYNC_BENCH_FRESHDESK_TLS_PORT: port,
       TENANT_SYNC_BENCH_CA_FILE: pki.servingCaCert,
       REQUESTS_CA_BUNDLE: pki.servingCaCert,
