@@ -3,7 +3,7 @@
 // from its own `discover`, incremental on updated_at, and the last STATE message's state as --state.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { jsonLinesOf, runPeerProgram } from './peer-process.js';
+import { jsonLinesOf, peerClient } from './peer-process.js';
 import { startDate, type ClientSetup, type SyncClient } from './sync-client.js';
 import { peerProgram } from './venv.js';
 
@@ -25,21 +25,6 @@ export async function airbyteClient(setup: ClientSetup): Promise<SyncClient> {
     catalogFile,
     JSON.stringify({ streams: [{ stream: tickets, sync_mode: 'incremental', cursor_field: ['updated_at'], destination_sync_mode: 'append' }] }),
   );
-  const stateFile = join(setup.dir, 'airbyte-state.json');
-  let state: unknown;
-  let runs = 0;
-  return {
-    name: 'airbyte',
-    async run(resume) {
-      const args = ['read', '--config', configFile, '--catalog', catalogFile];
-      if (resume && state !== undefined) {
-        // The protocol's state input: the latest state message per stream, as a list.
-        writeFileSync(stateFile, JSON.stringify([state]));
-        args.push('--state', stateFile);
-      }
-      const run = await runPeerProgram(program, args, setup.pythonEnv, 'tickets', join(setup.dir, `airbyte-run-${++runs}.log`));
-      state = run.emitted.lastState ?? state;
-      return run;
-    },
-  };
+  // The protocol's state input: the latest state message per stream, as a list.
+  return peerClient('airbyte', program, ['read', '--config', configFile, '--catalog', catalogFile], setup, (state) => [state]);
 }

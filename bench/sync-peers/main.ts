@@ -18,9 +18,8 @@ import { startSinkReceiver, type SinkReceiver } from '../../test/fakes/sink/inde
 import { buildSyncJob } from '../support.js';
 import { airbyteClient } from './airbyte-runner.js';
 import { lostRecords } from './loss-check.js';
-import type { PeerRun } from './peer-process.js';
 import { singerClient } from './singer-runner.js';
-import { clientNames, type ClientName, type SyncClient } from './sync-client.js';
+import { clientNames, type ClientName, type PeerRun, type SyncClient } from './sync-client.js';
 import { syncJobClient } from './sync-job-runner.js';
 import { startTicketEdits } from './ticket-edits.js';
 import { startFreshdeskTls, type FreshdeskTls } from './tls-redirect.js';

@@ -1,17 +1,12 @@
-// Runs one peer program (a Singer tap or an Airbyte source), reading the messages on its stdout as they come
-// (RECORDs counted and deduplicated, the last STATE kept); everything else (logs, stderr) goes to `logFile`.
+// Runs a peer program (a Singer tap or an Airbyte source), reading the messages on its stdout as they come
+// (RECORDs counted and deduplicated, the last STATE kept; logs and stderr to a file), and run after run from
+// the state the run before emitted (peerClient).
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { emptyEmitted, readMessageLine, type EmittedRecords } from './record-messages.js';
-
-export interface PeerRun {
-  emitted: EmittedRecords;
-  ms: number;
-  code: number | null;
-  /** The last lines of stderr (and of non-message stdout), for the report when a peer fails. */
-  logTail: string[];
-}
+import { emptyEmitted, readMessageLine } from './record-messages.js';
+import type { ClientName, ClientSetup, PeerRun, SyncClient } from './sync-client.js';
 
 const logTailLines = 30;
 
@@ -54,4 +49,27 @@ export async function jsonLinesOf(program: string, args: string[], env: NodeJS.P
   } catch {
     return text.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as unknown);
   }
+}
+
+/**
+ * A peer as a SyncClient: `args` for every run, plus `--state FILE` on a resumed run holding `stateInput` of the
+ * last STATE the previous run emitted. Each run's log goes to `<dir>/<name>-run-<n>.log`.
+ */
+export function peerClient(name: ClientName, program: string, args: string[], setup: ClientSetup, stateInput: (lastState: unknown) => unknown): SyncClient {
+  const stateFile = join(setup.dir, `${name}-state.json`);
+  let state: unknown;
+  let runs = 0;
+  return {
+    name,
+    async run(resume) {
+      const runArgs = [...args];
+      if (resume && state !== undefined) {
+        writeFileSync(stateFile, JSON.stringify(stateInput(state)));
+        runArgs.push('--state', stateFile);
+      }
+      const run = await runPeerProgram(program, runArgs, setup.pythonEnv, 'tickets', join(setup.dir, `${name}-run-${++runs}.log`));
+      state = run.emitted.lastState ?? state;
+      return run;
+    },
+  };
 }

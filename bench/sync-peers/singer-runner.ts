@@ -2,7 +2,7 @@
 // its own --discover catalog with only `tickets` selected, and the last STATE's value as --state.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { jsonLinesOf, runPeerProgram } from './peer-process.js';
+import { jsonLinesOf, peerClient } from './peer-process.js';
 import { startDate, type ClientSetup, type SyncClient } from './sync-client.js';
 import { peerProgram } from './venv.js';
 
@@ -23,20 +23,5 @@ export async function singerClient(setup: ClientSetup): Promise<SyncClient> {
   }
   const catalogFile = join(setup.dir, 'singer-catalog.json');
   writeFileSync(catalogFile, JSON.stringify(catalog));
-  const stateFile = join(setup.dir, 'singer-state.json');
-  let state: unknown;
-  let runs = 0;
-  return {
-    name: 'singer',
-    async run(resume) {
-      const args = ['--config', configFile, '--catalog', catalogFile];
-      if (resume && state !== undefined) {
-        writeFileSync(stateFile, JSON.stringify(state));
-        args.push('--state', stateFile);
-      }
-      const run = await runPeerProgram(program, args, setup.pythonEnv, 'tickets', join(setup.dir, `singer-run-${++runs}.log`));
-      state = run.emitted.lastState ?? state;
-      return run;
-    },
-  };
+  return peerClient('singer', program, ['--config', configFile, '--catalog', catalogFile], setup, (state) => state);
 }

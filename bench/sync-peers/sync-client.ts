@@ -1,6 +1,15 @@
 // What the benchmark asks of each client (our sync job, Airbyte's source, Singer's tap): one run, the first
 // from nothing and each later one from the state the client emitted in the run before.
-import type { PeerRun } from './peer-process.js';
+import type { EmittedRecords } from './record-messages.js';
+
+/** One run of a client: what it emitted, how long its process took, its exit code. */
+export interface PeerRun {
+  emitted: EmittedRecords;
+  ms: number;
+  code: number | null;
+  /** The last lines of stderr (and of non-message stdout), for the report when a peer fails. */
+  logTail: string[];
+}
 
 export type ClientName = 'sync-job' | 'airbyte' | 'singer';
 export const clientNames: readonly ClientName[] = ['sync-job', 'airbyte', 'singer'];

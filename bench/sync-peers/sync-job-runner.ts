@@ -6,9 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SinkReceiver } from '../../test/fakes/sink/index.js';
 import { peakRssOf } from '../support.js';
-import type { PeerRun } from './peer-process.js';
 import { emptyEmitted, versionKey } from './record-messages.js';
-import type { SyncClient } from './sync-client.js';
+import type { PeerRun, SyncClient } from './sync-client.js';
 
 export interface SyncJobSetup {
   dir: string;
