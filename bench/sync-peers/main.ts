@@ -41,6 +41,8 @@ if (!Number.isInteger(ticketCount) || ticketCount < 1) throw new Error(`--ticket
 if (!(editsPerSecond >= 0)) throw new Error(`--edits-per-second must be a number ≥ 0, got ${values['edits-per-second']}`);
 if (unknown.length > 0) throw new Error(`--only: unknown client ${unknown.join(', ')}; allowed: ${clientNames.join(', ')}`);
 const cases = values.cases.split(',');
+const unknownCases = cases.filter((name) => name !== 'throughput' && name !== 'loss');
+if (unknownCases.length > 0) throw new Error(`--cases: unknown case ${unknownCases.join(', ')}; allowed: throughput, loss`);
 const apiKey = 'bench-api-key';
 const sinkToken = 'bench-sink-token';
 const dir = mkdtempSync(join(tmpdir(), 'tenant-sync-bench-peers-'));
