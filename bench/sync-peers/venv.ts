@@ -1,7 +1,7 @@
 // The peers' Python virtualenvs: made by the bench once, from the pinned requirements in ./python, cached
 // outside the repository (~/.cache/tenant-sync/bench-peers-venv-<hash of the pins>/<peer>). Two of them,
 // because airbyte-source-freshdesk pins backoff 1.10.0 and tap-freshdesk backoff 2.2.1. Airbyte's runs on Python
-// 3.10, as Airbyte's python-connector-base image does: airbyte-cdk 0.90 fails to import on 3.11 ("ValueError:
+// 3.10 (its wheel allows 3.9–3.11): airbyte-cdk 0.90 fails to import on 3.11 ("ValueError:
 // mutable default <class '…JsonDecoder'> for field _decoder is not allowed: use default_factory").
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
