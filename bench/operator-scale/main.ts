@@ -2,7 +2,7 @@
 // ceiling (bare writes through the operator's client: ceiling.ts) and a controller-runtime peer (peer/).
 //   npm run bench -- operator-scale [--tenants 1000] [--rounds 1] [--only ceiling,operator,peer]
 //     [--limits shipped,unthrottled] [--workers 4] [--settle-seconds 15] [--idle-seconds 60] [--changes 20]
-//     [--history 1] [--replicas 2]
+//     [--history 1] [--replicas 2] [--standby-limits same|shipped]
 // Each case starts a fresh control plane, starts its controller (none for the ceiling), then creates the N
 // TenantSyncs at once (32 creates in flight, unthrottled client) and times from the first create until all
 // N are Ready with observedGeneration = generation (one watch), then how long the operator stays busy after that. Limits: `shipped` = the operator's default
@@ -42,6 +42,7 @@ const { values } = parseArgs({
     'timeout-seconds': { type: 'string', default: '3600' },
     history: { type: 'string', default: '1' },
     replicas: { type: 'string', default: '2' },
+    'standby-limits': { type: 'string', default: 'same' },
   },
 });
 
@@ -76,6 +77,8 @@ const changes = positiveInt('changes', 0);
 const timeoutMs = positiveInt('timeout-seconds') * 1000;
 const history = positiveInt('history', 0);
 const replicas = positiveInt('replicas');
+/** The client limits of the replicas that stand by (and take over at the failover): the case's, or the shipped ones. */
+const standbyLimits = listOf('standby-limits', ['same', 'shipped'] as const)[0]!;
 const only = listOf('only', cases);
 const limitModes = listOf('limits', limitNames);
 const createsInFlight = 32;
@@ -202,12 +205,16 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
     let ceiling: ReturnType<typeof ceilingWriter> | undefined;
     if (what === 'operator') {
       for (let r = 0; r < replicas; r++) {
+        // The first replica leads (the others start once it does); with --standby-limits shipped the others
+        // run with the shipped client limits, so the failover is measured against them.
+        const own = r > 0 && standbyLimits === 'shipped' ? limitsOf('shipped') : limits;
         const replica = await startOperator({
           kubeconfig: cluster.controlPlane.kubeconfigPath,
           logLevel: 'info',
           program: 'dist',
-          args: [`--kube-api-qps=${limits.qps}`, `--kube-api-burst=${limits.burst}`, `--workers=${workers}`],
+          args: [`--kube-api-qps=${own.qps}`, `--kube-api-burst=${own.burst}`, `--workers=${workers}`],
         });
+        if (r === 0) await withTimeout((async () => { while ((await replica.metric('tenantsync_leader')) !== 1) await sleep(200); })(), 60_000, 'the first replica to lead');
         operators.push(replica);
         running.unshift(replica);
         void replica.exited.then((status) => {
@@ -328,7 +335,7 @@ if (failovers.length > 0) {
   lines.push('', '| round | limits | leading after s | all tenants reconciled after s | requests | mean requests/s | peak requests/s | client limit |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of failovers) {
     const f = r.failover!;
-    const limit = r.mode === 'shipped' ? `${defaultKubeApiQps} QPS, burst ${defaultKubeApiBurst}` : 'none';
+    const limit = r.mode === 'shipped' || standbyLimits === 'shipped' ? `${defaultKubeApiQps} QPS, burst ${defaultKubeApiBurst}` : 'none';
     lines.push(`| ${r.round} | ${r.mode} | ${seconds(f.leadingAfterMs)} | ${seconds(f.reconciledAfterMs)} | ${f.requests} | ${f.requestsPerSecond.toFixed(1)} | ${f.peakPerSecond.toFixed(1)} | ${limit} |`);
   }
 }
@@ -337,5 +344,5 @@ for (const r of results.filter((m) => m.requestsPerTenant !== undefined)) {
   const total = entries.reduce((sum, [, n]) => sum + n, 0);
   lines.push('', `operator requests per tenant until all were Ready (round ${r.round}, ${r.mode}): ${total.toFixed(2)} — ${entries.map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ')}`);
 }
-lines.push('', `quiet after: from all Ready until the operator's queue was empty and it sent nothing but Lease renewals for 3 s (Events and second passes drain after Ready); then ${history} finished run(s) per tenant (Job + pod + result) and quiet again; memory and an idle window of ${idleMs / 1000} s after that + ${settleMs / 1000} s (the leader; Lease renewals count); ${changes} single spec changes, one at a time; then the leader SIGKILLed (${replicas} replicas, the operator compiled, as the image runs it)`);
+lines.push('', `quiet after: from all Ready until the operator's queue was empty and it sent nothing but Lease renewals for 3 s (Events and second passes drain after Ready); then ${history} finished run(s) per tenant (Job + pod + result) and quiet again; memory and an idle window of ${idleMs / 1000} s after that + ${settleMs / 1000} s (the leader; Lease renewals count); ${changes} single spec changes, one at a time; then the leader SIGKILLed (${replicas} replicas, the operator compiled, as the image runs it; standby limits: ${standbyLimits === 'shipped' ? 'shipped' : "the case's"})`);
 console.log(lines.join('\n'));
