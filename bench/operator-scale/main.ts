@@ -2,7 +2,7 @@
 // ceiling (bare writes through the operator's client: ceiling.ts) and a controller-runtime peer (peer/).
 //   npm run bench -- operator-scale [--tenants 1000] [--rounds 1] [--only ceiling,operator,peer]
 //     [--limits shipped,unthrottled] [--workers 4] [--settle-seconds 15] [--idle-seconds 60] [--changes 20]
-//     [--history 1] [--replicas 2] [--standby-limits same|shipped]
+//     [--history 1] [--replicas 2] [--standby-limits same|shipped] [--node-options "<flags>"]
 // Each case starts a fresh control plane, starts its controller (none for the ceiling), then creates the N
 // TenantSyncs at once (32 creates in flight, unthrottled client) and times from the first create until all
 // N are Ready with observedGeneration = generation (one watch), then how long the operator stays busy after that. Limits: `shipped` = the operator's default
@@ -43,6 +43,7 @@ const { values } = parseArgs({
     history: { type: 'string', default: '1' },
     replicas: { type: 'string', default: '2' },
     'standby-limits': { type: 'string', default: 'same' },
+    'node-options': { type: 'string', default: '--enable-source-maps' },
   },
 });
 
@@ -78,6 +79,8 @@ const timeoutMs = positiveInt('timeout-seconds') * 1000;
 const history = positiveInt('history', 0);
 const replicas = positiveInt('replicas');
 /** The client limits of the replicas that stand by (and take over at the failover): the case's, or the shipped ones. */
+/** NODE_OPTIONS of the operator replicas; the default is the image's (Dockerfile). */
+const nodeOptions = values['node-options'];
 const standbyLimits = listOf('standby-limits', ['same', 'shipped'] as const)[0]!;
 const only = listOf('only', cases);
 const limitModes = listOf('limits', limitNames);
@@ -212,6 +215,7 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
           kubeconfig: cluster.controlPlane.kubeconfigPath,
           logLevel: 'info',
           program: 'dist',
+          env: { NODE_OPTIONS: nodeOptions },
           args: [`--kube-api-qps=${own.qps}`, `--kube-api-burst=${own.burst}`, `--workers=${workers}`],
         });
         if (r === 0) await withTimeout((async () => { while ((await replica.metric('tenantsync_leader')) !== 1) await sleep(200); })(), 60_000, 'the first replica to lead');
@@ -310,7 +314,7 @@ for (let round = 1; round <= rounds; round++) {
 const find = (round: number, mode: LimitName, what: Case) => results.find((r) => r.round === round && r.mode === mode && r.what === what);
 const lines = [
   `operator-scale: ${tenants} TenantSyncs created at once (${createsInFlight} creates in flight), ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)} at the end, workers ${workers}`,
-  `shipped limits: ${defaultKubeApiQps} QPS, burst ${defaultKubeApiBurst} (operator, ceiling and peer alike); unthrottled: no client-side limit`,
+  `shipped limits: ${defaultKubeApiQps} QPS, burst ${defaultKubeApiBurst} (operator, ceiling and peer alike); unthrottled: no client-side limit; operator NODE_OPTIONS="${nodeOptions}"`,
   '',
   '| round | limits | ceiling s | operator s | peer s | operator / ceiling | operator / peer | creates s |',
   '| --- | --- | --- | --- | --- | --- | --- | --- |',
