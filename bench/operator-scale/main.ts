@@ -2,7 +2,7 @@
 // ceiling (bare writes through the operator's client: ceiling.ts) and a controller-runtime peer (peer/).
 //   npm run bench -- operator-scale [--tenants 1000] [--rounds 1] [--only ceiling,operator,peer]
 //     [--limits shipped,unthrottled] [--workers 4] [--settle-seconds 15] [--idle-seconds 60] [--changes 20]
-//     [--history 1] [--replicas 2] [--standby-limits same|shipped] [--node-options "<flags>"]
+//     [--history 1] [--replicas 2] [--standby-limits same|shipped] [--node-options=<flags>]
 // Each case starts a fresh control plane, starts its controller (none for the ceiling), then creates the N
 // TenantSyncs at once (32 creates in flight, unthrottled client) and times from the first create until all
 // N are Ready with observedGeneration = generation (one watch), then how long the operator stays busy after that. Limits: `shipped` = the operator's default
@@ -20,7 +20,7 @@ import { apiVersion, kind } from '../../operator/api/tenantsync.js';
 import { defaultKubeApiBurst, defaultKubeApiQps } from '../../operator/kube/rate-limiter.js';
 import type { StoredTenantSync } from '../../test/integration/operator-helpers.js';
 import { buildDist } from '../../test/support/build-output.js';
-import { startOperator, sumMetric, type OperatorProcess } from '../../test/support/operator-process.js';
+import { operatorImageNodeOptions, startOperator, sumMetric, type OperatorProcess } from '../../test/support/operator-process.js';
 import { ceilingWriter } from './ceiling.js';
 import { killLeader, leaderOf, type FailoverMeasured } from './failover.js';
 import { createJobHistory } from './history.js';
@@ -43,7 +43,7 @@ const { values } = parseArgs({
     history: { type: 'string', default: '1' },
     replicas: { type: 'string', default: '2' },
     'standby-limits': { type: 'string', default: 'same' },
-    'node-options': { type: 'string', default: '--enable-source-maps' },
+    'node-options': { type: 'string', default: operatorImageNodeOptions },
   },
 });
 
@@ -79,7 +79,7 @@ const timeoutMs = positiveInt('timeout-seconds') * 1000;
 const history = positiveInt('history', 0);
 const replicas = positiveInt('replicas');
 /** The client limits of the replicas that stand by (and take over at the failover): the case's, or the shipped ones. */
-/** NODE_OPTIONS of the operator replicas; the default is the image's (Dockerfile). */
+/** NODE_OPTIONS of the operator replicas; the default is the operator image's. */
 const nodeOptions = values['node-options'];
 const standbyLimits = listOf('standby-limits', ['same', 'shipped'] as const)[0]!;
 const only = listOf('only', cases);

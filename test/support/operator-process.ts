@@ -12,6 +12,13 @@ const readyTimeoutMs = 60_000;
 const stopTimeoutMs = 30_000;
 const pollMs = 200;
 
+/**
+ * The operator image's NODE_OPTIONS (its Dockerfile stage sets exactly these; test/unit/ship/dockerfile.test.ts
+ * keeps the two equal): source maps for stack traces, and a young generation of 2 MiB semi-spaces instead of
+ * V8's 16 MiB, which the operator-scale benchmark measured as most of the operator's RSS above its heap.
+ */
+export const operatorImageNodeOptions = '--enable-source-maps --max-semi-space-size=2';
+
 export interface StartOperatorOptions {
   kubeconfig: string;
   /** --namespaces: keep each test's operator to its own namespaces. */

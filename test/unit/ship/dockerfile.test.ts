@@ -15,6 +15,7 @@ import { desiredCronJob, syncUserId } from '../../../operator/reconcile/desired-
 import { effectiveSchedule } from '../../../operator/reconcile/schedule.js';
 import { ownerOf, tenantSync } from '../reconcile/fixtures.js';
 import { ImageFs, copyTarget, isDockerignored, parseCopy, parseDockerfile, parseDockerignore, parseExec, type Stage } from './dockerfile.js';
+import { operatorImageNodeOptions } from '../../support/operator-process.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const stages = parseDockerfile(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
@@ -235,6 +236,10 @@ describe('Dockerfile', () => {
   it('compiles with only the files the build stage copies', () => {
     expect(compile.output).toBe('');
     expect(compile.status).toBe(0);
+  });
+
+  it('the operator image runs node with the options the benchmarks and tests measure', () => {
+    expect(imageEnv('operator').NODE_OPTIONS).toBe(operatorImageNodeOptions);
   });
 
   for (const [target, program] of [
