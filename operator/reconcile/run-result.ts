@@ -20,11 +20,15 @@ export type Trigger = 'scheduled' | 'manual';
 export const maxRunMessageLength = 1024;
 const maxExcerptLength = 200;
 
-type Time = string | Date | undefined;
+type Time = string | Date | null | undefined;
 
-/** RFC 3339 with second precision (as the API server writes times); undefined for a missing or bad time. */
+/**
+ * RFC 3339 with second precision (as the API server writes times); undefined for a missing, null or bad time.
+ * The API sends null for times it does not know (a container the kubelet could not locate has
+ * `terminated.startedAt/finishedAt: null`), whatever client-node's types say.
+ */
 export function toTime(time: Time): string | undefined {
-  if (time === undefined) return undefined;
+  if (time === undefined || time === null) return undefined;
   const ms = typeof time === 'string' ? Date.parse(time) : time.getTime();
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

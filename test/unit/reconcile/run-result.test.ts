@@ -1,6 +1,6 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { jobFinish, jobTrigger, parseTerminationMessage, pickAttempt, attemptsOf, runRecord } from '../../../operator/reconcile/run-result.js';
+import { jobFinish, jobTrigger, parseTerminationMessage, pickAttempt, attemptsOf, runRecord, toTime } from '../../../operator/reconcile/run-result.js';
 import type { JobResult } from '../../../sync-job/contract.js';
 
 const okResult = JSON.stringify({
@@ -105,6 +105,19 @@ describe('pickAttempt', () => {
     expect(pickAttempt(attempts, { state: 'Complete', time: '', reason: undefined, message: undefined })?.podName).toBe('p1');
     expect(pickAttempt(attempts, { state: 'Failed', time: '', reason: undefined, message: undefined })?.podName).toBe('p2');
     expect(pickAttempt([], { state: 'Failed', time: '', reason: undefined, message: undefined })).toBeUndefined();
+  });
+});
+
+describe('times the API server sends as null', () => {
+  // Found by the full cluster chaos run (seed 2027): after a node death, a pod's container state came back
+  // terminated with `startedAt: null, finishedAt: null` (as the kubelet reports a container it could not
+  // locate: ContainerStatusUnknown, exit code 137). Reading it threw "Cannot read properties of null (reading
+  // 'getTime')", and the tenant's every pass failed with ReconcileError: no result applied, for ever.
+  it('reads a terminated state with null times as having no time', () => {
+    const unknown = pod('p1', { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', finishedAt: null as unknown as string });
+    const attempts = attemptsOf([unknown, pod('p0', { exitCode: 0, finishedAt: '2025-05-01T10:01:00Z' })]);
+    expect(attempts.map((a) => a.podName)).toEqual(['p1', 'p0']);
+    expect(toTime(null)).toBeUndefined();
   });
 });
 
