@@ -43,11 +43,13 @@ export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
 
-/** The loggable part of an error: stable code (when it has one) and message, no stack noise. */
-export function errorFields(err: unknown): { code?: string; message: string } {
+/** The loggable part of an error: stable code (when it has one) and message; the stack only of an unexpected one. */
+export function errorFields(err: unknown): { code?: string; message: string; stack?: string } {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    return typeof code === 'string' ? { code, message: err.message } : { message: err.message };
+    if (typeof code === 'string') return { code, message: err.message };
+    // No code: not an error the operator expects (a TypeError, say), so the log says where it came from.
+    return err.stack === undefined ? { message: err.message } : { message: err.message, stack: err.stack };
   }
   return { message: String(err) };
 }

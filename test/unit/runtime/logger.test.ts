@@ -1,7 +1,7 @@
 // Operator log lines: valid JSON in which `namespace` and `name` of the object a line is about
 // appear exactly once (users grep them; a duplicate key makes parsers keep only one of them).
 import { describe, expect, it } from 'vitest';
-import { createLogger, objectLogger } from '../../../operator/runtime/logger.js';
+import { createLogger, errorFields, objectLogger } from '../../../operator/runtime/logger.js';
 import { logLines } from './log-lines.js';
 
 const occurrences = (text: string, needle: string) => text.split(needle).length - 1;
@@ -55,5 +55,15 @@ describe('operator logger', () => {
     objectLogger(createLogger({ destination }), { namespace: 'ns', name: 'obj' }).info({ creds: { apiKey: 'sekret' } }, 'x');
     expect(lines[0]).not.toContain('sekret');
     expect(JSON.parse(lines[0]!)).toMatchObject({ creds: { apiKey: '[redacted]' } });
+  });
+});
+
+describe('errorFields', () => {
+  it('gives the stack of an error the operator does not expect, and only the code and message of one it does', () => {
+    const unexpected = errorFields(new TypeError("Cannot read properties of null (reading 'getTime')"));
+    expect(unexpected.message).toBe("Cannot read properties of null (reading 'getTime')");
+    expect(unexpected.stack).toContain('logger.test.ts');
+    const expected = Object.assign(new Error('forbidden'), { code: 'KUBE_FORBIDDEN' });
+    expect(errorFields(expected)).toEqual({ code: 'KUBE_FORBIDDEN', message: 'forbidden' });
   });
 });
