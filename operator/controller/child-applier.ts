@@ -26,6 +26,7 @@ export interface EnsureResult<T> {
 }
 
 interface Remembered {
+  /** The hash of the desired object's canonical JSON (kept instead of the JSON: thousands of children). */
   readonly fingerprint: string;
   readonly resourceVersionBefore: string | undefined;
   readonly resourceVersionAfter: string | undefined;
@@ -53,7 +54,7 @@ export class ChildApplier {
       const remembered = this.memory.get(id);
       const liveVersion = live.metadata.resourceVersion;
       if (
-        remembered?.fingerprint === fingerprint &&
+        remembered?.fingerprint === hash &&
         liveVersion !== undefined &&
         (liveVersion === remembered.resourceVersionAfter || liveVersion === remembered.resourceVersionBefore)
       ) {
@@ -69,7 +70,7 @@ export class ChildApplier {
     const sent = live === undefined ? { ...stamped, metadata: { ...stamped.metadata, resourceVersion: createOnlyResourceVersion } } : stamped;
     const applied = await this.client.apply(sent, { fieldManager, force: true, ...(signal ? { signal } : {}) });
     this.memory.set(id, {
-      fingerprint,
+      fingerprint: hash,
       resourceVersionBefore: live?.metadata.resourceVersion,
       resourceVersionAfter: applied.metadata.resourceVersion,
     });

@@ -26,6 +26,7 @@ import { schedulePeriodSeconds } from '../reconcile/run-status.js';
 import type { EffectiveSchedule } from '../reconcile/schedule.js';
 import { missingSecretsMessage, secretReferences, type SecretLookup } from '../reconcile/secrets.js';
 import { canonicalJson, parseStoredStatus, readyTransitionEvent, statusChanged } from '../reconcile/status.js';
+import { hexHash } from '../reconcile/hash.js';
 import type { SyncPodDefaults } from '../reconcile/sync-pod.js';
 import { validateTenantSync } from '../reconcile/validate.js';
 import { errorFields, objectLogger, type Logger } from '../runtime/logger.js';
@@ -86,6 +87,7 @@ type RawTenantSync = KubeObject & { metadata: KubeObject['metadata'] & { uid?: s
 
 /** Remembers our last status write, so a cache that has not caught up yet does not cause a second one. */
 interface WrittenStatus {
+  /** The hash of the written status's canonical JSON (not the JSON: one per tenant, thousands of them). */
   readonly canonical: string;
   readonly resourceVersionBefore: string | undefined;
 }
@@ -696,12 +698,13 @@ export class TenantSyncController implements Reconciler {
     if (!statusChanged(raw.status as TenantSyncStatus | undefined, next)) return;
     // Our previous write is not in the cache yet (same resourceVersion as before it): do not write it twice.
     const written = this.writtenStatus.get(key);
-    if (written?.canonical === canonicalJson(next) && written.resourceVersionBefore === raw.metadata.resourceVersion) return;
+    const canonical = hexHash(canonicalJson(next), 32);
+    if (written?.canonical === canonical && written.resourceVersionBefore === raw.metadata.resourceVersion) return;
     const ref: ObjectRef = { apiVersion, kind, namespace: raw.metadata.namespace, name: raw.metadata.name };
     // The resourceVersion we computed from is a precondition: a newer object (a lagging cache, another writer)
     // makes the API server answer 409 instead of our patch undoing what it does not know.
     await this.opts.client.patchStatus(ref, { metadata: { resourceVersion: raw.metadata.resourceVersion }, status: mergePatch(raw.status, next) }, { fieldManager });
-    this.writtenStatus.set(key, { canonical: canonicalJson(next), resourceVersionBefore: raw.metadata.resourceVersion });
+    this.writtenStatus.set(key, { canonical, resourceVersionBefore: raw.metadata.resourceVersion });
     log.debug('status written');
     // A pass that applied runs reports them with SyncSucceeded/SyncFailed (step 13), not a second Ready event.
     const event = appliedRuns ? undefined : readyTransitionEvent(old, next);
