@@ -1,6 +1,7 @@
 // Failover: SIGKILL the leading replica and measure, on the other one, the time until it leads and has
 // reconciled every tenant (its work queue drained after taking over), and the API request rate it caused.
 import { sumMetric, type OperatorProcess } from '../../test/support/operator-process.js';
+import { scrape } from './scrape.js';
 
 export interface FailoverMeasured {
   /** From the SIGKILL until the standby's tenantsync_leader gauge is 1. */
@@ -24,16 +25,16 @@ export async function leaderOf(replicas: OperatorProcess[]): Promise<OperatorPro
 export async function killLeader(leader: OperatorProcess, standby: OperatorProcess, tenants: number, timeoutMs = 1_800_000): Promise<FailoverMeasured> {
   const reconciles = (m: string) => sumMetric(m, 'tenantsync_reconcile_total');
   const requests = (m: string) => sumMetric(m, 'tenantsync_kube_requests_total');
-  const startReconciles = reconciles(await standby.metrics());
+  const startReconciles = reconciles(await scrape(standby));
   const start = performance.now();
   await leader.kill('SIGKILL');
   let leadingAt: number | undefined;
   let requestsAtLead = 0;
-  let last = { at: start, requests: requests(await standby.metrics()) };
+  let last = { at: start, requests: requests(await scrape(standby)) };
   let peakPerSecond = 0;
   while (performance.now() - start < timeoutMs) {
     await sleep(1000); // /metrics of 5,000 tenants is megabytes: polled faster, the bench would load the replica it measures
-    const m = await standby.metrics();
+    const m = await scrape(standby);
     const now = performance.now();
     const sent = requests(m);
     if (leadingAt !== undefined && now - last.at >= 1000) {

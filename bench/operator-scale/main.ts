@@ -27,6 +27,7 @@ import { createJobHistory } from './history.js';
 import { startBenchCluster, unthrottled, type BenchCluster } from './cluster.js';
 import { buildPeer, startPeer, type PeerProcess } from './peer.js';
 import { watchReady, type ReadyWatch } from './ready-watch.js';
+import { scrape } from './scrape.js';
 import { benchNamespace, tenantManifests, unownedChildren } from './tenants.js';
 
 const { values } = parseArgs({
@@ -156,11 +157,11 @@ async function untilQuiet(operator: OperatorProcess): Promise<number> {
     const all = sumMetric(metrics, 'tenantsync_kube_requests_total') - sumMetric(metrics, 'tenantsync_kube_requests_total', { resource: 'leases' });
     return { requests: all, depth: sumMetric(metrics, 'tenantsync_workqueue_depth') };
   };
-  let last = busy(await operator.metrics());
+  let last = busy(await scrape(operator));
   let quietSince = performance.now();
   while (performance.now() - start < 900_000) {
     await sleep(1000); // not faster: each /metrics of thousands of tenants costs the operator CPU
-    const now = busy(await operator.metrics());
+    const now = busy(await scrape(operator));
     if (now.requests !== last.requests || now.depth > 0) quietSince = performance.now();
     last = now;
     if (performance.now() - quietSince >= 3_000) return quietSince - start;
@@ -239,7 +240,7 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
     if (what === 'operator') operator = await leaderOf(operators);
     if (what === 'operator' && operator === undefined) throw new Error('all Ready, but no operator replica says it leads');
     const measured: Measured = { round, mode, what, readyMs: readyAt - start, createsMs };
-    if (operator !== undefined) measured.requestsPerTenant = requestsByVerb(await operator.metrics());
+    if (operator !== undefined) measured.requestsPerTenant = requestsByVerb(await scrape(operator));
     log(`${what}: all ${tenants} Ready after ${(measured.readyMs / 1000).toFixed(1)} s (creates took ${(createsMs / 1000).toFixed(1)} s)`);
     if (operator !== undefined || peer !== undefined) {
       if (operator !== undefined) measured.quietAfterMs = await untilQuiet(operator);
@@ -251,7 +252,7 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
         await withTimeout(
           (async () => {
             for (let i = 1; ; i++) {
-              const recorded = sumMetric(await leader.metrics(), 'tenantsync_runs_total');
+              const recorded = sumMetric(await scrape(leader), 'tenantsync_runs_total');
               if (recorded >= measured.historyRuns!) break;
               if (i % 30 === 0) log(`operator: ${recorded} of ${measured.historyRuns} runs recorded`);
               await sleep(1000);
@@ -265,7 +266,7 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
       }
       await sleep(settleMs);
       if (operator !== undefined) {
-        const metrics = await operator.metrics();
+        const metrics = await scrape(operator);
         measured.rssBytes = sumMetric(metrics, 'process_resident_memory_bytes');
         measured.heapUsedBytes = sumMetric(metrics, 'nodejs_heap_size_used_bytes');
         const standby = operators.find((o) => o !== operator);
@@ -273,7 +274,7 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
         const lists = (m: string) => sumMetric(m, 'tenantsync_kube_requests_total', { verb: 'list' });
         const before = { writes: sumMetric(metrics, 'tenantsync_kube_write_requests_total'), requests: sumMetric(metrics, 'tenantsync_kube_requests_total'), lists: lists(metrics) };
         await sleep(idleMs);
-        const after = await operator.metrics();
+        const after = await scrape(operator);
         measured.idleWrites = sumMetric(after, 'tenantsync_kube_write_requests_total') - before.writes;
         measured.idleRequests = sumMetric(after, 'tenantsync_kube_requests_total') - before.requests;
         measured.idleLists = lists(after) - before.lists;
@@ -289,6 +290,8 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
         log(`operator: the other replica reconciled all ${tenants} ${seconds(measured.failover.reconciledAfterMs)} s after the kill`);
       }
     }
+    // Printed at once, so a later case that fails does not take this one's figures with it.
+    log(`measured: ${JSON.stringify(measured)}`);
     return measured;
   } finally {
     watch?.stop(); // before the clients close: an open watch would hold their close
