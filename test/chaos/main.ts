@@ -28,8 +28,8 @@ Runs the reliability scenarios (all by default) and prints a results table.
   --node-deaths <n>         cluster chaos: SIGKILLs of the kubelet with its pods (default 1)
   --evictions <n>           cluster chaos: evictions of running sync pods (default 2)
   --full                    the issue's counts: 50 tenants, 20 minutes, 20 operator kills, 5 kube-apiserver and
-                            2 etcd restarts, 3 node deaths, 10 evictions (needs more than 2 cores to keep up)
-  --time-limit <seconds>    stop everything and fail after this long (default 1800)
+                            2 etcd restarts, 3 node deaths, 10 evictions (about 22 minutes on 2 cores)
+  --time-limit <seconds>    stop everything and fail after this long (default 1800; 5400 with --full)
   -h, --help                this text
 
 Each flag sets the environment variable the scenario reads (TENANTSYNC_CHAOS_SPECS, …); those variables work
@@ -100,7 +100,7 @@ function parse() {
   const unknown = only.filter((s) => !(s in chaosProjects));
   if (unknown.length > 0 || only.length === 0) fail(`--only: unknown scenario ${unknown.join(', ') || '(none given)'}; known: ${Object.keys(chaosProjects).join(', ')}`);
   const seed = typeof values.seed === 'string' ? wholeNumber('seed', values.seed, 0) : Math.floor(Math.random() * 2 ** 31);
-  const timeLimitSeconds = typeof values['time-limit'] === 'string' ? wholeNumber('time-limit', values['time-limit'], 1) : 1800;
+  const timeLimitSeconds = typeof values['time-limit'] === 'string' ? wholeNumber('time-limit', values['time-limit'], 1) : values.full ? 5400 : 1800;
   const sizes = {} as Record<SizeFlag, number>;
   for (const flag of Object.keys(flagEnv) as SizeFlag[]) {
     const raw = values[flag];
