@@ -88,7 +88,7 @@ type RawTenantSync = KubeObject & { metadata: KubeObject['metadata'] & { uid?: s
 /** Remembers our last status write, so a cache that has not caught up yet does not cause a second one. */
 interface WrittenStatus {
   /** The hash of the written status's canonical JSON (not the JSON: one per tenant, thousands of them). */
-  readonly canonical: string;
+  readonly digest: string;
   readonly resourceVersionBefore: string | undefined;
 }
 
@@ -698,13 +698,13 @@ export class TenantSyncController implements Reconciler {
     if (!statusChanged(raw.status as TenantSyncStatus | undefined, next)) return;
     // Our previous write is not in the cache yet (same resourceVersion as before it): do not write it twice.
     const written = this.writtenStatus.get(key);
-    const canonical = hexHash(canonicalJson(next), 32);
-    if (written?.canonical === canonical && written.resourceVersionBefore === raw.metadata.resourceVersion) return;
+    const digest = hexHash(canonicalJson(next), 32);
+    if (written?.digest === digest && written.resourceVersionBefore === raw.metadata.resourceVersion) return;
     const ref: ObjectRef = { apiVersion, kind, namespace: raw.metadata.namespace, name: raw.metadata.name };
     // The resourceVersion we computed from is a precondition: a newer object (a lagging cache, another writer)
     // makes the API server answer 409 instead of our patch undoing what it does not know.
     await this.opts.client.patchStatus(ref, { metadata: { resourceVersion: raw.metadata.resourceVersion }, status: mergePatch(raw.status, next) }, { fieldManager });
-    this.writtenStatus.set(key, { canonical, resourceVersionBefore: raw.metadata.resourceVersion });
+    this.writtenStatus.set(key, { digest, resourceVersionBefore: raw.metadata.resourceVersion });
     log.debug('status written');
     // A pass that applied runs reports them with SyncSucceeded/SyncFailed (step 13), not a second Ready event.
     const event = appliedRuns ? undefined : readyTransitionEvent(old, next);

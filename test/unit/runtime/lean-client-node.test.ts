@@ -3,7 +3,7 @@
 // it resolves; none may be a generated API client or model, and kubeconfig loading and authentication must
 // still work (the stub is never called).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isGeneratedApiImport } from '../../../operator/kube/lean-client-node.js';
@@ -54,11 +54,12 @@ await kc.applySecurityAuthentication(ctx);
 console.log(JSON.stringify({ server: kc.getCurrentCluster()?.server, authorization: ctx.getHeaders().Authorization, resolved }));
 `,
     );
-    const out = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, encoding: 'utf8' })) as {
-      server: string;
-      authorization: string;
-      resolved: string[];
-    };
+    let out: { server: string; authorization: string; resolved: string[] };
+    try {
+      out = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, encoding: 'utf8' })) as typeof out;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(out.server).toBe('https://127.0.0.1:6443');
     expect(out.authorization).toBe('Bearer secret-token');
     const clientNode = out.resolved.filter((u) => u.includes('/@kubernetes/client-node/'));
