@@ -104,6 +104,11 @@ interface Measured {
   createsMs: number;
   rssBytes?: number;
   heapUsedBytes?: number;
+  /** V8's heap as committed (used + garbage + free pages it keeps), and memory outside it (Buffers, strings held by C++). */
+  heapTotalBytes?: number;
+  externalBytes?: number;
+  /** The leader's RSS again at the end of the idle window (RSS falls as V8 and malloc give pages back). */
+  rssAfterIdleBytes?: number;
   idleWrites?: number;
   idleRequests?: number;
   idleLists?: number;
@@ -269,6 +274,8 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
         const metrics = await scrape(operator);
         measured.rssBytes = sumMetric(metrics, 'process_resident_memory_bytes');
         measured.heapUsedBytes = sumMetric(metrics, 'nodejs_heap_size_used_bytes');
+        measured.heapTotalBytes = sumMetric(metrics, 'nodejs_heap_size_total_bytes');
+        measured.externalBytes = sumMetric(metrics, 'nodejs_external_memory_bytes');
         const standby = operators.find((o) => o !== operator);
         if (standby !== undefined) measured.standbyRssBytes = rssOfPid(standby.pid);
         const lists = (m: string) => sumMetric(m, 'tenantsync_kube_requests_total', { verb: 'list' });
@@ -278,6 +285,7 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
         measured.idleWrites = sumMetric(after, 'tenantsync_kube_write_requests_total') - before.writes;
         measured.idleRequests = sumMetric(after, 'tenantsync_kube_requests_total') - before.requests;
         measured.idleLists = lists(after) - before.lists;
+        measured.rssAfterIdleBytes = sumMetric(after, 'process_resident_memory_bytes');
       } else if (peer?.process.pid !== undefined) {
         measured.rssBytes = rssOfPid(peer.process.pid);
       }
@@ -329,12 +337,12 @@ for (let round = 1; round <= rounds; round++) {
     lines.push(`| ${round} | ${mode} | ${seconds(c?.readyMs)} | ${seconds(o?.readyMs)} | ${seconds(p?.readyMs)} | ${ratio(o?.readyMs, c?.readyMs)} | ${ratio(o?.readyMs, p?.readyMs)} | ${creates} |`);
   }
 }
-lines.push('', '| round | limits | controller | quiet after s | history runs | RSS MiB | heap used MiB | standby RSS MiB | idle writes | idle requests | idle lists | change→Ready p50 ms | p99 ms |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+lines.push('', '| round | limits | controller | quiet after s | history runs | RSS MiB | heap used / total MiB | external MiB | RSS after idle MiB | standby RSS MiB | idle writes | idle requests | idle lists | change→Ready p50 ms | p99 ms |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of results.filter((m) => m.what !== 'ceiling')) {
   const sorted = [...(r.latencyMs ?? [])].sort((a, b) => a - b);
   const p = (q: number) => percentile(sorted, q)?.toFixed(0) ?? '';
   lines.push(
-    `| ${r.round} | ${r.mode} | ${r.what} | ${seconds(r.quietAfterMs)} | ${r.historyRuns ?? ''} | ${mib(r.rssBytes)} | ${mib(r.heapUsedBytes)} | ${mib(r.standbyRssBytes)} | ${r.idleWrites ?? ''} | ${r.idleRequests ?? ''} | ${r.idleLists ?? ''} | ${p(50)} | ${p(99)} |`,
+    `| ${r.round} | ${r.mode} | ${r.what} | ${seconds(r.quietAfterMs)} | ${r.historyRuns ?? ''} | ${mib(r.rssBytes)} | ${mib(r.heapUsedBytes)} / ${mib(r.heapTotalBytes)} | ${mib(r.externalBytes)} | ${mib(r.rssAfterIdleBytes)} | ${mib(r.standbyRssBytes)} | ${r.idleWrites ?? ''} | ${r.idleRequests ?? ''} | ${r.idleLists ?? ''} | ${p(50)} | ${p(99)} |`,
   );
 }
 const failovers = results.filter((m) => m.failover !== undefined);
