@@ -21,6 +21,8 @@ import { managedBy } from './reconcile/labels.js';
 import { shutdownSignal } from './runtime/signals.js';
 
 const userAgent = 'tenantsync-operator/0.1.0';
+/** How long a stopping leader waits for its queued Events to be written. */
+const eventDrainMs = 5_000;
 
 function readConfig(): OperatorConfig {
   try {
@@ -75,13 +77,14 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
 
   // The leader's writes: every request ends the moment leadership does (see Manager.leadershipSignal).
   const leaderClient = client.withSignal(() => manager.leadershipSignal());
-  // Events get a token bucket of their own: a tenant's first pass records 3-4 of them, and they must not halve
+  // Events get a token bucket of their own: a tenant's first pass records 2 of them, and they must not slow
   // the rate at which tenants are reconciled (the Lease's bucket is apart for the same reason).
   const recorder = new EventRecorder({
     client: leaderClient.withOwnRateLimit(),
     controller: 'tenantsync.io/operator',
     instance: identity,
-    onError: (err) => logger.warn({ error: errorFields(err) }, 'could not record an Event'),
+    // An Event still queued when leadership was lost is dropped quietly: the new leader tells its own.
+    onError: (err) => (err as { code?: unknown } | undefined)?.code === 'NOT_LEADER' || logger.warn({ error: errorFields(err) }, 'could not record an Event'),
   });
   const caches = { tenantSyncs, cronJobs, jobs, configMaps, pods };
   const reconciler = new TenantSyncController({
@@ -119,6 +122,15 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
   manager.add(configMaps);
   manager.add(pods);
   manager.add(controller);
+  // Events are written in the background: a leader that stops lets the queued ones out first (at most 5 s).
+  manager.add({
+    name: 'event-recorder',
+    needLeaderElection: true,
+    start: async (signal) => {
+      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      await recorder.drain(eventDrainMs);
+    },
+  });
   manager.add(new HealthServer({ address: config.healthAddress, registry: metrics.registry, readiness: () => manager.readiness(), logger }));
 
   const shutdown = shutdownSignal({ logger });

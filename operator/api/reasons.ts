@@ -25,10 +25,10 @@ export const syncReasons = {
 
 /** Reasons of the Events about a TenantSync (besides a change of Ready, which uses the condition's reason). */
 export const eventReasons = {
-  configMapCreated: 'ConfigMapCreated',
-  configMapUpdated: 'ConfigMapUpdated',
-  cronJobCreated: 'CronJobCreated',
-  cronJobUpdated: 'CronJobUpdated',
+  /** A pass created children (config ConfigMap, state ConfigMap, CronJob): one Event names them all. */
+  childrenCreated: 'ChildrenCreated',
+  /** A pass changed children that differed from the spec (a spec change, a hand edit): their fields are named. */
+  childrenUpdated: 'ChildrenUpdated',
   /** A run request created its Job (which starts when no other run of the tenant is active). */
   runStarted: 'RunStarted',
   /** A run request already set when the TenantSync was first seen: handled without a run. */

@@ -36,16 +36,18 @@ import { OwnerIndex } from '../runtime/owner-index.js';
 import { expBackoffMs } from '../runtime/sleep.js';
 import { objectKey, parseObjectKey } from '../runtime/work-queue.js';
 import { ChildApplier, type EnsureResult } from './child-applier.js';
+import { childrenEvent, type ChildChange } from '../reconcile/child-events.js';
 import { advanceState, editState, markApplied, readRun, unappliedFinishedJobs } from './run-results.js';
 import { errorPolicy, StalledError, transientFailuresBeforeReport, WaitingError, type ErrorAction } from './errors.js';
 import { noRunsApplied, type AppliedRuns, type ChildrenFound, type GateResult, type LostRun, type PassResults } from './pass-results.js';
 import { isJobOf, ownerKeyOfJob, ownerKeyOfPod, type TenantSyncCaches } from './watches.js';
 
-/** Event reasons of the children the controller applies. */
-const childEventReasons = {
-  ConfigMap: { created: eventReasons.configMapCreated, updated: eventReasons.configMapUpdated },
-  CronJob: { created: eventReasons.cronJobCreated, updated: eventReasons.cronJobUpdated },
-} as const;
+/** What an ensure step did to a child, for the pass's Event (nothing when it was unchanged). */
+function childChange(result: EnsureResult<KubeObject>): ChildChange[] {
+  if (result.action === 'unchanged') return [];
+  const { kind, metadata } = result.object;
+  return [{ action: result.action, kind, name: metadata.name, ...(result.action === 'updated' ? { fields: result.changed } : {}) }];
+}
 
 /** A status patch refused for a newer resourceVersion (409) is computed again after this long. */
 export const statusConflictRetryMs = 500;
@@ -276,26 +278,33 @@ export class TenantSyncController implements Reconciler {
       const config = jobConfig(ts.spec, owner.name, validation.schedule);
       streamNames = config.source.streams.map((s) => s.name);
       const configMap = desiredConfigMap(owner, config);
-      await this.report(raw, await this.ensureChild<V1ConfigMap>(configMap, owner, this.opts.configMaps, names.configMap), 'ConfigMap');
-
-      // 6. State ConfigMap: created empty once; its cursors are the operator's, reset only by a re-sync request (8b).
+      // Steps 5-7 tell what they created or changed in one Event (also when a later one fails).
+      const changes: ChildChange[] = [];
       const firstPass = parseStatus(raw.status).observedGeneration === undefined;
-      const storedState = await this.ensureStateConfigMap(raw, owner, ts, firstPass);
-      if (storedState !== undefined && state === undefined) state = storedState;
+      try {
+        changes.push(...childChange(await this.ensureChild<V1ConfigMap>(configMap, owner, this.opts.configMaps, names.configMap)));
 
-      // 7. CronJob: applied whenever it differs, so a hand-edited schedule or image is put back and a
-      //    deleted CronJob comes back.
-      const desired = desiredCronJob({
-        owner,
-        spec: ts.spec,
-        schedule: validation.schedule,
-        defaultSyncImage: this.opts.defaultSyncImage,
-        syncPodDefaults: this.opts.syncPodDefaults,
-        secretsMissing: secretsMissing !== undefined,
-      });
-      const applied = await this.ensureChild<V1CronJob>(desired, owner, this.opts.cronJobs, names.cronJob);
-      cronJob = applied.object;
-      await this.report(raw, applied, 'CronJob');
+        // 6. State ConfigMap: created empty once; its cursors are the operator's, reset only by a re-sync request (8b).
+        const storedState = await this.ensureStateConfigMap(raw, owner, ts, firstPass, changes);
+        if (storedState !== undefined && state === undefined) state = storedState;
+
+        // 7. CronJob: applied whenever it differs, so a hand-edited schedule or image is put back and a
+        //    deleted CronJob comes back.
+        const desired = desiredCronJob({
+          owner,
+          spec: ts.spec,
+          schedule: validation.schedule,
+          defaultSyncImage: this.opts.defaultSyncImage,
+          syncPodDefaults: this.opts.syncPodDefaults,
+          secretsMissing: secretsMissing !== undefined,
+        });
+        const applied = await this.ensureChild<V1CronJob>(desired, owner, this.opts.cronJobs, names.cronJob);
+        cronJob = applied.object;
+        changes.push(...childChange(applied));
+      } finally {
+        const event = childrenEvent(changes);
+        if (event !== undefined) this.event(raw, 'Normal', event.reason, event.message);
+      }
 
       // 8. Run now: a new run-requested-at value starts one Job (named after the value, so a retry
       //    finds it instead of starting another) and is echoed to status.
@@ -329,7 +338,7 @@ export class TenantSyncController implements Reconciler {
    * then it has no owner, outlives a delete, and a TenantSync created again with the same name adopts its
    * cursors. Returns the state it holds (undefined when new or unreadable).
    */
-  private async ensureStateConfigMap(raw: RawTenantSync, owner: OwnerIdentity, ts: TenantSync, firstPass: boolean): Promise<JobState | undefined> {
+  private async ensureStateConfigMap(raw: RawTenantSync, owner: OwnerIdentity, ts: TenantSync, firstPass: boolean, changes: ChildChange[]): Promise<JobState | undefined> {
     const names = childNames(owner.name);
     const retain = ts.spec.stateRetention === 'Retain';
     const state = initialStateConfigMap(owner, retain);
@@ -338,7 +347,7 @@ export class TenantSyncController implements Reconciler {
     let liveState = this.opts.configMaps !== undefined && cached === undefined ? undefined : await this.liveChild<V1ConfigMap>(state, owner, cached);
     if (liveState === undefined) {
       if (await this.createIfAbsent(state)) {
-        await this.event(raw, 'Normal', eventReasons.configMapCreated, `Created ConfigMap ${names.stateConfigMap} with an empty sync state: the first run syncs from spec.source.startDate (or from the beginning)`);
+        changes.push({ action: 'created', kind: 'ConfigMap', name: names.stateConfigMap, note: 'an empty sync state: the first run syncs from spec.source.startDate, or from the beginning' });
         return undefined;
       }
       liveState = await this.liveChild<V1ConfigMap>(state, owner);
@@ -353,7 +362,7 @@ export class TenantSyncController implements Reconciler {
       if (firstPass && ownership === 'adoptable') {
         const kept = readStateData(liveState.data);
         const streams = kept.ok ? Object.keys(kept.state.streams) : [];
-        await this.event(raw, 'Normal', eventReasons.stateAdopted, `Continuing from the cursors kept in ConfigMap ${names.stateConfigMap} (${streams.length} streams: ${streams.join(', ') || 'none yet'})`);
+        this.event(raw, 'Normal', eventReasons.stateAdopted, `Continuing from the cursors kept in ConfigMap ${names.stateConfigMap} (${streams.length} streams: ${streams.join(', ') || 'none yet'})`);
       }
     }
     const stored = readStateData(liveState?.data);
@@ -370,7 +379,7 @@ export class TenantSyncController implements Reconciler {
         ? { action: 'inherited' as const, value: requested.value }
         : requested;
     if (decision.action === 'inherited') {
-      await this.event(
+      this.event(
         raw,
         'Normal',
         eventReasons.runRequestInherited,
@@ -382,7 +391,7 @@ export class TenantSyncController implements Reconciler {
       const created = await this.createIfAbsent(manualJob(cronJob, decision.jobName, decision.value));
       if (created) {
         log.info({ job: decision.jobName, runRequest: decision.value }, 'started a manual run');
-        await this.event(raw, 'Normal', eventReasons.runStarted, `Created Job ${decision.jobName} for run request "${decision.value}"; it starts when no other run of the tenant is active`);
+        this.event(raw, 'Normal', eventReasons.runStarted, `Created Job ${decision.jobName} for run request "${decision.value}"; it starts when no other run of the tenant is active`);
       }
       return decision.value;
     }
@@ -401,11 +410,11 @@ export class TenantSyncController implements Reconciler {
   ): Promise<JobState | undefined> {
     const value = decision.action === 'reject' ? decision.value : decision.request.value;
     if (firstPass && isInheritedRunRequest(value, toRfc3339(raw.metadata.creationTimestamp))) {
-      await this.event(raw, 'Normal', eventReasons.runRequestInherited, `Re-sync request "${value}" was already set when this TenantSync was created: no cursor reset; set a new value to re-sync`);
+      this.event(raw, 'Normal', eventReasons.runRequestInherited, `Re-sync request "${value}" was already set when this TenantSync was created: no cursor reset; set a new value to re-sync`);
       return undefined;
     }
     if (decision.action === 'reject') {
-      await this.event(raw, 'Warning', eventReasons.resyncRejected, `Re-sync request "${value}" ignored: ${decision.problem}`);
+      this.event(raw, 'Warning', eventReasons.resyncRejected, `Re-sync request "${value}" ignored: ${decision.problem}`);
       return undefined;
     }
     let described: string[] = [];
@@ -418,7 +427,7 @@ export class TenantSyncController implements Reconciler {
     const what = described.length > 0 ? described.join('; ') : `${streams.join(', ')} to ${from ?? 'the start'} (already reset)`;
     await this.createIfAbsent(manualJob(cronJob, decision.jobName, value));
     log.info({ job: decision.jobName, resyncRequest: value, reset: what }, 'reset cursors for a re-sync and started a run');
-    await this.event(raw, 'Normal', eventReasons.resyncStarted, `Re-sync "${value}": reset ${what}; created Job ${decision.jobName}, it starts when no other run of the tenant is active`);
+    this.event(raw, 'Normal', eventReasons.resyncStarted, `Re-sync "${value}": reset ${what}; created Job ${decision.jobName}, it starts when no other run of the tenant is active`);
     return reset.state;
   }
 
@@ -455,7 +464,7 @@ export class TenantSyncController implements Reconciler {
         if (!isNotFound(err) && !isConflict(err)) return { jobs: cached, error: err };
       }
       log.warn({ job: jobName }, 'deleted a run still active long after its deadline');
-      await this.event(raw, 'Warning', eventReasons.runOverdue, `Job ${jobName} was still active ${overdueGraceSeconds} s after its deadline, so Kubernetes was not going to end it: deleted it so that the next runs can start`);
+      this.event(raw, 'Warning', eventReasons.runOverdue, `Job ${jobName} was still active ${overdueGraceSeconds} s after its deadline, so Kubernetes was not going to end it: deleted it so that the next runs can start`);
     }
     if (overdue.length > 0) return { jobs: cached, requeueSoonMs: gateRetryMs };
     const tenantSuspended = ts.spec.suspend === true;
@@ -561,7 +570,7 @@ export class TenantSyncController implements Reconciler {
       pendingLost?.delete(lost.uid);
       this.opts.metrics?.tenantRunResultsLostTotal?.inc(tenantLabels(tenant));
       log.warn({ job: lost.jobName }, 'a run ended without its result being read');
-      await this.event(
+      this.event(
         raw,
         'Warning',
         eventReasons.runResultLost,
@@ -580,7 +589,7 @@ export class TenantSyncController implements Reconciler {
       }
       const ok = run.outcome === 'Succeeded';
       const message = `Job ${run.jobName} (${run.trigger}) ${ok ? 'succeeded' : run.outcome === 'PartiallySucceeded' ? 'partially failed' : 'failed'}: ${run.message}`;
-      await this.event(raw, ok ? 'Normal' : 'Warning', ok ? eventReasons.syncSucceeded : eventReasons.syncFailed, message);
+      this.event(raw, ok ? 'Normal' : 'Warning', ok ? eventReasons.syncSucceeded : eventReasons.syncFailed, message);
       log.info({ job: run.jobName, trigger: run.trigger, outcome: run.outcome, records: run.records }, 'run result applied');
     }
     // The results of the kept pods are in the state ConfigMap and status now: let them go.
@@ -708,22 +717,15 @@ export class TenantSyncController implements Reconciler {
     log.debug('status written');
     // A pass that applied runs reports them with SyncSucceeded/SyncFailed (step 13), not a second Ready event.
     const event = appliedRuns ? undefined : readyTransitionEvent(old, next);
-    if (event !== undefined) await this.event(raw, event.type, event.reason, event.message);
+    if (event !== undefined) this.event(raw, event.type, event.reason, event.message);
   }
 
-  /** Events for children that were created or changed (not for unchanged ones: no Event per pass). */
-  private async report(raw: RawTenantSync, result: EnsureResult<KubeObject>, kindName: keyof typeof childEventReasons): Promise<void> {
-    const name = result.object.metadata.name;
-    const eventReason = childEventReasons[kindName];
-    if (result.action === 'created') await this.event(raw, 'Normal', eventReason.created, `Created ${kindName} ${name}`);
-    if (result.action === 'updated') {
-      const fields = result.changed.slice(0, 5).join(', ') + (result.changed.length > 5 ? ', …' : '');
-      await this.event(raw, 'Normal', eventReason.updated, `Updated ${kindName} ${name} (${fields})`);
-    }
-  }
-
-  private async event(raw: RawTenantSync, type: EventType, reason: string, message: string): Promise<void> {
-    await this.opts.recorder.record(raw, type, reason, message);
+  /**
+   * Records an Event without waiting for it to be written (the recorder writes them in order, in the background,
+   * as client-go's broadcaster does): a pass's time does not depend on the Event API, and a lost Event fails nothing.
+   */
+  private event(raw: RawTenantSync, type: EventType, reason: string, message: string): void {
+    void this.opts.recorder.record(raw, type, reason, message);
   }
 
   private nextSecretRetryMs(key: string): number {

@@ -11,6 +11,11 @@ export const defaultEventDedupeWindowMs = 10 * 60_000;
 export const defaultEventSeriesUpdateIntervalMs = 60_000;
 /** Remembered distinct events; the oldest is forgotten beyond this. */
 export const defaultEventCacheSize = 4096;
+/**
+ * Event writes that may wait in the recorder's queue (client-go drops beyond 1,000). 5,000 TenantSyncs applied at
+ * once queue 10,000 (a Created and a Ready Event each), which drain at the Events' own rate limit.
+ */
+export const defaultEventMaxPending = 20_000;
 /** events.k8s.io/v1 rejects notes over 1 kB. */
 export const eventNoteMaxBytes = 1024;
 
@@ -71,6 +76,8 @@ export interface EventRecorderOptions {
   dedupeWindowMs?: number;
   seriesUpdateIntervalMs?: number;
   cacheSize?: number;
+  /** Writes that may wait in the queue; an Event beyond them is dropped (and reported through onError). */
+  maxPending?: number;
   /** Called when writing an Event fails (events are best effort; never thrown). */
   onError?: (err: unknown) => void;
 }
@@ -79,12 +86,15 @@ export interface EventRecorderLike {
   record(obj: KubernetesObject, type: EventType, reason: string, message: string, opts?: { action?: string }): Promise<void>;
 }
 
-/** Records Events about objects. `record` never rejects: a lost Event must not fail a reconcile. */
+/** Records Events about objects, written in the background in order. `record` never rejects: a lost Event must not fail a reconcile. */
 export class EventRecorder implements EventRecorderLike {
   private readonly opts: Required<Omit<EventRecorderOptions, 'onError' | 'clock'>> & Pick<EventRecorderOptions, 'onError'>;
   private readonly clock: Clock;
   private readonly cache = new Map<string, EventSeriesState>();
   private sequence = 0;
+  /** The last queued write (each write starts when the one before it settled). */
+  private tail: Promise<void> = Promise.resolve();
+  private pending = 0;
 
   constructor(opts: EventRecorderOptions) {
     this.opts = {
@@ -94,12 +104,19 @@ export class EventRecorder implements EventRecorderLike {
       dedupeWindowMs: opts.dedupeWindowMs ?? defaultEventDedupeWindowMs,
       seriesUpdateIntervalMs: opts.seriesUpdateIntervalMs ?? defaultEventSeriesUpdateIntervalMs,
       cacheSize: opts.cacheSize ?? defaultEventCacheSize,
+      maxPending: opts.maxPending ?? defaultEventMaxPending,
       onError: opts.onError,
     };
     this.clock = opts.clock ?? realClock;
   }
 
-  async record(obj: KubernetesObject, type: EventType, reason: string, message: string, opts: { action?: string } = {}): Promise<void> {
+  /**
+   * Records one occurrence. Whether it creates an Event, updates a series or is only counted is decided at once;
+   * the write joins a queue that one writer works through in order (a series' create before its updates), like
+   * client-go's broadcaster, so callers need not wait. The promise settles when this occurrence was written (or
+   * failed, or was dropped because `maxPending` writes were waiting); it never rejects.
+   */
+  record(obj: KubernetesObject, type: EventType, reason: string, message: string, opts: { action?: string } = {}): Promise<void> {
     const note = truncateUtf8(message, eventNoteMaxBytes);
     const meta = obj.metadata ?? {};
     const namespace = meta.namespace || 'default';
@@ -107,26 +124,25 @@ export class EventRecorder implements EventRecorderLike {
     const nowMs = this.clock.now().getTime();
     const state = this.cache.get(key);
     const decision = decideEvent(state, nowMs, this.opts);
-    try {
-      if (decision === 'create' || !state) {
-        const fresh: EventSeriesState = {
-          namespace,
-          name: eventName(meta.name ?? 'object', nowMs, this.sequence++),
-          count: 1,
-          writtenCount: 1,
-          lastSeenMs: nowMs,
-          lastWrittenMs: nowMs,
-        };
-        this.remember(key, fresh); // before the await: a concurrent twin joins this series
-        await this.create(fresh, obj, type, reason, note, opts.action ?? reason, nowMs);
-        return;
-      }
-      state.count++;
-      state.lastSeenMs = nowMs;
-      this.remember(key, state);
-      if (decision === 'count-only') return;
-      state.lastWrittenMs = nowMs;
-      const count = state.count;
+    if (decision === 'create' || !state) {
+      const fresh: EventSeriesState = {
+        namespace,
+        name: eventName(meta.name ?? 'object', nowMs, this.sequence++),
+        count: 1,
+        writtenCount: 1,
+        lastSeenMs: nowMs,
+        lastWrittenMs: nowMs,
+      };
+      this.remember(key, fresh); // before the write: a twin recorded meanwhile joins this series
+      return this.enqueue(() => this.create(fresh, obj, type, reason, note, opts.action ?? reason, nowMs));
+    }
+    state.count++;
+    state.lastSeenMs = nowMs;
+    this.remember(key, state);
+    if (decision === 'count-only') return Promise.resolve();
+    state.lastWrittenMs = nowMs;
+    const count = state.count;
+    return this.enqueue(async () => {
       try {
         await this.opts.client.mergePatch(
           { apiVersion: 'events.k8s.io/v1', kind: 'Event', namespace: state.namespace, name: state.name },
@@ -140,9 +156,41 @@ export class EventRecorder implements EventRecorderLike {
         this.remember(key, fresh);
         await this.create(fresh, obj, type, reason, note, opts.action ?? reason, nowMs);
       }
-    } catch (err) {
-      this.opts.onError?.(err);
+    });
+  }
+
+  /** Settles once every write queued so far is done. */
+  async flush(): Promise<void> {
+    await this.tail;
+  }
+
+  /** Waits until no write is queued, at most `ms` (a leader that stops gets its last Events out before it lets go of the Lease). */
+  async drain(ms: number): Promise<void> {
+    const deadline = performance.now() + ms;
+    while (this.pending > 0 && performance.now() < deadline) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.tail, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - performance.now()))))]);
+      clearTimeout(timer);
     }
+  }
+
+  private enqueue(write: () => Promise<void>): Promise<void> {
+    if (this.pending >= this.opts.maxPending) {
+      this.opts.onError?.(new Error(`${this.pending} Events are waiting to be written: this one is dropped`));
+      return Promise.resolve();
+    }
+    this.pending++;
+    const done = this.tail
+      .then(write)
+      .catch((err: unknown) => {
+        this.opts.onError?.(err);
+      })
+      .finally(() => this.pending--);
+    this.tail = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return done;
   }
 
   private async create(

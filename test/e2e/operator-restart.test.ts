@@ -113,7 +113,11 @@ describe('operator killed while a Job runs', () => {
     expect(after?.status?.streams).toEqual(before?.status?.streams);
     // The restarted operator applied exactly one run (the second); the first was marked before the kill.
     expect(await runsTotal()).toBe(1);
-    const events = (await tenantEvents(e2e, name, 'SyncSucceeded')).filter((e) => e.note?.includes(secondJob));
+    // Events are written in the background, right after the pass that records them.
+    const events = await waitFor('the SyncSucceeded Event of the second run', async () => {
+      const found = (await tenantEvents(e2e, name, 'SyncSucceeded')).filter((e) => e.note?.includes(secondJob));
+      return found.length > 0 ? found : false;
+    });
     expect(events).toHaveLength(1);
     expect(events[0]?.series?.count ?? 1).toBe(1);
   });

@@ -77,7 +77,11 @@ describe('re-sync', () => {
     const before = await savedState();
     await requestResync('tickets,calls@2024-01-01T00:00:00Z', 'backfill-2');
     await waitFor('the bad request handled', async () => (await tenant(e2e, name))?.status?.lastHandledResyncRequest === 'backfill-2');
-    const rejected = await tenantEvents(e2e, name, 'ResyncRejected');
+    // Events are written in the background, right after the pass that records them.
+    const rejected = await waitFor('the ResyncRejected Event', async () => {
+      const found = await tenantEvents(e2e, name, 'ResyncRejected');
+      return found.length > 0 ? found : false;
+    });
     expect(rejected).toHaveLength(1);
     expect(rejected[0]?.type).toBe('Warning');
     expect(rejected[0]?.note).toContain(`${resyncAnnotation} "tickets,calls@2024-01-01T00:00:00Z" names "calls"`);

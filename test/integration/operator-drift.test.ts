@@ -62,9 +62,11 @@ describe('drift correction', () => {
       (restored.metadata?.managedFields ?? []).filter((f) => JSON.stringify(f.fieldsV1 ?? {}).includes(`"${field}"`)).map((f) => `${f.manager}/${f.operation}`);
     expect(owners('f:schedule')).toEqual([`${fieldManager}/Apply`]);
     expect(restored.metadata?.managedFields?.find((f) => f.manager === 'kubectl-edit')?.fieldsV1 ?? {}).not.toMatchObject({ 'f:spec': { 'f:schedule': {} } });
-    const events = await client.list<{ reason?: string; note?: string; regarding?: { name?: string } }>('events.k8s.io/v1', 'Event', { namespace: ns.name });
-    const updated = events.items.filter((e) => e.reason === 'CronJobUpdated' && e.regarding?.name === 'drifty');
-    expect(updated.some((e) => e.note?.includes('spec.schedule'))).toBe(true);
+    // Events are written in the background, right after the pass.
+    await waitFor('a ChildrenUpdated Event naming spec.schedule', async () => {
+      const events = await client.list<{ reason?: string; note?: string; regarding?: { name?: string } }>('events.k8s.io/v1', 'Event', { namespace: ns.name });
+      return events.items.some((e) => e.reason === 'ChildrenUpdated' && e.regarding?.name === 'drifty' && e.note?.startsWith('Updated CronJob drifty (') && e.note.includes('spec.schedule'));
+    });
   });
 
   it('restores a deleted or edited config ConfigMap on resync', async () => {

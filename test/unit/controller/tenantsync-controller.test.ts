@@ -66,7 +66,27 @@ describe('TenantSyncController.reconcile', () => {
     expect(ts()?.status).toMatchObject({ observedGeneration: 1, cronJobName: 'acme', schedule: cron });
     const next = Date.parse(String(ts()?.status?.nextRunTime));
     expect(result?.requeueAfterMs).toBe(next - clock.now().getTime() + 1000);
-    expect(recorder.events.map((e) => e.reason)).toEqual(['ConfigMapCreated', 'ConfigMapCreated', 'CronJobCreated', 'Reconciled']);
+    // One Event for the three children (not one each), then Ready's.
+    expect(recorder.events.map((e) => e.reason)).toEqual(['ChildrenCreated', 'Reconciled']);
+    expect(recorder.events[0]?.message).toMatch(/^Created ConfigMap acme-config, ConfigMap acme-state \(an empty sync state: .*\) and CronJob acme$/);
+  });
+
+  it('a pass that fails at the CronJob still tells of the ConfigMaps it created; the retry tells of the CronJob', async () => {
+    seedSecret();
+    seedTenantSync('acme');
+    const apply = client.apply.bind(client);
+    let failed = false;
+    client.apply = (async (obj: { kind?: string }, opts: never) => {
+      if (obj.kind === 'CronJob' && !failed) {
+        failed = true;
+        throw new KubeApiError({ code: 'KUBE_SERVER_ERROR', message: 'PATCH …: 500 etcd timeout', method: 'PATCH', path: '/', statusCode: 500 });
+      }
+      return apply(obj as never, opts);
+    }) as typeof client.apply;
+    await expect(controller.reconcile(`${ns}/acme`)).rejects.toThrow(/etcd timeout/);
+    expect(recorder.events.filter((e) => e.reason === 'ChildrenCreated').map((e) => e.message)).toEqual([expect.stringMatching(/^Created ConfigMap acme-config and ConfigMap acme-state \(/)]);
+    await controller.reconcile(`${ns}/acme`);
+    expect(recorder.events.filter((e) => e.reason === 'ChildrenCreated').map((e) => e.message)).toEqual([expect.any(String), 'Created CronJob acme']);
   });
 
   it('writes nothing on a second pass over an unchanged cluster', async () => {
@@ -338,7 +358,7 @@ describe('TenantSyncController.reconcile', () => {
     await controller.reconcile(`${ns}/acme`);
     const owners = () => client.find<{ metadata: { ownerReferences?: { kind: string }[] } }>('ConfigMap', ns, 'acme-state')?.metadata.ownerReferences;
     expect(owners()).toEqual([expect.objectContaining({ kind: 'TenantSync' })]);
-    expect(recorder.events.find((e) => e.reason === 'ConfigMapCreated' && e.message.includes('acme-state'))?.message).toContain('the first run syncs from spec.source.startDate');
+    expect(recorder.events.find((e) => e.reason === 'ChildrenCreated')?.message).toContain('ConfigMap acme-state (an empty sync state: the first run syncs from spec.source.startDate');
     await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' }, { spec: { stateRetention: 'Retain' } });
     await controller.reconcile(`${ns}/acme`);
     expect(owners()).toBeUndefined();
@@ -361,7 +381,7 @@ describe('TenantSyncController.reconcile', () => {
     expect(cronJob()?.spec?.timeZone).toBeUndefined();
     expect(pod?.nodeSelector).toBeUndefined();
     expect(pod?.tolerations).toBeUndefined();
-    expect(recorder.events.find((e) => e.reason === 'CronJobUpdated')?.message).toContain('fields the spec no longer sets');
+    expect(recorder.events.find((e) => e.reason === 'ChildrenUpdated')?.message).toContain('fields the spec no longer sets');
     // And then it is settled: no further writes.
     const writes = client.writes.length;
     await controller.reconcile(`${ns}/acme`);
@@ -387,7 +407,7 @@ describe('TenantSyncController.reconcile', () => {
     await client.mergePatch({ apiVersion: 'batch/v1', kind: 'CronJob', namespace: ns, name: 'acme' }, { spec: { schedule: '0 0 * * *' } });
     await controller.reconcile(`${ns}/acme`);
     expect(client.find<V1CronJob>('CronJob', ns, 'acme')?.spec?.schedule).toBe(intervalCron(7200, ns, 'acme'));
-    expect(recorder.events.at(-1)).toMatchObject({ reason: 'CronJobUpdated', message: expect.stringContaining('spec.schedule') });
+    expect(recorder.events.at(-1)).toMatchObject({ reason: 'ChildrenUpdated', message: expect.stringMatching(/^Updated CronJob acme \(.*spec\.schedule/) });
   });
 
   it('moves nextRunTime (one status write) once the previous one has passed', async () => {

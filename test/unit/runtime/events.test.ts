@@ -136,4 +136,117 @@ describe('EventRecorder', () => {
     expect(Buffer.byteLength(calls[0]!.body.note as string)).toBeLessThanOrEqual(1024);
     expect(truncateUtf8('short', 1024)).toBe('short');
   });
+
+  describe('writes in the background, one at a time, in order', () => {
+    /** A client whose writes wait until the test lets them finish; it records how many were in flight at once. */
+    function gatedClient() {
+      const started: string[] = [];
+      const gates: (() => void)[] = [];
+      let inFlight = 0;
+      let maxInFlight = 0;
+      const write = async (label: string) => {
+        started.push(label);
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise<void>((resolve) => gates.push(resolve));
+        inFlight--;
+      };
+      return {
+        started,
+        release: async () => {
+          gates.shift()?.();
+          await new Promise((r) => setImmediate(r));
+        },
+        maxInFlight: () => maxInFlight,
+        client: {
+          create: async <T>(obj: T): Promise<T> => {
+            await write(`create ${(obj as { reason: string }).reason}`);
+            return obj;
+          },
+          mergePatch: async <T>(ref: { name: string }): Promise<T> => {
+            await write(`patch ${ref.name.split('.')[0]}`);
+            return {} as T;
+          },
+        },
+      };
+    }
+    const settle = () => new Promise((r) => setImmediate(r));
+
+    it('record() returns before the write is done, and the writes go out one after another in the order recorded', async () => {
+      const clock = new FakeClock(0);
+      const gated = gatedClient();
+      const rec = new EventRecorder({ client: gated.client, controller: 'c', instance: 'i', clock, seriesUpdateIntervalMs: 0 });
+      let firstDone = false;
+      void rec.record(tenant, 'Normal', 'ChildrenCreated', 'm').then(() => (firstDone = true));
+      clock.advance(1);
+      void rec.record(tenant, 'Normal', 'ChildrenCreated', 'm'); // the same Event again: its series update
+      void rec.record(tenant, 'Normal', 'Reconciled', 'ready');
+      await settle();
+      // Nothing waited for the API: the first write is in flight, the others queue behind it.
+      expect(gated.started).toEqual(['create ChildrenCreated']);
+      expect(firstDone).toBe(false);
+      await gated.release();
+      expect(firstDone).toBe(true);
+      await gated.release();
+      await gated.release();
+      await rec.flush();
+      // A series' create before its update, and never two writes at once.
+      expect(gated.started).toEqual(['create ChildrenCreated', 'patch acme', 'create Reconciled']);
+      expect(gated.maxInFlight()).toBe(1);
+    });
+
+    it('drops an Event beyond maxPending queued writes, says so through onError, and keeps the queued ones', async () => {
+      const gated = gatedClient();
+      const errors: unknown[] = [];
+      const rec = new EventRecorder({ client: gated.client, controller: 'c', instance: 'i', maxPending: 2, onError: (e) => errors.push(e) });
+      void rec.record(tenant, 'Normal', 'One', 'm');
+      void rec.record(tenant, 'Normal', 'Two', 'm');
+      await expect(rec.record(tenant, 'Normal', 'Three', 'm')).resolves.toBeUndefined();
+      expect(String(errors[0])).toContain('2 Events are waiting to be written: this one is dropped');
+      await gated.release();
+      await gated.release();
+      await rec.flush();
+      expect(gated.started).toEqual(['create One', 'create Two']);
+    });
+
+    it('a failed write does not stop the ones queued after it', async () => {
+      const errors: unknown[] = [];
+      const created: string[] = [];
+      const rec = new EventRecorder({
+        client: {
+          create: async <T>(obj: T): Promise<T> => {
+            const reason = (obj as { reason: string }).reason;
+            if (reason === 'Bad') throw new Error('apiserver said no');
+            created.push(reason);
+            return obj;
+          },
+          mergePatch: async () => ({}) as never,
+        },
+        controller: 'c',
+        instance: 'i',
+        onError: (e) => errors.push(e),
+      });
+      void rec.record(tenant, 'Normal', 'Bad', 'm');
+      void rec.record(tenant, 'Normal', 'Good', 'm');
+      await rec.flush();
+      expect(created).toEqual(['Good']);
+      expect(errors).toHaveLength(1);
+    });
+
+    it('drain() waits for the queue to empty, but no longer than it is given', async () => {
+      const gated = gatedClient();
+      const rec = new EventRecorder({ client: gated.client, controller: 'c', instance: 'i' });
+      void rec.record(tenant, 'Normal', 'One', 'm');
+      const start = performance.now();
+      await rec.drain(50); // the write never finishes: drain gives up after 50 ms
+      expect(performance.now() - start).toBeGreaterThanOrEqual(45);
+      let drained = false;
+      const draining = rec.drain(60_000).then(() => (drained = true));
+      await settle();
+      expect(drained).toBe(false);
+      await gated.release();
+      await draining;
+      expect(drained).toBe(true);
+    });
+  });
 });
