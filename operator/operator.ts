@@ -1,5 +1,6 @@
 // The operator process (started by main.ts): flags/env → logger, metrics, client → informers, controller,
 // health server under one Manager (leader election on a Lease) → run until SIGTERM, then drain and exit 0.
+import { getHeapStatistics } from 'node:v8';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { KubernetesObject, V1ConfigMap, V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
@@ -143,6 +144,8 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
       syncImage: config.syncImage,
       workers: config.workers,
       server: kubeConfig.getCurrentCluster()?.server,
+      // Node sizes its heap from the container's memory limit (half of it, at least 256 MiB): too small a limit shows here.
+      heapLimitMiB: Math.round(getHeapStatistics().heap_size_limit / 1048576),
     },
     'tenant-sync operator starting',
   );

@@ -2,7 +2,7 @@
 // ceiling (bare writes through the operator's client: ceiling.ts) and a controller-runtime peer (peer/).
 //   npm run bench -- operator-scale [--tenants 1000] [--rounds 1] [--only ceiling,operator,peer]
 //     [--limits shipped,unthrottled] [--workers 4] [--settle-seconds 15] [--idle-seconds 60] [--changes 20]
-//     [--history 1] [--replicas 2] [--standby-limits same|shipped] [--node-options=<flags>]
+//     [--history 1] [--replicas 2] [--standby-limits same|shipped] [--node-options=<flags>] [--memory-limit-mib 768]
 // Each case starts a fresh control plane, starts its controller (none for the ceiling), then creates the N
 // TenantSyncs at once (32 creates in flight, unthrottled client) and times from the first create until all
 // N are Ready with observedGeneration = generation (one watch), then how long the operator stays busy after that. Limits: `shipped` = the operator's default
@@ -20,7 +20,7 @@ import { apiVersion, kind } from '../../operator/api/tenantsync.js';
 import { defaultKubeApiBurst, defaultKubeApiQps } from '../../operator/kube/rate-limiter.js';
 import type { StoredTenantSync } from '../../test/integration/operator-helpers.js';
 import { buildDist } from '../../test/support/build-output.js';
-import { operatorImageNodeOptions, startOperator, sumMetric, type OperatorProcess } from '../../test/support/operator-process.js';
+import { nodeOldSpaceLimitMiB, operatorChartMemoryLimitMiB, operatorImageNodeOptions, startOperator, sumMetric, type OperatorProcess } from '../../test/support/operator-process.js';
 import { ceilingWriter } from './ceiling.js';
 import { killLeader, leaderOf, type FailoverMeasured } from './failover.js';
 import { createJobHistory } from './history.js';
@@ -45,6 +45,7 @@ const { values } = parseArgs({
     replicas: { type: 'string', default: '2' },
     'standby-limits': { type: 'string', default: 'same' },
     'node-options': { type: 'string', default: operatorImageNodeOptions },
+    'memory-limit-mib': { type: 'string', default: String(operatorChartMemoryLimitMiB) },
   },
 });
 
@@ -79,9 +80,10 @@ const changes = positiveInt('changes', 0);
 const timeoutMs = positiveInt('timeout-seconds') * 1000;
 const history = positiveInt('history', 0);
 const replicas = positiveInt('replicas');
+/** NODE_OPTIONS of the operator replicas: the image's, plus the heap limit Node sets itself in the chart's pod (0: none). */
+const memoryLimitMiB = positiveInt('memory-limit-mib', 0);
+const nodeOptions = [values['node-options'], memoryLimitMiB > 0 ? `--max-old-space-size=${nodeOldSpaceLimitMiB(memoryLimitMiB)}` : ''].filter(Boolean).join(' ');
 /** The client limits of the replicas that stand by (and take over at the failover): the case's, or the shipped ones. */
-/** NODE_OPTIONS of the operator replicas; the default is the operator image's. */
-const nodeOptions = values['node-options'];
 const standbyLimits = listOf('standby-limits', ['same', 'shipped'] as const)[0]!;
 const only = listOf('only', cases);
 const limitModes = listOf('limits', limitNames);
@@ -325,7 +327,7 @@ for (let round = 1; round <= rounds; round++) {
 const find = (round: number, mode: LimitName, what: Case) => results.find((r) => r.round === round && r.mode === mode && r.what === what);
 const lines = [
   `operator-scale: ${tenants} TenantSyncs created at once (${createsInFlight} creates in flight), ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)} at the end, workers ${workers}`,
-  `shipped limits: ${defaultKubeApiQps} QPS, burst ${defaultKubeApiBurst} (operator, ceiling and peer alike); unthrottled: no client-side limit; operator NODE_OPTIONS="${nodeOptions}"`,
+  `shipped limits: ${defaultKubeApiQps} QPS, burst ${defaultKubeApiBurst} (operator, ceiling and peer alike); unthrottled: no client-side limit; operator NODE_OPTIONS="${nodeOptions}"${memoryLimitMiB > 0 ? ` (the old-space limit Node sets itself in a container limited to ${memoryLimitMiB} MiB, the chart's)` : ''}`,
   '',
   '| round | limits | ceiling s | operator s | peer s | operator / ceiling | operator / peer | creates s |',
   '| --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -19,6 +19,19 @@ const pollMs = 200;
  */
 export const operatorImageNodeOptions = '--enable-source-maps --max-semi-space-size=2';
 
+/** The chart's memory limit of the operator container, in MiB (test/unit/ship/chart-defaults.test.ts keeps them equal). */
+export const operatorChartMemoryLimitMiB = 768;
+
+/**
+ * The V8 old-space limit Node 24 gives itself in a container with this memory limit: half of it, at least 256 MiB
+ * (measured in a memory cgroup: 768 MiB → 384, 2 GiB → 1,024, 256 MiB → 256). Outside a container V8 sizes from the
+ * machine's memory (4 GiB here) and lets its heap grow 4× before collecting; a benchmark passes this as
+ * --max-old-space-size so the operator's heap behaves as in the chart's pod.
+ */
+export function nodeOldSpaceLimitMiB(containerLimitMiB: number): number {
+  return Math.max(256, Math.floor(containerLimitMiB / 2));
+}
+
 export interface StartOperatorOptions {
   kubeconfig: string;
   /** --namespaces: keep each test's operator to its own namespaces. */
