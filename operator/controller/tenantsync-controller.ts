@@ -25,7 +25,7 @@ import { isResultApplied, jobFinish, jobTrigger, toTime, type RunRecord } from '
 import { schedulePeriodSeconds } from '../reconcile/run-status.js';
 import type { EffectiveSchedule } from '../reconcile/schedule.js';
 import { missingSecretsMessage, secretReferences, type SecretLookup } from '../reconcile/secrets.js';
-import { canonicalJson, parseStoredStatus, readyTransitionEvent, statusChanged } from '../reconcile/status.js';
+import { changedStatusJson, parseStoredStatus, readyTransitionEvent } from '../reconcile/status.js';
 import { hexHash } from '../reconcile/hash.js';
 import type { SyncPodDefaults } from '../reconcile/sync-pod.js';
 import { validateTenantSync } from '../reconcile/validate.js';
@@ -704,10 +704,11 @@ export class TenantSyncController implements Reconciler {
    */
   private async writeStatus(raw: RawTenantSync, old: TenantSyncStatus, next: TenantSyncStatus, appliedRuns: boolean, log: Logger): Promise<void> {
     const key = objectKey(raw.metadata.namespace, raw.metadata.name);
-    if (!statusChanged(raw.status as TenantSyncStatus | undefined, next)) return;
+    const nextJson = changedStatusJson(raw.status as TenantSyncStatus | undefined, next);
+    if (nextJson === undefined) return;
     // Our previous write is not in the cache yet (same resourceVersion as before it): do not write it twice.
     const written = this.writtenStatus.get(key);
-    const digest = hexHash(canonicalJson(next), 32);
+    const digest = hexHash(nextJson, 32);
     if (written?.digest === digest && written.resourceVersionBefore === raw.metadata.resourceVersion) return;
     const ref: ObjectRef = { apiVersion, kind, namespace: raw.metadata.namespace, name: raw.metadata.name };
     // The resourceVersion we computed from is a precondition: a newer object (a lagging cache, another writer)

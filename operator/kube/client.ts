@@ -477,15 +477,18 @@ export class KubeClient {
         for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
           touch();
           buffered += decoder.decode(chunk, { stream: true });
+          // One event per line; the rest of the chunk is cut off once, not after every line (a chunk can hold many).
+          let start = 0;
           let newline: number;
-          while ((newline = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, newline).trim();
-            buffered = buffered.slice(newline + 1);
+          while ((newline = buffered.indexOf('\n', start)) >= 0) {
+            const line = buffered.slice(start, newline).trim();
+            start = newline + 1;
             if (!line) continue;
             const event = JSON.parse(line) as { type: string; object: unknown };
             if (event.type === 'ERROR') throw statusError('GET', path, event.object as KubeStatus);
             yield event as WatchEvent<T>;
           }
+          buffered = buffered.slice(start);
         }
       } catch (err) {
         if (err instanceof KubeApiError) throw err;

@@ -123,9 +123,13 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-/** True when writing `next` would change what is stored: the only case in which status is written. */
-export function statusChanged(old: TenantSyncStatus | undefined, next: TenantSyncStatus): boolean {
-  return canonicalJson(old ?? {}) !== canonicalJson(next);
+/**
+ * The canonical JSON of `next` when writing it would change what is stored (the only case in which status is
+ * written), else undefined. The writer hashes that JSON to remember what it wrote: serialized once per pass.
+ */
+export function changedStatusJson(old: TenantSyncStatus | undefined, next: TenantSyncStatus): string | undefined {
+  const json = canonicalJson(next);
+  return canonicalJson(old ?? {}) === json ? undefined : json;
 }
 
 export interface StatusEvent {

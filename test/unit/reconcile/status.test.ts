@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TenantSyncStatus } from '../../../operator/api/tenantsync.js';
 import { setCondition } from '../../../operator/reconcile/conditions.js';
-import { computeStatus, parseStoredStatus, readyTransitionEvent, statusChanged, type ReconcileOutcome, type StatusInputs } from '../../../operator/reconcile/status.js';
+import { computeStatus, parseStoredStatus, readyTransitionEvent, changedStatusJson, type ReconcileOutcome, type StatusInputs } from '../../../operator/reconcile/status.js';
 import { kstatusOf } from './kstatus.js';
 
 const t0 = new Date('2025-05-01T10:00:00.123Z');
@@ -85,20 +85,21 @@ describe('computeStatus', () => {
   });
 });
 
-describe('statusChanged', () => {
-  it('is false for the same pass repeated later (no writes when idle)', () => {
+describe('changedStatusJson', () => {
+  it('is undefined for the same pass repeated later (no writes when idle)', () => {
     const first = computeStatus(inputs(ready));
     const again = computeStatus(inputs(ready, { old: first, now: t1 }));
-    expect(statusChanged(first, again)).toBe(false);
+    expect(changedStatusJson(first, again)).toBeUndefined();
   });
 
-  it('ignores key order and is true for any real change', () => {
+  it('ignores key order, and gives the new status as canonical JSON for any real change', () => {
     const first = computeStatus(inputs(ready));
     const reordered = JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(first).reverse()))) as TenantSyncStatus;
-    expect(statusChanged(reordered, computeStatus(inputs(ready, { old: first })))).toBe(false);
-    expect(statusChanged(first, computeStatus(inputs(ready, { old: first, nextRunTime: new Date('2025-05-01T13:37:00Z') })))).toBe(true);
-    expect(statusChanged(first, computeStatus(inputs(ready, { old: first, generation: 4 })))).toBe(true);
-    expect(statusChanged(undefined, first)).toBe(true);
+    expect(changedStatusJson(reordered, computeStatus(inputs(ready, { old: first })))).toBeUndefined();
+    expect(changedStatusJson(first, computeStatus(inputs(ready, { old: first, nextRunTime: new Date('2025-05-01T13:37:00Z') })))).toBeDefined();
+    expect(changedStatusJson(first, computeStatus(inputs(ready, { old: first, generation: 4 })))).toBeDefined();
+    expect(changedStatusJson(undefined, first)).toBeDefined();
+    expect(JSON.parse(changedStatusJson(undefined, first)!)).toEqual(JSON.parse(JSON.stringify(first)));
   });
 });
 

@@ -180,3 +180,24 @@ describe('KubeClient.withSignal (the leader view)', () => {
     expect(seen).toHaveLength(1);
   });
 });
+
+describe('KubeClient.watch', () => {
+  it('yields one event per line however the stream is cut: many in one chunk, one across chunks, a character split between them', async () => {
+    const events = ['a', 'b', 'ü-ö', 'd'].map((name) => JSON.stringify({ type: 'ADDED', object: cm(name) }) + '\n');
+    const bytes = Buffer.from(events.join(''));
+    const split = bytes.indexOf(Buffer.from('ü')) + 1; // inside the two bytes of "ü"
+    const { client } = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write(bytes.subarray(0, split)); // "a" and "b" whole, then half of the third event
+      setTimeout(() => {
+        res.write(bytes.subarray(split, split + 5));
+        setTimeout(() => res.end(bytes.subarray(split + 5)), 20);
+      }, 20);
+    });
+    const names: string[] = [];
+    for await (const event of client.watch<{ metadata: { name: string } }>('/api/v1/configmaps', { timeoutSeconds: 5, signal: new AbortController().signal })) {
+      names.push(`${event.type} ${event.object.metadata.name}`);
+    }
+    expect(names).toEqual(['ADDED a', 'ADDED b', 'ADDED ü-ö', 'ADDED d']);
+  });
+});
