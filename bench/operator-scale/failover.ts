@@ -13,6 +13,19 @@ export interface FailoverMeasured {
   requestsPerSecond: number;
   /** The highest count of requests sent in one second while it caught up. */
   peakPerSecond: number;
+  /** Those requests by "verb resource" (e.g. "get secrets"). */
+  byVerb: Record<string, number>;
+}
+
+/** tenantsync_kube_requests_total summed by verb and resource (every status code). */
+export function requestsByVerb(metrics: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of metrics.matchAll(/^tenantsync_kube_requests_total\{([^}]*)\}\s+(\S+)/gm)) {
+    const labels = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const key = `${labels.verb} ${labels.resource}`;
+    out[key] = (out[key] ?? 0) + Number(m[2]);
+  }
+  return out;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -30,6 +43,7 @@ export async function killLeader(leader: OperatorProcess, standby: OperatorProce
   await leader.kill('SIGKILL');
   let leadingAt: number | undefined;
   let requestsAtLead = 0;
+  let verbsAtLead: Record<string, number> = {};
   let last = { at: start, requests: requests(await scrape(standby)) };
   let peakPerSecond = 0;
   while (performance.now() - start < timeoutMs) {
@@ -44,11 +58,17 @@ export async function killLeader(leader: OperatorProcess, standby: OperatorProce
     if (leadingAt === undefined && sumMetric(m, 'tenantsync_leader') === 1) {
       leadingAt = now;
       requestsAtLead = sent;
+      verbsAtLead = requestsByVerb(m);
       last = { at: now, requests: sent };
     }
     if (leadingAt !== undefined && reconciles(m) - startReconciles >= tenants && sumMetric(m, 'tenantsync_workqueue_depth') === 0) {
       const caughtUpS = Math.max((now - leadingAt) / 1000, 0.001);
-      return { leadingAfterMs: leadingAt - start, reconciledAfterMs: now - start, requests: sent - requestsAtLead, requestsPerSecond: (sent - requestsAtLead) / caughtUpS, peakPerSecond };
+      const byVerb = Object.fromEntries(
+        Object.entries(requestsByVerb(m))
+          .map(([k, n]) => [k, n - (verbsAtLead[k] ?? 0)] as const)
+          .filter(([, n]) => n > 0),
+      );
+      return { leadingAfterMs: leadingAt - start, reconciledAfterMs: now - start, requests: sent - requestsAtLead, requestsPerSecond: (sent - requestsAtLead) / caughtUpS, peakPerSecond, byVerb };
     }
   }
   throw new Error(`failover: the standby had not reconciled all ${tenants} tenants ${timeoutMs / 1000} s after the leader was killed`);

@@ -22,7 +22,7 @@ import type { StoredTenantSync } from '../../test/integration/operator-helpers.j
 import { buildDist } from '../../test/support/build-output.js';
 import { nodeOldSpaceLimitMiB, operatorChartMemoryLimitMiB, operatorImageNodeOptions, startOperator, sumMetric, type OperatorProcess } from '../../test/support/operator-process.js';
 import { ceilingWriter } from './ceiling.js';
-import { killLeader, leaderOf, type FailoverMeasured } from './failover.js';
+import { killLeader, leaderOf, requestsByVerb, type FailoverMeasured } from './failover.js';
 import { createJobHistory } from './history.js';
 import { startBenchCluster, unthrottled, type BenchCluster } from './cluster.js';
 import { buildPeer, startPeer, type PeerProcess } from './peer.js';
@@ -146,15 +146,9 @@ async function createAll(cluster: BenchCluster, onCreated: (i: number, created: 
   return performance.now() - start;
 }
 
-/** tenantsync_kube_requests_total summed by verb and resource (every status code), per tenant. */
-function requestsByVerb(metrics: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const m of metrics.matchAll(/^tenantsync_kube_requests_total\{([^}]*)\}\s+(\S+)/gm)) {
-    const labels = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-    const key = `${labels.verb} ${labels.resource}`;
-    out[key] = (out[key] ?? 0) + Number(m[2]) / tenants;
-  }
-  return out;
+/** tenantsync_kube_requests_total by verb and resource, per tenant. */
+function requestsPerTenantByVerb(metrics: string): Record<string, number> {
+  return Object.fromEntries(Object.entries(requestsByVerb(metrics)).map(([k, n]) => [k, n / tenants]));
 }
 
 /** Waits until the work queue is empty and no request but the Lease's was sent for 3 s (at most 15 min); returns ms waited. */
@@ -247,7 +241,7 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
     if (what === 'operator') operator = await leaderOf(operators);
     if (what === 'operator' && operator === undefined) throw new Error('all Ready, but no operator replica says it leads');
     const measured: Measured = { round, mode, what, readyMs: readyAt - start, createsMs };
-    if (operator !== undefined) measured.requestsPerTenant = requestsByVerb(await scrape(operator));
+    if (operator !== undefined) measured.requestsPerTenant = requestsPerTenantByVerb(await scrape(operator));
     log(`${what}: all ${tenants} Ready after ${(measured.readyMs / 1000).toFixed(1)} s (creates took ${(createsMs / 1000).toFixed(1)} s)`);
     if (operator !== undefined || peer !== undefined) {
       if (operator !== undefined) measured.quietAfterMs = await untilQuiet(operator);
@@ -354,6 +348,10 @@ if (failovers.length > 0) {
     const f = r.failover!;
     const limit = r.mode === 'shipped' || standbyLimits === 'shipped' ? `${defaultKubeApiQps} QPS, burst ${defaultKubeApiBurst}` : 'none';
     lines.push(`| ${r.round} | ${r.mode} | ${seconds(f.leadingAfterMs)} | ${seconds(f.reconciledAfterMs)} | ${f.requests} | ${f.requestsPerSecond.toFixed(1)} | ${f.peakPerSecond.toFixed(1)} | ${limit} |`);
+  }
+  for (const r of failovers) {
+    const verbs = Object.entries(r.failover!.byVerb).sort((a, b) => b[1] - a[1]);
+    lines.push('', `failover requests (round ${r.round}, ${r.mode}): ${verbs.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }
 }
 for (const r of results.filter((m) => m.requestsPerTenant !== undefined)) {
