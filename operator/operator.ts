@@ -15,7 +15,8 @@ import { Controller } from './runtime/controller.js';
 import { HealthServer } from './runtime/health-server.js';
 import { Informer } from './runtime/informer.js';
 import { createLogger, errorFields, type Logger } from './runtime/logger.js';
-import { Manager } from './runtime/manager.js';
+import { isNotLeading, Manager } from './runtime/manager.js';
+import { untilAborted } from './runtime/sleep.js';
 import { withoutUnreadFields } from './runtime/cache-transform.js';
 import { countKubeRequests, countKubeWrites, createMetrics, dropTenantGauges, setInformerProblem } from './runtime/metrics.js';
 import { managedBy } from './reconcile/labels.js';
@@ -85,7 +86,7 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
     controller: 'tenantsync.io/operator',
     instance: identity,
     // An Event still queued when leadership was lost is dropped quietly: the new leader tells its own.
-    onError: (err) => (err as { code?: unknown } | undefined)?.code === 'NOT_LEADER' || logger.warn({ error: errorFields(err) }, 'could not record an Event'),
+    onError: (err) => isNotLeading(err) || logger.warn({ error: errorFields(err) }, 'could not record an Event'),
   });
   const caches = { tenantSyncs, cronJobs, jobs, configMaps, pods };
   const reconciler = new TenantSyncController({
@@ -128,7 +129,7 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
     name: 'event-recorder',
     needLeaderElection: true,
     start: async (signal) => {
-      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      await untilAborted(signal);
       await recorder.drain(eventDrainMs);
     },
   });

@@ -1,7 +1,7 @@
 // Failover: SIGKILL the leading replica and measure, on the other one, the time until it leads and has
 // reconciled every tenant (its work queue drained after taking over), and the API request rate it caused.
 import { sumMetric, type OperatorProcess } from '../../test/support/operator-process.js';
-import { scrape } from './scrape.js';
+import { requestsByVerb, scrape } from './scrape.js';
 
 export interface FailoverMeasured {
   /** From the SIGKILL until the standby's tenantsync_leader gauge is 1. */
@@ -15,17 +15,6 @@ export interface FailoverMeasured {
   peakPerSecond: number;
   /** Those requests by "verb resource" (e.g. "get secrets"). */
   byVerb: Record<string, number>;
-}
-
-/** tenantsync_kube_requests_total summed by verb and resource (every status code). */
-export function requestsByVerb(metrics: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const m of metrics.matchAll(/^tenantsync_kube_requests_total\{([^}]*)\}\s+(\S+)/gm)) {
-    const labels = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-    const key = `${labels.verb} ${labels.resource}`;
-    out[key] = (out[key] ?? 0) + Number(m[2]);
-  }
-  return out;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -22,12 +22,12 @@ import type { StoredTenantSync } from '../../test/integration/operator-helpers.j
 import { buildDist } from '../../test/support/build-output.js';
 import { nodeOldSpaceLimitMiB, operatorChartMemoryLimitMiB, operatorImageNodeOptions, startOperator, sumMetric, type OperatorProcess } from '../../test/support/operator-process.js';
 import { ceilingWriter } from './ceiling.js';
-import { killLeader, leaderOf, requestsByVerb, type FailoverMeasured } from './failover.js';
+import { killLeader, leaderOf, type FailoverMeasured } from './failover.js';
 import { createJobHistory } from './history.js';
 import { startBenchCluster, unthrottled, type BenchCluster } from './cluster.js';
 import { buildPeer, startPeer, type PeerProcess } from './peer.js';
 import { watchReady, type ReadyWatch } from './ready-watch.js';
-import { scrape } from './scrape.js';
+import { requestsByVerb, scrape } from './scrape.js';
 import { benchNamespace, tenantManifests, unownedChildren } from './tenants.js';
 
 const { values } = parseArgs({

@@ -1,4 +1,4 @@
-// The bench's reads of an operator's /metrics. A read that fails (a connection reset by a replica busy
+// The bench's reads of an operator's /metrics, and what it adds up from them. A read that fails (a connection reset by a replica busy
 // taking over, say) is tried again, up to 5 times a second apart, instead of ending the whole benchmark.
 import type { OperatorProcess } from '../../test/support/operator-process.js';
 
@@ -11,4 +11,15 @@ export async function scrape(operator: OperatorProcess, attempts = 5): Promise<s
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
+}
+
+/** tenantsync_kube_requests_total summed by verb and resource (every status code). */
+export function requestsByVerb(metrics: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of metrics.matchAll(/^tenantsync_kube_requests_total\{([^}]*)\}\s+(\S+)/gm)) {
+    const labels = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const key = `${labels.verb} ${labels.resource}`;
+    out[key] = (out[key] ?? 0) + Number(m[2]);
+  }
+  return out;
 }

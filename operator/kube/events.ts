@@ -159,11 +159,6 @@ export class EventRecorder implements EventRecorderLike {
     });
   }
 
-  /** Settles once every write queued so far is done. */
-  async flush(): Promise<void> {
-    await this.tail;
-  }
-
   /** Waits until no write is queued, at most `ms` (a leader that stops gets its last Events out before it lets go of the Lease). */
   async drain(ms: number): Promise<void> {
     const deadline = performance.now() + ms;

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { errorFields, type Logger } from './logger.js';
 import type { Readiness } from './manager.js';
+import { untilAborted } from './sleep.js';
 
 export const defaultHealthAddress = ':8080';
 
@@ -75,7 +76,7 @@ export class HealthServer {
     });
     this.opts.logger.info({ address: this.opts.address, port: this.port() }, 'serving /healthz, /readyz and /metrics');
     this.resolveListening?.();
-    if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    await untilAborted(signal);
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }

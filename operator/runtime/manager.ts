@@ -3,6 +3,7 @@
 import type { OperatorMetrics } from './metrics.js';
 import { LeaderElector, type LeaderElectionConfig } from './leader-election.js';
 import { errorFields, type Logger } from './logger.js';
+import { untilAborted } from './sleep.js';
 
 /**
  * A long-running part. `start` runs until `signal` aborts, then stops its work and resolves.
@@ -167,7 +168,7 @@ export class Manager {
       await this.elector.run(stopAll.signal, { onStartedLeading: lead });
     } else {
       await lead(stopAll.signal);
-      if (!stopAll.signal.aborted) await new Promise<void>((resolve) => stopAll.signal.addEventListener('abort', () => resolve(), { once: true }));
+      await untilAborted(stopAll.signal);
     }
     leaderWorkStopped.abort();
     await shared;
@@ -185,4 +186,9 @@ export class Manager {
 /** The abort reason of requests made while this process does not lead. */
 function notLeading(): Error {
   return Object.assign(new Error('this operator instance is not the leader (lost or released the Lease); its writes are cancelled'), { code: 'NOT_LEADER' });
+}
+
+/** True for what a request made while this process does not lead fails with (see Manager.leadershipSignal). */
+export function isNotLeading(err: unknown): boolean {
+  return (err as { code?: unknown } | null | undefined)?.code === 'NOT_LEADER';
 }

@@ -15,6 +15,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Resolves once `signal` aborts (at once if it already has): a runnable's "run until asked to stop". */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
 /** `ms` stretched by a random factor in [1, 1 + fraction): spreads retries of many clients. */
 export function jittered(ms: number, fraction = 0.2, random: () => number = Math.random): number {
   return Math.round(ms * (1 + fraction * random()));

@@ -189,7 +189,7 @@ describe('EventRecorder', () => {
       expect(firstDone).toBe(true);
       await gated.release();
       await gated.release();
-      await rec.flush();
+      await rec.drain(5_000);
       // A series' create before its update, and never two writes at once.
       expect(gated.started).toEqual(['create ChildrenCreated', 'patch acme', 'create Reconciled']);
       expect(gated.maxInFlight()).toBe(1);
@@ -205,7 +205,7 @@ describe('EventRecorder', () => {
       expect(String(errors[0])).toContain('2 Events are waiting to be written: this one is dropped');
       await gated.release();
       await gated.release();
-      await rec.flush();
+      await rec.drain(5_000);
       expect(gated.started).toEqual(['create One', 'create Two']);
     });
 
@@ -228,7 +228,7 @@ describe('EventRecorder', () => {
       });
       void rec.record(tenant, 'Normal', 'Bad', 'm');
       void rec.record(tenant, 'Normal', 'Good', 'm');
-      await rec.flush();
+      await rec.drain(5_000);
       expect(created).toEqual(['Good']);
       expect(errors).toHaveLength(1);
     });
