@@ -1,6 +1,7 @@
 // The status of a TenantSync, rebuilt on every pass from what the reconcile found (never accumulated),
 // and the test that decides whether it must be written at all: an idle cluster sees no status writes.
 import { conditionTypes, tenantSyncStatusSchema, type Condition, type TenantSyncStatus } from '../api/tenantsync.js';
+import { canonicalJson } from '../../sync-job/sink/canonical-json.js';
 import { reasons, removeCondition, setCondition, sortConditions } from './conditions.js';
 
 /** How the reconcile ended, in the terms status cares about. */
@@ -111,16 +112,6 @@ export function computeStatus(inputs: StatusInputs): TenantSyncStatus {
 function assign<K extends keyof TenantSyncStatus>(status: TenantSyncStatus, key: K, value: TenantSyncStatus[K] | undefined): void {
   if (value === undefined) delete status[key];
   else status[key] = value;
-}
-
-/** Canonical JSON: keys sorted, undefined dropped, so equal states compare equal whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    }
-    return v;
-  });
 }
 
 /**

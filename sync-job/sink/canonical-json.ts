@@ -1,5 +1,6 @@
 // Canonical JSON (object keys sorted at every depth, arrays in order): what a batchId hashes, and the form in
 // which the job sends each record, so one serialization serves both. Hot: it runs once per delivered record.
+// The operator uses it too, to compare a status with the stored one and to fingerprint the children it applies.
 
 /**
  * An object's key order, as Object.keys gave it, with its sorted order and the quoted keys in that order.
@@ -45,7 +46,8 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
 /**
  * JSON with object keys sorted at every depth (arrays keep their order), so the same content hashes alike
  * whatever order Freshdesk sent its fields in. `undefined` members are left out and `undefined` array items
- * become null, as JSON.stringify does. For JSON values (what JSON.parse gives); toJSON methods are not called.
+ * become null, as JSON.stringify does. An object with a toJSON method (a Date) is written as what it returns, as
+ * JSON.stringify writes it; the operator compares statuses and fingerprints its children with the same function.
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
@@ -58,6 +60,7 @@ export function canonicalJson(value: unknown): string {
     }
     return `${out}]`;
   }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((value as { toJSON(): unknown }).toJSON());
   const object = value as Record<string, unknown>;
   const keys = Object.keys(object);
   const shape = shapeOf(keys);

@@ -64,6 +64,12 @@ describe('canonicalJson', () => {
     expect(canonicalJson(undefined)).toBe('null');
   });
 
+  it('writes an object with toJSON (a Date) as JSON.stringify does, so the operator can compare statuses with it', () => {
+    const at = new Date('2026-12-05T20:00:00.000Z');
+    expect(canonicalJson({ z: at, a: [at] })).toBe('{"a":["2026-12-05T20:00:00.000Z"],"z":"2026-12-05T20:00:00.000Z"}');
+    expect(canonicalJson({ b: { toJSON: () => ({ y: 1, x: 2 }) } })).toBe('{"b":{"x":2,"y":1}}');
+  });
+
   it('a record is sent and hashed as the canonical JSON of {id, op, updatedAt, data}', () => {
     const record = { id: '7', op: 'upsert' as const, updatedAt: '2024-05-01T10:00:00Z', data: { subject: 's', id: 7 } };
     const json = canonicalRecordJson(record);
