@@ -1,10 +1,11 @@
 // Lint rules, including the import boundaries of the architecture:
-// sync-job never imports operator; the operator imports only sync-job/contract; api ← reconcile ← controller.
+// sync-job never imports operator; the operator imports only sync-job/contract and sync-job/canonical-json (the
+// serialization both compare with); api ← reconcile ← controller.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** The operator imports only sync-job/contract of the sync job. */
-const syncJobContractOnly = { regex: '^(\\.\\./)+sync-job/(?!contract(\\.js)?$)', message: 'the operator imports only sync-job/contract' };
+/** The operator imports only sync-job/contract and sync-job/canonical-json of the sync job. */
+const syncJobContractOnly = { regex: '^(\\.\\./)+sync-job/(?!(contract|canonical-json)(\\.js)?$)', message: 'the operator imports only sync-job/contract and sync-job/canonical-json' };
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'charts/**', 'crds/**', 'coverage/**', '.tmp/**'] },

@@ -6,7 +6,7 @@ import type { KubeObject, KubeWriter } from '../kube/client.js';
 import { differingPaths } from '../reconcile/compare.js';
 import { hexHash } from '../reconcile/hash.js';
 import { appliedHashAnnotation, fieldManager } from '../reconcile/labels.js';
-import { canonicalJson } from '../../sync-job/sink/canonical-json.js';
+import { canonicalJson } from '../../sync-job/canonical-json.js';
 
 export type ApplyClient = Pick<KubeWriter, 'apply'>;
 

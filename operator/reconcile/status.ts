@@ -1,7 +1,7 @@
 // The status of a TenantSync, rebuilt on every pass from what the reconcile found (never accumulated),
 // and the test that decides whether it must be written at all: an idle cluster sees no status writes.
 import { conditionTypes, tenantSyncStatusSchema, type Condition, type TenantSyncStatus } from '../api/tenantsync.js';
-import { canonicalJson } from '../../sync-job/sink/canonical-json.js';
+import { canonicalJson } from '../../sync-job/canonical-json.js';
 import { reasons, removeCondition, setCondition, sortConditions } from './conditions.js';
 
 /** How the reconcile ended, in the terms status cares about. */

@@ -3,7 +3,7 @@
 // in which any record changed — even a rewrite within the same second — carries a new one.
 import { createHash } from 'node:crypto';
 import type { SyncRecord } from '../core/record.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../canonical-json.js';
 
 /**
  * A reference stream's run as one snapshot: batches 0, 1, … of snapshot `id`, then a completion marker

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChildApplier } from '../../../operator/controller/child-applier.js';
 import { hexHash } from '../../../operator/reconcile/hash.js';
-import { canonicalJson } from '../../../sync-job/sink/canonical-json.js';
+import { canonicalJson } from '../../../sync-job/canonical-json.js';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace: string; resourceVersion?: string; annotations?: Record<string, string> }; data?: Record<string, string>; spec?: Record<string, unknown> };
 

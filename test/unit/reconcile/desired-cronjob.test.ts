@@ -3,7 +3,7 @@ import { desiredCronJob } from '../../../operator/reconcile/desired-cronjob.js';
 import { effectiveSchedule } from '../../../operator/reconcile/schedule.js';
 import { ownerOf, tenantSync } from './fixtures.js';
 import type { TenantSyncSpecInput } from '../../../operator/api/tenantsync.js';
-import { canonicalJson } from '../../../sync-job/sink/canonical-json.js';
+import { canonicalJson } from '../../../sync-job/canonical-json.js';
 import { builtinSyncPodDefaults, type SyncPodDefaults } from '../../../operator/reconcile/sync-pod.js';
 
 function build(spec: Partial<TenantSyncSpecInput> = {}, secretsMissing = false, name = 'acme', syncPodDefaults?: SyncPodDefaults) {

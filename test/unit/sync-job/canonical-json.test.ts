@@ -1,7 +1,7 @@
 // The job's canonical JSON (what a batchId hashes and how a record is sent) against the sink receiver's own,
 // independently written canonicalJson: byte for byte equal on JSON data, whatever shapes and key orders it has.
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../../sync-job/sink/canonical-json.js';
+import { canonicalJson } from '../../../sync-job/canonical-json.js';
 import { canonicalRecordJson } from '../../../sync-job/sink/batch.js';
 import { canonicalJson as receiverCanonicalJson } from '../../fakes/sink/protocol.js';
 

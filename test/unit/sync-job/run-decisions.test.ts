@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isStreamDue } from '../../../sync-job/core/due.js';
 import { exitCodeOf, runOutcomeOf } from '../../../sync-job/core/outcome.js';
 import { batchIdOf } from '../../../sync-job/sink/batch.js';
-import { canonicalJson } from '../../../sync-job/sink/canonical-json.js';
+import { canonicalJson } from '../../../sync-job/canonical-json.js';
 import type { SyncRecord } from '../../../sync-job/core/record.js';
 import { compactResult, resultBytes } from '../../../sync-job/core/result-size.js';
 import { createRedactor } from '../../../sync-job/core/redact.js';
