@@ -18,6 +18,7 @@ import { createLogger, errorFields, type Logger } from './runtime/logger.js';
 import { isNotLeading, Manager } from './runtime/manager.js';
 import { untilAborted } from './runtime/sleep.js';
 import { withoutUnreadFields } from './runtime/cache-transform.js';
+import { StringPool } from './runtime/string-pool.js';
 import { countKubeRequests, countKubeWrites, createMetrics, dropTenantGauges, setInformerProblem } from './runtime/metrics.js';
 import { managedBy } from './reconcile/labels.js';
 import { shutdownSignal } from './runtime/signals.js';
@@ -58,11 +59,13 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
   const identity = `${process.env.POD_NAME || hostname()}_${randomUUID().slice(0, 8)}`;
 
   const resyncPeriodMs = config.resyncPeriodSeconds > 0 ? config.resyncPeriodSeconds * 1000 : undefined;
+  // Every cache keeps only what the operator reads, and one copy of each repeated string across all of them.
+  const strings = new StringPool();
   const common = {
     client,
     namespaces: config.namespaces,
     logger,
-    transform: withoutUnreadFields,
+    transform: <T extends KubernetesObject>(obj: T) => strings.internAll(withoutUnreadFields(obj)),
     onScopeProblem: setInformerProblem(metrics),
   };
   const tenantSyncs = new Informer<KubernetesObject>({ ...common, apiVersion, plural, resyncPeriodMs });
