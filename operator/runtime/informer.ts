@@ -47,6 +47,12 @@ export interface InformerOptions<T extends KubernetesObject = KubernetesObject> 
    * never reads (managedFields, …) so thousands of cached objects fit the memory limit.
    */
   transform?: ((obj: T) => T) | undefined;
+  /**
+   * Only the leader runs this informer (controller-runtime's default: its caches start with the controllers):
+   * a standby holds no objects and sends no list or watch; when leadership ends the cache is emptied, and the
+   * next start lists afresh. Default false: every replica keeps the cache.
+   */
+  needLeaderElection?: boolean | undefined;
   /** Told when a namespace's list/watch is refused (403) and when it works again (see `problems()`). */
   onScopeProblem?: ((problem: ScopeProblem | undefined, where: { informer: string; namespace: string | undefined }) => void) | undefined;
 }
@@ -82,12 +88,13 @@ interface Scope {
 }
 
 /**
- * Watches one kind and keeps a cache of it. Implements Runnable (needLeaderElection: false):
- * standbys keep their caches warm so a new leader starts at once.
+ * Watches one kind and keeps a cache of it. Implements Runnable: a cache (it stops after the work that reads it),
+ * run by every replica or, with `needLeaderElection`, by the leader only.
  */
 export class Informer<T extends KubernetesObject> {
   readonly name: string;
-  readonly needLeaderElection = false;
+  readonly needLeaderElection: boolean;
+  readonly isCache = true;
   private readonly client: KubeClient;
   private readonly opts: InformerOptions<T>;
   private readonly logger: Logger;
@@ -104,6 +111,7 @@ export class Informer<T extends KubernetesObject> {
     this.opts = opts;
     this.client = opts.client ?? new KubeClient({ kubeConfig: opts.kubeConfig! });
     this.name = opts.name ?? `informer/${opts.plural}`;
+    this.needLeaderElection = opts.needLeaderElection ?? false;
     this.logger = opts.logger.child({ informer: this.name });
     const namespaces = opts.namespaces && opts.namespaces.length > 0 ? [...new Set(opts.namespaces)] : [undefined];
     this.scopes = namespaces.map((namespace) => ({ namespace, synced: false, problem: undefined }));
@@ -185,7 +193,22 @@ export class Informer<T extends KubernetesObject> {
     const loops = this.scopes.map((scope) => this.runScope(scope, signal));
     if (this.opts.resyncPeriodMs) loops.push(this.runResync(this.opts.resyncPeriodMs, signal));
     await Promise.all(loops);
+    if (this.needLeaderElection) this.forgetAll();
     this.logger.debug('informer stopped');
+  }
+
+  /**
+   * Empties the cache without telling the handlers (nothing was deleted: this process stopped leading), so a
+   * standby holds no objects and the next start waits for a fresh list before work reads the cache.
+   */
+  private forgetAll(): void {
+    this.store.clear();
+    this.written.clear();
+    for (const scope of this.scopes) {
+      scope.synced = false;
+      if (scope.problem !== undefined) this.opts.onScopeProblem?.(undefined, { informer: this.name, namespace: scope.namespace });
+      scope.problem = undefined;
+    }
   }
 
   private async runScope(scope: Scope, signal: AbortSignal): Promise<void> {

@@ -11,8 +11,10 @@ import { untilAborted } from './sleep.js';
  */
 export interface Runnable {
   name: string;
-  /** true: only the leader runs it (it writes); false: every replica runs it (caches, servers). */
+  /** true: only the leader runs it (its work, and the caches that work reads); false: every replica runs it (servers). */
   needLeaderElection: boolean;
+  /** A cache (an informer): it stops only after the runnables that are not caches, so they drain against it. */
+  readonly isCache?: boolean;
   start(signal: AbortSignal): Promise<void>;
 }
 
@@ -72,12 +74,15 @@ export class Manager {
     this.elector = opts.leaderElection ? new LeaderElector({ ...opts.leaderElection, logger: opts.logger }) : undefined;
   }
 
-  /** Adds a runnable; one with `hasSynced()` (an informer) also becomes a readiness check. */
+  /**
+   * Adds a runnable; one with `hasSynced()` (an informer) also becomes a readiness check — for a leader-only one,
+   * while this process leads (a standby holds no cache and is ready).
+   */
   add(runnable: Runnable & { hasSynced?: () => boolean } & Partial<ProblemSource>): void {
     if (this.started) throw new Error(`cannot add runnable ${runnable.name} after the manager started`);
     this.runnables.push(runnable);
     const hasSynced = runnable.hasSynced;
-    if (typeof hasSynced === 'function') this.addReadyCheck(`${runnable.name} synced`, () => hasSynced.call(runnable));
+    if (typeof hasSynced === 'function') this.addReadyCheck(`${runnable.name} synced`, () => (runnable.needLeaderElection && !this.leading) || hasSynced.call(runnable));
     if (typeof runnable.problems === 'function') this.problemSources.push(runnable as ProblemSource);
   }
 
@@ -146,18 +151,24 @@ export class Manager {
     };
 
     const always = this.runnables.filter((r) => !r.needLeaderElection);
-    const leaderOnly = this.runnables.filter((r) => r.needLeaderElection);
-    // Leader work stops before shared parts (informers, health server) so it drains against a live cache.
+    const leaderCaches = this.runnables.filter((r) => r.needLeaderElection && r.isCache === true);
+    const leaderWork = this.runnables.filter((r) => r.needLeaderElection && r.isCache !== true);
+    // Leader work stops before shared parts (health server, shared caches) so it drains against a live cache.
     const leaderWorkStopped = new AbortController();
     const shared = Promise.all(always.map((r) => runOne(r, leaderWorkStopped.signal)));
 
-    // Writes end the moment the Lease is lost; on shutdown they finish while the work drains.
+    // Writes end the moment the Lease is lost; on shutdown they finish while the work drains. The leader's
+    // caches start with its work and stop after it (controller-runtime's order), so the work drains against them.
     const lead = async (leading: AbortSignal, lost: AbortSignal = new AbortController().signal): Promise<void> => {
       this.leadership = lost;
       this.setLeading(true);
+      const cachesStopped = new AbortController();
+      const caches = Promise.all(leaderCaches.map((r) => runOne(r, cachesStopped.signal)));
       try {
-        await Promise.all(leaderOnly.map((r) => runOne(r, leading)));
+        await Promise.all([...leaderWork.map((r) => runOne(r, leading)), untilAborted(leading)]);
       } finally {
+        cachesStopped.abort();
+        await caches;
         this.leadership = AbortSignal.abort(notLeading());
         this.setLeading(false);
         this.onStoppedLeading?.();

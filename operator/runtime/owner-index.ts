@@ -26,12 +26,21 @@ export class OwnerIndex<T extends Named> {
     });
   }
 
-  /** The owner's objects as the cache holds them now. */
+  /**
+   * The owner's objects as the cache holds them now. A key whose object the cache no longer holds is dropped
+   * (a leader-only cache is emptied without events when leadership ends).
+   */
   of(owner: string): T[] {
-    return [...(this.byOwner.get(owner) ?? [])].flatMap((key) => {
+    const owned = this.byOwner.get(owner);
+    if (owned === undefined) return [];
+    const out: T[] = [];
+    for (const key of owned) {
       const { namespace, name } = parseObjectKey(key);
       const obj = this.cache.get(namespace, name);
-      return obj === undefined ? [] : [obj];
-    });
+      if (obj === undefined) owned.delete(key);
+      else out.push(obj);
+    }
+    if (owned.size === 0) this.byOwner.delete(owner);
+    return out;
   }
 }

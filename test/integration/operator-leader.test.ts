@@ -1,5 +1,6 @@
-// Two operator processes on one Lease: exactly one leads (writes); SIGKILL the leader and the other
-// reconciles a new TenantSync within the lease duration plus a few seconds; SIGTERM releases the Lease.
+// Two operator processes on one Lease: exactly one leads (writes, and caches: a standby lists nothing); SIGKILL
+// the leader and the other reconciles a new TenantSync within the lease duration plus a few seconds; SIGTERM
+// releases the Lease; a leader that loses the Lease and leads again lists afresh and reconciles what changed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNamespace, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
 import { microTime } from '../../operator/kube/clock.js';
@@ -52,6 +53,10 @@ describe('leader election', () => {
     const leader = operators[flags.indexOf(1)] as OperatorProcess;
     expect(await standby.metric('tenantsync_kube_write_requests_total')).toBe(0);
     expect(await leader.metric('tenantsync_kube_write_requests_total', { resource: 'cronjobs' })).toBeGreaterThan(0);
+    // The caches are the leader's: a standby lists and watches nothing (only the Lease is read), and is ready.
+    expect(await standby.metric('tenantsync_kube_requests_total', { verb: 'list' })).toBe(0);
+    expect(await standby.metric('tenantsync_kube_requests_total', { verb: 'watch' })).toBe(0);
+    expect(await leader.metric('tenantsync_kube_requests_total', { verb: 'list', resource: 'tenantsyncs' })).toBeGreaterThan(0);
     expect(await standby.isReady()).toBe(true);
   });
 
@@ -97,7 +102,7 @@ describe('leader election', () => {
     await waitReady(client, ns.name, 'third');
   });
 
-  it('a leader that loses the Lease stops leading and drops its per-tenant gauges', async () => {
+  it('a leader that loses the Lease stops leading, drops its per-tenant gauges, and leads again from a fresh list', async () => {
     await waitFor('one leader', async () => (await leaderFlags()).includes(1));
     const leader = operators[(await leaderFlags()).indexOf(1)] as OperatorProcess;
     const tenantSeries = async () => (await leader.metrics()).split('\n').filter((l) => /^tenantsync_(last_success_timestamp_seconds|interval_seconds|consecutive_failures)\{/.test(l));
@@ -111,5 +116,16 @@ describe('leader election', () => {
     await waitFor('the old leader to report standby', async () => (await leader.metric('tenantsync_leader')) === 0);
     // Its gauges would otherwise keep alerting (a stale last success) from a replica that no longer updates them.
     expect(await tenantSeries()).toEqual([]);
+
+    // A TenantSync made while it stands by (its caches emptied), then the intruder lets the Lease go: the same
+    // process leads again, lists afresh and reconciles it.
+    await createTenantSync(client, ns.name, 'fourth');
+    await client.mergePatch(
+      { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns.name, name: 'op-leader' },
+      { spec: { holderIdentity: null, leaseDurationSeconds: 1 } },
+    );
+    await waitFor('the old leader to lead again', async () => (await leader.metric('tenantsync_leader')) === 1, 30_000);
+    await waitReady(client, ns.name, 'fourth');
+    expect(await leader.metric('tenantsync_kube_requests_total', { verb: 'list', resource: 'tenantsyncs' })).toBeGreaterThanOrEqual(2);
   });
 });

@@ -1,6 +1,6 @@
 // What the informer keeps and when it counts as synced, against a stub client: cached objects lose
 // managedFields (and a Job its pod template), our own writes are read back before the watch delivers
-// them, a namespace RBAC refuses is reported (and does not keep the others waiting for ever), and
+// them, a leader-only cache is emptied when leadership ends, a namespace RBAC refuses is reported (and does not keep the others waiting for ever), and
 // repeated 410s back off instead of relisting in a loop.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { V1ConfigMap, V1Job } from '@kubernetes/client-node';
@@ -107,6 +107,49 @@ describe('read-your-writes', () => {
     expect(informer.get('a', 'x')?.data).toEqual({ x: 'written' });
     informer.noteWritten({ ...cm('x', '6'), data: { x: 'stale' } }); // older than what we already hold: ignored
     expect(informer.get('a', 'x')?.data).toEqual({ x: 'written' });
+  });
+});
+
+describe('a leader-only cache', () => {
+  it('is emptied when leadership ends, without events, and the next start waits for a fresh list', async () => {
+    let items = [cm('x', '5')];
+    const stub = stubClient({ listOf: () => items });
+    const events: string[] = [];
+    const informer = new Informer<V1ConfigMap>({ client: stub.client as never, apiVersion: 'v1', plural: 'configmaps', namespaces: ['a'], logger: silentLogger(), needLeaderElection: true });
+    informer.on((type, obj) => events.push(`${type} ${obj.metadata?.name}`));
+    expect(informer).toMatchObject({ needLeaderElection: true, isCache: true });
+    const lead = new AbortController();
+    let run = informer.start(lead.signal);
+    await informer.waitForSync();
+    expect(informer.get('a', 'x')?.data).toEqual({ x: '1' });
+    lead.abort(); // leadership ends
+    await run;
+    expect(informer.get('a', 'x')).toBeUndefined();
+    expect(informer.keys()).toEqual([]);
+    expect(informer.hasSynced()).toBe(false);
+    expect(events).toEqual(['ADDED x']); // nothing was deleted: no DELETED for the handlers
+    // Leading again: what changed meanwhile is listed before anyone is told the cache has synced.
+    items = [cm('y', '8')];
+    const again = new AbortController();
+    run = informer.start(again.signal);
+    await informer.waitForSync();
+    expect(informer.keys()).toEqual(['a/y']);
+    expect(stub.calls.lists).toBe(2);
+    expect(events).toEqual(['ADDED x', 'ADDED y']);
+    again.abort();
+    await run;
+  });
+
+  it('a cache every replica runs keeps its objects when stopped', async () => {
+    const stub = stubClient({ listOf: () => [cm('x', '5')] });
+    const informer = new Informer<V1ConfigMap>({ client: stub.client as never, apiVersion: 'v1', plural: 'configmaps', namespaces: ['a'], logger: silentLogger() });
+    const stop = new AbortController();
+    const run = informer.start(stop.signal);
+    await informer.waitForSync();
+    stop.abort();
+    await run;
+    expect(informer.needLeaderElection).toBe(false);
+    expect(informer.keys()).toEqual(['a/x']);
   });
 });
 

@@ -52,6 +52,39 @@ describe('Manager without leader election', () => {
     expect(m.readiness()).toEqual({ ready: true, checks: { 'informer/things synced': true, custom: true } });
   });
 
+  it('starts leader-only caches with the leader work and stops them after it, so the work drains against them', async () => {
+    const log: string[] = [];
+    const m = new Manager({ logger: silentLogger() });
+    m.add({ ...recorder(log, 'cache', true), isCache: true });
+    m.add(recorder(log, 'controller', true, 5));
+    m.add(recorder(log, 'health', false));
+    const abort = new AbortController();
+    const done = m.start(abort.signal);
+    await tick();
+    expect(log.sort()).toEqual(['cache started', 'controller started', 'health started']);
+    log.length = 0;
+    abort.abort();
+    await done;
+    expect(log).toEqual(['controller stopped', 'cache stopped', 'health stopped']);
+  });
+
+  it('counts a leader-only cache in readiness only while leading: a standby holds none and is ready', async () => {
+    const m = new Manager({ logger: silentLogger() });
+    let synced = false;
+    m.add({ ...recorder([], 'informer/things', true), isCache: true, hasSynced: () => synced });
+    expect(m.isLeader()).toBe(false);
+    expect(m.readiness()).toEqual({ ready: true, checks: { 'informer/things synced': true } });
+    const abort = new AbortController();
+    const done = m.start(abort.signal); // no election: it leads at once
+    await tick();
+    expect(m.isLeader()).toBe(true);
+    expect(m.readiness()).toEqual({ ready: false, checks: { 'informer/things synced': false } });
+    synced = true;
+    expect(m.readiness().ready).toBe(true);
+    abort.abort();
+    await done;
+  });
+
   it('a failing runnable stops the others and start() rejects with RUNNABLE_FAILED', async () => {
     const log: string[] = [];
     const m = new Manager({ logger: silentLogger() });
