@@ -270,11 +270,6 @@ export class TenantSyncController implements Reconciler {
       const owner: OwnerIdentity = { name: ts.metadata.name, namespace: ts.metadata.namespace ?? '', uid: raw.metadata.uid ?? '' };
       const names = childNames(owner.name);
 
-      // 4. The Secrets exist with their keys? Read by name (never cached, never copied); a missing one
-      //    keeps the CronJob suspended so no pod starts that cannot read its credentials.
-      secretsMissing = await this.checkSecrets(ts);
-
-      // 5. Config ConfigMap: the job config, applied whenever it differs.
       const config = jobConfig(ts.spec, owner.name, validation.schedule);
       streamNames = config.source.streams.map((s) => s.name);
       const configMap = desiredConfigMap(owner, config);
@@ -282,11 +277,25 @@ export class TenantSyncController implements Reconciler {
       const changes: ChildChange[] = [];
       const firstPass = parseStatus(raw.status).observedGeneration === undefined;
       try {
-        changes.push(...childChange(await this.ensureChild<V1ConfigMap>(configMap, owner, this.opts.configMaps, names.configMap)));
-
+        // 4–6 do not depend on one another, so they are sent together: a pass waits one round trip for them, not
+        // three (the rest of a pass is two more: the CronJob, then status). Each ends before another's error counts.
+        // 4. The Secrets exist with their keys? Read by name (never cached, never copied); a missing one
+        //    keeps the CronJob suspended so no pod starts that cannot read its credentials.
+        // 5. Config ConfigMap: the job config, applied whenever it differs.
         // 6. State ConfigMap: created empty once; its cursors are the operator's, reset only by a re-sync request (8b).
-        const storedState = await this.ensureStateConfigMap(raw, owner, ts, firstPass, changes);
-        if (storedState !== undefined && state === undefined) state = storedState;
+        const stateChanges: ChildChange[] = [];
+        const [secrets, configApplied, stored] = await Promise.allSettled([
+          this.checkSecrets(ts),
+          this.ensureChild<V1ConfigMap>(configMap, owner, this.opts.configMaps, names.configMap),
+          this.ensureStateConfigMap(raw, owner, ts, firstPass, stateChanges),
+        ]);
+        if (configApplied.status === 'fulfilled') changes.push(...childChange(configApplied.value));
+        changes.push(...stateChanges);
+        if (secrets.status === 'rejected') throw secrets.reason;
+        secretsMissing = secrets.value;
+        if (configApplied.status === 'rejected') throw configApplied.reason;
+        if (stored.status === 'rejected') throw stored.reason;
+        if (stored.value !== undefined && state === undefined) state = stored.value;
 
         // 7. CronJob: applied whenever it differs, so a hand-edited schedule or image is put back and a
         //    deleted CronJob comes back.

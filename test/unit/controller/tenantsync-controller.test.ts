@@ -89,6 +89,41 @@ describe('TenantSyncController.reconcile', () => {
     expect(recorder.events.filter((e) => e.reason === 'ChildrenCreated').map((e) => e.message)).toEqual([expect.any(String), 'Created CronJob acme']);
   });
 
+  it('sends the Secret read and both ConfigMaps together: the Secret answers only once both ConfigMaps were sent', async () => {
+    seedSecret();
+    seedTenantSync('acme');
+    const get = client.get.bind(client);
+    const sent = () => writesOf('apply', 'ConfigMap').length + writesOf('create', 'ConfigMap').length;
+    client.get = (async (ref: { kind: string }) => {
+      // One after another, the ConfigMaps would wait for this answer and the pass would never end.
+      if (ref.kind === 'Secret') await vi.waitFor(() => expect(sent()).toBe(2), { timeout: 2_000 });
+      return get(ref as never);
+    }) as typeof client.get;
+    await controller.reconcile(`${ns}/acme`);
+    expect(ready()).toMatchObject({ status: 'True' });
+    expect(writesOf('apply', 'CronJob').map((w) => w.name)).toEqual(['acme']);
+  });
+
+  it('a Secret read that fails still lets the ConfigMaps sent with it finish and be told; the CronJob waits for the retry', async () => {
+    seedSecret();
+    seedTenantSync('acme');
+    const get = client.get.bind(client);
+    let failed = false;
+    client.get = (async (ref: { kind: string }) => {
+      if (ref.kind === 'Secret' && !failed) {
+        failed = true;
+        throw new KubeApiError({ code: 'KUBE_SERVER_ERROR', message: 'GET …: 503 unavailable', method: 'GET', path: '/', statusCode: 503 });
+      }
+      return get(ref as never);
+    }) as typeof client.get;
+    await expect(controller.reconcile(`${ns}/acme`)).rejects.toThrow(/unavailable/);
+    expect(writesOf('apply', 'CronJob')).toEqual([]);
+    expect(recorder.events.filter((e) => e.reason === 'ChildrenCreated').map((e) => e.message)).toEqual([expect.stringMatching(/^Created ConfigMap acme-config and ConfigMap acme-state \(/)]);
+    await controller.reconcile(`${ns}/acme`);
+    expect(writesOf('apply', 'CronJob').map((w) => w.name)).toEqual(['acme']);
+    expect(ready()).toMatchObject({ status: 'True' });
+  });
+
   it('writes nothing on a second pass over an unchanged cluster', async () => {
     seedSecret();
     seedTenantSync('acme');
