@@ -20,7 +20,7 @@ import { apiVersion, kind } from '../../operator/api/tenantsync.js';
 import { defaultKubeApiBurst, defaultKubeApiQps } from '../../operator/kube/rate-limiter.js';
 import type { StoredTenantSync } from '../../test/integration/operator-helpers.js';
 import { buildDist } from '../../test/support/build-output.js';
-import { nodeOldSpaceLimitMiB, operatorChartMemoryLimitMiB, operatorImageNodeOptions, startOperator, sumMetric, type OperatorProcess } from '../../test/support/operator-process.js';
+import { nodeOldSpaceLimitMiB, operatorChartMemoryLimitMiB, operatorImageMallocArenaMax, operatorImageNodeOptions, startOperator, sumMetric, type OperatorProcess } from '../../test/support/operator-process.js';
 import { ceilingWriter } from './ceiling.js';
 import { killLeader, leaderOf, type FailoverMeasured } from './failover.js';
 import { createJobHistory } from './history.js';
@@ -217,7 +217,7 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
           kubeconfig: cluster.controlPlane.kubeconfigPath,
           logLevel: 'info',
           program: 'dist',
-          env: { NODE_OPTIONS: nodeOptions },
+          env: { NODE_OPTIONS: nodeOptions, MALLOC_ARENA_MAX: operatorImageMallocArenaMax },
           args: [`--kube-api-qps=${own.qps}`, `--kube-api-burst=${own.burst}`, `--workers=${workers}`],
         });
         if (r === 0) await withTimeout((async () => { while ((await replica.metric('tenantsync_leader')) !== 1) await sleep(200); })(), 60_000, 'the first replica to lead');
@@ -321,7 +321,7 @@ for (let round = 1; round <= rounds; round++) {
 const find = (round: number, mode: LimitName, what: Case) => results.find((r) => r.round === round && r.mode === mode && r.what === what);
 const lines = [
   `operator-scale: ${tenants} TenantSyncs created at once (${createsInFlight} creates in flight), ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)} at the end, workers ${workers}`,
-  `shipped limits: ${defaultKubeApiQps} QPS, burst ${defaultKubeApiBurst} (operator, ceiling and peer alike); unthrottled: no client-side limit; operator NODE_OPTIONS="${nodeOptions}"${memoryLimitMiB > 0 ? ` (the old-space limit Node sets itself in a container limited to ${memoryLimitMiB} MiB, the chart's)` : ''}`,
+  `shipped limits: ${defaultKubeApiQps} QPS, burst ${defaultKubeApiBurst} (operator, ceiling and peer alike); unthrottled: no client-side limit; operator NODE_OPTIONS="${nodeOptions}" MALLOC_ARENA_MAX=${operatorImageMallocArenaMax}${memoryLimitMiB > 0 ? ` (the old-space limit Node sets itself in a container limited to ${memoryLimitMiB} MiB, the chart's)` : ''}`,
   '',
   '| round | limits | ceiling s | operator s | peer s | operator / ceiling | operator / peer | creates s |',
   '| --- | --- | --- | --- | --- | --- | --- | --- |',

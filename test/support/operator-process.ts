@@ -19,6 +19,9 @@ const pollMs = 200;
  */
 export const operatorImageNodeOptions = '--enable-source-maps --max-semi-space-size=2';
 
+/** The operator image's MALLOC_ARENA_MAX (its Dockerfile stage sets it; the same test keeps them equal). */
+export const operatorImageMallocArenaMax = '2';
+
 /** The chart's memory limit of the operator container, in MiB (test/unit/ship/chart-defaults.test.ts keeps them equal). */
 export const operatorChartMemoryLimitMiB = 768;
 

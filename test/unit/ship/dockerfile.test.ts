@@ -15,7 +15,7 @@ import { desiredCronJob, syncUserId } from '../../../operator/reconcile/desired-
 import { effectiveSchedule } from '../../../operator/reconcile/schedule.js';
 import { ownerOf, tenantSync } from '../reconcile/fixtures.js';
 import { ImageFs, copyTarget, isDockerignored, parseCopy, parseDockerfile, parseDockerignore, parseExec, type Stage } from './dockerfile.js';
-import { operatorImageNodeOptions } from '../../support/operator-process.js';
+import { operatorImageMallocArenaMax, operatorImageNodeOptions } from '../../support/operator-process.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const stages = parseDockerfile(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
@@ -240,6 +240,7 @@ describe('Dockerfile', () => {
 
   it('the operator image runs node with the options the benchmarks and tests measure', () => {
     expect(imageEnv('operator').NODE_OPTIONS).toBe(operatorImageNodeOptions);
+    expect(imageEnv('operator').MALLOC_ARENA_MAX).toBe(operatorImageMallocArenaMax);
   });
 
   for (const [target, program] of [
