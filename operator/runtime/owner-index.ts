@@ -12,7 +12,7 @@ export class OwnerIndex<T extends Named> {
   constructor(
     private readonly cache: ObjectCache<T>,
     /** The owner's key of an object (the same on every event of it), or undefined for objects not indexed. */
-    ownerOf: (obj: T) => string | undefined,
+    private readonly ownerOf: (obj: T) => string | undefined,
   ) {
     cache.on((type, obj) => {
       const owner = ownerOf(obj);
@@ -27,8 +27,9 @@ export class OwnerIndex<T extends Named> {
   }
 
   /**
-   * The owner's objects as the cache holds them now. A key whose object the cache no longer holds is dropped
-   * (a leader-only cache is emptied without events when leadership ends).
+   * The owner's objects as the cache holds them now. A key whose object the cache no longer holds, or holds
+   * under another owner, is dropped (a leader-only cache is emptied without events when leadership ends, and
+   * lists afresh when it leads again).
    */
   of(owner: string): T[] {
     const owned = this.byOwner.get(owner);
@@ -37,7 +38,7 @@ export class OwnerIndex<T extends Named> {
     for (const key of owned) {
       const { namespace, name } = parseObjectKey(key);
       const obj = this.cache.get(namespace, name);
-      if (obj === undefined) owned.delete(key);
+      if (obj === undefined || this.ownerOf(obj) !== owner) owned.delete(key);
       else out.push(obj);
     }
     if (owned.size === 0) this.byOwner.delete(owner);

@@ -22,4 +22,17 @@ describe('OwnerIndex', () => {
     expect(index.of('ns/b')).toEqual([]);
     expect(index.of('ns/none')).toEqual([]);
   });
+
+  it('forgets a child the cache no longer holds, or holds under another owner, though no event said so', () => {
+    const client = new FakeClient();
+    const cache = new FakeCache<Child>(client, 'Child');
+    const index = new OwnerIndex(cache, (c) => (c.metadata.annotations?.owner ? `ns/${c.metadata.annotations.owner}` : undefined));
+    const child = (name: string, owner: string): Child => ({ kind: 'Child', metadata: { name, namespace: 'ns', annotations: { owner } } });
+    cache.emit('ADDED', client.seed(child('c1', 'a')));
+    // The cache is emptied without events (leadership ended) and lists again: c1 now belongs to b.
+    client.remove('Child', 'ns', 'c1');
+    cache.emit('ADDED', client.seed(child('c1', 'b')));
+    expect(index.of('ns/a')).toEqual([]);
+    expect(index.of('ns/b').map((c) => c.metadata.name)).toEqual(['c1']);
+  });
 });
