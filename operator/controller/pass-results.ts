@@ -40,6 +40,13 @@ export interface ChildrenFound {
   readonly requeueSoonMs: number | undefined;
   /** The error that ended the steps early. */
   readonly error?: unknown;
+  /** The Event for the children created or changed (told with the status write, or when the pass ends). */
+  readonly childrenEvent?: { readonly reason: string; readonly message: string } | undefined;
+}
+
+/** An Event not told yet: the status write takes it (and clears it), else it is told when the pass ends. */
+export interface PendingEvent {
+  event: { readonly reason: string; readonly message: string } | undefined;
 }
 
 /** The run gate's view of the tenant's Jobs after it acted. */
@@ -59,6 +66,8 @@ export interface PassResults {
   readonly failure: ErrorAction | undefined;
   /** A transient API error that has not repeated enough to be reported: conditions stay as they are. */
   readonly quietRetry: boolean;
+  /** The children's Event, until the status write (or the end of the pass) tells it. */
+  readonly childrenNote: PendingEvent;
 }
 
 /** A run whose Job was deleted before the operator read its result. */

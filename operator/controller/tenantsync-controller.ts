@@ -3,13 +3,13 @@
 // The queue, watches, requeue handling and reconcile metrics are the generic runtime/controller.ts.
 import type { V1ConfigMap, V1CronJob, V1Job, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { JobState } from '../../sync-job/contract.js';
-import { apiVersion, kind, type TenantSync, type TenantSyncStatus } from '../api/tenantsync.js';
+import { apiVersion, conditionTypes, kind, type TenantSync, type TenantSyncStatus } from '../api/tenantsync.js';
 import type { KubeObject, KubeReader, KubeWriter, ObjectRef, StatusWriter } from '../kube/client.js';
 import type { Clock } from '../kube/clock.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../kube/errors.js';
 import type { EventRecorderLike, EventType } from '../kube/events.js';
 import { eventReasons, reasons } from '../api/reasons.js';
-import { childrenEvent, type ChildChange } from '../reconcile/child-events.js';
+import { childrenEvent, statusWriteEvents, type ChildChange } from '../reconcile/child-events.js';
 import { desiredCronJob } from '../reconcile/desired-cronjob.js';
 import { desiredConfigMap, initialStateConfigMap, jobConfig } from '../reconcile/desired-configmaps.js';
 import { readStateData } from '../reconcile/cursor-merge.js';
@@ -39,7 +39,7 @@ import { objectKey, parseObjectKey } from '../runtime/work-queue.js';
 import { ChildApplier, type EnsureResult } from './child-applier.js';
 import { advanceState, editState, markApplied, readRun, unappliedFinishedJobs } from './run-results.js';
 import { errorPolicy, StalledError, transientFailuresBeforeReport, WaitingError, type ErrorAction } from './errors.js';
-import { noRunsApplied, type AppliedRuns, type ChildrenFound, type GateResult, type LostRun, type PassResults } from './pass-results.js';
+import { noRunsApplied, type AppliedRuns, type ChildrenFound, type GateResult, type LostRun, type PassResults, type PendingEvent } from './pass-results.js';
 import { isJobOf, ownerKeyOfJob, ownerKeyOfPod, type TenantSyncCaches } from './watches.js';
 
 /** What an ensure step did to a child, for the pass's Event (nothing when it was unchanged). */
@@ -178,60 +178,65 @@ export class TenantSyncController implements Reconciler {
 
     // 3–9. Validate, Secrets, the children, run now, re-sync, the run gate (as far as they get).
     const children = await this.reconcileChildren(raw, applied.state, log);
-
-    // 10. A missing Secret is reported (and polled for) only after the CronJob was applied suspended.
-    //     Results that could not be read are retried with backoff even when the children are fine.
-    const error =
-      children.error ??
-      (children.secretsMissing !== undefined ? new StalledError(reasons.secretNotFound, children.secretsMissing, this.nextSecretRetryMs(key)) : resultsError);
-    // 11. The error policy decides how a failure is reported and retried (stalled / wait / retry).
-    const failure = error === undefined ? undefined : errorPolicy(error);
-    if (failure?.kind !== 'stalled' || failure.reason !== reasons.secretNotFound) this.secretRetries.delete(key);
-    const pass: PassResults = { applied, children, lost, failure, quietRetry: this.isQuietRetry(key, failure) };
-    if (failure?.kind === 'retry') {
-      // Summarize first (best effort) so the user sees why, with the runs applied in step 2 (then marked),
-      // and let the queue back off.
-      const written = await this.summarizeAndPatch(raw, pass, log).then(
-        () => true,
-        (e: unknown) => {
-          log.warn({ error: errorFields(e) }, 'could not write status after a failed reconcile');
-          return false;
-        },
-      );
-      if (written) await this.finishRuns(raw, pass, log).catch((e: unknown) => log.warn({ error: errorFields(e) }, 'could not mark applied runs'));
-      throw error;
-    }
-    if (failure !== undefined) log.info({ reason: failure.reason, message: failure.message }, failure.kind === 'stalled' ? 'stalled' : 'waiting');
-
-    // 12. Summarize and patch: the one place status is written, only when it changed.
-    let desired: DesiredStatus | undefined;
+    // The children's Event goes out with the status write (a new tenant's first Ready joins it), else when the pass ends.
+    const childrenNote: PendingEvent = { event: children.childrenEvent };
     try {
-      desired = await this.summarizeAndPatch(raw, pass, log);
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-      // Status was computed from an older object: look again once the cache has the newer one (nothing marked or counted).
-      log.debug('status changed meanwhile; looking again');
-      return { requeueAfterMs: statusConflictRetryMs };
-    }
+      // 10. A missing Secret is reported (and polled for) only after the CronJob was applied suspended.
+      //     Results that could not be read are retried with backoff even when the children are fine.
+      const error =
+        children.error ??
+        (children.secretsMissing !== undefined ? new StalledError(reasons.secretNotFound, children.secretsMissing, this.nextSecretRetryMs(key)) : resultsError);
+      // 11. The error policy decides how a failure is reported and retried (stalled / wait / retry).
+      const failure = error === undefined ? undefined : errorPolicy(error);
+      if (failure?.kind !== 'stalled' || failure.reason !== reasons.secretNotFound) this.secretRetries.delete(key);
+      const pass: PassResults = { applied, children, lost, failure, quietRetry: this.isQuietRetry(key, failure), childrenNote };
+      if (failure?.kind === 'retry') {
+        // Summarize first (best effort) so the user sees why, with the runs applied in step 2 (then marked),
+        // and let the queue back off.
+        const written = await this.summarizeAndPatch(raw, pass, log).then(
+          () => true,
+          (e: unknown) => {
+            log.warn({ error: errorFields(e) }, 'could not write status after a failed reconcile');
+            return false;
+          },
+        );
+        if (written) await this.finishRuns(raw, pass, log).catch((e: unknown) => log.warn({ error: errorFields(e) }, 'could not mark applied runs'));
+        throw error;
+      }
+      if (failure !== undefined) log.info({ reason: failure.reason, message: failure.message }, failure.kind === 'stalled' ? 'stalled' : 'waiting');
 
-    // 13. The applied runs are in status now: mark their Jobs (never applied again), tell people, count them.
-    await this.finishRuns(raw, pass, log);
-    if (resultsError !== undefined) throw resultsError;
+      // 12. Summarize and patch: the one place status is written, only when it changed.
+      let desired: DesiredStatus | undefined;
+      try {
+        desired = await this.summarizeAndPatch(raw, pass, log);
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        // Status was computed from an older object: look again once the cache has the newer one (nothing marked or counted).
+        log.debug('status changed meanwhile; looking again');
+        return { requeueAfterMs: statusConflictRetryMs };
+      }
 
-    // 14. Requeue: after a delay the error policy chose, or when the next run time or the stale deadline has passed.
-    if (failure !== undefined) {
-      const stalled = failure.kind === 'stalled' ? { stalled: true } : undefined;
-      return failure.requeueAfterMs !== undefined ? { requeueAfterMs: failure.requeueAfterMs, ...stalled } : stalled;
+      // 13. The applied runs are in status now: mark their Jobs (never applied again), tell people, count them.
+      await this.finishRuns(raw, pass, log);
+      if (resultsError !== undefined) throw resultsError;
+
+      // 14. Requeue: after a delay the error policy chose, or when the next run time or the stale deadline has passed.
+      if (failure !== undefined) {
+        const stalled = failure.kind === 'stalled' ? { stalled: true } : undefined;
+        return failure.requeueAfterMs !== undefined ? { requeueAfterMs: failure.requeueAfterMs, ...stalled } : stalled;
+      }
+      const now = this.opts.clock.now().getTime();
+      const nextRunTime = desired?.status.nextRunTime;
+      const soon = children.requeueSoonMs === undefined ? undefined : now + children.requeueSoonMs - afterNextRunSlackMs;
+      const wakeTimes = [nextRunTime === undefined ? undefined : Date.parse(nextRunTime), desired?.staleAt?.getTime(), soon].filter(
+        (t): t is number => t !== undefined && !Number.isNaN(t),
+      );
+      if (wakeTimes.length === 0) return undefined;
+      const untilNextMs = Math.min(...wakeTimes) - now + afterNextRunSlackMs;
+      return { requeueAfterMs: Math.min(Math.max(untilNextMs, afterNextRunSlackMs), maxRequeueAfterMs) };
+    } finally {
+      if (childrenNote.event !== undefined) this.event(raw, 'Normal', childrenNote.event.reason, childrenNote.event.message);
     }
-    const now = this.opts.clock.now().getTime();
-    const nextRunTime = desired?.status.nextRunTime;
-    const soon = children.requeueSoonMs === undefined ? undefined : now + children.requeueSoonMs - afterNextRunSlackMs;
-    const wakeTimes = [nextRunTime === undefined ? undefined : Date.parse(nextRunTime), desired?.staleAt?.getTime(), soon].filter(
-      (t): t is number => t !== undefined && !Number.isNaN(t),
-    );
-    if (wakeTimes.length === 0) return undefined;
-    const untilNextMs = Math.min(...wakeTimes) - now + afterNextRunSlackMs;
-    return { requeueAfterMs: Math.min(Math.max(untilNextMs, afterNextRunSlackMs), maxRequeueAfterMs) };
   }
 
   /** Counts transient API errors in a row: true while too few to report (one 429/5xx/timeout leaves Ready alone, no Event). */
@@ -259,7 +264,8 @@ export class TenantSyncController implements Reconciler {
     let handledRunRequest: string | undefined;
     let handledResyncRequest: string | undefined;
     let gate: GateResult | undefined;
-    const found = (): ChildrenFound => ({ spec, streamNames, secretsMissing, state, cronJob, handledRunRequest, handledResyncRequest, jobs: gate?.jobs, requeueSoonMs: gate?.requeueSoonMs });
+    let told: ChildrenFound['childrenEvent'];
+    const found = (): ChildrenFound => ({ spec, streamNames, secretsMissing, state, cronJob, handledRunRequest, handledResyncRequest, jobs: gate?.jobs, requeueSoonMs: gate?.requeueSoonMs, childrenEvent: told });
     try {
       // 3. Validate with the same zod schema the CRD came from; an object that got past an older CRD
       //    is reported, not retried (nothing changes until the object does).
@@ -311,8 +317,7 @@ export class TenantSyncController implements Reconciler {
         cronJob = applied.object;
         changes.push(...childChange(applied));
       } finally {
-        const event = childrenEvent(changes);
-        if (event !== undefined) this.event(raw, 'Normal', event.reason, event.message);
+        told = childrenEvent(changes);
       }
 
       // 8. Run now: a new run-requested-at value starts one Job (named after the value, so a retry
@@ -703,7 +708,7 @@ export class TenantSyncController implements Reconciler {
     });
     if (desired === undefined) return undefined;
     if (spec !== undefined) this.setGauges(raw, desired.status, suspended ? undefined : periodSeconds);
-    await this.writeStatus(raw, stored.status, desired.status, applied.runs.length > 0, log);
+    await this.writeStatus(raw, stored.status, desired.status, applied.runs.length > 0, pass.childrenNote, log);
     return desired;
   }
 
@@ -711,7 +716,7 @@ export class TenantSyncController implements Reconciler {
    * Writes `next` with one merge patch when it differs from the stored status (an idle cluster sees no
    * writes), and emits an Event when Ready changes.
    */
-  private async writeStatus(raw: RawTenantSync, old: TenantSyncStatus, next: TenantSyncStatus, appliedRuns: boolean, log: Logger): Promise<void> {
+  private async writeStatus(raw: RawTenantSync, old: TenantSyncStatus, next: TenantSyncStatus, appliedRuns: boolean, childrenNote: PendingEvent, log: Logger): Promise<void> {
     const key = objectKey(raw.metadata.namespace, raw.metadata.name);
     const nextJson = changedStatusJson(raw.status as TenantSyncStatus | undefined, next);
     if (nextJson === undefined) return;
@@ -726,8 +731,11 @@ export class TenantSyncController implements Reconciler {
     this.writtenStatus.set(key, { digest, resourceVersionBefore: raw.metadata.resourceVersion });
     log.debug('status written');
     // A pass that applied runs reports them with SyncSucceeded/SyncFailed (step 13), not a second Ready event.
-    const event = appliedRuns ? undefined : readyTransitionEvent(old, next);
-    if (event !== undefined) this.event(raw, event.type, event.reason, event.message);
+    const ready = appliedRuns ? undefined : readyTransitionEvent(old, next);
+    const firstReady = old.conditions?.some((c) => c.type === conditionTypes.ready) !== true;
+    const events = statusWriteEvents(childrenNote.event, ready, firstReady);
+    childrenNote.event = undefined;
+    for (const e of events) this.event(raw, e.type, e.reason, e.message);
   }
 
   /**

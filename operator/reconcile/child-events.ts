@@ -42,3 +42,23 @@ export function childrenEvent(changes: readonly ChildChange[]): { reason: string
 function listOf(items: readonly string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
+
+/** An Event to record: type, reason, message. */
+export interface PassEvent {
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+}
+
+/**
+ * The Events of a pass's status write, in order: the children's (created or updated), then Ready's when it
+ * changed. A new tenant's first Ready=True joins its ChildrenCreated ("…; ready: <message>"), so the birth of a
+ * tenant is one Event, not two; a Warning, or any later change of Ready, keeps its own Event and reason.
+ */
+export function statusWriteEvents(children: { reason: string; message: string } | undefined, ready: PassEvent | undefined, firstReady: boolean): PassEvent[] {
+  if (children === undefined) return ready === undefined ? [] : [ready];
+  if (ready !== undefined && firstReady && ready.type === 'Normal' && children.reason === eventReasons.childrenCreated) {
+    return [{ type: 'Normal', reason: children.reason, message: `${children.message}; ready: ${ready.message}` }];
+  }
+  return [{ type: 'Normal', ...children }, ...(ready === undefined ? [] : [ready])];
+}

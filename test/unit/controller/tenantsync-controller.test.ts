@@ -66,9 +66,10 @@ describe('TenantSyncController.reconcile', () => {
     expect(ts()?.status).toMatchObject({ observedGeneration: 1, cronJobName: 'acme', schedule: cron });
     const next = Date.parse(String(ts()?.status?.nextRunTime));
     expect(result?.requeueAfterMs).toBe(next - clock.now().getTime() + 1000);
-    // One Event for the three children (not one each), then Ready's.
-    expect(recorder.events.map((e) => e.reason)).toEqual(['ChildrenCreated', 'Reconciled']);
-    expect(recorder.events[0]?.message).toMatch(/^Created ConfigMap acme-config, ConfigMap acme-state \(an empty sync state: .*\) and CronJob acme$/);
+    // One Event for the birth of a tenant: its three children (not one each), and its first Ready.
+    expect(recorder.events.map((e) => e.reason)).toEqual(['ChildrenCreated']);
+    expect(recorder.events[0]?.message).toMatch(/^Created ConfigMap acme-config, ConfigMap acme-state \(an empty sync state: .*\) and CronJob acme; ready: /);
+    expect(recorder.events[0]?.message).toContain(`; ready: ${ready()?.message}`);
   });
 
   it('a pass that fails at the CronJob still tells of the ConfigMaps it created; the retry tells of the CronJob', async () => {
@@ -86,7 +87,7 @@ describe('TenantSyncController.reconcile', () => {
     await expect(controller.reconcile(`${ns}/acme`)).rejects.toThrow(/etcd timeout/);
     expect(recorder.events.filter((e) => e.reason === 'ChildrenCreated').map((e) => e.message)).toEqual([expect.stringMatching(/^Created ConfigMap acme-config and ConfigMap acme-state \(/)]);
     await controller.reconcile(`${ns}/acme`);
-    expect(recorder.events.filter((e) => e.reason === 'ChildrenCreated').map((e) => e.message)).toEqual([expect.any(String), 'Created CronJob acme']);
+    expect(recorder.events.filter((e) => e.reason === 'ChildrenCreated').map((e) => e.message)).toEqual([expect.any(String), expect.stringMatching(/^Created CronJob acme; ready: /)]);
   });
 
   it('sends the Secret read and both ConfigMaps together: the Secret answers only once both ConfigMaps were sent', async () => {
