@@ -310,19 +310,28 @@ export class LeaderElector {
     }
   }
 
-  /** Clears holderIdentity (optimistic on resourceVersion) so a standby takes over at once. */
+  /**
+   * Clears holderIdentity (optimistic on resourceVersion) so a standby takes over at once. A 409 means the
+   * stored Lease is newer than the one we know — a renewal that the shutdown cancelled after the API server
+   * had applied it: read it, and release it if it still names us.
+   */
   private async release(): Promise<void> {
-    const lease = this.observed;
-    if (!lease?.spec || lease.spec.holderIdentity !== this.identity) return;
-    try {
-      const released = await this.client.replace(
-        { ...lease, spec: releasedLeaseSpec(lease.spec, this.clock.now().getTime()) },
-        { signal: AbortSignal.timeout(this.renewDeadlineSeconds * 1000) },
-      );
-      this.observed = released;
-      this.logger.info('released the leader lease');
-    } catch (err) {
-      this.logger.warn({ error: errorFields(err) }, 'could not release the leader lease; a standby takes over when it expires');
+    const timeout = AbortSignal.timeout(this.renewDeadlineSeconds * 1000);
+    let lease = this.observed;
+    for (let attempt = 1; ; attempt++) {
+      if (!lease?.spec || lease.spec.holderIdentity !== this.identity) return;
+      try {
+        this.observed = await this.client.replace({ ...lease, spec: releasedLeaseSpec(lease.spec, this.clock.now().getTime()) }, { signal: timeout });
+        this.logger.info('released the leader lease');
+        return;
+      } catch (err) {
+        if (attempt === 1 && isConflict(err)) {
+          lease = await this.client.get<LeaseObject>(this.ref(), { signal: timeout }).catch(() => undefined);
+          continue;
+        }
+        this.logger.warn({ error: errorFields(err) }, 'could not release the leader lease; a standby takes over when it expires');
+        return;
+      }
     }
   }
 

@@ -162,3 +162,33 @@ describe('losing the Lease', () => {
     expect(manager.leadershipSignal().aborted).toBe(true);
   });
 });
+
+describe('releasing the Lease', () => {
+  it('releases it on shutdown even when a renewal whose answer was lost had reached the API server', async () => {
+    const lease = leaseStore();
+    const replace = lease.client.replace;
+    let loseAnswer = false;
+    // The renewal is stored, but its answer never arrives (a request the shutdown cancelled in flight).
+    lease.client.replace = async (obj: LeaseObject) => {
+      const stored = await replace(obj);
+      if (loseAnswer) {
+        loseAnswer = false;
+        throw new DOMException('This operation was aborted', 'AbortError');
+      }
+      return stored;
+    };
+    const elector = new LeaderElector({ client: lease.client as never, namespace: 'ns', name: 'l', identity: 'me', logger: silentLogger(), retryPeriodSeconds: 1 });
+    const stop = new AbortController();
+    const running = elector.run(stop.signal, { onStartedLeading: (leading) => new Promise<void>((r) => leading.addEventListener('abort', () => r(), { once: true })) });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(lease.holder()).toBe('me');
+    loseAnswer = true;
+    await vi.advanceTimersByTimeAsync(1_000); // one renewal: stored, answer lost
+    expect(loseAnswer).toBe(false);
+    stop.abort();
+    await vi.runOnlyPendingTimersAsync();
+    await running;
+    // Released (no holder), not left to expire: a standby takes over at once.
+    expect(lease.holder()).toBeNull();
+  });
+});
