@@ -3,6 +3,7 @@
 import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { JobState } from '../../sync-job/contract.js';
 import type { TenantSync } from '../api/tenantsync.js';
+import type { ChildrenEvent } from '../reconcile/child-events.js';
 import type { RunRecord } from '../reconcile/run-result.js';
 import type { EffectiveSchedule } from '../reconcile/schedule.js';
 import type { ErrorAction } from './errors.js';
@@ -41,12 +42,12 @@ export interface ChildrenFound {
   /** The error that ended the steps early. */
   readonly error?: unknown;
   /** The Event for the children created or changed (told with the status write, or when the pass ends). */
-  readonly childrenEvent?: { readonly reason: string; readonly message: string } | undefined;
+  readonly childrenEvent?: ChildrenEvent | undefined;
 }
 
 /** An Event not told yet: the status write takes it (and clears it), else it is told when the pass ends. */
 export interface PendingEvent {
-  event: { readonly reason: string; readonly message: string } | undefined;
+  event: ChildrenEvent | undefined;
 }
 
 /** The run gate's view of the tenant's Jobs after it acted. */

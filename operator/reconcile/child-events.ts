@@ -3,6 +3,7 @@
 // three, where an Event per child made every new tenant cost three Event writes (at 5,000 tenants applied at
 // once, 15,000 writes into etcd), as Flux's controllers report one change set per reconcile.
 import { eventReasons } from '../api/reasons.js';
+import type { StatusEvent } from './status.js';
 
 /** A child a pass created or changed. */
 export interface ChildChange {
@@ -15,6 +16,12 @@ export interface ChildChange {
   readonly note?: string;
 }
 
+/** The Event (always Normal) for a pass's child changes. */
+export interface ChildrenEvent {
+  readonly reason: string;
+  readonly message: string;
+}
+
 /** At most this many fields of one child are named in the message. */
 const namedFieldsMax = 5;
 
@@ -22,7 +29,7 @@ const namedFieldsMax = 5;
  * The Event for a pass's child changes, or undefined when nothing changed. `ChildrenCreated` when every change
  * was a create, `ChildrenUpdated` when at least one existing child was changed (its fields named).
  */
-export function childrenEvent(changes: readonly ChildChange[]): { reason: string; message: string } | undefined {
+export function childrenEvent(changes: readonly ChildChange[]): ChildrenEvent | undefined {
   if (changes.length === 0) return undefined;
   const describe = (c: ChildChange) => {
     const fields = c.fields ?? [];
@@ -43,19 +50,12 @@ function listOf(items: readonly string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
-/** An Event to record: type, reason, message. */
-export interface PassEvent {
-  readonly type: 'Normal' | 'Warning';
-  readonly reason: string;
-  readonly message: string;
-}
-
 /**
  * The Events of a pass's status write, in order: the children's (created or updated), then Ready's when it
  * changed. A new tenant's first Ready=True joins its ChildrenCreated ("…; ready: <message>"), so the birth of a
  * tenant is one Event, not two; a Warning, or any later change of Ready, keeps its own Event and reason.
  */
-export function statusWriteEvents(children: { reason: string; message: string } | undefined, ready: PassEvent | undefined, firstReady: boolean): PassEvent[] {
+export function statusWriteEvents(children: ChildrenEvent | undefined, ready: StatusEvent | undefined, firstReady: boolean): StatusEvent[] {
   if (children === undefined) return ready === undefined ? [] : [ready];
   if (ready !== undefined && firstReady && ready.type === 'Normal' && children.reason === eventReasons.childrenCreated) {
     return [{ type: 'Normal', reason: children.reason, message: `${children.message}; ready: ${ready.message}` }];
