@@ -85,12 +85,15 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
 
   // The leader's writes: every request ends the moment leadership does (see Manager.leadershipSignal).
   const leaderClient = client.withSignal(() => manager.leadershipSignal());
-  // Events get a token bucket of their own: a tenant's first pass records 2 of them, and they must not slow
-  // the rate at which tenants are reconciled (the Lease's bucket is apart for the same reason).
+  // Events get a token bucket of their own: a new tenant's first pass records one, and they must not slow the
+  // rate at which tenants are reconciled (the Lease's bucket is apart for the same reason). For the same reason
+  // they yield to a backlog: while tenants wait in the work queue, Events wait too (up to 2 minutes), so the API
+  // server's time goes to the writes that make tenants Ready first.
   const recorder = new EventRecorder({
     client: leaderClient.withOwnRateLimit(),
     controller: 'tenantsync.io/operator',
     instance: identity,
+    yieldWhile: () => controller.queue.depth > 0,
     // An Event still queued when leadership was lost is dropped quietly: the new leader tells its own.
     onError: (err) => isNotLeading(err) || logger.warn({ error: errorFields(err) }, 'could not record an Event'),
   });

@@ -16,6 +16,10 @@ export const defaultEventCacheSize = 4096;
  * once queue 10,000 (a Created and a Ready Event each), which drain at the Events' own rate limit.
  */
 export const defaultEventMaxPending = 20_000;
+/** An Event yields to a reconcile backlog at most this long after it was recorded (then it is written regardless). */
+export const defaultEventMaxYieldMs = 120_000;
+/** How often a yielding write looks again whether the backlog is gone. */
+export const eventYieldPollMs = 100;
 /** events.k8s.io/v1 rejects notes over 1 kB. */
 export const eventNoteMaxBytes = 1024;
 
@@ -80,6 +84,12 @@ export interface EventRecorderOptions {
   maxPending?: number;
   /** Called when writing an Event fails (events are best effort; never thrown). */
   onError?: (err: unknown) => void;
+  /**
+   * Events yield to the work they describe: while this says reconciles are waiting, a queued write waits too (at
+   * most `maxYieldMs` after its Event was recorded; its `eventTime` stays the time it was recorded). Unset: never.
+   */
+  yieldWhile?: () => boolean;
+  maxYieldMs?: number;
 }
 
 export interface EventRecorderLike {
@@ -88,13 +98,15 @@ export interface EventRecorderLike {
 
 /** Records Events about objects, written in the background in order. `record` never rejects: a lost Event must not fail a reconcile. */
 export class EventRecorder implements EventRecorderLike {
-  private readonly opts: Required<Omit<EventRecorderOptions, 'onError' | 'clock'>> & Pick<EventRecorderOptions, 'onError'>;
+  private readonly opts: Required<Omit<EventRecorderOptions, 'onError' | 'clock' | 'yieldWhile'>> & Pick<EventRecorderOptions, 'onError' | 'yieldWhile'>;
   private readonly clock: Clock;
   private readonly cache = new Map<string, EventSeriesState>();
   private sequence = 0;
   /** The last queued write (each write starts when the one before it settled). */
   private tail: Promise<void> = Promise.resolve();
   private pending = 0;
+  /** drain() calls under way: while one is, writes stop yielding. */
+  private draining = 0;
 
   constructor(opts: EventRecorderOptions) {
     this.opts = {
@@ -106,6 +118,8 @@ export class EventRecorder implements EventRecorderLike {
       cacheSize: opts.cacheSize ?? defaultEventCacheSize,
       maxPending: opts.maxPending ?? defaultEventMaxPending,
       onError: opts.onError,
+      yieldWhile: opts.yieldWhile,
+      maxYieldMs: opts.maxYieldMs ?? defaultEventMaxYieldMs,
     };
     this.clock = opts.clock ?? realClock;
   }
@@ -113,8 +127,9 @@ export class EventRecorder implements EventRecorderLike {
   /**
    * Records one occurrence. Whether it creates an Event, updates a series or is only counted is decided at once;
    * the write joins a queue that one writer works through in order (a series' create before its updates), like
-   * client-go's broadcaster, so callers need not wait. The promise settles when this occurrence was written (or
-   * failed, or was dropped because `maxPending` writes were waiting); it never rejects.
+   * client-go's broadcaster, so callers need not wait (with `yieldWhile`, it also waits out a reconcile backlog).
+   * The promise settles when this occurrence was written (or failed, or was dropped because `maxPending` writes
+   * were waiting); it never rejects.
    */
   record(obj: KubernetesObject, type: EventType, reason: string, message: string, opts: { action?: string } = {}): Promise<void> {
     const note = truncateUtf8(message, eventNoteMaxBytes);
@@ -162,10 +177,27 @@ export class EventRecorder implements EventRecorderLike {
   /** Waits until no write is queued, at most `ms` (a leader that stops gets its last Events out before it lets go of the Lease). */
   async drain(ms: number): Promise<void> {
     const deadline = performance.now() + ms;
-    while (this.pending > 0 && performance.now() < deadline) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([this.tail, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - performance.now()))))]);
-      clearTimeout(timer);
+    this.draining++;
+    try {
+      while (this.pending > 0 && performance.now() < deadline) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([this.tail, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - performance.now()))))]);
+        clearTimeout(timer);
+      }
+    } finally {
+      this.draining--;
+    }
+  }
+
+  /** Waits while reconciles are waiting (see `yieldWhile`), until `maxYieldMs` after `recordedAt` (performance.now()). */
+  private async yieldTurn(recordedAt: number): Promise<void> {
+    const busy = this.opts.yieldWhile;
+    if (!busy) return;
+    const until = recordedAt + this.opts.maxYieldMs;
+    while (this.draining === 0 && busy()) {
+      const left = until - performance.now();
+      if (left <= 0) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(eventYieldPollMs, left)));
     }
   }
 
@@ -175,7 +207,9 @@ export class EventRecorder implements EventRecorderLike {
       return Promise.resolve();
     }
     this.pending++;
+    const recordedAt = performance.now();
     const done = this.tail
+      .then(() => this.yieldTurn(recordedAt))
       .then(write)
       .catch((err: unknown) => {
         this.opts.onError?.(err);

@@ -249,4 +249,49 @@ describe('EventRecorder', () => {
       expect(drained).toBe(true);
     });
   });
+  describe('yields to a reconcile backlog', () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+    it('holds its writes while reconciles are waiting and writes them once the backlog is gone, with the time they were recorded', async () => {
+      const clock = new FakeClock('2026-12-05T10:00:00Z');
+      const { client, calls } = fakeClient();
+      let backlog = true;
+      const rec = new EventRecorder({ client, controller: 'c', instance: 'i', clock, yieldWhile: () => backlog });
+      let written = false;
+      void rec.record(tenant, 'Normal', 'ChildrenCreated', 'created').then(() => (written = true));
+      clock.advance(30_000);
+      await sleep(300);
+      expect(calls).toHaveLength(0);
+      expect(written).toBe(false);
+      backlog = false;
+      await sleep(250);
+      expect(written).toBe(true);
+      expect(calls.map((c) => c.body.reason)).toEqual(['ChildrenCreated']);
+      expect(calls[0]?.body.eventTime).toBe('2026-12-05T10:00:00.000000Z');
+    });
+
+    it('waits at most maxYieldMs after an Event was recorded, however long the backlog lasts', async () => {
+      const { client, calls } = fakeClient();
+      const rec = new EventRecorder({ client, controller: 'c', instance: 'i', yieldWhile: () => true, maxYieldMs: 200 });
+      const start = performance.now();
+      await rec.record(tenant, 'Warning', 'SecretNotFound', 'Secret acme-creds not found');
+      expect(performance.now() - start).toBeGreaterThanOrEqual(190);
+      expect(calls.map((c) => c.body.reason)).toEqual(['SecretNotFound']);
+    });
+
+    it('never yields without yieldWhile, and stops yielding while drain() runs (a stopping leader gets its Events out)', async () => {
+      const plain = fakeClient();
+      await new EventRecorder({ client: plain.client, controller: 'c', instance: 'i' }).record(tenant, 'Normal', 'One', 'm');
+      expect(plain.calls).toHaveLength(1);
+      const { client, calls } = fakeClient();
+      const rec = new EventRecorder({ client, controller: 'c', instance: 'i', yieldWhile: () => true });
+      void rec.record(tenant, 'Normal', 'Two', 'm');
+      await sleep(150);
+      expect(calls).toHaveLength(0);
+      const start = performance.now();
+      await rec.drain(5_000);
+      expect(performance.now() - start).toBeLessThan(1_000);
+      expect(calls.map((c) => c.body.reason)).toEqual(['Two']);
+    });
+  });
 });
