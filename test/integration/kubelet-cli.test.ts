@@ -2,6 +2,7 @@
 // with an --images file, and SIGTERM stops it and every container process it started.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
@@ -54,6 +55,7 @@ afterAll(async () => {
     await core.deleteNamespacedPod({ name: pod.metadata?.name ?? '', namespace: ns.name, gracePeriodSeconds: 0 }).catch(() => undefined);
   }
   await core.deleteNode({ name: nodeName }).catch(() => undefined);
+  await core.deleteNode({ name: `${nodeName}-late` }).catch(() => undefined);
   await ns?.cleanup();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
@@ -93,6 +95,45 @@ describe('test kubelet CLI', () => {
       expect(signalable(pid)).toBe(false);
     } finally {
       cli.child.kill('SIGKILL');
+    }
+  });
+
+  it('waits for an API server that does not answer yet and registers once it does, as a kubelet after a node restart', async () => {
+    // A kubeconfig aimed at a port nothing listens on; 2 s after the first refused attempt a TCP pipe to the
+    // API server opens there (the TLS session is the API server's own, so its certificate still matches).
+    const apiserver = new URL(testKubeConfig().getCurrentCluster()?.server ?? '');
+    const spare = createServer();
+    await new Promise<void>((resolve) => spare.listen(0, '127.0.0.1', resolve));
+    const port = (spare.address() as { port: number }).port;
+    await new Promise((resolve) => spare.close(resolve));
+    const kubeconfig = join(workDir, 'late-kubeconfig');
+    await writeFile(kubeconfig, (await readFile(testKubeconfigPath(), 'utf8')).replaceAll(apiserver.origin, `https://127.0.0.1:${port}`));
+    const late = `${nodeName}-late`;
+    const cli = runCli(['--kubeconfig', kubeconfig, '--node-name', late, '--work-dir', join(workDir, 'late'), '--namespace', ns.name]);
+    const sockets = new Set<Socket>();
+    let pipe: Server | undefined;
+    try {
+      await waitFor('a refused registration', 60_000, async () => (cli.output().includes('registering the node failed') ? true : undefined), cli.output);
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(cli.child.exitCode, cli.output()).toBe(null); // still trying, not gone
+      pipe = createServer((socket) => {
+        const upstream = connect(Number(apiserver.port), apiserver.hostname);
+        for (const s of [socket, upstream]) {
+          sockets.add(s);
+          s.on('error', () => undefined);
+        }
+        socket.pipe(upstream).pipe(socket);
+      });
+      await new Promise<void>((resolve) => pipe!.listen(port, '127.0.0.1', resolve));
+      await waitFor('the late kubelet to be Ready', 60_000, async () => (cli.output().includes('is Ready') ? true : undefined), cli.output);
+      const node = await core.readNode({ name: late });
+      expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+      cli.child.kill('SIGTERM');
+      expect(await cli.exited).toBe(0);
+    } finally {
+      cli.child.kill('SIGKILL');
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => (pipe ? pipe.close(resolve) : resolve(undefined)));
     }
   });
 

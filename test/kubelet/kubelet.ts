@@ -3,7 +3,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoordinationV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, CoordinationV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { describeError, isApiStatus } from './api-errors.js';
 import { defaultImageTable, type ImageTable, type SyncJobFrom } from './images.js';
 import { heartbeat, nodeAllocatable, nodeHeartbeatIntervalMs, nodeLabels, registerNode } from './node.js';
@@ -14,6 +14,8 @@ export const defaultNodeName = 'test-kubelet';
 export const loopbackIP = '127.0.0.1';
 const resyncIntervalMs = 5_000;
 const bindRetryMs = 5_000;
+/** How long the first registration waits for an API server that does not answer (the kubelet itself tries for ever). */
+const defaultRegisterTimeoutMs = 300_000;
 
 export interface TestKubeletOptions {
   kubeConfig: KubeConfig;
@@ -43,6 +45,8 @@ export interface TestKubeletOptions {
   restartBackoffMs?: number;
   /** Log lines (default: appended to `<workDir>/kubelet.log`). */
   log?: (line: string) => void;
+  /** How long to keep trying to register while the API server is unreachable or answers 429/5xx (default 5 min). */
+  registerTimeoutMs?: number;
 }
 
 export interface TestKubelet {
@@ -69,6 +73,25 @@ export function wantsBinding(pod: V1Pod, nodeName: string, namespaces: readonly 
   return host === undefined || host === nodeName;
 }
 
+/**
+ * Registers the node as the kubelet does after a node restart: an API server that is down or restarting (no
+ * connection, 429, 5xx) is tried again, 0.2 s doubling to 5 s, until `timeoutMs`; any other answer is final.
+ */
+async function whenServed(register: () => Promise<void>, log: (line: string) => void, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await register();
+    } catch (error) {
+      const passing = !(error instanceof ApiException) || error.code === 429 || error.code >= 500;
+      if (!passing || Date.now() > deadline) throw error;
+      const delayMs = Math.min(200 * 2 ** attempt, 5_000);
+      log(`registering the node failed (${describeError(error)}); trying again in ${delayMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
 export async function startTestKubelet(options: TestKubeletOptions): Promise<TestKubelet> {
   const nodeName = options.nodeName ?? defaultNodeName;
   const workDir = resolve(options.workDir);
@@ -88,8 +111,14 @@ export async function startTestKubelet(options: TestKubeletOptions): Promise<Tes
   const namespaces = options.namespaces;
   const allocatable = nodeAllocatable();
 
-  await registerNode(core, identity);
-  await heartbeat(core, coordination, identity);
+  await whenServed(
+    async () => {
+      await registerNode(core, identity);
+      await heartbeat(core, coordination, identity);
+    },
+    log,
+    options.registerTimeoutMs ?? defaultRegisterTimeoutMs,
+  );
   log(`node ${nodeName} registered Ready (labels ${JSON.stringify(nodeLabels(identity))})`);
 
   const workers = new Map<string, PodWorker>();
