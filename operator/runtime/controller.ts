@@ -1,6 +1,7 @@
 // The generic controller (controller-runtime's Controller): watches turn informer events into keys of a
 // work queue; workers hand each key to a Reconciler and turn its result into requeue-after or backoff,
 // counting reconciles, errors, durations and the queue depth. It knows nothing of TenantSyncs.
+import type { InformerEventOrigin } from './informer.js';
 import type { OperatorMetrics } from './metrics.js';
 import { errorFields, type Logger } from './logger.js';
 import type { Runnable } from './manager.js';
@@ -14,7 +15,8 @@ export interface ObjectCache<T> {
   keys(): string[];
   hasSynced(): boolean;
   waitForSync(signal?: AbortSignal): Promise<boolean>;
-  on(handler: (type: CacheEventType, obj: T) => void): void;
+  /** `origin`: whether a change prompted the event, or the first list or a resync told every object. */
+  on(handler: (type: CacheEventType, obj: T, origin: InformerEventOrigin) => void): void;
 }
 
 /**
@@ -84,12 +86,16 @@ export class Controller implements Runnable {
     });
   }
 
-  /** Another kind: each event enqueues the keys `keysOf` maps the object to. Its cache must sync before work starts. */
+  /**
+   * Another kind: each event enqueues the keys `keysOf` maps the object to. Its cache must sync before work starts.
+   * What a first list or a resync tells is queued at low priority: a change made meanwhile goes first.
+   */
   watches<T>(cache: ObjectCache<T>, keysOf: KeysOf<T>): this {
     this.caches.push(cache as ObjectCache<unknown>);
-    cache.on((type, obj) => {
+    cache.on((type, obj, origin) => {
       const keys = keysOf(type, obj);
-      for (const key of typeof keys === 'string' ? [keys] : (keys ?? [])) this.queue.add(key);
+      const priority = origin === 'change' ? 'normal' : 'low';
+      for (const key of typeof keys === 'string' ? [keys] : (keys ?? [])) this.queue.add(key, priority);
     });
     return this;
   }
@@ -104,7 +110,8 @@ export class Controller implements Runnable {
   async start(signal: AbortSignal): Promise<void> {
     for (const cache of this.caches) if (!(await cache.waitForSync(signal))) return;
     const keys = this.primary?.keys() ?? [];
-    for (const key of keys) this.queue.add(key);
+    // Every object is looked at once (the first list already queued them; a key queued by a change stays normal).
+    for (const key of keys) this.queue.add(key, 'low');
     this.log.info({ workers: this.workers, objects: keys.length }, 'controller started');
     await this.queue.run((key, s) => this.reconcileKey(key, s), {
       workers: this.workers,

@@ -9,7 +9,12 @@ import { expBackoffMs, jittered, sleep } from './sleep.js';
 import { objectKey } from './work-queue.js';
 
 export type InformerEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
-export type InformerHandler<T> = (type: InformerEventType, obj: T) => void;
+/**
+ * Why an event is told: `change` (the watch saw it, or a relist found it changed), `initial-list` (the first list
+ * after a start tells every object), `resync` (the periodic resync tells every object again).
+ */
+export type InformerEventOrigin = 'change' | 'initial-list' | 'resync';
+export type InformerHandler<T> = (type: InformerEventType, obj: T, origin: InformerEventOrigin) => void;
 
 /** Restart backoff after an error: 0.5 s doubling to 15 s (+≤20 % jitter); reset by any watch event. */
 export const defaultInformerInitialBackoffMs = 500;
@@ -298,19 +303,20 @@ export class Informer<T extends KubernetesObject> {
       scope.problem = undefined;
       this.opts.onScopeProblem?.(undefined, { informer: this.name, namespace: scope.namespace });
     }
+    const origin: InformerEventOrigin = scope.synced ? 'change' : 'initial-list';
     const seen = new Set<string>();
     for (const obj of list.items) {
       // List items carry no apiVersion/kind; handlers expect whole objects.
       const full = this.transform(this.withTypeMeta(obj, list));
       seen.add(keyOf(full));
-      this.upsert(full);
+      this.upsert(full, origin);
     }
     for (const [key, old] of this.store) {
       const inScope = scope.namespace === undefined || (old.metadata?.namespace ?? '') === scope.namespace;
       if (inScope && !seen.has(key)) {
         this.store.delete(key);
         this.written.delete(key);
-        this.emit('DELETED', old);
+        this.emit('DELETED', old, origin);
       }
     }
     if (!scope.synced) {
@@ -336,20 +342,20 @@ export class Informer<T extends KubernetesObject> {
       const key = keyOf(obj);
       this.store.delete(key);
       this.written.delete(key);
-      this.emit('DELETED', this.transform(obj));
+      this.emit('DELETED', this.transform(obj), 'change');
       return;
     }
-    this.upsert(this.transform(obj));
+    this.upsert(this.transform(obj), 'change');
   }
 
-  private upsert(obj: T): void {
+  private upsert(obj: T, origin: InformerEventOrigin): void {
     const key = keyOf(obj);
     const old = this.store.get(key);
     const written = this.written.get(key);
     if (written !== undefined && !isNewer(written, obj)) this.written.delete(key);
     if (old && old.metadata?.resourceVersion === obj.metadata?.resourceVersion) return;
     this.store.set(key, obj);
-    this.emit(old ? 'MODIFIED' : 'ADDED', obj);
+    this.emit(old ? 'MODIFIED' : 'ADDED', obj, origin);
   }
 
   private withTypeMeta(obj: T, list: KubeList<T>): T {
@@ -358,10 +364,10 @@ export class Informer<T extends KubernetesObject> {
     return { ...obj, apiVersion: obj.apiVersion ?? list.apiVersion ?? this.opts.apiVersion, kind: obj.kind ?? kind };
   }
 
-  private emit(type: InformerEventType, obj: T): void {
+  private emit(type: InformerEventType, obj: T, origin: InformerEventOrigin): void {
     for (const handler of this.handlers) {
       try {
-        handler(type, obj);
+        handler(type, obj, origin);
       } catch (err) {
         this.logger.error({ err, type, key: keyOf(obj) }, 'informer handler threw; continuing');
       }
@@ -372,7 +378,7 @@ export class Informer<T extends KubernetesObject> {
     while (!signal.aborted) {
       await sleep(periodMs, signal);
       if (signal.aborted || !this.hasSynced()) continue;
-      for (const obj of [...this.store.values()]) this.emit('MODIFIED', obj);
+      for (const obj of [...this.store.values()]) this.emit('MODIFIED', obj, 'resync');
     }
   }
 }

@@ -44,6 +44,13 @@ export function parseObjectKey(key: string): { namespace: string; name: string }
   return slash < 0 ? { namespace: '', name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
+/**
+ * How soon a key is wanted. `low`: nothing asked for it (every object at start or after a failover, a periodic
+ * resync); such keys wait behind every `normal` one, so a change made meanwhile is reconciled next, not after
+ * thousands of look-agains (controller-runtime's priority queue). A `normal` add of a `low` key promotes it.
+ */
+export type Priority = 'normal' | 'low';
+
 export class WorkQueue {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
@@ -52,9 +59,11 @@ export class WorkQueue {
   private readonly onRetry: (() => void) | undefined;
   /** Keys ready to run, in arrival order, with when they became ready (a Map keeps insertion order and merges duplicates). */
   private readonly ready = new Map<string, number>();
+  /** The same for `low` keys: taken only while `ready` is empty. */
+  private readonly readyLow = new Map<string, number>();
   private readonly processing = new Set<string>();
-  /** Keys added while they were processing: re-run right after. */
-  private readonly rerun = new Set<string>();
+  /** Keys added while they were processing: re-run right after, at the higher priority they were added with. */
+  private readonly rerun = new Map<string, Priority>();
   private readonly delayed = new Map<string, { atMs: number; timer: ReturnType<typeof setTimeout> }>();
   private readonly failures = new Map<string, number>();
   private waiters: ((key: string | undefined) => void)[] = [];
@@ -71,7 +80,7 @@ export class WorkQueue {
 
   /** Keys waiting to run now (not delayed, not in flight). */
   get depth(): number {
-    return this.ready.size;
+    return this.ready.size + this.readyLow.size;
   }
 
   /** Keys currently being processed. */
@@ -89,13 +98,20 @@ export class WorkQueue {
     return this.failures.get(key) ?? 0;
   }
 
-  /** Queues a key to run as soon as a worker is free; merges with a queued or running one. */
-  add(key: string): void {
+  /** Queues a key to run as soon as a worker is free (`low`: after every `normal` one); merges with a queued or running one. */
+  add(key: string, priority: Priority = 'normal'): void {
     if (this.processing.has(key)) {
-      this.rerun.add(key);
+      if (this.rerun.get(key) !== 'normal') this.rerun.set(key, priority);
       return;
     }
     if (this.ready.has(key)) return;
+    const lowSince = this.readyLow.get(key);
+    if (lowSince !== undefined) {
+      if (priority === 'low') return;
+      this.readyLow.delete(key);
+      this.ready.set(key, lowSince);
+      return;
+    }
     const waiter = this.waiters.shift();
     if (waiter) {
       this.processing.add(key); // hand over directly: never queued, never visible as depth
@@ -103,7 +119,7 @@ export class WorkQueue {
       waiter(key);
       return;
     }
-    this.ready.set(key, Date.now());
+    (priority === 'low' ? this.readyLow : this.ready).set(key, Date.now());
     this.reportDepth();
   }
 
@@ -144,6 +160,7 @@ export class WorkQueue {
   /** Drops every queued and delayed key (the queue stays usable). */
   clear(): void {
     this.ready.clear();
+    this.readyLow.clear();
     this.rerun.clear();
     for (const { timer } of this.delayed.values()) clearTimeout(timer);
     this.delayed.clear();
@@ -191,26 +208,33 @@ export class WorkQueue {
       opts.onError?.(key, err, delay);
     } finally {
       this.processing.delete(key);
-      if (this.rerun.delete(key)) this.add(key);
+      const rerun = this.rerun.get(key);
+      if (rerun !== undefined) {
+        this.rerun.delete(key);
+        this.add(key, rerun);
+      }
     }
   }
 
   /** The next ready key (marked processing), or undefined once the signal aborts. */
   private next(signal: AbortSignal): Promise<string | undefined> {
     if (signal.aborted) return Promise.resolve(undefined);
-    for (const [key, readySince] of this.ready) {
-      this.ready.delete(key);
-      this.processing.add(key);
-      this.reportDepth();
-      this.onDequeue?.(Math.max(0, Date.now() - readySince));
-      return Promise.resolve(key);
+    for (const queue of [this.ready, this.readyLow]) {
+      for (const [key, readySince] of queue) {
+        queue.delete(key);
+        this.processing.add(key);
+        this.reportDepth();
+        this.onDequeue?.(Math.max(0, Date.now() - readySince));
+        return Promise.resolve(key);
+      }
     }
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   private reportDepth(): void {
-    if (this.ready.size === this.lastDepth) return;
-    this.lastDepth = this.ready.size;
-    this.onDepthChange?.(this.ready.size);
+    const depth = this.depth;
+    if (depth === this.lastDepth) return;
+    this.lastDepth = depth;
+    this.onDepthChange?.(depth);
   }
 }

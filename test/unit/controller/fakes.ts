@@ -4,6 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeApiError } from '../../../operator/kube/errors.js';
 import type { KubeObject, KubeReader, KubeWriter, StatusWriter } from '../../../operator/kube/client.js';
 import type { ObjectCache } from '../../../operator/runtime/controller.js';
+import type { InformerEventOrigin } from '../../../operator/runtime/informer.js';
 import type { EventRecorderLike, EventType } from '../../../operator/kube/events.js';
 
 type Obj = KubernetesObject & { metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string; [k: string]: unknown }; [k: string]: unknown };
@@ -135,7 +136,7 @@ export class FakeClient implements KubeReader, KubeWriter, StatusWriter {
 
 /** A cache that reads straight through to the fake client's store (what a caught-up informer shows). */
 export class FakeCache<T> implements ObjectCache<T> {
-  private readonly handlers: ((type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T) => void)[] = [];
+  private readonly handlers: ((type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T, origin: InformerEventOrigin) => void)[] = [];
   /** When set, get() returns this instead of the store (a cache that lags behind). */
   frozen: Map<string, T> | undefined;
 
@@ -166,12 +167,12 @@ export class FakeCache<T> implements ObjectCache<T> {
     return true;
   }
 
-  on(handler: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T) => void): void {
+  on(handler: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T, origin: InformerEventOrigin) => void): void {
     this.handlers.push(handler);
   }
 
-  emit(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T): void {
-    for (const h of this.handlers) h(type, obj);
+  emit(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T, origin: InformerEventOrigin = 'change'): void {
+    for (const h of this.handlers) h(type, obj, origin);
   }
 }
 

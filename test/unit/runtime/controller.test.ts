@@ -61,6 +61,30 @@ describe('Controller', () => {
     await running;
   });
 
+  it('reconciles a change made while the start-up backlog is worked through before the rest of that backlog', async () => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) client.seed({ kind: 'Thing', ...thing(name) });
+    const seen: string[] = [];
+    let hold: (() => void) | undefined;
+    const controller = controllerOf(async (key) => {
+      seen.push(key);
+      if (seen.length === 1) await new Promise<void>((resolve) => (hold = resolve));
+    });
+    // The first list tells every object (low priority), as after a start or a failover.
+    for (const name of ['a', 'b', 'c', 'd', 'e']) things.emit('ADDED', thing(name), 'initial-list');
+    expect(controller.queue.depth).toBe(5);
+    const running = controller.start(abort.signal);
+    await flush();
+    expect(seen).toEqual(['ns/a']);
+    // While the first start-up pass runs: a person edits d, and a resync tells b again.
+    things.emit('MODIFIED', thing('d'));
+    things.emit('MODIFIED', thing('b'), 'resync');
+    hold?.();
+    await flush();
+    expect(seen).toEqual(['ns/a', 'ns/d', 'ns/b', 'ns/c', 'ns/e']);
+    abort.abort();
+    await running;
+  });
+
   it('does not start work before every watched or read cache has synced', async () => {
     let synced!: (ok: boolean) => void;
     const lagging = new FakeCache<Thing>(client, 'Other');

@@ -208,3 +208,29 @@ describe('410 Gone', () => {
     }
   });
 });
+
+describe('event origins', () => {
+  it('tells the first list as initial-list, what a relist finds changed as change, and a resync as resync', async () => {
+    vi.useFakeTimers();
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    let items = [cm('x', '5'), cm('y', '5')];
+    let watches = 0;
+    const stub = stubClient({
+      listOf: () => items,
+      // The first watch finds its resourceVersion too old: meanwhile x changed and y was deleted.
+      watchFails: () => {
+        if (++watches > 1) return undefined;
+        items = [cm('x', '6')];
+        return gone();
+      },
+    });
+    const informer = new Informer<V1ConfigMap>({ client: stub.client as never, apiVersion: 'v1', plural: 'configmaps', namespaces: ['a'], logger: silentLogger(), resyncPeriodMs: 60_000 });
+    const events: string[] = [];
+    informer.on((type, obj, origin) => events.push(`${type} ${obj.metadata?.name} ${origin}`));
+    running = informer.start(abort.signal);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(events).toEqual(['ADDED x initial-list', 'ADDED y initial-list', 'MODIFIED x change', 'DELETED y change']);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(events.slice(4)).toEqual(['MODIFIED x resync']);
+  });
+});

@@ -294,6 +294,45 @@ describe('WorkQueue', () => {
     expect(depths).toEqual([1, 2, 1, 0]);
   });
 
+  it('runs low-priority keys only when no normal key waits; a normal add promotes a low key, a low add demotes nothing', async () => {
+    const q = new WorkQueue();
+    for (const key of ['ns/start-1', 'ns/start-2', 'ns/start-3', 'ns/changed']) q.add(key, 'low');
+    q.add('ns/new');
+    q.add('ns/changed'); // a change to an object already queued for its start-up look
+    q.add('ns/new', 'low'); // a resync of a key a change queued: stays normal
+    expect(q.depth).toBe(5);
+    const seen: string[] = [];
+    const run = q.run(async (key) => void seen.push(key), { signal: abort.signal });
+    while (q.depth > 0) await flush();
+    await flush();
+    abort.abort();
+    await run;
+    expect(seen).toEqual(['ns/new', 'ns/changed', 'ns/start-1', 'ns/start-2', 'ns/start-3']);
+  });
+
+  it('a key added during its run is run again at the higher of the priorities it was added with', async () => {
+    const q = new WorkQueue();
+    const hold = gate();
+    const seen: string[] = [];
+    const run = q.run(
+      async (key) => {
+        seen.push(key);
+        if (key === 'ns/a' && seen.length === 1) await hold.promise;
+      },
+      { signal: abort.signal },
+    );
+    q.add('ns/a');
+    await flush();
+    q.add('ns/low-1', 'low');
+    q.add('ns/a', 'low');
+    q.add('ns/a'); // a change while it runs
+    hold.open();
+    await flush();
+    abort.abort();
+    await run;
+    expect(seen).toEqual(['ns/a', 'ns/a', 'ns/low-1']);
+  });
+
   it('refuses a second concurrent run', async () => {
     const q = new WorkQueue();
     const run = q.run(async () => undefined, { signal: abort.signal });
