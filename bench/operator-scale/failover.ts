@@ -15,7 +15,12 @@ export interface FailoverMeasured {
   peakPerSecond: number;
   /** Those requests by "verb resource" (e.g. "get secrets"). */
   byVerb: Record<string, number>;
+  /** A spec change made 2 s after it leads (while it works through every tenant): ms until Ready at its generation. */
+  changeReadyMs?: number;
 }
+
+/** How long after the standby leads the bench changes one tenant's spec (the backlog of every tenant is queued by then). */
+const changeAfterLeadMs = 2_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -24,7 +29,8 @@ export async function leaderOf(replicas: OperatorProcess[]): Promise<OperatorPro
   return undefined;
 }
 
-export async function killLeader(leader: OperatorProcess, standby: OperatorProcess, tenants: number, timeoutMs = 1_800_000): Promise<FailoverMeasured> {
+/** `change` makes one spec change and resolves with the ms until that tenant was Ready at its new generation. */
+export async function killLeader(leader: OperatorProcess, standby: OperatorProcess, tenants: number, timeoutMs = 1_800_000, change?: () => Promise<number>): Promise<FailoverMeasured> {
   const reconciles = (m: string) => sumMetric(m, 'tenantsync_reconcile_total');
   const requests = (m: string) => sumMetric(m, 'tenantsync_kube_requests_total');
   const startReconciles = reconciles(await scrape(standby));
@@ -35,6 +41,7 @@ export async function killLeader(leader: OperatorProcess, standby: OperatorProce
   let verbsAtLead: Record<string, number> = {};
   let last = { at: start, requests: requests(await scrape(standby)) };
   let peakPerSecond = 0;
+  let changed: Promise<number> | undefined;
   while (performance.now() - start < timeoutMs) {
     await sleep(1000); // /metrics of 5,000 tenants is megabytes: polled faster, the bench would load the replica it measures
     const m = await scrape(standby);
@@ -49,6 +56,10 @@ export async function killLeader(leader: OperatorProcess, standby: OperatorProce
       requestsAtLead = sent;
       verbsAtLead = requestsByVerb(m);
       last = { at: now, requests: sent };
+      if (change) {
+        changed = sleep(changeAfterLeadMs).then(change);
+        changed.catch(() => undefined); // awaited (and thrown) once the standby has caught up
+      }
     }
     if (leadingAt !== undefined && reconciles(m) - startReconciles >= tenants && sumMetric(m, 'tenantsync_workqueue_depth') === 0) {
       const caughtUpS = Math.max((now - leadingAt) / 1000, 0.001);
@@ -57,7 +68,8 @@ export async function killLeader(leader: OperatorProcess, standby: OperatorProce
           .map(([k, n]) => [k, n - (verbsAtLead[k] ?? 0)] as const)
           .filter(([, n]) => n > 0),
       );
-      return { leadingAfterMs: leadingAt - start, reconciledAfterMs: now - start, requests: sent - requestsAtLead, requestsPerSecond: (sent - requestsAtLead) / caughtUpS, peakPerSecond, byVerb };
+      const changeReadyMs = await changed;
+      return { leadingAfterMs: leadingAt - start, reconciledAfterMs: now - start, requests: sent - requestsAtLead, requestsPerSecond: (sent - requestsAtLead) / caughtUpS, peakPerSecond, byVerb, ...(changeReadyMs !== undefined ? { changeReadyMs } : {}) };
     }
   }
   throw new Error(`failover: the standby had not reconciled all ${tenants} tenants ${timeoutMs / 1000} s after the leader was killed`);
