@@ -114,6 +114,9 @@ interface Measured {
   idleWrites?: number;
   idleRequests?: number;
   idleLists?: number;
+  /** The idle window's writes by "verb resource", and how many tenants' nextRunTime came due in it. */
+  idleWritesByVerb?: Record<string, number>;
+  idleDue?: number;
   /** The standby replica's RSS, when there is one. */
   standbyRssBytes?: number;
   /** Runs of Job history given to the operator before its memory was read. */
@@ -279,12 +282,22 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
         const standby = operators.find((o) => o !== operator);
         if (standby !== undefined) measured.standbyRssBytes = rssOfPid(standby.pid);
         const lists = (m: string) => sumMetric(m, 'tenantsync_kube_requests_total', { verb: 'list' });
-        const before = { writes: sumMetric(metrics, 'tenantsync_kube_write_requests_total'), requests: sumMetric(metrics, 'tenantsync_kube_requests_total'), lists: lists(metrics) };
+        const before = { writes: sumMetric(metrics, 'tenantsync_kube_write_requests_total'), requests: sumMetric(metrics, 'tenantsync_kube_requests_total'), lists: lists(metrics), byVerb: requestsByVerb(metrics) };
+        // A tenant whose scheduled time comes during the window gets its next one written (status.nextRunTime).
+        const nextRuns = (await cluster.client().list<StoredTenantSync>(apiVersion, kind, { namespace: benchNamespace, all: true })).items.map((t) => Date.parse(t.status?.nextRunTime ?? ''));
+        const windowStart = Date.now();
         await sleep(idleMs);
         const after = await scrape(operator);
+        measured.idleDue = nextRuns.filter((t) => t >= windowStart && t <= Date.now()).length;
         measured.idleWrites = sumMetric(after, 'tenantsync_kube_write_requests_total') - before.writes;
         measured.idleRequests = sumMetric(after, 'tenantsync_kube_requests_total') - before.requests;
         measured.idleLists = lists(after) - before.lists;
+        measured.idleWritesByVerb = Object.fromEntries(
+          Object.entries(requestsByVerb(after))
+            .filter(([k]) => !/^(get|list|watch) /.test(k))
+            .map(([k, n]) => [k, n - (before.byVerb[k] ?? 0)] as const)
+            .filter(([, n]) => n > 0),
+        );
         measured.rssAfterIdleBytes = sumMetric(after, 'process_resident_memory_bytes');
       } else if (peer?.process.pid !== undefined) {
         measured.rssBytes = rssOfPid(peer.process.pid);
@@ -360,6 +373,10 @@ if (failovers.length > 0) {
     const verbs = Object.entries(r.failover!.byVerb).sort((a, b) => b[1] - a[1]);
     lines.push('', `failover requests (round ${r.round}, ${r.mode}): ${verbs.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }
+}
+for (const r of results.filter((m) => m.idleWritesByVerb !== undefined && idleMs > 0)) {
+  const verbs = Object.entries(r.idleWritesByVerb!).sort((a, b) => b[1] - a[1]);
+  lines.push('', `idle writes (round ${r.round}, ${r.mode}): ${verbs.map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}; tenants whose nextRunTime came due in the window: ${r.idleDue}`);
 }
 for (const r of results.filter((m) => m.requestsPerTenant !== undefined)) {
   const entries = Object.entries(r.requestsPerTenant!).filter(([, n]) => n >= 0.01).sort((a, b) => b[1] - a[1]);
