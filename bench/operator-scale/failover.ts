@@ -1,7 +1,7 @@
 // Failover: SIGKILL the leading replica and measure, on the other one, the time until it leads and has
 // reconciled every tenant (its work queue drained after taking over), and the API request rate it caused.
 import { sumMetric, type OperatorProcess } from '../../test/support/operator-process.js';
-import { requestsByVerb, scrape } from './scrape.js';
+import { requestsByVerb, requestsSince, scrape } from './scrape.js';
 
 export interface FailoverMeasured {
   /** From the SIGKILL until the standby's tenantsync_leader gauge is 1. */
@@ -63,11 +63,7 @@ export async function killLeader(leader: OperatorProcess, standby: OperatorProce
     }
     if (leadingAt !== undefined && reconciles(m) - startReconciles >= tenants && sumMetric(m, 'tenantsync_workqueue_depth') === 0) {
       const caughtUpS = Math.max((now - leadingAt) / 1000, 0.001);
-      const byVerb = Object.fromEntries(
-        Object.entries(requestsByVerb(m))
-          .map(([k, n]) => [k, n - (verbsAtLead[k] ?? 0)] as const)
-          .filter(([, n]) => n > 0),
-      );
+      const byVerb = requestsSince(verbsAtLead, m);
       const changeReadyMs = await changed;
       return { leadingAfterMs: leadingAt - start, reconciledAfterMs: now - start, requests: sent - requestsAtLead, requestsPerSecond: (sent - requestsAtLead) / caughtUpS, peakPerSecond, byVerb, ...(changeReadyMs !== undefined ? { changeReadyMs } : {}) };
     }

@@ -27,7 +27,7 @@ import { createJobHistory } from './history.js';
 import { startBenchCluster, unthrottled, type BenchCluster } from './cluster.js';
 import { buildPeer, startPeer, type PeerProcess } from './peer.js';
 import { watchReady, type ReadyWatch } from './ready-watch.js';
-import { requestsByVerb, scrape } from './scrape.js';
+import { requestsByVerb, requestsSince, scrape } from './scrape.js';
 import { benchNamespace, tenantManifests, unownedChildren } from './tenants.js';
 
 const { values } = parseArgs({
@@ -292,12 +292,7 @@ async function measure(round: number, mode: LimitName, what: Case): Promise<Meas
         measured.idleWrites = sumMetric(after, 'tenantsync_kube_write_requests_total') - before.writes;
         measured.idleRequests = sumMetric(after, 'tenantsync_kube_requests_total') - before.requests;
         measured.idleLists = lists(after) - before.lists;
-        measured.idleWritesByVerb = Object.fromEntries(
-          Object.entries(requestsByVerb(after))
-            .filter(([k]) => !/^(get|list|watch) /.test(k))
-            .map(([k, n]) => [k, n - (before.byVerb[k] ?? 0)] as const)
-            .filter(([, n]) => n > 0),
-        );
+        measured.idleWritesByVerb = Object.fromEntries(Object.entries(requestsSince(before.byVerb, after)).filter(([k]) => !/^(get|list|watch) /.test(k)));
         measured.rssAfterIdleBytes = sumMetric(after, 'process_resident_memory_bytes');
       } else if (peer?.process.pid !== undefined) {
         measured.rssBytes = rssOfPid(peer.process.pid);

@@ -23,3 +23,12 @@ export function requestsByVerb(metrics: string): Record<string, number> {
   }
   return out;
 }
+
+/** The requests by verb and resource sent since `before` (an earlier `requestsByVerb`), those that grew only. */
+export function requestsSince(before: Record<string, number>, metrics: string): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(requestsByVerb(metrics))
+      .map(([k, n]) => [k, n - (before[k] ?? 0)] as const)
+      .filter(([, n]) => n > 0),
+  );
+}
