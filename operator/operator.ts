@@ -16,7 +16,6 @@ import { HealthServer } from './runtime/health-server.js';
 import { Informer } from './runtime/informer.js';
 import { createLogger, errorFields, type Logger } from './runtime/logger.js';
 import { isNotLeading, Manager } from './runtime/manager.js';
-import { untilAborted } from './runtime/sleep.js';
 import { withoutUnreadFields } from './runtime/cache-transform.js';
 import { StringPool } from './runtime/string-pool.js';
 import { countKubeRequests, countKubeWrites, createMetrics, dropTenantGauges, setInformerProblem } from './runtime/metrics.js';
@@ -132,14 +131,23 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
   manager.add(jobs);
   manager.add(configMaps);
   manager.add(pods);
-  manager.add(controller);
-  // Events are written in the background: a leader that stops lets the queued ones out first (at most 5 s).
+  // Events are written in the background: a leader that stops lets the queued ones out (at most 5 s) once the
+  // controller has stopped, so the Events of its last passes go too, before the Lease is released.
   manager.add({
-    name: 'event-recorder',
+    name: controller.name,
     needLeaderElection: true,
     start: async (signal) => {
-      await untilAborted(signal);
-      await recorder.drain(eventDrainMs);
+      try {
+        await controller.start(signal);
+      } finally {
+        // After a lost Lease the queued writes fail at once (NOT_LEADER) and are dropped: the new leader tells its own.
+        const lost = manager.leadershipSignal().aborted;
+        const { queued, left } = await recorder.drain(eventDrainMs);
+        if (lost) {
+          if (queued > 0) logger.info({ queued }, `dropped ${queued} queued Events: leadership was lost`);
+        } else if (left > 0) logger.warn({ queued, left }, `stopped with ${left} of ${queued} queued Events unwritten (waited ${eventDrainMs / 1000} s)`);
+        else if (queued > 0) logger.info({ queued }, `wrote the ${queued} queued Events before stopping`);
+      }
     },
   });
   manager.add(new HealthServer({ address: config.healthAddress, registry: metrics.registry, readiness: () => manager.readiness(), logger }));

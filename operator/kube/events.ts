@@ -174,9 +174,13 @@ export class EventRecorder implements EventRecorderLike {
     });
   }
 
-  /** Waits until no write is queued, at most `ms` (a leader that stops gets its last Events out before it lets go of the Lease). */
-  async drain(ms: number): Promise<void> {
+  /**
+   * Waits until no write is queued, at most `ms` (a leader that stops gets its last Events out before it lets go of
+   * the Lease). Tells how many writes were queued when it began and how many still were when it ended.
+   */
+  async drain(ms: number): Promise<{ queued: number; left: number }> {
     const deadline = performance.now() + ms;
+    const queued = this.pending;
     this.draining++;
     try {
       while (this.pending > 0 && performance.now() < deadline) {
@@ -187,6 +191,7 @@ export class EventRecorder implements EventRecorderLike {
     } finally {
       this.draining--;
     }
+    return { queued, left: this.pending };
   }
 
   /** Waits while reconciles are waiting (see `yieldWhile`), until `maxYieldMs` after `recordedAt` (performance.now()). */

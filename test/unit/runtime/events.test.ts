@@ -237,15 +237,20 @@ describe('EventRecorder', () => {
       const gated = gatedClient();
       const rec = new EventRecorder({ client: gated.client, controller: 'c', instance: 'i' });
       void rec.record(tenant, 'Normal', 'One', 'm');
+      void rec.record(tenant, 'Normal', 'Two', 'm');
       const start = performance.now();
-      await rec.drain(50); // the write never finishes: drain gives up after 50 ms
+      // The write never finishes: drain gives up after 50 ms and tells what is left.
+      expect(await rec.drain(50)).toEqual({ queued: 2, left: 2 });
       expect(performance.now() - start).toBeGreaterThanOrEqual(45);
       let drained = false;
-      const draining = rec.drain(60_000).then(() => (drained = true));
+      const draining = rec.drain(60_000).then((counts) => ((drained = true), counts));
       await settle();
       expect(drained).toBe(false);
       await gated.release();
-      await draining;
+      await settle();
+      expect(drained).toBe(false); // the second write is under way
+      await gated.release();
+      expect(await draining).toEqual({ queued: 2, left: 0 });
       expect(drained).toBe(true);
     });
   });
