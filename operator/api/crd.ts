@@ -37,18 +37,19 @@ export interface PrinterColumn {
 const readyCondition = `.status.conditions[?(@.type=="${conditionTypes.ready}")]`;
 
 /**
- * What `kubectl get tsync` shows: whether it works and why not in one word, when it last succeeded and runs
- * next. `-o wide` (priority 1) adds how often, the failure count, the last run's outcome and the message.
- * Next Run is a string column: kubectl prints a future `date` as <invalid>.
+ * What `kubectl get tsync` shows: whether it works and why not in one word, how often it runs and whether it is
+ * suspended, when it last succeeded and runs next. `-o wide` (priority 1) adds the failure count, the last run's
+ * outcome and the message. Next Run is a string column: kubectl prints a future `date` as <invalid>.
  */
 export const printerColumns: PrinterColumn[] = [
   { name: 'Ready', type: 'string', jsonPath: `${readyCondition}.status`, description: 'The Ready condition' },
   { name: 'Reason', type: 'string', jsonPath: `${readyCondition}.reason`, description: "Why, in one word (the Ready condition's reason, e.g. Suspended, SyncFailed, Stale)" },
+  { name: 'Schedule', type: 'string', jsonPath: '.status.schedule', description: 'The effective cron schedule of the CronJob' },
+  { name: 'Interval', type: 'string', jsonPath: '.spec.interval', description: 'spec.interval; empty means the default 2h or a cron schedule' },
+  { name: 'Suspended', type: 'boolean', jsonPath: '.spec.suspend', description: 'spec.suspend: no scheduled runs start while true' },
   { name: 'Last Success', type: 'date', jsonPath: '.status.lastSuccessfulRunTime', description: 'When the last fully successful run finished' },
   { name: 'Next Run', type: 'string', jsonPath: '.status.nextRunTime', description: 'When the next scheduled run is due (empty while suspended)' },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since the TenantSync was created' },
-  { name: 'Schedule', type: 'string', jsonPath: '.status.schedule', description: 'The effective cron schedule of the CronJob', priority: 1 },
-  { name: 'Interval', type: 'string', jsonPath: '.spec.interval', description: 'spec.interval; empty means the default 2h or a cron schedule', priority: 1 },
   { name: 'Failures', type: 'integer', jsonPath: '.status.consecutiveFailures', description: 'Failed runs since the last success', priority: 1 },
   { name: 'Last Outcome', type: 'string', jsonPath: '.status.lastRun.outcome', description: "The last run's outcome: Succeeded, PartiallySucceeded or Failed", priority: 1 },
   { name: 'Message', type: 'string', jsonPath: `${readyCondition}.message`, description: "What is going on, in words (the Ready condition's message)", priority: 1 },

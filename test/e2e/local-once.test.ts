@@ -13,6 +13,7 @@ import { runRequestedAtAnnotation } from '../../operator/api/tenantsync.js';
 import { manualJobName } from '../../operator/reconcile/names.js';
 import { repoRootDir } from '../kubelet/kubelet.js';
 import { leftoverProcesses, signalable } from '../support/leftover-processes.js';
+import { parseKubectlTable } from '../support/kubectl-table.js';
 
 const runTimeoutMs = 420_000;
 const workDirs: string[] = [];
@@ -130,16 +131,15 @@ describe('npm run local', () => {
     expectProgress(stdout, context);
 
     // The table kubectl printed: both tenants in namespace demo, Ready True, with a last success.
-    const lines = stdout.split('\n');
-    const header = lines.findIndex((l) => /^NAMESPACE\s+NAME\s+READY\s+REASON\s+LAST SUCCESS\s+NEXT RUN\s+AGE/.test(l));
-    expect(header, context).toBeGreaterThanOrEqual(0);
-    const rows = lines.slice(header + 1, header + 3).map((l) => l.split(/\s{2,}/));
-    expect(rows.map((r) => r.slice(0, 4)), context).toEqual([
-      ['demo', 'acme', 'True', 'Reconciled'],
-      ['demo', 'globex', 'True', 'Reconciled'],
+    const table = parseKubectlTable(stdout, (l) => /^NAMESPACE\s+NAME\s+READY\s+REASON\s+SCHEDULE\s+INTERVAL\s+SUSPENDED\s+LAST SUCCESS\s+NEXT RUN\s+AGE/.test(l));
+    const rows = table.rows.slice(0, 2);
+    expect(rows.map((r) => [r.NAMESPACE, r.NAME, r.READY, r.REASON, r.SUSPENDED]), context).toEqual([
+      ['demo', 'acme', 'True', 'Reconciled', 'false'],
+      ['demo', 'globex', 'True', 'Reconciled', 'false'],
     ]);
-    for (const row of rows) expect(row[4], `LAST SUCCESS of ${row[1]}`).toMatch(/^\d+s$/);
-    for (const row of rows) expect(row[5], `NEXT RUN of ${row[1]}`).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    for (const row of rows) expect(row['LAST SUCCESS'], `LAST SUCCESS of ${row.NAME}`).toMatch(/^\d+s$/);
+    for (const row of rows) expect(row['NEXT RUN'], `NEXT RUN of ${row.NAME}`).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    for (const row of rows) expect(row.SCHEDULE, `SCHEDULE of ${row.NAME}`).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
 
     // Records really reached the sink receiver: its delivery log has both tenants (globex's tenantId is globex-eu).
     const deliveries = (await readFile(join(workDir, 'sink-deliveries.jsonl'), 'utf8'))
@@ -170,9 +170,9 @@ describe('npm run local', () => {
     expectProgress(stdout, context);
 
     // kubectl with the printed kubeconfig, while it ran: a row per tenant in namespace demo, Ready.
-    const [header, ...rows] = kubectlOutput.trimEnd().split('\n');
-    expect(header, `${kubectlOutput}\n${context}`).toMatch(/^NAME\s+READY\s+REASON\s+LAST SUCCESS\s+NEXT RUN\s+AGE/);
-    expect(rows.map((r) => r.split(/\s{2,}/)).map((r) => [r[0], r[1]]), kubectlOutput).toEqual([
+    const shown = parseKubectlTable(kubectlOutput);
+    expect(shown.columns, `${kubectlOutput}\n${context}`).toEqual(['NAME', 'READY', 'REASON', 'SCHEDULE', 'INTERVAL', 'SUSPENDED', 'LAST SUCCESS', 'NEXT RUN', 'AGE']);
+    expect(shown.rows.map((r) => [r.NAME, r.READY]), kubectlOutput).toEqual([
       ['acme', 'True'],
       ['globex', 'True'],
     ]);

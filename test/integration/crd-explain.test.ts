@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expressibleIntervalsText } from '../../operator/api/duration.js';
 import { createTestNamespace, kubectl, type KubectlResult, type TestNamespace } from '../controlplane/test-kube.js';
+import { parseKubectlTable } from '../support/kubectl-table.js';
 
 const publishTimeoutMs = 60_000;
 const retryDelayMs = 500;
@@ -58,7 +59,7 @@ describe('kubectl get tsync', () => {
     await ns?.cleanup();
   });
 
-  it('shows ready, reason, last success, next run and age; -o wide adds schedule, interval, failures, last outcome and the message', async () => {
+  it('shows ready, reason, schedule, interval, suspended, last success, next run and age; -o wide adds failures, last outcome and the message', async () => {
     const manifest = {
       apiVersion: 'tenantsync.io/v1alpha1',
       kind: 'TenantSync',
@@ -98,20 +99,28 @@ describe('kubectl get tsync', () => {
 
     const got = await kubectl(['get', '-n', ns.name, 'tsync']);
     expect(got.stderr).toBe('');
-    const [header, row] = got.stdout.trimEnd().split('\n');
-    expect(header?.split(/\s{2,}/)).toEqual(['NAME', 'READY', 'REASON', 'LAST SUCCESS', 'NEXT RUN', 'AGE']);
-    expect(row?.split(/\s{2,}/)).toEqual(['acme', 'False', 'SecretNotFound', '3h', nextRunTime, expect.stringMatching(/^\d+s$/)]);
+    const table = parseKubectlTable(got.stdout);
+    expect(table.columns).toEqual(['NAME', 'READY', 'REASON', 'SCHEDULE', 'INTERVAL', 'SUSPENDED', 'LAST SUCCESS', 'NEXT RUN', 'AGE']);
+    expect(table.rows).toEqual([
+      {
+        NAME: 'acme', READY: 'False', REASON: 'SecretNotFound', SCHEDULE: '17 */4 * * *', INTERVAL: '4h', SUSPENDED: 'false',
+        'LAST SUCCESS': '3h', 'NEXT RUN': nextRunTime, AGE: expect.stringMatching(/^\d+s$/),
+      },
+    ]);
 
     const wide = await kubectl(['get', '-n', ns.name, 'tsync', '-o', 'wide']);
     expect(wide.stderr).toBe('');
-    const [wideHeader, wideRow] = wide.stdout.trimEnd().split('\n');
-    expect(wideHeader?.split(/\s{2,}/)).toEqual([
-      'NAME', 'READY', 'REASON', 'LAST SUCCESS', 'NEXT RUN', 'AGE', 'SCHEDULE', 'INTERVAL', 'FAILURES', 'LAST OUTCOME', 'MESSAGE',
+    const wideTable = parseKubectlTable(wide.stdout);
+    expect(wideTable.columns).toEqual([
+      'NAME', 'READY', 'REASON', 'SCHEDULE', 'INTERVAL', 'SUSPENDED', 'LAST SUCCESS', 'NEXT RUN', 'AGE', 'FAILURES', 'LAST OUTCOME', 'MESSAGE',
     ]);
-    expect(wideRow?.split(/\s{2,}/)).toEqual([
-      'acme', 'False', 'SecretNotFound', '3h', nextRunTime, expect.stringMatching(/^\d+s$/),
-      '17 */4 * * *', '4h', '2', 'Failed', 'Secret acme-freshdesk not found in the namespace',
-    ]);
+    expect(wideTable.rows[0]).toMatchObject({ FAILURES: '2', 'LAST OUTCOME': 'Failed', MESSAGE: 'Secret acme-freshdesk not found in the namespace' });
+
+    // Suspended shows as such, and a cron-scheduled tenant has an empty INTERVAL.
+    const suspended = await kubectl(['patch', '-n', ns.name, 'tsync', 'acme', '--type=merge', '-p', JSON.stringify({ spec: { suspend: true, interval: null, schedule: '17 */4 * * *' } })]);
+    expect(suspended.code, suspended.stderr).toBe(0);
+    const after = parseKubectlTable((await kubectl(['get', '-n', ns.name, 'tsync'])).stdout);
+    expect(after.rows[0]).toMatchObject({ NAME: 'acme', INTERVAL: '', SUSPENDED: 'true' });
   });
 
   it('rejects a status time that is not RFC 3339 and an outcome that is not one of the outcomes, naming the field', async () => {

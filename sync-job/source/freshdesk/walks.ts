@@ -55,13 +55,15 @@ export async function* orderedWalk(options: OrderedWalkOptions): AsyncGenerator<
   const seen = new CursorTracker({ updatedAt: options.from.updatedAt, ids: options.from.ids ?? [] });
   let since = options.from.updatedAt;
   let page = 1;
+  /** Rows of the first page of the second being paged (the page size the fetch really used). */
+  let pageRows = 0;
+  const pageLimit = (second: string) =>
+    new SyncError(
+      'SOURCE_PAGE_LIMIT',
+      `more than ${maxPage * (pageRows || perPage)} ${options.what}s share the second ${second}; Freshdesk serves at most ${maxPage} pages per query`,
+    );
   const fetchAt = (second: string, pageNumber: number) => {
-    if (pageNumber > maxPage) {
-      throw new SyncError(
-        'SOURCE_PAGE_LIMIT',
-        `more than ${maxPage * perPage} ${options.what}s share the second ${second}; Freshdesk serves at most ${maxPage} pages per query`,
-      );
-    }
+    if (pageNumber > maxPage) throw pageLimit(second);
     return options.fetch({ [options.sinceParam]: second, page: pageNumber, per_page: perPage });
   };
 
@@ -69,6 +71,10 @@ export async function* orderedWalk(options: OrderedWalkOptions): AsyncGenerator<
     const { items, hasNext } = await fetchAt(since, page);
     const positioned = items.map((raw) => ({ raw: raw as Record<string, unknown>, position: positionOf(raw, options.what) }));
     const last = positioned.at(-1);
+    if (page === 1) pageRows = items.length;
+    // The last page a query may reach, full and still within the second: whether more follow is unknowable (the
+    // API need not link to a page it refuses), so the walk stops there as it would before page maxPage + 1.
+    if (page === maxPage && items.length >= pageRows && last !== undefined && last.position.updatedAt <= since) throw pageLimit(since);
     if (hasNext && last !== undefined && last.position.updatedAt <= since) {
       // The whole page is at `since`: walk on within that second.
       for (const record of positioned) if (!seen.has(record.position)) yield markSeen(seen, record);
@@ -79,7 +85,8 @@ export async function* orderedWalk(options: OrderedWalkOptions): AsyncGenerator<
     const atSince = positioned.filter((r) => r.position.updatedAt <= since);
     const later = positioned.filter((r) => r.position.updatedAt > since);
     for (const record of atSince) if (!seen.has(record.position)) yield markSeen(seen, record);
-    if (walkedWithinSecond) yield* verifySecond(since, seen, fetchAt, options.what);
+    // A second that is not confirmed complete ends the walk there (nothing later is yielded): the next run goes on.
+    if (walkedWithinSecond && !(yield* verifySecond(since, seen, fetchAt, options.what))) return;
     for (const record of later) if (!seen.has(record.position)) yield markSeen(seen, record);
     if (!hasNext || last === undefined) return;
     since = last.position.updatedAt;
@@ -92,13 +99,18 @@ function markSeen(seen: CursorTracker, record: RawRecord): RawRecord {
   return record;
 }
 
-/** Re-reads the pages of one second and yields its records not yet seen, until a pass adds nothing. */
+/**
+ * Re-reads the pages of one second and yields its records not yet seen, until a pass adds nothing: returns true.
+ * False when the last of maxSecondVerificationPasses still found new ones (the second is still being written, or
+ * its rows still shift): the walk then ends at that second, so the cursor does not move beyond it and the next
+ * run reads it again.
+ */
 async function* verifySecond(
   second: string,
   seen: CursorTracker,
   fetchAt: (second: string, page: number) => Promise<SourcePage>,
   what: string,
-): AsyncGenerator<RawRecord> {
+): AsyncGenerator<RawRecord, boolean> {
   for (let pass = 0; pass < maxSecondVerificationPasses; pass++) {
     let found = 0;
     for (let page = 1; ; page++) {
@@ -117,8 +129,9 @@ async function* verifySecond(
       }
       if (pastSecond || !hasNext) break;
     }
-    if (found === 0) return;
+    if (found === 0) return true;
   }
+  return false;
 }
 
 export interface PageScanOptions {

@@ -42,8 +42,8 @@ describe('buildCrd', () => {
   });
 
   it('shows Ready, Reason, Last Success, Next Run and Age, and with -o wide Schedule, Interval, Failures, Last Outcome and the message', () => {
-    expect(printerColumns.filter((c) => c.priority === undefined).map((c) => c.name)).toEqual(['Ready', 'Reason', 'Last Success', 'Next Run', 'Age']);
-    expect(printerColumns.filter((c) => c.priority === 1).map((c) => c.name)).toEqual(['Schedule', 'Interval', 'Failures', 'Last Outcome', 'Message']);
+    expect(printerColumns.filter((c) => c.priority === undefined).map((c) => c.name)).toEqual(['Ready', 'Reason', 'Schedule', 'Interval', 'Suspended', 'Last Success', 'Next Run', 'Age']);
+    expect(printerColumns.filter((c) => c.priority === 1).map((c) => c.name)).toEqual(['Failures', 'Last Outcome', 'Message']);
     expect(printerColumns.find((c) => c.name === 'Last Success')?.type).toBe('date');
     expect(printerColumns.find((c) => c.name === 'Reason')?.jsonPath).toBe('.status.conditions[?(@.type=="Ready")].reason');
     expect(printerColumns.find((c) => c.name === 'Message')?.jsonPath).toBe('.status.conditions[?(@.type=="Ready")].message');
