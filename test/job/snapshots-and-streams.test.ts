@@ -110,6 +110,17 @@ describe('the streams users expect', () => {
     expect(asked.slice(1).every((query) => query.page !== undefined && query.per_page !== undefined)).toBe(true);
   });
 
+  it('delivers satisfaction ratings of any age on a first run (created_since is always sent)', async () => {
+    const nowMs = world.fake.clock.now().getTime();
+    const [old, recent] = world.fake.data.addRecords('satisfaction_ratings', [
+      { created_at: at(nowMs, -400 * 24 * 3600), updated_at: at(nowMs, -400 * 24 * 3600) },
+      { created_at: at(nowMs, -3600), updated_at: at(nowMs, -3600) },
+    ]);
+    const run = await runInProcess(world, configFor(world, ['satisfaction_ratings']));
+    expect(run.result.streams.satisfaction_ratings).toMatchObject({ outcome: 'Succeeded', records: 2 });
+    expect(currentIds('satisfaction_ratings')).toEqual([old, recent]);
+  });
+
   it('re-reads satisfaction ratings created within a window behind the cursor, so an edited rating is delivered', async () => {
     const nowMs = world.fake.clock.now().getTime();
     const [old, recent] = world.fake.data.addRecords('satisfaction_ratings', [

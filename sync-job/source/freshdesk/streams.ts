@@ -95,7 +95,8 @@ export const freshdeskStreams: Record<StreamName, StreamDeclaration> = {
     kind: 'scan',
     pages: async function* (fetch, since) {
       yield* fetch('/contacts', since ? { _updated_since: since } : {});
-      yield* fetch('/contacts', { state: 'deleted' });
+      // Every row of this list is a deleted contact, whether or not it says `deleted: true`.
+      for await (const page of fetch('/contacts', { state: 'deleted' })) yield page.map((row) => ({ ...(row as Record<string, unknown>), deleted: true }));
     },
     what: 'contact',
   },
@@ -105,8 +106,10 @@ export const freshdeskStreams: Record<StreamName, StreamDeclaration> = {
   articles: { kind: 'scan', pages: articlePages, what: 'article', reference: true },
   satisfaction_ratings: {
     kind: 'scan',
+    // Always with created_since: whether the list without it reaches back further than some recent window is not
+    // documented (the ticket list's reaches 30 days).
     pages: (fetch, since) =>
-      fetch('/surveys/satisfaction_ratings', since ? { created_since: toSecondIso(secondIsoToMs(since) - ratingEditWindowSeconds * 1000) } : {}),
+      fetch('/surveys/satisfaction_ratings', { created_since: since ? toSecondIso(secondIsoToMs(since) - ratingEditWindowSeconds * 1000) : beginningOfTime }),
     what: 'satisfaction rating',
   },
   time_entries: { kind: 'scan', pages: (fetch) => fetch('/time_entries'), what: 'time entry' },

@@ -16,13 +16,14 @@
 //                            Without updated_since: only tickets created in the last 30 days (fake clock), whatever
 //                            other parameters say (Freshdesk documents updated_since as the only way to older tickets).
 //                            Deleted/spam tickets only under filter=deleted/spam, which combines with updated_since
-//                            (as Freshdesk's own filter validation allows). page > 300 → 400.
+//                            (as Freshdesk's own filter validation allows). page > 300 → 400; page 300 has no link.
 //   /api/v2/tickets/:id/conversations   oldest first; 404 for an unknown ticket.
 //   /api/v2/contacts         _updated_since (inclusive), email, mobile, phone, company_id, state=deleted|…; newest created
 //                            first (NOT by updated_at: read every page); no page cap.
 //   /api/v2/companies, /agents, /groups, /solutions/categories, /solutions/categories/:id/folders,
 //   /solutions/folders/:id/articles   id order, no filters.
-//   /api/v2/surveys/satisfaction_ratings   created_since (inclusive; Freshdesk has no updated filter), creation order.
+//   /api/v2/surveys/satisfaction_ratings   created_since (inclusive; Freshdesk has no updated filter), creation order;
+//                            without created_since only ratings created in the last 30 days (undocumented: the worst reading).
 //   /api/v2/time_entries, /ticket_fields, /products, /roles, /business_hours, /sla_policies, /surveys   id order,
 //                            page/per_page only (`data.addRecords(kind, …)`, `updateRecord`, `deleteRecord`).
 //   /api/v2/tickets/:id, /api/v2/agents/me   single objects (a cheap credentials check), 404 when unknown.

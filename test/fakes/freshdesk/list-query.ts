@@ -29,6 +29,8 @@ export type ContactState = (typeof contactStates)[number];
 export interface Paging {
   page: number;
   perPage: number;
+  /** The last page the list serves (tickets: 300); none when unbounded. */
+  maxPage?: number;
 }
 
 export interface TicketQuery {
@@ -93,7 +95,7 @@ function parsePaging(params: URLSearchParams, errors: ValidationError[], maxPage
       perPage = Number(perPageText);
     }
   }
-  return { page, perPage };
+  return maxPage === undefined ? { page, perPage } : { page, perPage, maxPage };
 }
 
 function rejectUnknown(params: URLSearchParams, allowed: readonly string[], errors: ValidationError[]): void {

@@ -82,8 +82,10 @@ describe('scale', () => {
     const query = 'tickets?updated_since=2024-04-01T00:00:00Z&order_by=updated_at&order_type=asc&per_page=100';
     const page300 = await getJson(api(`${query}&page=300`));
     expect(page300.status).toBe(200);
-    expect(nextUrl(page300.headers)).toContain('page=301');
-    expect((await getJson(nextUrl(page300.headers)!)).status).toBe(400);
+    // Page 300 links to no page 301 (Freshdesk does not say it would: the worst reading), and page 301 is refused.
+    expect(nextUrl(page300.headers)).toBeUndefined();
+    expect(nextUrl((await getJson(api(`${query}&page=299`))).headers)).toContain('page=300');
+    expect((await getJson(api(`${query}&page=301`))).status).toBe(400);
 
     const seen = new Set<number>();
     let since = '2024-04-01T00:00:00Z';

@@ -12,7 +12,7 @@ import {
 } from './errors.js';
 import type { FaultPlan, TriggeredFault } from './faults.js';
 import { moreKinds, morePaths } from './more-records.js';
-import { parseRatingQuery, parseContactQuery, parsePlainQuery, parseTicketQuery, type Paging, type Parsed } from './list-query.js';
+import { defaultTicketWindowSeconds, parseRatingQuery, parseContactQuery, parsePlainQuery, parseTicketQuery, type Paging, type Parsed } from './list-query.js';
 import type { CappedList, RateLimiter } from './rate-limit.js';
 import { renderAgent, ticketIncludes, type Json } from './records.js';
 import type { RecordTable } from './record-table.js';
@@ -169,7 +169,9 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     items.push(render(view.at(position)));
   }
   const hasNext = view.length > start + paging.perPage;
-  if (hasNext) res.setHeader('link', nextLink(req, url, paging.page + 1));
+  // No link to a page the list refuses (page 301 of tickets): Freshdesk does not say whether page 300 links on.
+  const refusesNext = paging.maxPage !== undefined && paging.page >= paging.maxPage;
+  if (hasNext && !refusesNext) res.setHeader('link', nextLink(req, url, paging.page + 1));
   answer(state, record, res, 200, items, injected);
   afterPageServed(state, url.pathname, table, servedIds, hasNext);
 }
@@ -276,7 +278,9 @@ function route(state: ServerState, url: URL): Answer {
   }
   if (path === `${apiPrefix}${morePaths.satisfaction_ratings}`) {
     const parsed = parseRatingQuery(params);
-    return list(store.more.satisfaction_ratings, parsed, (query) => store.querySatisfactionRatings(query.createdSinceSeconds), (id) =>
+    // Without created_since, only the last 30 days (as the ticket list does; Freshdesk does not say: the worst reading).
+    const defaultSince = toEpochSeconds(state.clock.now()) - defaultTicketWindowSeconds;
+    return list(store.more.satisfaction_ratings, parsed, (query) => store.querySatisfactionRatings(query.createdSinceSeconds ?? defaultSince), (id) =>
       store.render(store.more.satisfaction_ratings, id),
     );
   }

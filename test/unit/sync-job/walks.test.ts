@@ -114,6 +114,50 @@ describe('orderedWalk', () => {
     await walk.catch((e: unknown) => expect(e).toBeInstanceOf(SyncError));
     expect(Math.max(...pages.map((p) => Number(p.page)))).toBe(3);
   });
+  it('stops with SOURCE_PAGE_LIMIT at a full last page within the second even when it links to no next page', async () => {
+    // Whether Freshdesk links page 300 to a page 301 it refuses is not documented: without the link, a walk that
+    // took it as the end would report success and never get past that second.
+    const rows = Array.from({ length: 450 }, (_, i) => ({ id: i + 1, updated_at: second(0) }));
+    rows.push({ id: 1000, updated_at: second(5) });
+    const { fetch: linked } = list(rows);
+    const fetch: FetchPage = async (query) => {
+      const page = await linked(query);
+      return Number(query.page) === 3 ? { ...page, hasNext: false } : page;
+    };
+    const walk = collect(orderedWalk({ fetch, sinceParam: 'updated_since', from, what: 'ticket', maxPage: 3 }));
+    await expect(walk).rejects.toMatchObject({ code: 'SOURCE_PAGE_LIMIT', message: expect.stringContaining('more than 300 tickets share the second') });
+  });
+
+  it('reads a last page that is not full as the end of the second (no page limit)', async () => {
+    const rows = Array.from({ length: 250 }, (_, i) => ({ id: i + 1, updated_at: second(0) }));
+    const { fetch } = list(rows);
+    const out = await collect(orderedWalk({ fetch, sinceParam: 'updated_since', from, what: 'ticket', maxPage: 3 }));
+    expect(new Set(out.map((r) => r.position.id)).size).toBe(250);
+  });
+
+  it('ends the walk at a busy second that every re-read still finds growing, so the cursor does not pass it', async () => {
+    // A bulk update still landing in the second being paged: each read of its page 2 comes after one more record
+    // was stamped with that second, so no re-read confirms it complete. Nothing after it may be yielded (the
+    // cursor would pass records still to come in it); the next run starts from that second.
+    const rows = Array.from({ length: 150 }, (_, i) => ({ id: i + 1, updated_at: second(0) }));
+    rows.push({ id: 1000, updated_at: second(5) });
+    // Each new record sorts last in the second (tie order), so the re-read that follows its write finds it.
+    let next = 2000;
+    const lastInSecond = () => {
+      const highest = Math.max(...rows.filter((r) => r.updated_at === second(0)).map((r) => tieKey(r.id)));
+      while (tieKey(next) <= highest) next++;
+      return next++;
+    };
+    const { fetch } = list(rows, (query) => {
+      if (query.updated_since === second(0) && Number(query.page) === 2) rows.push({ id: lastInSecond(), updated_at: second(0) });
+    });
+    const out = await collect(orderedWalk({ fetch, sinceParam: 'updated_since', from, what: 'ticket' }));
+    expect(out.length).toBeGreaterThanOrEqual(150);
+    expect(out.every((r) => r.position.updatedAt === second(0))).toBe(true);
+    // Once the second holds still, a walk from it delivers the rest, the later record included.
+    const rest = await collect(orderedWalk({ fetch: list(rows).fetch, sinceParam: 'updated_since', from: { updatedAt: second(0), ids: out.map((r) => r.position.id) }, what: 'ticket' }));
+    expect(new Set([...out, ...rest].map((r) => r.position.id))).toEqual(new Set(rows.map((r) => String(r.id))));
+  });
 });
 
 describe('mergeOrdered', () => {
