@@ -165,6 +165,14 @@ describe('sync-job CLI', () => {
     expect(world.sink.deliveries).toEqual([]);
   });
 
+  it('an unknown flag → exit 2 naming the flag, with the usage', async () => {
+    const exit = await spawnJob(['--bogus'], env).done;
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toContain("'--bogus'");
+    expect(exit.stderr).toMatch(/--config/);
+    expect(world.sink.deliveries).toEqual([]);
+  });
+
   it('a deadline that is not a time → exit 2 naming TENANTSYNC_DEADLINE', async () => {
     const config = writeConfig(localConfig(['tickets']));
     const exit = await spawnJob(['--config', config], { ...env, TENANTSYNC_DEADLINE: 'soon' }).done;

@@ -100,6 +100,21 @@ describe('the streams users expect', () => {
     expect(world.fake.violations).toEqual([]);
   });
 
+  it('reads nested knowledge-base folders at any depth: their folders and articles are part of the snapshots', async () => {
+    const [category] = world.fake.data.addCategories([{ name: 'Help' }]);
+    const [top] = world.fake.data.addFolders(category!, [{ name: 'Accounts' }]);
+    const [child] = world.fake.data.addSubfolders(top!, [{ name: 'Passwords' }]);
+    const [grandchild] = world.fake.data.addSubfolders(child!, [{ name: 'SSO' }]);
+    const articles = [top, child, grandchild].map((folder) => world.fake.data.addArticles([{ folder_id: folder! }])[0]!);
+    const run = await runInProcess(world, configFor(world, ['solution_folders', 'articles']));
+    expect(run.result.outcome).toBe('Succeeded');
+    expect(currentIds('solution_folders')).toEqual([top, child, grandchild]);
+    expect(currentIds('articles')).toEqual(articles);
+    // Only folders that say they have subfolders are asked for them.
+    const asked = world.fake.requests.filter((r) => r.path.endsWith('/subfolders')).map((r) => r.path);
+    expect(new Set(asked)).toEqual(new Set([`/api/v2/solutions/folders/${top}/subfolders`, `/api/v2/solutions/folders/${child}/subfolders`]));
+  });
+
   it('reads a list that turns out to paginate (a link: rel="next" on the unpaged answer) as a paged list, whole', async () => {
     world.fake.data.addRecords('products', 250);
     const run = await runInProcess(world, configFor(world, ['products']));

@@ -129,23 +129,30 @@ export function isSnapshotStream(name: StreamName): boolean {
   return declaration.kind === 'scan' && declaration.reference === true;
 }
 
-/** Knowledge base folders: categories → folders, every page of each. */
+/** Knowledge base folders: categories → folders (and their subfolders, at any depth), every page of each. */
 async function* folderPages(fetch: (path: string) => AsyncGenerator<unknown[]>): AsyncGenerator<unknown[]> {
   for await (const categories of fetch('/solutions/categories')) {
-    for (const category of categories) yield* fetch(`/solutions/categories/${idOf(category, 'solution category')}/folders`);
+    for (const category of categories) yield* withSubfolders(fetch, fetch(`/solutions/categories/${idOf(category, 'solution category')}/folders`));
   }
 }
 
-/** Knowledge base: categories → folders → articles, every page of each. */
+/** Knowledge base: categories → folders (and their subfolders) → articles, every page of each. */
 async function* articlePages(fetch: (path: string) => AsyncGenerator<unknown[]>): AsyncGenerator<unknown[]> {
-  for await (const categories of fetch('/solutions/categories')) {
-    for (const category of categories) {
-      const categoryId = idOf(category, 'solution category');
-      for await (const folders of fetch(`/solutions/categories/${categoryId}/folders`)) {
-        for (const folder of folders) {
-          yield* fetch(`/solutions/folders/${idOf(folder, 'solution folder')}/articles`);
-        }
-      }
+  for await (const folders of folderPages(fetch)) {
+    for (const folder of folders) yield* fetch(`/solutions/folders/${idOf(folder, 'solution folder')}/articles`);
+  }
+}
+
+/**
+ * Pages of folders, each followed by its subfolders' pages (depth first). Only a folder that says it has
+ * subfolders (`sub_folders_count` > 0) is asked for them, so accounts without nested folders pay nothing.
+ */
+async function* withSubfolders(fetch: (path: string) => AsyncGenerator<unknown[]>, folders: AsyncGenerator<unknown[]>): AsyncGenerator<unknown[]> {
+  for await (const page of folders) {
+    yield page;
+    for (const folder of page) {
+      const nested = (folder as { sub_folders_count?: unknown } | null)?.sub_folders_count;
+      if (typeof nested === 'number' && nested > 0) yield* withSubfolders(fetch, fetch(`/solutions/folders/${idOf(folder, 'solution folder')}/subfolders`));
     }
   }
 }

@@ -21,7 +21,8 @@
 //   /api/v2/contacts         _updated_since (inclusive), email, mobile, phone, company_id, state=deleted|…; newest created
 //                            first (NOT by updated_at: read every page); no page cap.
 //   /api/v2/companies, /agents, /groups, /solutions/categories, /solutions/categories/:id/folders,
-//   /solutions/folders/:id/articles   id order, no filters.
+//   /solutions/folders/:id/articles, /solutions/folders/:id/subfolders   id order, no filters. A folder says its
+//                            `sub_folders_count`; subfolders are listed only under their parent folder, not the category.
 //   /api/v2/surveys/satisfaction_ratings   created_since (inclusive; Freshdesk has no updated filter), creation order;
 //                            without created_since only ratings created in the last 30 days (undocumented: the worst reading).
 //   /api/v2/time_entries, /ticket_fields, /products, /roles, /business_hours, /sla_policies, /surveys   id order,
@@ -111,6 +112,7 @@ export type FreshdeskData = Pick<
   | 'deleteGroup'
   | 'addCategories'
   | 'addFolders'
+  | 'addSubfolders'
   | 'addArticles'
   | 'updateArticle'
   | 'deleteCompany'

@@ -291,6 +291,8 @@ function route(state: ServerState, url: URL): Answer {
   if (path === `${apiPrefix}/solutions/categories`) return plain(store.categories);
   match = new RegExp(`^${apiPrefix}/solutions/categories/(\\d+)/folders$`).exec(path);
   if (match) return plain(store.folders, () => store.queryFolders(Number(match![1])));
+  match = new RegExp(`^${apiPrefix}/solutions/folders/(\\d+)/subfolders$`).exec(path);
+  if (match) return plain(store.folders, () => store.querySubfolders(Number(match![1])));
   match = new RegExp(`^${apiPrefix}/solutions/folders/(\\d+)/articles$`).exec(path);
   if (match) return plain(store.articles, () => store.queryArticles(Number(match![1])));
   return { status: 404 };

@@ -63,6 +63,8 @@ export class FreshdeskStore {
   private readonly conversationsByTicket = new Map<number, number[]>();
   private readonly foldersByCategory = new Map<number, number[]>();
   private readonly articlesByFolder = new Map<number, number[]>();
+  /** Folder → its subfolders (Freshdesk's nested folders: listed only under their parent, not the category). */
+  private readonly subfoldersByFolder = new Map<number, number[]>();
   private readonly queryCache = new Map<string, number[]>();
   private defaultFolderId: number | undefined;
   private lateVisibilitySeconds = 0;
@@ -244,6 +246,20 @@ export class FreshdeskStore {
     return ids;
   }
 
+  /** Adds folders inside folder `parentFolderId` (same category); articles go into them by `folder_id`. */
+  addSubfolders(parentFolderId: number, records: RecordsToAdd, each?: (index: number) => RecordPartial): number[] {
+    this.folders.mustHave(parentFolderId);
+    const categoryId = this.folders.fieldsOf(parentFolderId)!.category_id;
+    const ids = this.addMany(this.folders, records, (index) => ({ ...each?.(index), category_id: categoryId, parent_folder_id: parentFolderId }));
+    const siblings = this.subfoldersByFolder.get(parentFolderId) ?? [];
+    this.subfoldersByFolder.set(parentFolderId, siblings);
+    for (const id of ids) {
+      siblings.push(id);
+      this.articlesByFolder.set(id, []);
+    }
+    return ids;
+  }
+
   /**
    * Adds articles. A partial's `folder_id` places it; else its `category_id` picks that category's
    * first folder (created if none); else a default "General" category and "FAQ" folder are used.
@@ -297,7 +313,7 @@ export class FreshdeskStore {
       case this.categories:
         return renderCategory(seed);
       case this.folders:
-        return { ...renderFolder(seed), articles_count: this.articlesByFolder.get(id)?.length ?? 0 };
+        return { ...renderFolder(seed), articles_count: this.articlesByFolder.get(id)?.length ?? 0, sub_folders_count: this.subfoldersByFolder.get(id)?.length ?? 0 };
       default:
         return renderArticle(seed);
     }
@@ -411,6 +427,12 @@ export class FreshdeskStore {
   queryFolders(categoryId: number): IdView | undefined {
     const ids = this.foldersByCategory.get(categoryId);
     return ids && rangeView(this.visibleOf(this.folders, ids), 0, false);
+  }
+
+  /** A folder's subfolders; undefined for an unknown folder. */
+  querySubfolders(folderId: number): IdView | undefined {
+    if (!this.folders.has(folderId)) return undefined;
+    return rangeView(this.visibleOf(this.folders, this.subfoldersByFolder.get(folderId) ?? []), 0, false);
   }
 
   queryArticles(folderId: number): IdView | undefined {
