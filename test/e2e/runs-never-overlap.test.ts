@@ -8,7 +8,7 @@ import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualJobName } from '../../operator/reconcile/names.js';
 import { kubectl } from '../controlplane/test-kube.js';
-import { createCredentials, createTenant, jobCondition, jobs, requestRun, sleep, startE2e, tenant, waitFor, type E2e } from './e2e-support.js';
+import { createCredentials, createTenant, jobCondition, jobs, requestRun, sleep, startE2e, tenant, tenantEvents, waitFor, type E2e } from './e2e-support.js';
 
 const name = 'minutely';
 let e2e: E2e;
@@ -102,6 +102,14 @@ describe('runs every minute, a run request and kubectl create job during a long 
       // Intervals of every finished run of the tenant are disjoint (second precision: a start may share the end's second).
       const runs = (await jobs(e2e)).filter((j) => finished(j) && !Number.isNaN(startOf(j))).sort((a, b) => startOf(a) - startOf(b));
       for (let i = 1; i < runs.length; i++) expect(startOf(runs[i]!), runs[i]!.metadata?.name).toBeGreaterThanOrEqual(endOf(runs[i - 1]!) - 1000);
+      // The hand-made Job's result is recorded like any run's, as a manual one (the operator marks the Job and tells it).
+      await waitFor(`the result of ${byHand.metadata?.name} applied`, async () => {
+        const job = (await jobs(e2e)).find((j) => j.metadata?.name === byHand.metadata?.name);
+        return job?.metadata?.annotations?.['tenantsync.io/result-applied'] === 'Succeeded';
+      });
+      await waitFor(`a SyncSucceeded Event for ${byHand.metadata?.name} (manual)`, async () =>
+        (await tenantEvents(e2e, name, 'SyncSucceeded')).some((e) => (e.note ?? '').startsWith(`Job ${byHand.metadata?.name} (manual) succeeded`)),
+      );
     } finally {
       await watch.stop();
     }

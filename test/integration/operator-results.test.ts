@@ -137,6 +137,9 @@ describe('run results', () => {
     });
     expect(ts.status?.lastSuccessfulRunTime).toBe(at('09:31:00'));
     expect(ts.status?.consecutiveFailures).toBe(0);
+    // The log lines the runbook tells people to look for.
+    await operator!.waitForLog((l) => l.msg === 'run results read' && JSON.stringify(l.jobs).includes('acme-29000001'), 10_000);
+    await operator!.waitForLog((l) => l.msg === 'run result applied' && l.job === 'acme-29000001' && l.outcome === 'Succeeded' && l.records === 7, 10_000);
     expect(ts.status?.streams).toEqual([
       { name: 'tickets', cursor: `${t1} (+2 ids at that second)`, lastSuccessTime: at('09:30:00'), lastRecords: 5, lastOutcome: 'Succeeded' },
       { name: 'contacts', cursor: t1, lastSuccessTime: at('09:30:00'), lastRecords: 2, lastOutcome: 'Succeeded' },
@@ -347,7 +350,10 @@ describe('run results', () => {
 
   it('removes the tenant series when the TenantSync is deleted', async () => {
     expect(await metric('tenantsync_interval_seconds')).toBe(86400);
+    const series = async () =>
+      (await operator!.metrics()).split('\n').filter((l) => !l.startsWith('#') && l.includes(`tenantsync="${tenant}"`) && l.includes(`namespace="${ns.name}"`));
+    expect((await series()).length).toBeGreaterThan(0);
     await client.delete({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns.name, name: tenant });
-    await waitFor('tenant series removed', async () => !(await operator!.metrics()).includes(`name="${tenant}"`));
+    await waitFor('tenant series removed', async () => (await series()).length === 0);
   });
 });

@@ -103,6 +103,20 @@ describe('run results in the controller', () => {
     expect(sumMetric(await metrics.registry.metrics(), 'tenantsync_runs_total', { outcome: 'Failed' })).toBe(1);
   });
 
+  it('an unreadable state ConfigMap is replaced by the cursors of the run results, with one StateReplaced Warning', async () => {
+    const controller = newController();
+    await client.mergePatch({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'acme-state' }, { data: { 'state.json': '{not json' } });
+    finishedJob('acme-1', '2025-05-01T11:05:00Z', 'Succeeded', '2025-05-01T10:30:00Z');
+    await controller.reconcile(key);
+    expect(state().streams.tickets?.cursor).toEqual({ updatedAt: '2025-05-01T10:30:00Z' });
+    expect(status()).toMatchObject({ lastRun: { jobName: 'acme-1', outcome: 'Succeeded' } });
+    expect(recorder.events.filter((e) => e.reason === 'StateReplaced')).toEqual([
+      expect.objectContaining({ type: 'Warning', message: expect.stringContaining('ConfigMap acme-state held no readable state') }),
+    ]);
+    await controller.reconcile(key);
+    expect(recorder.events.filter((e) => e.reason === 'StateReplaced')).toHaveLength(1);
+  });
+
   it('died after the state write, before status: the restart applies the run once', async () => {
     let controller = newController();
     finishedJob('acme-1', '2025-05-01T11:05:00Z', 'Failed', '2025-05-01T10:30:00Z');

@@ -388,6 +388,23 @@ describe('TenantSyncController.reconcile', () => {
     expect(recorder.events.filter((e) => e.reason === 'StateAdopted')).toEqual([expect.objectContaining({ message: expect.stringContaining('(1 streams: tickets)') })]);
   });
 
+  it('re-created (Retain) with its re-sync annotation still set: no cursor reset and no run, the value counts as handled', async () => {
+    seedSecret();
+    const retained = { version: 1, streams: { tickets: { cursor: { updatedAt: '2025-04-30T10:00:00Z' }, lastSuccessAt: '2025-04-30T10:05:00Z' } } };
+    client.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'acme-state', namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'tenantsync-operator' } }, data: { 'state.json': JSON.stringify(retained) } });
+    seedTenantSync(
+      'acme',
+      { stateRetention: 'Retain', source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'fd', key: 'apiKey' }, streams: [{ name: 'tickets' }] } },
+      { creationTimestamp: '2025-05-01T09:00:00Z', annotations: { 'tenantsync.io/resync-requested-at': '2025-04-20T08:00:00Z' } },
+    );
+    await controller.reconcile(`${ns}/acme`);
+    await controller.reconcile(`${ns}/acme`);
+    expect(JSON.parse(client.find<{ data: Record<string, string> }>('ConfigMap', ns, 'acme-state')!.data['state.json']!)).toEqual(retained);
+    expect(writesOf('create', 'Job')).toEqual([]);
+    expect(ts()?.status?.lastHandledResyncRequest).toBe('2025-04-20T08:00:00Z');
+    expect(recorder.events.filter((e) => e.reason === 'RunRequestInherited')).toEqual([expect.objectContaining({ message: expect.stringContaining('no cursor reset') })]);
+  });
+
   it('stateRetention Delete (default): the state ConfigMap is owned, so it goes with the TenantSync; switching to Retain drops the owner', async () => {
     seedSecret();
     seedTenantSync('acme');
@@ -510,6 +527,26 @@ describe('TenantSyncController metrics', () => {
     expect(await scrape('tenantsync_reconcile_duration_seconds_count')).toBe(3);
     expect(await scrape('tenantsync_reconcile_duration_seconds_bucket', { le: '+Inf' })).toBe(3);
     expect(await scrape('tenantsync_workqueue_depth')).toBe(0);
+  });
+
+  it("exports a new tenant's alert series: last success = its creation time, its interval, runs_total 0 per outcome; no interval while suspended", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const controller = runnable(metrics);
+    const lines = async () => (await metrics.registry.metrics()).split('\n').filter((l) => l.includes('tenantsync="acme"'));
+    seedSecret();
+    seedTenantSync('acme', { interval: '4h' }, { creationTimestamp: '2025-05-01T08:00:00Z' });
+    await controller.reconcileKey(`${ns}/acme`);
+    const series = await lines();
+    expect(series).toContain(`tenantsync_last_success_timestamp_seconds{namespace="${ns}",tenantsync="acme"} ${Date.parse('2025-05-01T08:00:00Z') / 1000}`);
+    expect(series).toContain(`tenantsync_interval_seconds{namespace="${ns}",tenantsync="acme"} 14400`);
+    for (const outcome of ['Succeeded', 'PartiallySucceeded', 'Failed']) {
+      expect(series.some((l) => l.startsWith('tenantsync_runs_total{') && l.includes(`outcome="${outcome}"`) && l.endsWith(' 0')), outcome).toBe(true);
+    }
+
+    await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' }, { spec: { suspend: true } });
+    await controller.reconcileKey(`${ns}/acme`);
+    expect((await lines()).some((l) => l.startsWith('tenantsync_interval_seconds'))).toBe(false);
+    expect((await lines()).some((l) => l.startsWith('tenantsync_last_success_timestamp_seconds'))).toBe(true);
   });
 
   it('reconcileKey records a stalled InvalidSpec as stalled, not as an error', async () => {

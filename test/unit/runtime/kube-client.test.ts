@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KubeClient, retryAfterSeconds, type KubeClientOptions, type RequestRecord } from '../../../operator/kube/client.js';
 import { TokenBucket } from '../../../operator/kube/rate-limiter.js';
 import { countKubeRequests, createMetrics } from '../../../operator/runtime/metrics.js';
@@ -116,6 +116,28 @@ describe('KubeClient retries', () => {
     expect(seen).toHaveLength(3);
   });
 
+  it('waits 1 s after a 429 without Retry-After, and at most 30 s whatever it says', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const { client, seen } = await serve((_req, res, n) =>
+        n === 1 ? json(res, 429, status(429, 'TooManyRequests')) : n === 2 ? json(res, 429, status(429, 'TooManyRequests'), { 'Retry-After': '3600' }) : json(res, 200, cm('a')),
+      );
+      const got = client.get(cmRef);
+      await vi.waitFor(() => expect(seen).toHaveLength(1));
+      await vi.advanceTimersByTimeAsync(999);
+      expect(seen).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(1);
+      await vi.waitFor(() => expect(seen).toHaveLength(2));
+      await vi.advanceTimersByTimeAsync(29_999);
+      expect(seen).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(1);
+      await vi.waitFor(() => expect(seen).toHaveLength(3));
+      await expect(got).resolves.toMatchObject({ metadata: { name: 'a' } });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('reads Retry-After as seconds or as an HTTP date', () => {
     const now = Date.parse('2025-01-01T00:00:00Z');
     expect(retryAfterSeconds('3', now)).toBe(3);
@@ -199,5 +221,22 @@ describe('KubeClient.watch', () => {
       names.push(`${event.type} ${event.object.metadata.name}`);
     }
     expect(names).toEqual(['ADDED a', 'ADDED b', 'ADDED ü-ö', 'ADDED d']);
+  });
+
+  it('ends a watch that goes silent (headers sent, then nothing) after the idle timeout, as a normal end the informer resumes from', async () => {
+    const { client } = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write(JSON.stringify({ type: 'ADDED', object: cm('a') }) + '\n');
+      // …and then nothing, the connection left open (a half-dead TCP path, an API server that stopped sending).
+    });
+    const started = performance.now();
+    const names: string[] = [];
+    for await (const event of client.watch<{ metadata: { name: string } }>('/api/v1/configmaps', { timeoutSeconds: 60, idleTimeoutMs: 300, signal: new AbortController().signal })) {
+      names.push(event.object.metadata.name);
+    }
+    expect(names).toEqual(['a']);
+    const took = performance.now() - started;
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(5_000);
   });
 });

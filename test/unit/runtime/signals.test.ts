@@ -1,5 +1,5 @@
 // SIGTERM/SIGINT become one AbortSignal for the Manager (graceful shutdown); dispose() unhooks it.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../operator/runtime/logger.js';
 import { shutdownSignal } from '../../../operator/runtime/signals.js';
 
@@ -13,5 +13,20 @@ describe('shutdownSignal', () => {
     expect(signal.aborted).toBe(true);
     dispose();
     expect(process.listenerCount('SIGTERM')).toBe(before);
+  });
+
+  it('exits at once with code 1 on a second signal (no drain)', () => {
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const { signal, dispose } = shutdownSignal({ logger: silentLogger(), signals: ['SIGINT'] });
+    try {
+      process.emit('SIGINT', 'SIGINT');
+      expect(signal.aborted).toBe(true);
+      expect(exit).not.toHaveBeenCalled();
+      process.emit('SIGINT', 'SIGINT');
+      expect(exit).toHaveBeenCalledWith(1);
+    } finally {
+      dispose();
+      exit.mockRestore();
+    }
   });
 });
