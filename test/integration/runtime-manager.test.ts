@@ -103,6 +103,7 @@ describe('runtime: manager, health server and metrics', () => {
 
     for (const r of [leader, standby]) {
       expect((await fetch(r.url('/healthz'))).status).toBe(200);
+      expect((await fetch(r.url('/livez'))).status).toBe(200);
       await waitFor('ready', 30_000, async () => (await fetch(r.url('/readyz'))).status === 200);
     }
     expect(standby.log).toEqual([]);

@@ -97,6 +97,7 @@ describe('parseConfig', () => {
     [['--log-level=loud'], /--log-level/],
     [['--namespaces=Bad_NS'], /not a namespace name/],
     [['--lease-duration=5', '--renew-deadline=10'], /lease-duration > --renew-deadline/],
+    [['--renew-deadline=2', '--retry-period=2'], /--renew-deadline > --retry-period, got 15\/2\/2/],
     [['--kube-api-qps=0'], /--kube-api-qps: "0" must be a number greater than 0/],
     [['--kube-api-qps=fast'], /--kube-api-qps: "fast" must be a number greater than 0/],
     [['--kube-api-burst=0'], /--kube-api-burst: "0" must be a whole number of at least 1/],

@@ -175,6 +175,10 @@ describe('TenantSyncController.reconcile', () => {
     expect(first?.requeueAfterMs).toBe(5_000);
     expect((await controller.reconcile(`${ns}/acme`))?.requeueAfterMs).toBe(10_000);
     expect((await controller.reconcile(`${ns}/acme`))?.requeueAfterMs).toBe(20_000);
+    // …doubling up to 5 minutes, where it stays.
+    const later: (number | undefined)[] = [];
+    for (let i = 0; i < 6; i++) later.push((await controller.reconcile(`${ns}/acme`))?.requeueAfterMs);
+    expect(later).toEqual([40_000, 80_000, 160_000, 300_000, 300_000, 300_000]);
     expect(recorder.events.filter((e) => e.reason === 'SecretNotFound')).toHaveLength(1);
 
     seedSecret();

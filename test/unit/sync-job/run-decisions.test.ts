@@ -9,6 +9,7 @@ import { compactResult, resultBytes } from '../../../sync-job/core/result-size.j
 import { createRedactor } from '../../../sync-job/core/redact.js';
 import { parseConfig } from '../../../sync-job/files.js';
 import { maxResultBytes, resultSchema, type JobResult } from '../../../sync-job/contract.js';
+import { deadlineMarginSeconds } from '../../../sync-job/cli.js';
 
 describe('isStreamDue', () => {
   const now = Date.parse('2024-05-01T12:00:00Z');
@@ -150,5 +151,15 @@ describe('parseConfig', () => {
     expect(errorOf({ ...valid, sink: { type: 'http' } })?.message).toContain('sink.url');
     expect(errorOf({ ...valid, sink: { ...valid.sink, batchSize: 0 } })?.message).toContain('sink.batchSize');
     expect(errorOf({ ...valid, source: { ...valid.source, streams: [valid.source.streams[0], valid.source.streams[0]] } })?.message).toContain('listed twice');
+  });
+});
+
+describe('deadlineMarginSeconds', () => {
+  it('stops a tenth of the run time before the deadline, at least 10 s and at most 60 s (30 s when the run time is unknown)', () => {
+    expect(deadlineMarginSeconds(50)).toBe(10);
+    expect(deadlineMarginSeconds(300)).toBe(30);
+    expect(deadlineMarginSeconds(600)).toBe(60);
+    expect(deadlineMarginSeconds(3600)).toBe(60);
+    expect(deadlineMarginSeconds(undefined)).toBe(30);
   });
 });
