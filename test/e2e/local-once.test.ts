@@ -30,11 +30,14 @@ async function newWorkDir(): Promise<string> {
 
 /** The run's processes: the pids it reported and every process mentioning its work or control plane directory. */
 function leftovers(stdout: string, workDir: string) {
-  const kubeconfig = /\[local\] kubeconfig: (\S+)/.exec(stdout)?.[1];
-  expect(kubeconfig, stdout).toBeDefined();
-  const pids = [...(/checked pids ([\d, ]+) and/.exec(stdout)?.[1] ?? '').matchAll(/\d+/g)].map((m) => Number(m[0]));
+  const checked = /checked pids ([\d, ]+) and every process mentioning (\S+) or (\S+)\)/.exec(stdout);
+  expect(checked, stdout).not.toBeNull();
+  const pids = [...(checked?.[1] ?? '').matchAll(/\d+/g)].map((m) => Number(m[0]));
   expect(pids.length, stdout).toBeGreaterThanOrEqual(4);
-  return leftoverProcesses([workDir, dirname(kubeconfig!)], pids);
+  expect(checked?.[2], stdout).toBe(workDir);
+  const kubeconfig = /\[local\] kubeconfig: (\S+)/.exec(stdout)?.[1];
+  if (kubeconfig !== undefined) expect(checked?.[3]).toBe(dirname(kubeconfig));
+  return leftoverProcesses([workDir, checked?.[3] ?? ''], pids);
 }
 
 interface LocalRun {
@@ -185,6 +188,18 @@ describe('npm run local', () => {
     // As a shell sees a command stopped by Ctrl-C: npm re-raises the SIGINT its script's shell (dash)
     // died of, so the shell reports 130; where nothing in between dies of it, the program's own 0.
     expect(signal === 'SIGINT' || code === 0 || code === 130, `exit code ${code}, signal ${signal}\n${context}`).toBe(true);
+    expect(groupLeft, 'a process of the npm run local process group outlived it').toBe(false);
+    expect(leftovers(stdout, workDir)).toEqual([]);
+  });
+
+  it('--timeout: gives up with exit 1, naming what it waited for and which logs to read, and leaves no process', { timeout: runTimeoutMs + 60_000 }, async () => {
+    const workDir = await newWorkDir();
+    const { code, stdout, stderr, groupLeft } = await runLocal(['--once', '--timeout', '1', '--work-dir', workDir], runTimeoutMs);
+    const context = `stdout:\n${stdout.slice(-6000)}\nstderr:\n${stderr.slice(-3000)}`;
+    expect(code, context).toBe(1);
+    const said = stdout + stderr;
+    expect(said, context).toMatch(/the first runs did not succeed within 1 s \((acme|globex): /);
+    expect(said, context).toContain(`the operator log ${join(workDir, 'operator.log')}`);
     expect(groupLeft, 'a process of the npm run local process group outlived it').toBe(false);
     expect(leftovers(stdout, workDir)).toEqual([]);
   });
