@@ -146,7 +146,7 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
         if (lost) {
           if (queued > 0) logger.info({ queued }, `dropped ${queued} queued Events: leadership was lost`);
         } else if (left > 0) logger.warn({ queued, left }, `stopped with ${left} of ${queued} queued Events unwritten (waited ${eventDrainMs / 1000} s)`);
-        else if (queued > 0) logger.info({ queued }, `wrote the ${queued} queued Events before stopping`);
+        else if (queued > 0) logger.info({ queued }, `sent the ${queued} queued Events before stopping`);
       }
     },
   });

@@ -141,18 +141,21 @@ describe('a run pod deleted mid-run', () => {
   it('a TenantSync deleted while its run runs: the garbage collector takes its pod and the operator lets it go', { timeout: 240_000 }, async () => {
     // The run hangs on its first ticket page, so its pod is still running when the tenant is deleted.
     e2e.system.freshdesk.faults.timeoutNext(Infinity, { path: '/api/v2/tickets' });
-    await requestRun(e2e, name, 'third');
-    const job = await jobOfRequest(e2e, 'third');
-    const pod = await waitFor(
-      `a running pod of Job ${job.metadata!.name!}`,
-      async () => (await podsOfJob(e2e, job.metadata!.name!)).find((p) => p.status?.phase === 'Running') ?? false,
-      120_000,
-      250,
-    );
-    expect(pod.metadata?.finalizers).toContain('tenantsync.io/result');
-    await e2e.client.delete({ apiVersion, kind, namespace: e2e.ns.name, name });
-    // Nothing keeps the pod: it does not stay Terminating (the finalizer would hold it while no one reads it).
-    await waitFor(`pod ${pod.metadata!.name!} of the deleted TenantSync to be gone`, async () => (await getPod(pod.metadata!.name!)) === undefined, 120_000, 250);
-    e2e.system.freshdesk.faults.clear();
+    try {
+      await requestRun(e2e, name, 'third');
+      const job = await jobOfRequest(e2e, 'third');
+      const pod = await waitFor(
+        `a running pod of Job ${job.metadata!.name!}`,
+        async () => (await podsOfJob(e2e, job.metadata!.name!)).find((p) => p.status?.phase === 'Running') ?? false,
+        120_000,
+        250,
+      );
+      expect(pod.metadata?.finalizers).toContain('tenantsync.io/result');
+      await e2e.client.delete({ apiVersion, kind, namespace: e2e.ns.name, name });
+      // Nothing keeps the pod: it does not stay Terminating (the finalizer would hold it while no one reads it).
+      await waitFor(`pod ${pod.metadata!.name!} of the deleted TenantSync to be gone`, async () => (await getPod(pod.metadata!.name!)) === undefined, 120_000, 250);
+    } finally {
+      e2e.system.freshdesk.faults.clear();
+    }
   });
 });

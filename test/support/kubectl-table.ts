@@ -18,7 +18,8 @@ export function parseKubectlTable(text: string, isHeader: (line: string) => bool
   const starts = [...header.matchAll(/\S+(?: \S+)*/g)].map((m) => ({ name: m[0], start: m.index }));
   const rows: Record<string, string>[] = [];
   for (const line of lines.slice(at + 1)) {
-    if (line.trim() === '') break;
+    // The table ends at a blank line or at one whose text does not line up with the columns (what follows it).
+    if (line.trim() === '' || starts.some((c) => c.start > 0 && c.start < line.length && line[c.start - 1] !== ' ')) break;
     rows.push(Object.fromEntries(starts.map((c, i) => [c.name, line.slice(c.start, starts[i + 1]?.start ?? line.length).trim()])));
   }
   return { columns: starts.map((c) => c.name), rows };

@@ -147,12 +147,20 @@ async function* articlePages(fetch: (path: string) => AsyncGenerator<unknown[]>)
  * Pages of folders, each followed by its subfolders' pages (depth first). Only a folder that says it has
  * subfolders (`sub_folders_count` > 0) is asked for them, so accounts without nested folders pay nothing.
  */
-async function* withSubfolders(fetch: (path: string) => AsyncGenerator<unknown[]>, folders: AsyncGenerator<unknown[]>): AsyncGenerator<unknown[]> {
+async function* withSubfolders(
+  fetch: (path: string) => AsyncGenerator<unknown[]>,
+  folders: AsyncGenerator<unknown[]>,
+  visited = new Set<string>(),
+): AsyncGenerator<unknown[]> {
   for await (const page of folders) {
     yield page;
     for (const folder of page) {
+      const id = idOf(folder, 'solution folder');
       const nested = (folder as { sub_folders_count?: unknown } | null)?.sub_folders_count;
-      if (typeof nested === 'number' && nested > 0) yield* withSubfolders(fetch, fetch(`/solutions/folders/${idOf(folder, 'solution folder')}/subfolders`));
+      // A folder is descended into once, whatever the answers say (no loop on a folder listed under itself).
+      if (typeof nested !== 'number' || nested <= 0 || visited.has(id)) continue;
+      visited.add(id);
+      yield* withSubfolders(fetch, fetch(`/solutions/folders/${id}/subfolders`), visited);
     }
   }
 }
@@ -211,10 +219,26 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
   // What the cursor already covered when the run started: records there are counted as re-delivered.
   const covered = new CursorTracker(cursor);
 
+  // Seconds within the lookback of now may still gain records (see OrderedWalkOptions.unsettledFrom).
+  const unsettledFrom = toSecondIso(context.clock.nowMs() - (context.lookbackSeconds ?? defaultLookbackSeconds) * 1000);
+  const onUnconfirmedSecond = (second: string, walkEnds: boolean) =>
+    context.logger?.warn(
+      { second, walkEnds },
+      walkEnds
+        ? `the ${declaration.what}s of ${second} were still changing after every re-read: this run stops there, the next one reads on from it`
+        : `the ${declaration.what}s of ${second} were still changing after every re-read: going on; a record that moved within that second meanwhile may come only with its next change`,
+    );
   switch (declaration.kind) {
     case 'ordered': {
       const walks = declaration.queries.map((query) =>
-        orderedWalk({ fetch: shrinkingFirstPages(withParams(fetchPage(query.path), query.params)), sinceParam: query.sinceParam, from, what: declaration.what }),
+        orderedWalk({
+          fetch: shrinkingFirstPages(withParams(fetchPage(query.path), query.params)),
+          sinceParam: query.sinceParam,
+          from,
+          what: declaration.what,
+          unsettledFrom,
+          onUnconfirmedSecond,
+        }),
       );
       const records = walks.length === 1 ? walks[0]! : mergeOrdered(walks);
       for await (const { raw, position } of records) {
@@ -225,7 +249,14 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
     }
     case 'children': {
       const parent = declaration.parent;
-      const parents = orderedWalk({ fetch: shrinkingFirstPages(withParams(fetchPage(parent.path), parent.params)), sinceParam: parent.sinceParam, from, what: 'ticket' });
+      const parents = orderedWalk({
+        fetch: shrinkingFirstPages(withParams(fetchPage(parent.path), parent.params)),
+        sinceParam: parent.sinceParam,
+        from,
+        what: 'ticket',
+        unsettledFrom,
+        onUnconfirmedSecond,
+      });
       const concurrency = Math.max(1, context.childConcurrency ?? childFetchConcurrency);
       const firstPageBytes = context.maxResponseBytes === undefined ? undefined : Math.floor(context.maxResponseBytes / concurrency);
       const prefetch = (position: CursorPosition) =>

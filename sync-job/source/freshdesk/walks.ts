@@ -40,6 +40,15 @@ export interface OrderedWalkOptions {
   from: { updatedAt: string; ids?: string[] };
   what: string;
   maxPage?: number;
+  /**
+   * Seconds from this one on may still gain records (within the lookback of now): such a second that the re-reads
+   * cannot confirm complete ends the walk, so nothing after it is read before it settles. An older second cannot
+   * gain records (only lose them to later seconds, where the walk finds them), so the walk goes on after it.
+   * Default: every second counts as settled.
+   */
+  unsettledFrom?: string;
+  /** Told of a second the re-reads could not confirm complete (for a warning). */
+  onUnconfirmedSecond?: (second: string, walkEnds: boolean) => void;
 }
 
 /**
@@ -85,8 +94,13 @@ export async function* orderedWalk(options: OrderedWalkOptions): AsyncGenerator<
     const atSince = positioned.filter((r) => r.position.updatedAt <= since);
     const later = positioned.filter((r) => r.position.updatedAt > since);
     for (const record of atSince) if (!seen.has(record.position)) yield markSeen(seen, record);
-    // A second that is not confirmed complete ends the walk there (nothing later is yielded): the next run goes on.
-    if (walkedWithinSecond && !(yield* verifySecond(since, seen, fetchAt, options.what))) return;
+    if (walkedWithinSecond && !(yield* verifySecond(since, seen, fetchAt, options.what))) {
+      // Not confirmed complete: a second still being written ends the walk there (nothing later is yielded, so the
+      // cursor stays in it and the next run reads it again); an older one is left as read, with a warning.
+      const walkEnds = options.unsettledFrom !== undefined && since >= options.unsettledFrom;
+      options.onUnconfirmedSecond?.(since, walkEnds);
+      if (walkEnds) return;
+    }
     for (const record of later) if (!seen.has(record.position)) yield markSeen(seen, record);
     if (!hasNext || last === undefined) return;
     since = last.position.updatedAt;
@@ -102,8 +116,7 @@ function markSeen(seen: CursorTracker, record: RawRecord): RawRecord {
 /**
  * Re-reads the pages of one second and yields its records not yet seen, until a pass adds nothing: returns true.
  * False when the last of maxSecondVerificationPasses still found new ones (the second is still being written, or
- * its rows still shift): the walk then ends at that second, so the cursor does not move beyond it and the next
- * run reads it again.
+ * its rows still shift; see OrderedWalkOptions.unsettledFrom for what the walk does then).
  */
 async function* verifySecond(
   second: string,

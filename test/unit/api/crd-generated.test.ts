@@ -41,7 +41,7 @@ describe('buildCrd', () => {
     expect(crd.spec.versions[0]).toMatchObject({ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } });
   });
 
-  it('shows Ready, Reason, Last Success, Next Run and Age, and with -o wide Schedule, Interval, Failures, Last Outcome and the message', () => {
+  it('shows Ready, Reason, Schedule, Interval, Suspended, Last Success, Next Run and Age, and with -o wide Failures, Last Outcome and the message', () => {
     expect(printerColumns.filter((c) => c.priority === undefined).map((c) => c.name)).toEqual(['Ready', 'Reason', 'Schedule', 'Interval', 'Suspended', 'Last Success', 'Next Run', 'Age']);
     expect(printerColumns.filter((c) => c.priority === 1).map((c) => c.name)).toEqual(['Failures', 'Last Outcome', 'Message']);
     expect(printerColumns.find((c) => c.name === 'Last Success')?.type).toBe('date');

@@ -117,21 +117,38 @@ describe('KubeClient retries', () => {
   });
 
   it('waits 1 s after a 429 without Retry-After, and at most 30 s whatever it says', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    // Only setTimeout is faked (the client's waits); the HTTP round trips run in real time, watched by polling on
+    // setImmediate, so no helper moves the fake clock behind the test's back.
+    const until = async (what: string, cond: () => boolean) => {
+      const end = performance.now() + 5_000;
+      while (!cond()) {
+        if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    const pause = async (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end) await new Promise((r) => setImmediate(r));
+    };
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      const { client, seen } = await serve((_req, res, n) =>
+      const { client, seen, requests } = await serve((_req, res, n) =>
         n === 1 ? json(res, 429, status(429, 'TooManyRequests')) : n === 2 ? json(res, 429, status(429, 'TooManyRequests'), { 'Retry-After': '3600' }) : json(res, 200, cm('a')),
       );
       const got = client.get(cmRef);
-      await vi.waitFor(() => expect(seen).toHaveLength(1));
+      await until('the first 429', () => requests.length === 1);
+      await pause(100);
       await vi.advanceTimersByTimeAsync(999);
-      expect(seen).toHaveLength(1);
+      await pause(200);
+      expect(seen).toHaveLength(1); // not before 1 s
       await vi.advanceTimersByTimeAsync(1);
-      await vi.waitFor(() => expect(seen).toHaveLength(2));
+      await until('the second request', () => requests.length === 2);
+      await pause(100);
       await vi.advanceTimersByTimeAsync(29_999);
-      expect(seen).toHaveLength(2);
+      await pause(200);
+      expect(seen).toHaveLength(2); // Retry-After 3600 waits the cap, 30 s, not less…
       await vi.advanceTimersByTimeAsync(1);
-      await vi.waitFor(() => expect(seen).toHaveLength(3));
+      await until('the third request', () => seen.length === 3); // …and not more
       await expect(got).resolves.toMatchObject({ metadata: { name: 'a' } });
     } finally {
       vi.useRealTimers();

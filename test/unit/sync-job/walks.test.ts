@@ -135,13 +135,11 @@ describe('orderedWalk', () => {
     expect(new Set(out.map((r) => r.position.id)).size).toBe(250);
   });
 
-  it('ends the walk at a busy second that every re-read still finds growing, so the cursor does not pass it', async () => {
-    // A bulk update still landing in the second being paged: each read of its page 2 comes after one more record
-    // was stamped with that second, so no re-read confirms it complete. Nothing after it may be yielded (the
-    // cursor would pass records still to come in it); the next run starts from that second.
+  /** 150 records in second(0) and one in second(5); each read of page 2 of second(0) comes after one more record
+   * was stamped with that second (a bulk update still landing in it), sorting last, so every re-read finds it. */
+  function growingSecond() {
     const rows = Array.from({ length: 150 }, (_, i) => ({ id: i + 1, updated_at: second(0) }));
     rows.push({ id: 1000, updated_at: second(5) });
-    // Each new record sorts last in the second (tie order), so the re-read that follows its write finds it.
     let next = 2000;
     const lastInSecond = () => {
       const highest = Math.max(...rows.filter((r) => r.updated_at === second(0)).map((r) => tieKey(r.id)));
@@ -151,12 +149,31 @@ describe('orderedWalk', () => {
     const { fetch } = list(rows, (query) => {
       if (query.updated_since === second(0) && Number(query.page) === 2) rows.push({ id: lastInSecond(), updated_at: second(0) });
     });
-    const out = await collect(orderedWalk({ fetch, sinceParam: 'updated_since', from, what: 'ticket' }));
+    return { rows, fetch };
+  }
+
+  it('ends the walk at a second still being written that every re-read finds growing, so the cursor does not pass it', async () => {
+    const { rows, fetch } = growingSecond();
+    const told: Array<[string, boolean]> = [];
+    const out = await collect(
+      orderedWalk({ fetch, sinceParam: 'updated_since', from, what: 'ticket', unsettledFrom: second(-300), onUnconfirmedSecond: (s, ends) => told.push([s, ends]) }),
+    );
+    expect(told).toEqual([[second(0), true]]);
     expect(out.length).toBeGreaterThanOrEqual(150);
     expect(out.every((r) => r.position.updatedAt === second(0))).toBe(true);
     // Once the second holds still, a walk from it delivers the rest, the later record included.
     const rest = await collect(orderedWalk({ fetch: list(rows).fetch, sinceParam: 'updated_since', from: { updatedAt: second(0), ids: out.map((r) => r.position.id) }, what: 'ticket' }));
     expect(new Set([...out, ...rest].map((r) => r.position.id))).toEqual(new Set(rows.map((r) => String(r.id))));
+  });
+
+  it('goes on past an older second the re-reads cannot confirm (it can gain no records), and says so', async () => {
+    const { fetch } = growingSecond();
+    const told: Array<[string, boolean]> = [];
+    const out = await collect(
+      orderedWalk({ fetch, sinceParam: 'updated_since', from, what: 'ticket', unsettledFrom: second(1), onUnconfirmedSecond: (s, ends) => told.push([s, ends]) }),
+    );
+    expect(told).toEqual([[second(0), false]]);
+    expect(out.at(-1)?.position).toEqual({ id: '1000', updatedAt: second(5) });
   });
 });
 
