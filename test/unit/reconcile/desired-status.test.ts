@@ -129,6 +129,14 @@ describe('desiredStatus', () => {
     for (const [field, value] of Object.entries(want.fields)) expect(status?.[field as keyof TenantSyncStatus], field).toEqual(value);
   });
 
+  it("says in Ready's message what runs when; a failing sync gives Ready the SyncHealthy condition's reason and message", () => {
+    expect(condition(desiredStatus(inputs())?.status, 'Ready')?.message).toBe('CronJob acme runs on "0 */2 * * *" (Etc/UTC)');
+    const failing = desiredStatus(inputs({ runs: [run('acme-1', 'Failed')] }))?.status;
+    const health = condition(failing, 'SyncHealthy');
+    expect(health?.message).toContain('acme-1');
+    expect(condition(failing, 'Ready')).toMatchObject({ status: 'False', reason: health?.reason, message: health?.message });
+  });
+
   it('says when the tenant turns stale: two periods after its creation while no run succeeded', () => {
     expect(desiredStatus(inputs())?.staleAt).toEqual(new Date('2025-05-01T13:00:00Z'));
     expect(desiredStatus(inputs({ spec: { suspended: true, schedule, periodSeconds: 7200 } }))?.staleAt).toBeUndefined();
