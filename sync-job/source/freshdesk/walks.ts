@@ -71,19 +71,23 @@ export async function* orderedWalk(options: OrderedWalkOptions): AsyncGenerator<
       'SOURCE_PAGE_LIMIT',
       `more than ${maxPage * (pageRows || perPage)} ${options.what}s share the second ${second}; Freshdesk serves at most ${maxPage} pages per query`,
     );
-  const fetchAt = (second: string, pageNumber: number) => {
+  const fetchAt = async (second: string, pageNumber: number): Promise<SourcePage> => {
     if (pageNumber > maxPage) throw pageLimit(second);
-    return options.fetch({ [options.sinceParam]: second, page: pageNumber, per_page: perPage });
+    const answer = await options.fetch({ [options.sinceParam]: second, page: pageNumber, per_page: perPage });
+    const lastItem = answer.items.at(-1);
+    if (pageNumber === 1) pageRows = answer.items.length;
+    // The last page a query may reach, full and still within the second (in the walk or a re-read of it): whether
+    // more follow is unknowable (the API need not link to a page it refuses), so it is the limit, as page maxPage + 1.
+    else if (pageNumber === maxPage && answer.items.length >= pageRows && lastItem !== undefined && positionOf(lastItem, options.what).updatedAt <= second) {
+      throw pageLimit(second);
+    }
+    return answer;
   };
 
   for (;;) {
     const { items, hasNext } = await fetchAt(since, page);
     const positioned = items.map((raw) => ({ raw: raw as Record<string, unknown>, position: positionOf(raw, options.what) }));
     const last = positioned.at(-1);
-    if (page === 1) pageRows = items.length;
-    // The last page a query may reach, full and still within the second: whether more follow is unknowable (the
-    // API need not link to a page it refuses), so the walk stops there as it would before page maxPage + 1.
-    if (page === maxPage && items.length >= pageRows && last !== undefined && last.position.updatedAt <= since) throw pageLimit(since);
     if (hasNext && last !== undefined && last.position.updatedAt <= since) {
       // The whole page is at `since`: walk on within that second.
       for (const record of positioned) if (!seen.has(record.position)) yield markSeen(seen, record);

@@ -128,6 +128,27 @@ describe('orderedWalk', () => {
     await expect(walk).rejects.toMatchObject({ code: 'SOURCE_PAGE_LIMIT', message: expect.stringContaining('more than 300 tickets share the second') });
   });
 
+  it('stops with SOURCE_PAGE_LIMIT when a second grows to a full last page while it is re-read', async () => {
+    const rows = Array.from({ length: 250 }, (_, i) => ({ id: i + 1, updated_at: second(0) }));
+    let grown = false;
+    const { fetch: linked } = list(rows, (query) => {
+      // The first re-read of the second (its page 1 again, after page 3) finds 60 more records stamped with it.
+      if (!grown && Number(query.page) === 1 && rows.length === 250 && linkedPages.length > 3) {
+        grown = true;
+        for (let i = 0; i < 60; i++) rows.push({ id: 5000 + i, updated_at: second(0) });
+      }
+    });
+    const linkedPages: unknown[] = [];
+    const fetch: FetchPage = async (query) => {
+      linkedPages.push(query);
+      const page = await linked(query);
+      return Number(query.page) === 3 ? { ...page, hasNext: false } : page;
+    };
+    const walk = collect(orderedWalk({ fetch, sinceParam: 'updated_since', from, what: 'ticket', maxPage: 3 }));
+    await expect(walk).rejects.toMatchObject({ code: 'SOURCE_PAGE_LIMIT' });
+    expect(grown).toBe(true);
+  });
+
   it('reads a last page that is not full as the end of the second (no page limit)', async () => {
     const rows = Array.from({ length: 250 }, (_, i) => ({ id: i + 1, updated_at: second(0) }));
     const { fetch } = list(rows);
