@@ -215,31 +215,30 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
   // startDate limits how far back history goes; reference data is delivered whole on the first sync.
   const startDate = declaration.kind === 'scan' && declaration.reference ? undefined : context.startDate;
   const wholeEachRun = declaration.kind === 'ordered' && declaration.wholeEachRun === true;
-  const from = readStart(wholeEachRun ? {} : cursor, startDate, context.lookbackSeconds ?? defaultLookbackSeconds);
+  const lookbackSeconds = context.lookbackSeconds ?? defaultLookbackSeconds;
+  const from = readStart(wholeEachRun ? {} : cursor, startDate, lookbackSeconds);
   // What the cursor already covered when the run started: records there are counted as re-delivered.
   const covered = new CursorTracker(cursor);
-
-  // Seconds within the lookback of now may still gain records (see OrderedWalkOptions.unsettledFrom).
-  const unsettledFrom = toSecondIso(context.clock.nowMs() - (context.lookbackSeconds ?? defaultLookbackSeconds) * 1000);
-  const onUnconfirmedSecond = (second: string, walkEnds: boolean) =>
-    context.logger?.warn(
-      { second, walkEnds },
-      walkEnds
-        ? `the ${declaration.what}s of ${second} were still changing after every re-read: this run stops there, the next one reads on from it`
-        : `the ${declaration.what}s of ${second} were still changing after every re-read: going on; a record that moved within that second meanwhile may come only with its next change`,
-    );
+  // An ordered list read from `from`; seconds within the lookback of now may still gain records (OrderedWalkOptions.unsettledFrom).
+  const unsettledFrom = toSecondIso(context.clock.nowMs() - lookbackSeconds * 1000);
+  const walk = (query: ListQuery & { sinceParam: string }, what: string) =>
+    orderedWalk({
+      fetch: shrinkingFirstPages(withParams(fetchPage(query.path), query.params)),
+      sinceParam: query.sinceParam,
+      from,
+      what,
+      unsettledFrom,
+      onUnconfirmedSecond: (second, walkEnds) =>
+        context.logger?.warn(
+          { second, walkEnds },
+          walkEnds
+            ? `the ${what}s of ${second} were still changing after every re-read: this run stops there, the next one reads on from it`
+            : `the ${what}s of ${second} were still changing after every re-read: going on; a record that moved within that second meanwhile may come only with its next change`,
+        ),
+    });
   switch (declaration.kind) {
     case 'ordered': {
-      const walks = declaration.queries.map((query) =>
-        orderedWalk({
-          fetch: shrinkingFirstPages(withParams(fetchPage(query.path), query.params)),
-          sinceParam: query.sinceParam,
-          from,
-          what: declaration.what,
-          unsettledFrom,
-          onUnconfirmedSecond,
-        }),
-      );
+      const walks = declaration.queries.map((query) => walk(query, declaration.what));
       const records = walks.length === 1 ? walks[0]! : mergeOrdered(walks);
       for await (const { raw, position } of records) {
         const record: SyncRecord = { id: position.id, op: declaration.op, updatedAt: position.updatedAt, data: raw };
@@ -248,15 +247,7 @@ export async function* readStream(declaration: StreamDeclaration, cursor: Cursor
       return;
     }
     case 'children': {
-      const parent = declaration.parent;
-      const parents = orderedWalk({
-        fetch: shrinkingFirstPages(withParams(fetchPage(parent.path), parent.params)),
-        sinceParam: parent.sinceParam,
-        from,
-        what: 'ticket',
-        unsettledFrom,
-        onUnconfirmedSecond,
-      });
+      const parents = walk(declaration.parent, 'ticket');
       const concurrency = Math.max(1, context.childConcurrency ?? childFetchConcurrency);
       const firstPageBytes = context.maxResponseBytes === undefined ? undefined : Math.floor(context.maxResponseBytes / concurrency);
       const prefetch = (position: CursorPosition) =>

@@ -15,7 +15,8 @@ const second = (s: number) => new Date(Date.UTC(2024, 4, 1, 10, 0, 0) + s * 1000
 /** A stable tie order that is not by id. */
 const tieKey = (id: number) => (id * 2654435761) % 4294967296;
 
-function list(rows: Row[], onFetch?: (query: Record<string, string | number>) => void) {
+/** `unlinkedPage`: that page never links to the next (as a last page the API serves might not). */
+function list(rows: Row[], onFetch?: (query: Record<string, string | number>) => void, unlinkedPage?: number) {
   const pages: Array<Record<string, string | number>> = [];
   const fetch: FetchPage = async (query) => {
     pages.push(query);
@@ -27,7 +28,7 @@ function list(rows: Row[], onFetch?: (query: Record<string, string | number>) =>
     const page = Number(query.page);
     const perPage = Number(query.per_page);
     const items = matched.slice((page - 1) * perPage, page * perPage).map((r) => ({ ...r }));
-    return { items, hasNext: matched.length > page * perPage };
+    return { items, hasNext: page !== unlinkedPage && matched.length > page * perPage };
   };
   return { fetch, pages };
 }
@@ -119,11 +120,7 @@ describe('orderedWalk', () => {
     // took it as the end would report success and never get past that second.
     const rows = Array.from({ length: 450 }, (_, i) => ({ id: i + 1, updated_at: second(0) }));
     rows.push({ id: 1000, updated_at: second(5) });
-    const { fetch: linked } = list(rows);
-    const fetch: FetchPage = async (query) => {
-      const page = await linked(query);
-      return Number(query.page) === 3 ? { ...page, hasNext: false } : page;
-    };
+    const { fetch } = list(rows, undefined, 3);
     const walk = collect(orderedWalk({ fetch, sinceParam: 'updated_since', from, what: 'ticket', maxPage: 3 }));
     await expect(walk).rejects.toMatchObject({ code: 'SOURCE_PAGE_LIMIT', message: expect.stringContaining('more than 300 tickets share the second') });
   });
@@ -131,19 +128,17 @@ describe('orderedWalk', () => {
   it('stops with SOURCE_PAGE_LIMIT when a second grows to a full last page while it is re-read', async () => {
     const rows = Array.from({ length: 250 }, (_, i) => ({ id: i + 1, updated_at: second(0) }));
     let grown = false;
-    const { fetch: linked } = list(rows, (query) => {
-      // The first re-read of the second (its page 1 again, after page 3) finds 60 more records stamped with it.
-      if (!grown && Number(query.page) === 1 && rows.length === 250 && linkedPages.length > 3) {
-        grown = true;
-        for (let i = 0; i < 60; i++) rows.push({ id: 5000 + i, updated_at: second(0) });
-      }
-    });
-    const linkedPages: unknown[] = [];
-    const fetch: FetchPage = async (query) => {
-      linkedPages.push(query);
-      const page = await linked(query);
-      return Number(query.page) === 3 ? { ...page, hasNext: false } : page;
-    };
+    const { fetch, pages } = list(
+      rows,
+      (query) => {
+        // The first re-read of the second (its page 1 again, after page 3) finds 60 more records stamped with it.
+        if (!grown && Number(query.page) === 1 && pages.length > 3) {
+          grown = true;
+          for (let i = 0; i < 60; i++) rows.push({ id: 5000 + i, updated_at: second(0) });
+        }
+      },
+      3,
+    );
     const walk = collect(orderedWalk({ fetch, sinceParam: 'updated_since', from, what: 'ticket', maxPage: 3 }));
     await expect(walk).rejects.toMatchObject({ code: 'SOURCE_PAGE_LIMIT' });
     expect(grown).toBe(true);
