@@ -21,6 +21,7 @@ import { StringPool } from './runtime/string-pool.js';
 import { countKubeRequests, countKubeWrites, createMetrics, dropTenantGauges, setInformerProblem } from './runtime/metrics.js';
 import { managedBy } from './reconcile/labels.js';
 import { shutdownSignal } from './runtime/signals.js';
+import { watchShutdown } from './runtime/shutdown-watchdog.js';
 
 const userAgent = 'tenantsync-operator/0.1.0';
 /** How long a stopping leader waits for its queued Events to be written. */
@@ -82,8 +83,10 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
     if (obj.kind === 'ConfigMap' && obj.metadata?.labels?.['app.kubernetes.io/managed-by'] === managedBy) configMaps.noteWritten(obj as V1ConfigMap);
   }
 
-  // The leader's writes: every request ends the moment leadership does (see Manager.leadershipSignal).
-  const leaderClient = client.withSignal(() => manager.leadershipSignal());
+  // The leader's writes: every request ends the moment leadership does (see Manager.leadershipSignal), and none is
+  // sent once a shutdown that took too long has cut the requests off (see the watchdog below).
+  const cutOff = new AbortController();
+  const leaderClient = client.withSignal(() => (cutOff.signal.aborted ? cutOff.signal : manager.leadershipSignal()));
   // Events get a token bucket of their own: a new tenant's first pass records one, and they must not slow the
   // rate at which tenants are reconciled (the Lease's bucket is apart for the same reason). For the same reason
   // they yield to a backlog: while tenants wait in the work queue, Events wait too (up to 2 minutes), so the API
@@ -153,6 +156,17 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
   manager.add(new HealthServer({ address: config.healthAddress, registry: metrics.registry, readiness: () => manager.readiness(), logger }));
 
   const shutdown = shutdownSignal({ logger });
+  // A shutdown that hangs (a request the API server does not answer) says what it waits for, and is cut short
+  // in time for the Lease release, which has its own client.
+  const watchdog = watchShutdown({
+    signal: shutdown.signal,
+    logger,
+    describe: () => ({ runnables: manager.running(), requests: [...client.requestsUnderWay(), ...leaseClient.requestsUnderWay()] }),
+    giveUp: () => {
+      cutOff.abort(Object.assign(new Error('the operator is stopping and cut off its requests'), { code: 'SHUTTING_DOWN' }));
+      void client.close(0);
+    },
+  });
   logger.info(
     {
       identity,
@@ -175,9 +189,12 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
     logger.fatal({ error: errorFields(err) }, 'operator stopped after a failure');
     return 1;
   } finally {
+    watchdog.dispose();
     shutdown.dispose();
-    await client.close();
-    await leaseClient.close();
+    // Everything has stopped, so nothing should be under way; what is gets closeWaitMs to finish, then is cut off.
+    const underWay = [...client.requestsUnderWay(), ...leaseClient.requestsUnderWay()];
+    if (underWay.length > 0) logger.warn({ requests: underWay }, `closing the API connections with ${underWay.length} requests under way`);
+    await Promise.all([client.close(), leaseClient.close()]);
   }
 }
 

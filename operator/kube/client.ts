@@ -8,7 +8,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { STATUS_CODES } from 'node:http';
-import { request as undiciRequest, type Dispatcher } from 'undici';
+import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { expBackoffMs, jittered, sleep } from '../runtime/sleep.js';
 import { isGone, KubeApiError, KubeConfigError, kubeErrorCodeFor, type KubeStatus } from './errors.js';
 import { defaultKubeApiBurst, defaultKubeApiQps, TokenBucket } from './rate-limiter.js';
@@ -169,9 +169,19 @@ interface RawRequest {
 interface SharedState {
   readonly types: Map<string, ResourceType>;
   readonly limiter: TokenBucket;
-  dispatcher: Dispatcher | undefined;
-  dispatcherResolved: boolean;
+  /** Shared by every view, also one with its own rate limit: close() ends all their connections. */
+  readonly pool: ConnectionPool;
 }
+
+interface ConnectionPool {
+  dispatcher: Dispatcher | undefined;
+  resolved: boolean;
+  /** Requests under way (a watch too), for a shutdown that takes long to say what it waits for. */
+  readonly underWay: Set<{ readonly method: string; readonly path: string; readonly startedMs: number }>;
+}
+
+/** How long close() lets the requests under way finish before it cuts them off. */
+export const closeWaitMs = 2_000;
 
 /**
  * A small REST client over undici, using the kubeconfig's credentials. Every method that writes
@@ -197,8 +207,7 @@ export class KubeClient {
     this.shared = shared ?? {
       types: new Map(wellKnownResourceTypes.map((t) => [resourceTypeKey(t.apiVersion, t.kind), t])),
       limiter: new TokenBucket(opts.qps ?? defaultKubeApiQps, opts.burst ?? defaultKubeApiBurst),
-      dispatcher: undefined,
-      dispatcherResolved: false,
+      pool: { dispatcher: undefined, resolved: false, underWay: new Set() },
     };
   }
 
@@ -468,6 +477,8 @@ export class KubeClient {
       idleTimer = setTimeout(() => deadline.abort(), idleMs);
       idleTimer.unref?.();
     };
+    const underWay = { method: 'WATCH', path, startedMs: performance.now() };
+    this.shared.pool.underWay.add(underWay);
     try {
       touch();
       const response = await this.send({ method: 'GET', path, query, signal, timeoutMs: 0, watch: true });
@@ -500,6 +511,7 @@ export class KubeClient {
       if (signal.aborted && !(err instanceof KubeApiError && err.statusCode !== undefined)) return;
       throw err;
     } finally {
+      this.shared.pool.underWay.delete(underWay);
       clearTimeout(timer);
       clearTimeout(idleTimer);
       deadline.abort(); // closes the connection if the consumer stopped early
@@ -508,32 +520,58 @@ export class KubeClient {
 
   /** Sends one request and decodes the JSON answer; non-2xx → KubeApiError. */
   async request<T>(req: RawRequest): Promise<T> {
-    const response = await this.send(req);
-    const text = await response.body.text();
+    const text = await this.tracked(req.method, req.path, async () => (await this.send(req)).body.text());
     const body = (text ? JSON.parse(text) : undefined) as T;
     if (req.write && req.write.verb !== 'delete' && isObject(body)) this.opts.onWritten?.(body);
     return body;
   }
 
-  /** Releases pooled connections. */
-  async close(): Promise<void> {
-    const d = this.shared.dispatcher;
-    this.shared.dispatcher = undefined;
-    this.shared.dispatcherResolved = false;
-    await d?.close().catch(() => undefined);
+  /**
+   * Releases pooled connections (of every view): requests under way get `waitMs` to finish, then they are cut off.
+   * (undici's Agent.close() alone waits for a hung request as long as it hangs, and a destroy() after it no longer
+   * reaches the connections.) A later request opens a new pool.
+   */
+  async close(waitMs: number = closeWaitMs): Promise<void> {
+    const pool = this.shared.pool;
+    const d = pool.dispatcher;
+    pool.dispatcher = undefined;
+    pool.resolved = false;
+    if (!d) return;
+    const deadline = performance.now() + waitMs;
+    while (pool.underWay.size > 0 && performance.now() < deadline) await sleep(Math.min(20, deadline - performance.now()));
+    if (pool.underWay.size === 0) await d.close().catch(() => undefined);
+    else await d.destroy(new Error('the client was closed while this request was under way')).catch(() => undefined);
+  }
+
+  /** The requests under way now, oldest first, as "METHOD path (N s)" (e.g. what a slow shutdown waits for). */
+  requestsUnderWay(nowMs: number = performance.now()): string[] {
+    return [...this.shared.pool.underWay]
+      .sort((a, b) => a.startedMs - b.startedMs)
+      .map((r) => `${r.method} ${r.path} (${Math.round((nowMs - r.startedMs) / 1000)} s)`);
+  }
+
+  /** Runs `work` (one request, body included) listed in requestsUnderWay(). */
+  private async tracked<T>(method: string, path: string, work: () => Promise<T>): Promise<T> {
+    const entry = { method, path, startedMs: performance.now() };
+    this.shared.pool.underWay.add(entry);
+    try {
+      return await work();
+    } finally {
+      this.shared.pool.underWay.delete(entry);
+    }
   }
 
   /** Sends a request through the rate limiter, retrying what the retry policy allows (see RetryPolicy). */
   private async send(req: RawRequest): Promise<Dispatcher.ResponseData> {
-    const scope = this.scopeSignal?.();
-    const signal = scope === undefined ? req.signal : req.signal === undefined ? scope : AbortSignal.any([req.signal, scope]);
-    const sent = { ...req, signal };
     const read = req.method === 'GET' && !req.watch;
     for (let attempt = 1; ; attempt++) {
+      // The view's signal is read for each attempt: a retry is not sent once it has aborted, even if it is a new one.
+      const scope = this.scopeSignal?.();
+      const signal = scope === undefined ? req.signal : req.signal === undefined ? scope : AbortSignal.any([req.signal, scope]);
       try {
         if (signal?.aborted) throw signal.reason;
         await this.shared.limiter.take(signal);
-        return await this.sendOnce(sent);
+        return await this.sendOnce({ ...req, signal });
       } catch (err) {
         if (signal?.aborted || attempt >= this.retry.maxAttempts || !(err instanceof KubeApiError) || req.watch) throw err;
         const waitMs = this.retryDelayMs(err, read, attempt);
@@ -562,9 +600,12 @@ export class KubeClient {
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
     const ctx = new RequestContext(url.toString(), req.method);
     await this.kubeConfig.applySecurityAuthentication(ctx);
-    if (!this.shared.dispatcherResolved) {
-      this.shared.dispatcher = ctx.getDispatcher();
-      this.shared.dispatcherResolved = true;
+    const pool = this.shared.pool;
+    if (!pool.resolved) {
+      // The kubeconfig's TLS settings make an Agent; a plain-HTTP server (tests) gets one of ours, never undici's
+      // global one, so close() ends this client's connections and nobody else's.
+      pool.dispatcher = ctx.getDispatcher() ?? new Agent();
+      pool.resolved = true;
     }
     const headers: Record<string, string> = { ...ctx.getHeaders(), Accept: 'application/json', 'User-Agent': this.userAgent };
     let body: string | undefined;
@@ -581,7 +622,7 @@ export class KubeClient {
     try {
       // undici's request(), not fetch(): no WHATWG streams and Response objects per call (the operator's CPU
       // during a burst of reconciles went half to fetch's machinery and the garbage it left).
-      response = await undiciRequest(url, { method: req.method, headers, body, dispatcher: this.shared.dispatcher, signal });
+      response = await undiciRequest(url, { method: req.method, headers, body, dispatcher: pool.dispatcher, signal });
     } catch (err) {
       record('error');
       if (req.signal?.aborted) throw req.signal.reason ?? err;

@@ -64,6 +64,8 @@ export class Manager {
   private readonly onStoppedLeading: (() => void) | undefined;
   private started = false;
   private leading = false;
+  /** Runnables whose start() has not returned yet (one name per running instance). */
+  private readonly active: string[] = [];
   /** Aborts when the current leadership ends; an aborted one while not leading. */
   private leadership: AbortSignal = AbortSignal.abort(notLeading());
 
@@ -115,6 +117,11 @@ export class Manager {
     return { ready: Object.values(checks).every(Boolean), checks, ...(problems.length > 0 ? { problems } : {}) };
   }
 
+  /** The runnables still running, in the order they started (e.g. what a slow shutdown waits for). */
+  running(): string[] {
+    return [...this.active];
+  }
+
   isLeader(): boolean {
     return this.leading;
   }
@@ -140,13 +147,17 @@ export class Manager {
     const runOne = async (r: Runnable, s: AbortSignal): Promise<void> => {
       const log = this.logger.child({ runnable: r.name });
       log.debug('starting');
+      this.active.push(r.name);
       try {
         await r.start(s);
         if (!s.aborted) log.warn('runnable returned before it was asked to stop');
+        log.debug('stopped');
       } catch (err) {
         log.error({ error: errorFields(err) }, 'runnable failed; stopping the manager');
         failure ??= new RunnableFailedError(r.name, err);
         stopAll.abort();
+      } finally {
+        this.active.splice(this.active.indexOf(r.name), 1);
       }
     };
 

@@ -218,6 +218,65 @@ describe('KubeClient.withSignal (the leader view)', () => {
     await expect(leader.create(cm('b'))).rejects.toThrow('lost the lease');
     expect(seen).toHaveLength(1);
   });
+
+  it('reads the signal again before a retry: a read is not sent again once the view has a new, aborted signal', async () => {
+    const { client, seen } = await serve((_req, res) => json(res, 503, status(503, 'ServiceUnavailable')));
+    let current = new AbortController().signal;
+    const view = client.withSignal(() => current);
+    const read = view.get(cmRef);
+    await new Promise<void>((resolve) => {
+      const poll = () => (seen.length > 0 ? resolve() : setTimeout(poll, 1));
+      poll();
+    });
+    current = AbortSignal.abort(new Error('stopping: requests cut off'));
+    await expect(read).rejects.toThrow('stopping: requests cut off');
+    expect(seen).toHaveLength(1);
+  });
+});
+
+describe('KubeClient.close', () => {
+  const until = async (done: () => boolean) => {
+    while (!done()) await new Promise((r) => setTimeout(r, 5));
+  };
+
+  it('cuts off requests that hang once the wait is over, in every view, after saying what was under way', async () => {
+    const { client, seen } = await serve(() => undefined /* never answers */);
+    const events = client.withOwnRateLimit(); // the Events' view: its own token bucket, the same connections
+    const patch = client.mergePatch(cmRef, { data: { x: '1' } });
+    const event = events.create(cm('e'));
+    await until(() => seen.length === 2);
+    expect(client.requestsUnderWay()).toEqual(['PATCH /api/v1/namespaces/ns/configmaps/a (0 s)', 'POST /api/v1/namespaces/ns/configmaps (0 s)']);
+    expect(events.requestsUnderWay()).toEqual(client.requestsUnderWay());
+    const started = performance.now();
+    await client.close(200);
+    const took = performance.now() - started;
+    expect(took).toBeGreaterThanOrEqual(150);
+    expect(took).toBeLessThan(5_000);
+    await expect(patch).rejects.toMatchObject({ code: 'KUBE_UNAVAILABLE' });
+    await expect(event).rejects.toMatchObject({ code: 'KUBE_UNAVAILABLE' });
+    expect(client.requestsUnderWay()).toEqual([]);
+  });
+
+  it('lets a request under way finish within the wait, and a later request opens new connections', async () => {
+    const { client } = await serve((_req, res) => setTimeout(() => json(res, 200, cm('a')), 100));
+    const read = client.get(cmRef);
+    await until(() => client.requestsUnderWay().length === 1);
+    await client.close(5_000);
+    await expect(read).resolves.toMatchObject({ metadata: { name: 'a' } });
+    await expect(client.get(cmRef)).resolves.toMatchObject({ metadata: { name: 'a' } });
+  });
+
+  it('lists a watch as under way until it ends', async () => {
+    const { client } = await serve((_req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).flushHeaders());
+    const stop = new AbortController();
+    const watch = client.watch('/api/v1/configmaps', { timeoutSeconds: 60, signal: stop.signal });
+    const next = watch.next();
+    await until(() => client.requestsUnderWay().length === 1);
+    expect(client.requestsUnderWay()).toEqual(['WATCH /api/v1/configmaps (0 s)']);
+    stop.abort();
+    await expect(next).resolves.toMatchObject({ done: true });
+    expect(client.requestsUnderWay()).toEqual([]);
+  });
 });
 
 describe('KubeClient.watch', () => {

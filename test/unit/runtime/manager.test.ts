@@ -42,6 +42,25 @@ describe('Manager without leader election', () => {
     expect((await metrics.leader.get()).values[0]?.value).toBe(0);
   });
 
+  it('names the runnables still running (what a slow shutdown waits for), none once stopped', async () => {
+    const log: string[] = [];
+    const m = new Manager({ logger: silentLogger() });
+    m.add(recorder(log, 'informer', false));
+    m.add(recorder(log, 'controller', true, 5));
+    expect(m.running()).toEqual([]);
+    const abort = new AbortController();
+    const done = m.start(abort.signal);
+    await tick();
+    expect(m.running().sort()).toEqual(['controller', 'informer']);
+    abort.abort();
+    await tick();
+    // The controller drains for 5 ticks; the informer (started first) waits for it.
+    expect(log).not.toContain('controller stopped');
+    expect(m.running()).toEqual(['informer', 'controller']);
+    await done;
+    expect(m.running()).toEqual([]);
+  });
+
   it('is ready only when every runnable with hasSynced() has synced', async () => {
     const m = new Manager({ logger: silentLogger() });
     let synced = false;
