@@ -14,6 +14,10 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
+/** Keys that may carry a secret, at the top of a line and up to two objects down (pino's `*` is one level). */
+const secretKeys = ['token', 'apiKey', 'password', 'headers.authorization', 'headers.Authorization'];
+const redactedPaths = secretKeys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
+
 /** Creates the root JSON logger. Secrets never go to the logger; redact keys that might carry them anyway. */
 export function createLogger(opts: LoggerOptions = {}): Logger {
   return pino(
@@ -22,7 +26,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       base: { logger: opts.name ?? 'tenant-sync-operator', pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: ['*.token', '*.apiKey', '*.password', 'headers.authorization', 'headers.Authorization'], censor: '[redacted]' },
+      redact: { paths: redactedPaths, censor: '[redacted]' },
     },
     opts.destination ?? pino.destination({ dest: 1, sync: false }),
   );

@@ -56,6 +56,17 @@ describe('operator logger', () => {
     expect(lines[0]).not.toContain('sekret');
     expect(JSON.parse(lines[0]!)).toMatchObject({ creds: { apiKey: '[redacted]' } });
   });
+
+  it('redacts token, apiKey, password and authorization headers at the top of a line and down to an error response', () => {
+    const { lines, destination } = logLines();
+    const logger = createLogger({ destination });
+    logger.info({ token: 's1', apiKey: 's2', password: 's3', headers: { authorization: 's4' } }, 'top');
+    logger.info({ req: { headers: { Authorization: 's5' } }, creds: { token: 's6' } }, 'one down');
+    logger.info({ err: { response: { headers: { authorization: 's7' } } }, a: { b: { password: 's8' } } }, 'two down');
+    for (const line of lines) expect(line).not.toMatch(/"s[0-9]"/);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ token: '[redacted]', apiKey: '[redacted]', password: '[redacted]', headers: { authorization: '[redacted]' } });
+    expect(JSON.parse(lines[2]!)).toMatchObject({ err: { response: { headers: { authorization: '[redacted]' } } }, a: { b: { password: '[redacted]' } } });
+  });
 });
 
 describe('errorFields', () => {
