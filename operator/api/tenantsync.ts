@@ -253,7 +253,7 @@ export const sinkSchema = z
       .meta({
         description:
           'Bytes of records per POST, 1024 to 67108864: a batch is sent before it would pass this (a single larger record is sent alone). ' +
-          "Default and ceiling: sized from the sync container's memory (1/48 of its heap, 256 KiB to 16 MiB).",
+          "Default and ceiling: sized from the sync container's memory (1/96 of its heap, 128 KiB to 8 MiB: one batch is with the sink while the next fills).",
       }),
   })
   .meta({ description: 'Where records are delivered.' });

@@ -63,6 +63,22 @@ describe('memory under hostile data', () => {
     expect(sizes.length).toBeGreaterThan(4);
   });
 
+  it.each([
+    ['unset', undefined],
+    ['set above it (4 MiB)', 4 * mib],
+  ])('with sink.maxBatchBytes %s, a batch stays within half the batch budget (one is with the sink while the next fills)', async (_what, maxBatchBytes) => {
+    seedHostile(3, 2, 24, 20 * 1024); // ~40 KiB per conversation
+    const config: JobConfig = configFor(world, ['conversations']);
+    if (maxBatchBytes !== undefined) config.sink.maxBatchBytes = maxBatchBytes;
+    const run = await runInProcess(world, config, undefined, { inFlight: { maxBatchBytes: 512 * 1024 } });
+    expect(run.result.outcome).toBe('Succeeded');
+    const sizes = world.sink.deliveries.map((d) => ({ bytes: bodyBytes(d), records: d.body.records.length }));
+    expect(sizes.reduce((n, s) => n + s.records, 0)).toBe(25);
+    // 256 KiB per batch: several conversations each, never 512 KiB's worth.
+    expect(Math.max(...sizes.map((s) => s.records))).toBeGreaterThan(1);
+    for (const size of sizes) expect(size.bytes).toBeLessThanOrEqual(256 * 1024 + 1024);
+  });
+
   it('a conversation too large to hold fails its stream with a clear error, keeping the acknowledged cursor and the other streams', async () => {
     const baseMs = world.fake.clock.now().getTime() - 3600 * 1000;
     world.fake.data.addTickets(4, (i) => ({ updated_at: at(baseMs, i) }));
