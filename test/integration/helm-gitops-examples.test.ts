@@ -108,6 +108,13 @@ describe('examples/flux', () => {
     expect(run.status, run.stderr).toBe(0);
   });
 
+  it('installs and upgrades the CRD from the chart on every sync (install.crds Create, upgrade.crds CreateReplace), from the chart in the repository', () => {
+    const [release] = parseAllDocuments(readFileSync(join(repoRoot, 'examples/flux/helmrelease.yaml'), 'utf8')).map((d) => d.toJS() as K8sObject);
+    // Flux's default for upgrades is Skip: the CRD would never be upgraded, and new spec fields would be pruned.
+    expect(release?.spec).toMatchObject({ install: { crds: 'Create' }, upgrade: { crds: 'CreateReplace' }, chart: { spec: { chart: './charts/tenant-sync' } } });
+    expect(existsSync(join(repoRoot, 'charts/tenant-sync/crds/tenantsync.io_tenantsyncs.yaml'))).toBe(true);
+  });
+
   it.skipIf(gitopsCheckMissing !== undefined)('gitops-check does catch a misplaced field', () => {
     const broken = join(repoRoot, 'test/unit/ship/testdata/flux-kustomization-misplaced-field.yaml');
     const run = spawnSync(gitopsCheck.path, [broken], { encoding: 'utf8' });
