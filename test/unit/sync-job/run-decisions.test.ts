@@ -21,6 +21,16 @@ describe('isStreamDue', () => {
     expect(isStreamDue(3600, '2024-05-01T11:30:00Z', now)).toBe(false);
   });
 
+  it('allows at most 10 minutes of slack, however long the interval: a daily stream on a 2h base waits ~24h, not 21.6h', () => {
+    // 10% of 24h would be 2h24m: without the cap the 22:00 run of the 2h base would already take it.
+    expect(isStreamDue(86400, '2024-04-30T14:00:00Z', now)).toBe(false); // 22h after
+    expect(isStreamDue(86400, '2024-04-30T12:11:00Z', now)).toBe(false); // 23h49m after: 11 min early is beyond the cap
+    expect(isStreamDue(86400, '2024-04-30T12:09:00Z', now)).toBe(true); // 23h51m after
+    // Below 100 minutes the 10% rule applies: a 30-minute stream is due 27 minutes after.
+    expect(isStreamDue(1800, '2024-05-01T11:33:00Z', now)).toBe(true);
+    expect(isStreamDue(1800, '2024-05-01T11:34:00Z', now)).toBe(false);
+  });
+
   it('interval 0 (base rate of a cron schedule) is due on every run, even seconds after the last', () => {
     expect(isStreamDue(0, '2024-05-01T11:59:58Z', now)).toBe(true);
     expect(isStreamDue(0, '2024-05-01T12:00:03Z', now)).toBe(true); // the previous run started later in its minute
