@@ -13,16 +13,17 @@ const message = JSON.stringify({
   streams: { tickets: { outcome: 'Failed', records: 3, cursor: { updatedAt: '2025-05-01T10:59:00Z' } } },
 });
 
-type PodShape = { finalizer?: boolean; phase?: string; result?: boolean; jobUid?: string };
+type PodShape = { finalizer?: boolean; phase?: string; result?: boolean; jobUid?: string; scheduled?: boolean; deleting?: boolean };
 function pod(name: string, shape: PodShape = {}): V1Pod {
   return {
     metadata: {
       name,
       namespace: 'ns',
       ...(shape.finalizer === false ? {} : { finalizers: ['tenantsync.io/result'] }),
+      ...(shape.deleting ? { deletionTimestamp: '2025-05-01T11:50:00Z' as unknown as Date } : {}),
       ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'acme-1', uid: shape.jobUid ?? 'job-1', controller: true }],
     },
-    spec: { nodeName: 'node', containers: [] },
+    spec: { ...(shape.scheduled === false ? {} : { nodeName: 'node' }), containers: [] },
     status: {
       phase: shape.phase ?? 'Failed',
       containerStatuses: [
@@ -45,6 +46,9 @@ describe('keptPodResults', () => {
   it.each<[string, Partial<KeptPodInputs>, { release: number; cursors: number; runs: number; lostUids: string[] }]>([
     ['a pod without the finalizer is not ours to release', { pods: [pod('p', { finalizer: false })] }, { release: 0, cursors: 0, runs: 0, lostUids: [] }],
     ['a pod still running waits', { pods: [pod('p', { phase: 'Running' })] }, { release: 0, cursors: 0, runs: 0, lostUids: [] }],
+    ['a pod being deleted on its node waits for the kubelet to report', { pods: [pod('p', { phase: 'Running', deleting: true })] }, { release: 0, cursors: 0, runs: 0, lostUids: [] }],
+    ['a pod no node took waits while it is not deleted', { pods: [pod('p', { phase: 'Pending', scheduled: false, result: false })] }, { release: 0, cursors: 0, runs: 0, lostUids: [] }],
+    ['a pod deleted before a node took it is let go (no kubelet will report on it)', { pods: [pod('p', { phase: 'Pending', scheduled: false, result: false, deleting: true })] }, { release: 1, cursors: 0, runs: 0, lostUids: [] }],
     ['a pod of a Job whose run this pass makes is released with it', { pods: [pod('p')], finishedUids: new Set(['job-1']) }, { release: 1, cursors: 0, runs: 0, lostUids: [] }],
     ['an evicted attempt of a running Job gives its cursors now', { pods: [pod('p')] }, { release: 1, cursors: 1, runs: 0, lostUids: [] }],
     ['a deleted Job whose result was never applied: its run is made from the kept pod', { pods: [pod('p')], jobNamed: () => undefined, lostJob: () => job }, { release: 1, cursors: 0, runs: 1, lostUids: ['job-1'] }],
