@@ -2,7 +2,6 @@
 // that got in between (another pass, a re-sync reset, a person) makes the write fail with 409, and the operator
 // reads again and merges into the newer state — it never writes back a state that drops the other writer's change.
 // Against the real API server, whose precondition this relies on.
-import type { V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advanceState, type ResultsClient } from '../../operator/controller/run-results.js';
 import type { OwnerIdentity } from '../../operator/reconcile/labels.js';
