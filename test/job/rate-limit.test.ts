@@ -83,7 +83,8 @@ describe('rate limits', () => {
     expect(run.result.outcome).not.toBe('Succeeded');
     const limited = jobRequests().filter((r) => r.path === '/api/v2/tickets');
     expect(limited.every((r) => r.status === 429)).toBe(true);
-    expect(limited).toHaveLength(maxRateLimitedTriesPerRequest);
+    expect(limited).toHaveLength(10); // docs/sync-job.md: "after 10 429s in a row for one request"
+    expect(maxRateLimitedTriesPerRequest).toBe(10);
     // Each try waited out the 60 s default pause.
     for (let i = 1; i < limited.length; i++) expect(limited[i]!.time.getTime() - limited[i - 1]!.time.getTime()).toBeGreaterThanOrEqual(60_000);
     expect(world.sink.records('acme', 'tickets')).toEqual([]);
