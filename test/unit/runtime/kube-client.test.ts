@@ -6,7 +6,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { KubeClient, retryAfterSeconds, type KubeClientOptions, type RequestRecord } from '../../../operator/kube/client.js';
+import { defaultRequestTimeoutMs, defaultRetryPolicy, KubeClient, retryAfterSeconds, watchIdleTimeoutMs, type KubeClientOptions, type RequestRecord } from '../../../operator/kube/client.js';
+import { defaultInformerInitialBackoffMs, defaultInformerMaxBackoffMs } from '../../../operator/runtime/informer.js';
 import { TokenBucket } from '../../../operator/kube/rate-limiter.js';
 import { countKubeRequests, createMetrics } from '../../../operator/runtime/metrics.js';
 
@@ -231,6 +232,15 @@ describe('KubeClient.withSignal (the leader view)', () => {
     current = AbortSignal.abort(new Error('stopping: requests cut off'));
     await expect(read).rejects.toThrow('stopping: requests cut off');
     expect(seen).toHaveLength(1);
+  });
+});
+
+describe('the shipped client limits (docs/operator.md)', () => {
+  it('reads retried 5 tries, 0.2 s doubling to 5 s; 429 waits 1 s without Retry-After, 30 s at most; 30 s per request; a watch silent 150 s is dead; informers restart 0.5 s → 15 s', () => {
+    expect(defaultRetryPolicy).toEqual({ maxAttempts: 5, initialDelayMs: 200, maxDelayMs: 5_000, defaultRetryAfterMs: 1_000, maxRetryAfterMs: 30_000 });
+    expect(defaultRequestTimeoutMs).toBe(30_000);
+    expect(watchIdleTimeoutMs).toBe(150_000);
+    expect([defaultInformerInitialBackoffMs, defaultInformerMaxBackoffMs]).toEqual([500, 15_000]);
   });
 });
 
