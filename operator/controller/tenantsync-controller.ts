@@ -20,7 +20,7 @@ import { mergePatch } from '../reconcile/merge-patch.js';
 import { childNames, nameLabelValue } from '../reconcile/names.js';
 import { nextRunToStart, overdueGraceSeconds, overdueRuns, startPatch, untilOverdueMs } from '../reconcile/run-gate.js';
 import { conflictMessage, ownershipOf } from '../reconcile/ownership.js';
-import { decideRunNow, isInheritedRunRequest, manualJob } from '../reconcile/run-now.js';
+import { decideRunNow, inheritedRequests, manualJob } from '../reconcile/run-now.js';
 import { decideResync, resetCursors, type ResyncDecision } from '../reconcile/resync.js';
 import { isResultApplied, jobFinish, jobTrigger, toTime, type RunRecord } from '../reconcile/run-result.js';
 import { schedulePeriodSeconds } from '../reconcile/run-status.js';
@@ -267,6 +267,30 @@ export class TenantSyncController implements Reconciler {
     let told: ChildrenFound['childrenEvent'];
     const found = (): ChildrenFound => ({ spec, streamNames, secretsMissing, state, cronJob, handledRunRequest, handledResyncRequest, jobs: gate?.jobs, requeueSoonMs: gate?.requeueSoonMs, childrenEvent: told });
     try {
+      // 3a. Run and re-sync requests it was created with (re-created from Git with them still set) asked for the
+      //     deleted object, not this one: handled on the first pass, even one that ends early (a Secret not there
+      //     yet, children still being collected), so no later pass runs or resets cursors for them.
+      const stored = parseStatus(raw.status);
+      const firstPass = stored.observedGeneration === undefined;
+      if (firstPass) {
+        const inherited = inheritedRequests({
+          annotations: raw.metadata.annotations,
+          createdAt: toRfc3339(raw.metadata.creationTimestamp),
+          lastHandledRunRequest: stored.lastHandledRunRequest,
+          lastHandledResyncRequest: stored.lastHandledResyncRequest,
+        });
+        if (inherited.run !== undefined) {
+          handledRunRequest = inherited.run;
+          this.event(raw, 'Normal', eventReasons.runRequestInherited, `Run request "${inherited.run}" was already set when this TenantSync was created (e.g. applied again from Git): no run started; set a new value to run now`);
+        }
+        if (inherited.resync !== undefined) {
+          handledResyncRequest = inherited.resync;
+          this.event(raw, 'Normal', eventReasons.runRequestInherited, `Re-sync request "${inherited.resync}" was already set when this TenantSync was created: no cursor reset; set a new value to re-sync`);
+        }
+      }
+      const lastHandledRunRequest = handledRunRequest ?? stored.lastHandledRunRequest;
+      const lastHandledResyncRequest = handledResyncRequest ?? stored.lastHandledResyncRequest;
+
       // 3. Validate with the same zod schema the CRD came from; an object that got past an older CRD
       //    is reported, not retried (nothing changes until the object does).
       const validation = validateTenantSync(raw);
@@ -281,7 +305,6 @@ export class TenantSyncController implements Reconciler {
       const configMap = desiredConfigMap(owner, config);
       // Steps 5-7 tell what they created or changed in one Event (also when a later one fails).
       const changes: ChildChange[] = [];
-      const firstPass = parseStatus(raw.status).observedGeneration === undefined;
       try {
         // 4–6 do not depend on one another, so they are sent together: a pass waits one round trip for them, not
         // three (the rest of a pass is two more: the CronJob, then status). Each ends before another's error counts.
@@ -322,19 +345,19 @@ export class TenantSyncController implements Reconciler {
 
       // 8. Run now: a new run-requested-at value starts one Job (named after the value, so a retry
       //    finds it instead of starting another) and is echoed to status.
-      handledRunRequest = await this.runNow(raw, owner, ts, cronJob, secretsMissing === undefined, firstPass, log);
+      handledRunRequest = (await this.runNow(raw, owner, ts, cronJob, secretsMissing === undefined, lastHandledRunRequest, log)) ?? handledRunRequest;
 
       // 8b. Re-sync: a new resync-requested-at value resets the named streams' cursors, then starts one Job (resync.ts).
       //     It counts as handled once done (or rejected): a reset that fails is tried again (a reset never repeats).
       const resync = decideResync({
         name: owner.name,
         annotations: ts.metadata.annotations,
-        lastHandledResyncRequest: parseStatus(raw.status).lastHandledResyncRequest,
+        lastHandledResyncRequest,
         streamNames,
         canRun: secretsMissing === undefined,
       });
       if (resync.action === 'reject' || resync.action === 'resync') {
-        state = (await this.resync(raw, owner, cronJob, resync, firstPass, log)) ?? state;
+        state = (await this.resync(raw, owner, cronJob, resync, log)) ?? state;
         handledResyncRequest = resync.action === 'reject' ? resync.value : resync.request.value;
       }
 
@@ -384,23 +407,8 @@ export class TenantSyncController implements Reconciler {
   }
 
   /** Step 8. Starts the Job a new run request asks for; returns the request value it handled, if any. */
-  private async runNow(raw: RawTenantSync, owner: OwnerIdentity, ts: TenantSync, cronJob: V1CronJob, canRun: boolean, firstPass: boolean, log: Logger): Promise<string | undefined> {
-    const requested = decideRunNow({ name: owner.name, annotations: ts.metadata.annotations, lastHandledRunRequest: parseStatus(raw.status).lastHandledRunRequest, canRun });
-    // A request already set when the TenantSync is first seen (re-created from Git with the annotation
-    // still on it) is taken as handled: it asked for a run of the object that was deleted, not of this one.
-    const decision =
-      firstPass && requested.action !== 'none' && isInheritedRunRequest(requested.value, toRfc3339(raw.metadata.creationTimestamp))
-        ? { action: 'inherited' as const, value: requested.value }
-        : requested;
-    if (decision.action === 'inherited') {
-      this.event(
-        raw,
-        'Normal',
-        eventReasons.runRequestInherited,
-        `Run request "${decision.value}" was already set when this TenantSync was created (e.g. applied again from Git): no run started; set a new value to run now`,
-      );
-      return decision.value;
-    }
+  private async runNow(raw: RawTenantSync, owner: OwnerIdentity, ts: TenantSync, cronJob: V1CronJob, canRun: boolean, lastHandledRunRequest: string | undefined, log: Logger): Promise<string | undefined> {
+    const decision = decideRunNow({ name: owner.name, annotations: ts.metadata.annotations, lastHandledRunRequest, canRun });
     if (decision.action === 'create') {
       const created = await this.createIfAbsent(manualJob(cronJob, decision.jobName, decision.value));
       if (created) {
@@ -419,16 +427,10 @@ export class TenantSyncController implements Reconciler {
     owner: OwnerIdentity,
     cronJob: V1CronJob,
     decision: Extract<ResyncDecision, { action: 'reject' | 'resync' }>,
-    firstPass: boolean,
     log: Logger,
   ): Promise<JobState | undefined> {
-    const value = decision.action === 'reject' ? decision.value : decision.request.value;
-    if (firstPass && isInheritedRunRequest(value, toRfc3339(raw.metadata.creationTimestamp))) {
-      this.event(raw, 'Normal', eventReasons.runRequestInherited, `Re-sync request "${value}" was already set when this TenantSync was created: no cursor reset; set a new value to re-sync`);
-      return undefined;
-    }
     if (decision.action === 'reject') {
-      this.event(raw, 'Warning', eventReasons.resyncRejected, `Re-sync request "${value}" ignored: ${decision.problem}`);
+      this.event(raw, 'Warning', eventReasons.resyncRejected, `Re-sync request "${decision.value}" ignored: ${decision.problem}`);
       return undefined;
     }
     let described: string[] = [];
@@ -437,7 +439,7 @@ export class TenantSyncController implements Reconciler {
       described = r.described;
       return r;
     });
-    const { streams, from } = decision.request;
+    const { streams, from, value } = decision.request;
     const what = described.length > 0 ? described.join('; ') : `${streams.join(', ')} to ${from ?? 'the start'} (already reset)`;
     await this.createIfAbsent(manualJob(cronJob, decision.jobName, value));
     log.info({ job: decision.jobName, resyncRequest: value, reset: what }, 'reset cursors for a re-sync and started a run');

@@ -1,7 +1,7 @@
 // Run now (the Flux requestedAt pattern): a new value of the tenantsync.io/run-requested-at annotation
 // starts exactly one manual Job from the CronJob's template; the handled value is echoed into status.
 import type { V1Container, V1CronJob, V1Job } from '@kubernetes/client-node';
-import { runRequestedAtAnnotation } from '../api/tenantsync.js';
+import { resyncRequestedAtAnnotation, runRequestedAtAnnotation } from '../api/tenantsync.js';
 import { syncContainerName } from './desired-cronjob.js';
 import { instantiateAnnotation, runRequestAnnotation, triggerLabel } from './labels.js';
 import { manualJobName } from './names.js';
@@ -93,4 +93,22 @@ export function manualJob(cronJob: V1CronJob, jobName: string, requestValue: str
       },
     },
   };
+}
+
+/**
+ * The run and re-sync requests a TenantSync came with (re-created from Git with the annotations still set): taken
+ * as handled on the first pass, whatever else that pass finds — a Secret still missing, a child not yet collected,
+ * an invalid spec — so no later pass runs or resets for them. Each: the value, when it is new and inherited.
+ */
+export function inheritedRequests(inputs: {
+  readonly annotations: Record<string, string> | undefined;
+  readonly createdAt: string | undefined;
+  readonly lastHandledRunRequest: string | undefined;
+  readonly lastHandledResyncRequest: string | undefined;
+}): { readonly run?: string; readonly resync?: string } {
+  const inherited = (value: string | undefined, handled: string | undefined) =>
+    value !== undefined && value !== '' && value !== handled && isInheritedRunRequest(value, inputs.createdAt) ? value : undefined;
+  const run = inherited(inputs.annotations?.[runRequestedAtAnnotation], inputs.lastHandledRunRequest);
+  const resync = inherited(inputs.annotations?.[resyncRequestedAtAnnotation], inputs.lastHandledResyncRequest);
+  return { ...(run === undefined ? {} : { run }), ...(resync === undefined ? {} : { resync }) };
 }

@@ -409,6 +409,37 @@ describe('TenantSyncController.reconcile', () => {
     expect(recorder.events.filter((e) => e.reason === 'RunRequestInherited')).toEqual([expect.objectContaining({ message: expect.stringContaining('no cursor reset') })]);
   });
 
+  it('re-created with run and re-sync requests still set, its Secret arriving after the first pass: no run and no reset later either', async () => {
+    const retained = { version: 1, streams: { tickets: { cursor: { updatedAt: '2025-04-30T10:00:00Z' }, lastSuccessAt: '2025-04-30T10:05:00Z' } } };
+    client.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'acme-state', namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'tenantsync-operator' } }, data: { 'state.json': JSON.stringify(retained) } });
+    seedTenantSync(
+      'acme',
+      { stateRetention: 'Retain', source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'fd', key: 'apiKey' }, streams: [{ name: 'tickets' }] } },
+      {
+        creationTimestamp: '2025-05-01T09:00:00Z',
+        annotations: {
+          'tenantsync.io/run-requested-at': '2025-04-20T07:00:00Z',
+          'tenantsync.io/resync': 'tickets@2025-01-01T00:00:00Z',
+          'tenantsync.io/resync-requested-at': '2025-04-20T08:00:00Z',
+        },
+      },
+    );
+    // First pass: the Secret (made by External Secrets, say) is not there yet.
+    await controller.reconcile(`${ns}/acme`);
+    expect(ready()).toMatchObject({ status: 'False', reason: 'SecretNotFound' });
+    expect(ts()?.status).toMatchObject({ lastHandledRunRequest: '2025-04-20T07:00:00Z', lastHandledResyncRequest: '2025-04-20T08:00:00Z' });
+    seedSecret();
+    await controller.reconcile(`${ns}/acme`);
+    await controller.reconcile(`${ns}/acme`);
+    expect(ready()).toMatchObject({ status: 'True' });
+    expect(JSON.parse(client.find<{ data: Record<string, string> }>('ConfigMap', ns, 'acme-state')!.data['state.json']!)).toEqual(retained);
+    expect(writesOf('create', 'Job')).toEqual([]);
+    expect(recorder.events.filter((e) => e.reason === 'RunRequestInherited').map((e) => e.message)).toEqual([
+      expect.stringContaining('Run request "2025-04-20T07:00:00Z" was already set'),
+      expect.stringContaining('Re-sync request "2025-04-20T08:00:00Z" was already set'),
+    ]);
+  });
+
   it('stateRetention Delete (default): the state ConfigMap is owned, so it goes with the TenantSync; switching to Retain drops the owner', async () => {
     seedSecret();
     seedTenantSync('acme');
