@@ -495,6 +495,9 @@ export const tenantSyncStatusSchema = z
     cronJobName: z.string().optional().meta({ description: 'Name of the CronJob that runs the syncs.' }),
     schedule: z.string().optional().meta({ description: 'The effective cron schedule of the CronJob, derived from interval or taken from schedule.' }),
     nextRunTime: statusTime().optional().meta({ description: 'When the next scheduled run is due.' }),
+    scheduleStartTime: statusTime()
+      .optional()
+      .meta({ description: 'When runs were last re-armed: the tenant resumed after spec.suspend, or its schedule changed. Stale counts from this when it is later than the last success.' }),
     lastScheduleTime: statusTime().optional().meta({ description: 'When the CronJob last started a run.' }),
     lastRun: z
       .object({

@@ -766,8 +766,12 @@ export class TenantSyncController implements Reconciler {
   private setGauges(raw: RawTenantSync, status: TenantSyncStatus, intervalSeconds: number | undefined): void {
     const m = this.opts.metrics;
     if (!m?.tenantLastSuccessTimestampSeconds || !m.tenantIntervalSeconds || !m.tenantConsecutiveFailures || !m.tenantRunsTotal || !m.tenantRecordsSyncedTotal) return;
-    const lastSuccess = status.lastSuccessfulRunTime ?? toRfc3339(raw.metadata.creationTimestamp);
-    const lastSuccessMs = lastSuccess === undefined ? Number.NaN : Date.parse(lastSuccess);
+    // What staleness counts from (as the Stale condition does): the last success, else the creation, or the time
+    // runs were re-armed (resumed, schedule changed) when later — so the alert does not fire at a resume.
+    const anchors = [status.lastSuccessfulRunTime ?? toRfc3339(raw.metadata.creationTimestamp), status.scheduleStartTime]
+      .map((t) => (t === undefined ? Number.NaN : Date.parse(t)))
+      .filter((ms) => !Number.isNaN(ms));
+    const lastSuccessMs = anchors.length > 0 ? Math.max(...anchors) : Number.NaN;
     setTenantGauges(m as TenantMetricFields, { namespace: raw.metadata.namespace ?? '', name: raw.metadata.name }, {
       lastSuccessSeconds: Number.isNaN(lastSuccessMs) ? undefined : lastSuccessMs / 1000,
       intervalSeconds,

@@ -3,12 +3,13 @@
 // controller does the I/O, calls desiredStatus once, and writes the result only when it differs.
 import type { V1CronJob, V1Job } from '@kubernetes/client-node';
 import type { JobState } from '../../sync-job/contract.js';
-import type { TenantSyncStatus } from '../api/tenantsync.js';
+import { conditionTypes, type TenantSyncStatus } from '../api/tenantsync.js';
+import { reasons } from '../api/reasons.js';
 import { runQueue, waitingRuns } from './run-gate.js';
 import { jobTrigger, toTime, type RunRecord } from './run-result.js';
 import { foldRuns, withRunHealth } from './run-status.js';
 import { nextScheduledRun, type EffectiveSchedule } from './schedule.js';
-import { computeStatus, type ReconcileOutcome } from './status.js';
+import { computeStatus, formatTime, type ReconcileOutcome } from './status.js';
 
 /** How the operator's own work in a pass failed (the controller's error policy decided it). */
 export interface PassFailure {
@@ -81,6 +82,8 @@ export function desiredStatus(inputs: DesiredStatusInputs): DesiredStatus | unde
     now,
   });
   if (inputs.handledResyncRequest !== undefined) next.lastHandledResyncRequest = inputs.handledResyncRequest;
+  // Resumed, or a new schedule: runs are due from now, so staleness counts from now (not from a success of a week ago).
+  if (schedules && (wasSuspended(old) || (old.schedule !== undefined && old.schedule !== spec.schedule.cron))) next.scheduleStartTime = formatTime(now);
   if (outcome.kind === 'unchanged') {
     // Only run results are recorded: what the failed pass would have changed is left as it was.
     for (const field of ['observedGeneration', 'cronJobName', 'schedule', 'nextRunTime'] as const) {
@@ -107,12 +110,18 @@ export function desiredStatus(inputs: DesiredStatusInputs): DesiredStatus | unde
     cronJobName: next.cronJobName,
     periodSeconds: spec.periodSeconds,
     createdAt: inputs.createdAt,
+    scheduleStartTime: next.scheduleStartTime,
     suspended,
     now,
     outcome,
     generation: inputs.generation,
     storedConditions: old.conditions ?? [],
   });
+}
+
+/** The last pass found the tenant suspended (Ready's reason says so). */
+function wasSuspended(old: TenantSyncStatus): boolean {
+  return old.conditions?.find((c) => c.type === conditionTypes.ready)?.reason === reasons.suspended;
 }
 
 /** What the pass came to, in the terms conditions care about. */

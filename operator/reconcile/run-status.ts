@@ -154,13 +154,14 @@ export function formatPeriod(seconds: number): string {
   return parts.join('') || '0s';
 }
 
-/** When a tenant turns stale: staleFactor periods after its last success, or after its creation when it never succeeded. */
-export function staleDeadline(lastSuccess: string | undefined, createdAt: string | undefined, periodSeconds: number | undefined): Date | undefined {
-  const anchor = lastSuccess ?? createdAt;
-  if (anchor === undefined || periodSeconds === undefined) return undefined;
-  const ms = Date.parse(anchor);
-  if (Number.isNaN(ms)) return undefined;
-  return new Date(ms + staleFactor * periodSeconds * 1000);
+/**
+ * When a tenant turns stale: staleFactor periods after its last success (after its creation when it never
+ * succeeded), or after its runs were re-armed (resumed, schedule changed) when that is later.
+ */
+export function staleDeadline(lastSuccess: string | undefined, createdAt: string | undefined, periodSeconds: number | undefined, scheduleStartTime?: string): Date | undefined {
+  const anchors = [lastSuccess ?? createdAt, scheduleStartTime].filter((t): t is string => t !== undefined).map((t) => Date.parse(t)).filter((ms) => !Number.isNaN(ms));
+  if (anchors.length === 0 || periodSeconds === undefined) return undefined;
+  return new Date(Math.max(...anchors) + staleFactor * periodSeconds * 1000);
 }
 
 export interface HealthInputs {
@@ -170,6 +171,8 @@ export interface HealthInputs {
   readonly periodSeconds: number | undefined;
   /** The TenantSync's creationTimestamp (RFC 3339). */
   readonly createdAt: string | undefined;
+  /** status.scheduleStartTime: when its runs were last re-armed (resumed, schedule changed). */
+  readonly scheduleStartTime?: string | undefined;
   /** A suspended tenant runs nothing on purpose: it is never stale. */
   readonly suspended: boolean;
   readonly now: Date;
@@ -188,7 +191,7 @@ export interface SyncHealth {
  */
 export function syncHealth(inputs: HealthInputs): SyncHealth {
   const { status, periodSeconds, suspended, now } = inputs;
-  const deadline = suspended ? undefined : staleDeadline(status.lastSuccessfulRunTime, inputs.createdAt, periodSeconds);
+  const deadline = suspended ? undefined : staleDeadline(status.lastSuccessfulRunTime, inputs.createdAt, periodSeconds, inputs.scheduleStartTime);
   const stale = deadline !== undefined && now.getTime() >= deadline.getTime();
   const period = periodSeconds === undefined ? 'the schedule' : `every ${formatPeriod(periodSeconds)}`;
   const staleText = status.lastSuccessfulRunTime

@@ -125,7 +125,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean; build?: BuildInf
       name: 'tenantsync_last_success_timestamp_seconds',
       help:
         'Unix time the last fully successful run of the TenantSync finished; before its first success, when the TenantSync ' +
-        'was created (so a tenant that never synced turns stale too).',
+        'was created (so a tenant that never synced turns stale too); when it was resumed or its schedule changed, if that is later ' +
+        '(status.scheduleStartTime: what staleness counts from).',
       labelNames: tenantLabelNames,
       registers,
     }),

@@ -582,6 +582,14 @@ describe('TenantSyncController metrics', () => {
     await controller.reconcileKey(`${ns}/acme`);
     expect((await lines()).some((l) => l.startsWith('tenantsync_interval_seconds'))).toBe(false);
     expect((await lines()).some((l) => l.startsWith('tenantsync_last_success_timestamp_seconds'))).toBe(true);
+
+    // Resumed a week later: staleness (the condition and the alert's series) counts from the resume, not the creation.
+    clock.advance(7 * 24 * 3600_000);
+    await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' }, { spec: { suspend: false } });
+    await controller.reconcileKey(`${ns}/acme`);
+    expect(ts()?.status?.scheduleStartTime).toBe('2025-05-08T10:00:00Z');
+    expect(ready()).toMatchObject({ status: 'True', reason: 'Reconciled' });
+    expect(await lines()).toContain(`tenantsync_last_success_timestamp_seconds{namespace="${ns}",tenantsync="acme"} ${Date.parse('2025-05-08T10:00:00Z') / 1000}`);
   });
 
   it('reconcileKey records a stalled InvalidSpec as stalled, not as an error', async () => {

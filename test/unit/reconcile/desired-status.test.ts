@@ -142,6 +142,34 @@ describe('desiredStatus', () => {
     expect(desiredStatus(inputs({ spec: { suspended: true, schedule, periodSeconds: 7200 } }))?.staleAt).toBeUndefined();
   });
 
+  it('a tenant resumed after a long suspend, or whose schedule changed, is not stale at once: it counts from then (scheduleStartTime)', () => {
+    const later = new Date('2025-05-09T10:00:00Z'); // a week after its last success
+    const longAgo: TenantSyncStatus = { ...readyOld, lastSuccessfulRunTime: '2025-05-01T09:30:00Z' };
+    const suspendedOld: TenantSyncStatus = {
+      ...longAgo,
+      nextRunTime: undefined,
+      conditions: [{ type: 'Ready', status: 'True', reason: 'Suspended', message: 'suspended', lastTransitionTime: '2025-05-01T09:40:00Z', observedGeneration: 1 }],
+    };
+    // Still suspended: never stale, nothing re-armed.
+    const still = desiredStatus(inputs({ old: suspendedOld, now: later, spec: { suspended: true, schedule, periodSeconds: 7200 } }));
+    expect(still?.status.scheduleStartTime).toBeUndefined();
+    // Resumed: stale only two periods after the resume, and the next passes keep that time.
+    const resumed = desiredStatus(inputs({ old: suspendedOld, now: later }));
+    expect(resumed?.status.scheduleStartTime).toBe('2025-05-09T10:00:00Z');
+    expect(condition(resumed?.status, 'Ready')).toMatchObject({ status: 'True', reason: 'Reconciled' });
+    expect(resumed?.staleAt).toEqual(new Date('2025-05-09T14:00:00Z'));
+    const after = desiredStatus(inputs({ old: resumed!.status, now: new Date('2025-05-09T11:00:00Z') }));
+    expect(after?.status.scheduleStartTime).toBe('2025-05-09T10:00:00Z');
+    expect(desiredStatus(inputs({ old: resumed!.status, now: new Date('2025-05-09T14:00:00Z') }))?.status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'Stale' });
+    // A shorter interval (24h → 2h) a day after the last success: counted from the change.
+    const daily: TenantSyncStatus = { ...longAgo, schedule: '0 0 * * *' };
+    const moved = desiredStatus(inputs({ old: daily, now: new Date('2025-05-02T10:00:00Z') }));
+    expect(moved?.status.scheduleStartTime).toBe('2025-05-02T10:00:00Z');
+    expect(condition(moved?.status, 'Ready')).toMatchObject({ status: 'True', reason: 'Reconciled' });
+    // Without either, it stays stale as before: a week without a success on a 2h schedule.
+    expect(condition(desiredStatus(inputs({ old: longAgo, now: later }))?.status, 'Ready')).toMatchObject({ status: 'False', reason: 'Stale' });
+  });
+
   it('leaves status alone on a quiet retry with nothing to record', () => {
     expect(desiredStatus(inputs({ old: readyOld, quietRetry: true, failure: { kind: 'retry', reason: 'KubeApiError', message: '503' } }))).toBeUndefined();
   });
