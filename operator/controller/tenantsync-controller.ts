@@ -60,6 +60,8 @@ export const secretRetryMaxMs = 300_000;
 export const childTerminatingRetryMs = 2_000;
 /** Requeue-after never exceeds this (timers overflow past 24.8 days; a daily look is cheap). */
 export const maxRequeueAfterMs = 24 * 3600_000;
+/** The label older operators put on children (see childLabels); removed from the state ConfigMap. */
+const instanceLabel = 'app.kubernetes.io/instance';
 /** The next run time in status moves once the old one has passed; wake up just after it. */
 const afterNextRunSlackMs = 1_000;
 
@@ -395,6 +397,10 @@ export class TenantSyncController implements Reconciler {
         await this.opts.client.mergePatch(refOf(state), { metadata: { ownerReferences: state.metadata?.ownerReferences } }, { fieldManager });
       } else if (ownership === 'ours' && retain) {
         await this.opts.client.mergePatch(refOf(state), { metadata: { ownerReferences: null } }, { fieldManager });
+      }
+      // Made by an older operator with app.kubernetes.io/instance (see childLabels): taken off, once.
+      if ((ownership === 'ours' || ownership === 'adoptable') && liveState.metadata?.labels?.[instanceLabel] !== undefined) {
+        await this.opts.client.mergePatch(refOf(state), { metadata: { labels: { [instanceLabel]: null } } }, { fieldManager });
       }
       if (firstPass && ownership === 'adoptable') {
         const kept = readStateData(liveState.data);

@@ -45,11 +45,15 @@ export interface OwnerIdentity {
   readonly uid: string;
 }
 
-/** Labels of a child: the recommended app.kubernetes.io set plus tenantsync.io/name for selection. */
+/**
+ * Labels of a child: the recommended app.kubernetes.io set plus tenantsync.io/name for selection. Not
+ * app.kubernetes.io/instance: Argo CD's label tracking reads it as "belongs to the Application of that name", and
+ * with an Application named like the tenant it would take a retained state ConfigMap (which has no owner) for
+ * part of the app and prune it — the tenant's cursors.
+ */
 export function childLabels(owner: OwnerIdentity, component: Component): Record<string, string> {
   return {
     'app.kubernetes.io/name': appName,
-    'app.kubernetes.io/instance': nameLabelValue(owner.name),
     'app.kubernetes.io/component': component,
     'app.kubernetes.io/part-of': appName,
     'app.kubernetes.io/managed-by': managedBy,

@@ -392,6 +392,18 @@ describe('TenantSyncController.reconcile', () => {
     expect(recorder.events.filter((e) => e.reason === 'StateAdopted')).toEqual([expect.objectContaining({ message: expect.stringContaining('(1 streams: tickets)') })]);
   });
 
+  it("takes app.kubernetes.io/instance (an older operator's) off a kept state ConfigMap, keeping its cursors", async () => {
+    seedSecret();
+    const retained = { version: 1, streams: { tickets: { cursor: { updatedAt: '2025-04-30T10:00:00Z' } } } };
+    const labels = { 'app.kubernetes.io/managed-by': 'tenantsync-operator', 'app.kubernetes.io/instance': 'acme', 'tenantsync.io/name': 'acme' };
+    client.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'acme-state', namespace: ns, labels }, data: { 'state.json': JSON.stringify(retained) } });
+    seedTenantSync('acme', { stateRetention: 'Retain', source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'fd', key: 'apiKey' }, streams: [{ name: 'tickets' }] } });
+    await controller.reconcile(`${ns}/acme`);
+    const kept = client.find<{ metadata: { labels?: Record<string, string> }; data: Record<string, string> }>('ConfigMap', ns, 'acme-state');
+    expect(kept?.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'tenantsync-operator', 'tenantsync.io/name': 'acme' });
+    expect(JSON.parse(kept!.data['state.json']!)).toEqual(retained);
+  });
+
   it('re-created (Retain) with its re-sync annotation still set: no cursor reset and no run, the value counts as handled', async () => {
     seedSecret();
     const retained = { version: 1, streams: { tickets: { cursor: { updatedAt: '2025-04-30T10:00:00Z' }, lastSuccessAt: '2025-04-30T10:05:00Z' } } };

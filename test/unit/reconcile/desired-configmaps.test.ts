@@ -95,4 +95,11 @@ describe('ConfigMaps', () => {
     expect(cm.metadata?.name).toBe('acme-state');
     expect(stateSchema.parse(JSON.parse(cm.data?.['state.json'] ?? ''))).toEqual({ version: 1, streams: {} });
   });
+
+  it('a retained state has no owner and no app.kubernetes.io/instance: Argo CD label tracking would take it for part of an Application named like the tenant, and prune the cursors', () => {
+    const cm = initialStateConfigMap(ownerOf(ts), true);
+    expect(cm.metadata?.ownerReferences).toBeUndefined();
+    expect(cm.metadata?.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'tenantsync-operator', 'tenantsync.io/name': 'acme' });
+    expect(cm.metadata?.labels).not.toHaveProperty(['app.kubernetes.io/instance']);
+  });
 });

@@ -39,10 +39,11 @@ describe('desiredCronJob', () => {
     for (const labels of [cj.metadata?.labels, cj.spec?.jobTemplate.metadata?.labels, jobSpec?.template.metadata?.labels]) {
       expect(labels).toMatchObject({
         'app.kubernetes.io/name': 'tenant-sync',
-        'app.kubernetes.io/instance': 'acme',
         'app.kubernetes.io/managed-by': 'tenantsync-operator',
         'tenantsync.io/name': 'acme',
       });
+      // Argo CD's label tracking would read it as "part of the Application named acme".
+      expect(labels).not.toHaveProperty(['app.kubernetes.io/instance']);
     }
     expect(jobSpec?.template.metadata?.labels?.['tenantsync.io/trigger']).toBe('scheduled');
     expect(jobSpec?.template.metadata?.annotations?.['tenantsync.io/name']).toBe('acme');
