@@ -309,7 +309,7 @@ export class SyncRun {
   private report(): RunReport {
     const startedAt = toIso(this.startedAtMs);
     const streams: JobResult['streams'] = {};
-    const state: JobState = { version: 1, streams: { ...this.options.state.streams } };
+    const state: JobState = { ...this.options.state, version: 1, streams: { ...this.options.state.streams } };
     for (const [name, progress] of this.progress) {
       const outcome = progress.outcome === 'Pending' || progress.outcome === 'Running' ? 'Failed' : progress.outcome;
       const cursor = progress.acked.snapshot();

@@ -43,6 +43,8 @@ export const eventReasons = {
   stateAdopted: 'StateAdopted',
   /** The state ConfigMap held garbage and was replaced with the latest results' cursors. */
   stateReplaced: 'StateReplaced',
+  /** The state's cursors were kept for another source (domain/baseUrl or tenantId changed): every stream starts over. */
+  sourceChanged: 'SourceChanged',
   /** A run's Job was deleted before its result was read. */
   runResultLost: 'RunResultLost',
   syncSucceeded: syncReasons.succeeded,

@@ -21,7 +21,7 @@ import { childNames, nameLabelValue } from '../reconcile/names.js';
 import { nextRunToStart, overdueGraceSeconds, overdueRuns, startPatch, untilOverdueMs } from '../reconcile/run-gate.js';
 import { conflictMessage, ownershipOf } from '../reconcile/ownership.js';
 import { decideRunNow, inheritedRequests, manualJob } from '../reconcile/run-now.js';
-import { decideResync, resetCursors, type ResyncDecision } from '../reconcile/resync.js';
+import { decideResync, resetCursors, stateForSource, stateSource, type ResyncDecision, type SourceCheck } from '../reconcile/resync.js';
 import { isResultApplied, jobFinish, jobTrigger, toTime, type RunRecord } from '../reconcile/run-result.js';
 import { schedulePeriodSeconds } from '../reconcile/run-status.js';
 import type { EffectiveSchedule } from '../reconcile/schedule.js';
@@ -318,7 +318,7 @@ export class TenantSyncController implements Reconciler {
         const [secrets, configApplied, stored] = await Promise.allSettled([
           this.checkSecrets(ts),
           this.ensureChild<V1ConfigMap>(configMap, owner, this.opts.configMaps, names.configMap),
-          this.ensureStateConfigMap(raw, owner, ts, firstPass, stateChanges),
+          this.ensureStateConfigMap(raw, owner, ts, stateSource(config), firstPass, stateChanges),
         ]);
         if (configApplied.status === 'fulfilled') changes.push(...childChange(configApplied.value));
         changes.push(...stateChanges);
@@ -327,6 +327,8 @@ export class TenantSyncController implements Reconciler {
         if (configApplied.status === 'rejected') throw configApplied.reason;
         if (stored.status === 'rejected') throw stored.reason;
         if (stored.value !== undefined && state === undefined) state = stored.value;
+        // 6b. Cursors are only good for the source they were read from: another account or tenantId starts over.
+        if (stored.value !== undefined && stored.value.source !== stateSource(config)) state = await this.checkStateSource(raw, owner, stateSource(config), log);
 
         // 7. CronJob: applied whenever it differs, so a hand-edited schedule or image is put back and a
         //    deleted CronJob comes back.
@@ -377,10 +379,10 @@ export class TenantSyncController implements Reconciler {
    * then it has no owner, outlives a delete, and a TenantSync created again with the same name adopts its
    * cursors. Returns the state it holds (undefined when new or unreadable).
    */
-  private async ensureStateConfigMap(raw: RawTenantSync, owner: OwnerIdentity, ts: TenantSync, firstPass: boolean, changes: ChildChange[]): Promise<JobState | undefined> {
+  private async ensureStateConfigMap(raw: RawTenantSync, owner: OwnerIdentity, ts: TenantSync, source: string, firstPass: boolean, changes: ChildChange[]): Promise<JobState | undefined> {
     const names = childNames(owner.name);
     const retain = ts.spec.stateRetention === 'Retain';
-    const state = initialStateConfigMap(owner, retain);
+    const state = initialStateConfigMap(owner, retain, source);
     const cached = this.opts.configMaps?.get(owner.namespace, names.stateConfigMap);
     // Not in the cache (when there is one): create it, and read it only if it existed after all.
     let liveState = this.opts.configMaps !== undefined && cached === undefined ? undefined : await this.liveChild<V1ConfigMap>(state, owner, cached);
@@ -410,6 +412,26 @@ export class TenantSyncController implements Reconciler {
     }
     const stored = readStateData(liveState?.data);
     return stored.ok ? stored.state : undefined;
+  }
+
+  /**
+   * Step 6b. Records the source in a state that does not name one yet; resets every cursor of a state kept for
+   * another source (spec.source.domain/baseUrl or spec.tenantId changed), which would skip that source's older
+   * records, and tells it in a SourceChanged Event. Returns the state written.
+   */
+  private async checkStateSource(raw: RawTenantSync, owner: OwnerIdentity, source: string, log: Logger): Promise<JobState> {
+    let reset: SourceCheck['reset'];
+    const written = await editState(this.opts.client, owner, retainsState(raw), (state) => {
+      const check = stateForSource(state, source, this.opts.clock.now());
+      reset = check.reset;
+      return check;
+    });
+    if (reset !== undefined) {
+      const what = reset.described.join('; ') || 'no stream had a cursor yet';
+      log.info({ previousSource: reset.from, source, reset: what }, 'cursors were for another source: every stream starts over');
+      this.event(raw, 'Normal', eventReasons.sourceChanged, `The cursors were for ${reset.from}; this TenantSync now reads ${source}, so every stream starts over from spec.source.startDate (or the beginning): ${what}`);
+    }
+    return written.state;
   }
 
   /** Step 8. Starts the Job a new run request asks for; returns the request value it handled, if any. */

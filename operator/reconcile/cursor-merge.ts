@@ -69,7 +69,7 @@ export function mergeState(state: JobState, result: JobResult): StateMerge {
     streams[name] = { ...previous, cursor: merged.cursor, ...(lastSuccessAt !== undefined ? { lastSuccessAt } : {}) };
     changed = true;
   }
-  return { state: { version: 1, streams }, changed };
+  return { state: { ...state, version: 1, streams }, changed };
 }
 
 export type StateRead = { readonly ok: true; readonly state: JobState } | { readonly ok: false; readonly problem: string };

@@ -65,12 +65,12 @@ export function stateData(state: JobState): Record<string, string> {
  * never reset a cursor. With `retain` (spec.stateRetention: Retain) it has no owner reference, so it
  * outlives the TenantSync and a TenantSync created again with the same name adopts its cursors.
  */
-export function initialStateConfigMap(owner: OwnerIdentity, retain = false): Built<V1ConfigMap> {
+export function initialStateConfigMap(owner: OwnerIdentity, retain = false, source?: string): Built<V1ConfigMap> {
   const { ownerReferences, ...metadata } = childMetadata(owner, childNames(owner.name).stateConfigMap, 'state');
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: retain ? metadata : { ...metadata, ownerReferences },
-    data: stateData(emptyState),
+    data: stateData(source === undefined ? emptyState : { ...emptyState, source }),
   };
 }

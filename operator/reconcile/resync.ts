@@ -1,7 +1,7 @@
 // Re-sync (backfill), declaratively: a new value of tenantsync.io/resync-requested-at resets the cursors of
 // the streams named by tenantsync.io/resync to a time (or to the start) in the state ConfigMap and starts one
 // run, once per value (echoed to status.lastHandledResyncRequest), like run-now.
-import type { JobState } from '../../sync-job/contract.js';
+import type { JobConfig, JobState } from '../../sync-job/contract.js';
 import { resyncAnnotation, resyncRequestedAtAnnotation } from '../api/tenantsync.js';
 import { cursorDisplay } from './cursor-merge.js';
 import { manualJobName } from './names.js';
@@ -81,5 +81,34 @@ export function resetCursors(state: JobState, request: ResyncRequest, now: Date)
     streams[name] = { ...previous, cursor, resetAt: now.toISOString(), resetBy: request.value };
     described.push(`${name}: ${cursorDisplay(previous?.cursor) ?? 'the start'} → ${request.from ?? 'the start'}`);
   }
-  return { state: { version: 1, streams }, changed: true, described };
+  return { state: { ...state, version: 1, streams }, changed: true, described };
+}
+
+/** What a state's `source` says for a job config: its Freshdesk base URL and its tenant id. */
+export function stateSource(config: Pick<JobConfig, 'tenantId'> & { readonly source: Pick<JobConfig['source'], 'baseUrl'> }): string {
+  return `${config.source.baseUrl} tenant ${config.tenantId}`;
+}
+
+export interface SourceCheck {
+  readonly state: JobState;
+  readonly changed: boolean;
+  /** Set when the cursors were another source's: what they were for, and what each stream was at. */
+  readonly reset?: { readonly from: string; readonly described: string[] };
+}
+
+/**
+ * The state for `source`: one without a source (made before it was recorded) gets it, as is; one kept for another
+ * source (spec.source.domain/baseUrl or spec.tenantId changed) starts over — every cursor from the start, marked
+ * reset now, so a run that started before does not move it again.
+ */
+export function stateForSource(state: JobState, source: string, now: Date): SourceCheck {
+  if (state.source === source) return { state, changed: false };
+  if (state.source === undefined) return { state: { ...state, source }, changed: true };
+  const streams: JobState['streams'] = {};
+  const described: string[] = [];
+  for (const [name, previous] of Object.entries(state.streams)) {
+    streams[name] = { cursor: {}, resetAt: now.toISOString(), resetBy: `source ${source}` };
+    described.push(`${name}: ${cursorDisplay(previous.cursor) ?? 'the start'} → the start`);
+  }
+  return { state: { version: 1, source, streams }, changed: true, reset: { from: state.source, described } };
 }

@@ -40,6 +40,8 @@ function seedSecret(name = 'fd', data: Record<string, string> = { apiKey: 'a2V5'
   client.seed({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, data });
 }
 
+/** The source a state of acme (domain acme.freshdesk.com, tenantId defaulting to the name) is stamped with. */
+const acmeSource = 'https://acme.freshdesk.com tenant acme';
 const ts = (name = 'acme') => client.find<Stored>('TenantSync', ns, name);
 const ready = (name = 'acme') => ts(name)?.status?.conditions?.find((c) => c.type === 'Ready');
 const writesOf = (verb: string, kind?: string) => client.writes.filter((w) => w.verb === verb && (kind === undefined || w.kind === kind));
@@ -387,9 +389,39 @@ describe('TenantSyncController.reconcile', () => {
     for (const [kind, name] of [['TenantSync', 'acme'], ['CronJob', 'acme'], ['ConfigMap', 'acme-config']] as const) client.remove(kind, ns, name);
     seedTenantSync('acme', { stateRetention: 'Retain', source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'fd', key: 'apiKey' }, streams: [{ name: 'tickets' }] } });
     await controller.reconcile(`${ns}/acme`);
-    expect(JSON.parse(client.find<{ data: Record<string, string> }>('ConfigMap', ns, 'acme-state')!.data['state.json']!)).toEqual(cursors);
+    expect(JSON.parse(client.find<{ data: Record<string, string> }>('ConfigMap', ns, 'acme-state')!.data['state.json']!)).toEqual({ ...cursors, source: acmeSource });
     expect(ts()?.status?.streams).toEqual([expect.objectContaining({ name: 'tickets', cursor: '2025-04-30T10:00:00Z' })]);
     expect(recorder.events.filter((e) => e.reason === 'StateAdopted')).toEqual([expect.objectContaining({ message: expect.stringContaining('(1 streams: tickets)') })]);
+  });
+
+  it('pointed at another Freshdesk account, or given another tenantId, starts every stream over (its cursors were for the old source)', async () => {
+    seedSecret();
+    seedTenantSync('acme');
+    await controller.reconcile(`${ns}/acme`);
+    const stateOf = () => JSON.parse(client.find<{ data: Record<string, string> }>('ConfigMap', ns, 'acme-state')!.data['state.json']!) as Record<string, unknown>;
+    expect(stateOf()).toEqual({ version: 1, source: acmeSource, streams: {} });
+    const cursors = { version: 1, source: acmeSource, streams: { tickets: { cursor: { updatedAt: '2025-04-30T10:00:00Z', ids: ['7'] }, lastSuccessAt: '2025-04-30T10:05:00Z' } } };
+    await client.mergePatch({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'acme-state' }, { data: { 'state.json': JSON.stringify(cursors) } });
+    await controller.reconcile(`${ns}/acme`);
+    expect(stateOf()).toEqual(cursors); // same source: nothing moves
+
+    await client.mergePatch(
+      { apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' },
+      { spec: { source: { domain: 'acme-eu.freshdesk.com', credentialsSecretRef: { name: 'fd', key: 'apiKey' } } } },
+    );
+    await controller.reconcile(`${ns}/acme`);
+    const eu = 'https://acme-eu.freshdesk.com tenant acme';
+    expect(stateOf()).toEqual({ version: 1, source: eu, streams: { tickets: { cursor: {}, resetAt: '2025-05-01T10:00:00.000Z', resetBy: `source ${eu}` } } });
+    expect(recorder.events.filter((e) => e.reason === 'SourceChanged').map((e) => e.message)).toEqual([
+      `The cursors were for ${acmeSource}; this TenantSync now reads ${eu}, so every stream starts over from spec.source.startDate (or the beginning): tickets: 2025-04-30T10:00:00Z → the start`,
+    ]);
+    await controller.reconcile(`${ns}/acme`);
+    expect(recorder.events.filter((e) => e.reason === 'SourceChanged')).toHaveLength(1);
+
+    await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' }, { spec: { tenantId: 'acme-europe' } });
+    await controller.reconcile(`${ns}/acme`);
+    expect(stateOf()).toMatchObject({ source: 'https://acme-eu.freshdesk.com tenant acme-europe' });
+    expect(recorder.events.filter((e) => e.reason === 'SourceChanged')).toHaveLength(2);
   });
 
   it("takes app.kubernetes.io/instance (an older operator's) off a kept state ConfigMap, keeping its cursors", async () => {
@@ -401,7 +433,7 @@ describe('TenantSyncController.reconcile', () => {
     await controller.reconcile(`${ns}/acme`);
     const kept = client.find<{ metadata: { labels?: Record<string, string> }; data: Record<string, string> }>('ConfigMap', ns, 'acme-state');
     expect(kept?.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'tenantsync-operator', 'tenantsync.io/name': 'acme' });
-    expect(JSON.parse(kept!.data['state.json']!)).toEqual(retained);
+    expect(JSON.parse(kept!.data['state.json']!)).toEqual({ ...retained, source: acmeSource });
   });
 
   it('re-created (Retain) with its re-sync annotation still set: no cursor reset and no run, the value counts as handled', async () => {
@@ -415,7 +447,7 @@ describe('TenantSyncController.reconcile', () => {
     );
     await controller.reconcile(`${ns}/acme`);
     await controller.reconcile(`${ns}/acme`);
-    expect(JSON.parse(client.find<{ data: Record<string, string> }>('ConfigMap', ns, 'acme-state')!.data['state.json']!)).toEqual(retained);
+    expect(JSON.parse(client.find<{ data: Record<string, string> }>('ConfigMap', ns, 'acme-state')!.data['state.json']!)).toEqual({ ...retained, source: acmeSource });
     expect(writesOf('create', 'Job')).toEqual([]);
     expect(ts()?.status?.lastHandledResyncRequest).toBe('2025-04-20T08:00:00Z');
     expect(recorder.events.filter((e) => e.reason === 'RunRequestInherited')).toEqual([expect.objectContaining({ message: expect.stringContaining('no cursor reset') })]);
@@ -444,7 +476,7 @@ describe('TenantSyncController.reconcile', () => {
     await controller.reconcile(`${ns}/acme`);
     await controller.reconcile(`${ns}/acme`);
     expect(ready()).toMatchObject({ status: 'True' });
-    expect(JSON.parse(client.find<{ data: Record<string, string> }>('ConfigMap', ns, 'acme-state')!.data['state.json']!)).toEqual(retained);
+    expect(JSON.parse(client.find<{ data: Record<string, string> }>('ConfigMap', ns, 'acme-state')!.data['state.json']!)).toEqual({ ...retained, source: acmeSource });
     expect(writesOf('create', 'Job')).toEqual([]);
     expect(recorder.events.filter((e) => e.reason === 'RunRequestInherited').map((e) => e.message)).toEqual([
       expect.stringContaining('Run request "2025-04-20T07:00:00Z" was already set'),

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { resyncAnnotation, resyncRequestedAtAnnotation } from '../../../operator/api/tenantsync.js';
 import { mergeState } from '../../../operator/reconcile/cursor-merge.js';
 import { manualJobName } from '../../../operator/reconcile/names.js';
-import { decideResync, parseResync, resetCursors } from '../../../operator/reconcile/resync.js';
+import { decideResync, parseResync, resetCursors, stateForSource } from '../../../operator/reconcile/resync.js';
 import type { JobResult, JobState } from '../../../sync-job/contract.js';
 
 const at = (s: string) => `2025-05-01T${s}Z`;
@@ -93,5 +93,40 @@ describe('resetCursors', () => {
     expect(stale.state.streams.contacts?.cursor).toEqual({ updatedAt: at('11:30:00') });
     const fresh = mergeState(reset, result(at('12:01:00')));
     expect(fresh.state.streams.tickets).toEqual({ ...reset.streams.tickets, cursor: { updatedAt: at('11:00:00') }, lastSuccessAt: at('12:01:00') });
+  });
+});
+
+describe('stateForSource (cursors are only good for the source they were read from)', () => {
+  const now = new Date(at('12:00:00'));
+  const a = 'https://acme.freshdesk.com tenant acme';
+  const b = 'https://acme-eu.freshdesk.com tenant acme';
+  const kept: JobState = { version: 1, source: a, streams: { tickets: { cursor: { updatedAt: at('11:00:00') }, lastSuccessAt: at('11:05:00') } } };
+  const result = (startedAt: string): JobResult => ({
+    version: 1,
+    outcome: 'Succeeded',
+    startedAt,
+    finishedAt: startedAt,
+    streams: { tickets: { outcome: 'Succeeded', records: 5, cursor: { updatedAt: at('11:00:00') } } },
+  });
+
+  it('leaves a state of the same source alone, and only names the source in one made before it was recorded', () => {
+    expect(stateForSource(kept, a, now)).toEqual({ state: kept, changed: false });
+    const { source: _source, ...legacy } = kept;
+    expect(stateForSource(legacy, a, now)).toEqual({ state: kept, changed: true });
+  });
+
+  it('starts every stream of another source over, marked reset now: a run that started before cannot move it again', () => {
+    const check = stateForSource(kept, b, now);
+    expect(check).toEqual({
+      state: { version: 1, source: b, streams: { tickets: { cursor: {}, resetAt: now.toISOString(), resetBy: `source ${b}` } } },
+      changed: true,
+      reset: { from: a, described: [`tickets: ${at('11:00:00')} → the start`] },
+    });
+    // The old account's run, started before the change, finishes after it: its cursor is not merged; the source stays.
+    const late = mergeState(check.state, result(at('11:59:00')));
+    expect(late.state).toEqual(check.state);
+    const next = mergeState(check.state, result(at('12:01:00')));
+    expect(next.state.source).toBe(b);
+    expect(next.state.streams.tickets?.cursor).toEqual({ updatedAt: at('11:00:00') });
   });
 });
