@@ -85,8 +85,19 @@ async function run(config: OperatorConfig, logger: Logger): Promise<number> {
 
   // The leader's writes: every request ends the moment leadership does (see Manager.leadershipSignal), and none is
   // sent once a shutdown that took too long has cut the requests off (see the watchdog below).
+  // One signal per leadership, ending with it or with the cut-off: a request waiting (a Retry-After, a backoff, a
+  // token) wakes at the cut-off too.
   const cutOff = new AbortController();
-  const leaderClient = client.withSignal(() => (cutOff.signal.aborted ? cutOff.signal : manager.leadershipSignal()));
+  let leadershipSeen: AbortSignal | undefined;
+  let leaderSignal: AbortSignal = cutOff.signal;
+  const leaderClient = client.withSignal(() => {
+    const leadership = manager.leadershipSignal();
+    if (leadership !== leadershipSeen) {
+      leadershipSeen = leadership;
+      leaderSignal = AbortSignal.any([leadership, cutOff.signal]);
+    }
+    return leaderSignal;
+  });
   // Events get a token bucket of their own: a new tenant's first pass records one, and they must not slow the
   // rate at which tenants are reconciled (the Lease's bucket is apart for the same reason). For the same reason
   // they yield to a backlog: while tenants wait in the work queue, Events wait too (up to 2 minutes), so the API

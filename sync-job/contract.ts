@@ -147,3 +147,19 @@ export const envNames = {
   /** How long a run may take (seconds, spec.job.timeout): counted from the process start when no deadline is set. */
   deadlineSeconds: 'TENANTSYNC_DEADLINE_SECONDS',
 } as const;
+
+// Where a Freshdesk account's API v2 is, from config.source.baseUrl: one rule for the job (where it sends) and the
+// operator (whose cursors a state holds), so spellings of one address are one source.
+
+/** The origin (scheme, lower-case host, no default port) and the path prefix ending in /api/v2. */
+export function freshdeskApiBase(baseUrl: string): { readonly origin: string; readonly pathPrefix: string } {
+  const url = new URL(baseUrl);
+  const base = url.pathname.replace(/\/+$/, '');
+  return { origin: url.origin, pathPrefix: /\/api\/v2$/.test(base) ? base : `${base}/api/v2` };
+}
+
+/** The API v2 root as one string, e.g. https://acme.freshdesk.com/api/v2. */
+export function freshdeskApiRoot(baseUrl: string): string {
+  const { origin, pathPrefix } = freshdeskApiBase(baseUrl);
+  return `${origin}${pathPrefix}`;
+}

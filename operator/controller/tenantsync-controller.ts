@@ -328,7 +328,7 @@ export class TenantSyncController implements Reconciler {
         if (stored.status === 'rejected') throw stored.reason;
         if (stored.value !== undefined && state === undefined) state = stored.value;
         // 6b. Cursors are only good for the source they were read from: another account or tenantId starts over.
-        if (stored.value !== undefined && stored.value.source !== stateSource(config)) state = await this.checkStateSource(raw, owner, stateSource(config), log);
+        if (stored.value !== undefined && stored.value.source !== stateSource(config)) state = await this.checkStateSource(raw, owner, stateSource(config), streamNames, log);
 
         // 7. CronJob: applied whenever it differs, so a hand-edited schedule or image is put back and a
         //    deleted CronJob comes back.
@@ -419,10 +419,10 @@ export class TenantSyncController implements Reconciler {
    * another source (spec.source.domain/baseUrl or spec.tenantId changed), which would skip that source's older
    * records, and tells it in a SourceChanged Event. Returns the state written.
    */
-  private async checkStateSource(raw: RawTenantSync, owner: OwnerIdentity, source: string, log: Logger): Promise<JobState> {
+  private async checkStateSource(raw: RawTenantSync, owner: OwnerIdentity, source: string, streamNames: readonly string[], log: Logger): Promise<JobState> {
     let reset: SourceCheck['reset'];
     const written = await editState(this.opts.client, owner, retainsState(raw), (state) => {
-      const check = stateForSource(state, source, this.opts.clock.now());
+      const check = stateForSource(state, source, this.opts.clock.now(), streamNames);
       reset = check.reset;
       return check;
     });

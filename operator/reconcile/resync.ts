@@ -1,7 +1,7 @@
 // Re-sync (backfill), declaratively: a new value of tenantsync.io/resync-requested-at resets the cursors of
 // the streams named by tenantsync.io/resync to a time (or to the start) in the state ConfigMap and starts one
 // run, once per value (echoed to status.lastHandledResyncRequest), like run-now.
-import type { JobConfig, JobState } from '../../sync-job/contract.js';
+import { freshdeskApiRoot, type JobConfig, type JobState } from '../../sync-job/contract.js';
 import { resyncAnnotation, resyncRequestedAtAnnotation } from '../api/tenantsync.js';
 import { cursorDisplay } from './cursor-merge.js';
 import { manualJobName } from './names.js';
@@ -84,9 +84,12 @@ export function resetCursors(state: JobState, request: ResyncRequest, now: Date)
   return { state: { ...state, version: 1, streams }, changed: true, described };
 }
 
-/** What a state's `source` says for a job config: its Freshdesk base URL and its tenant id. */
+/**
+ * What a state's `source` says for a job config: the Freshdesk API it reads (as the job addresses it, so
+ * `domain: acme.freshdesk.com` and `baseUrl: https://ACME.freshdesk.com/api/v2/` are one) and its tenant id.
+ */
 export function stateSource(config: Pick<JobConfig, 'tenantId'> & { readonly source: Pick<JobConfig['source'], 'baseUrl'> }): string {
-  return `${config.source.baseUrl} tenant ${config.tenantId}`;
+  return `${freshdeskApiRoot(config.source.baseUrl)} tenant ${config.tenantId}`;
 }
 
 export interface SourceCheck {
@@ -99,16 +102,18 @@ export interface SourceCheck {
 /**
  * The state for `source`: one without a source (made before it was recorded) gets it, as is; one kept for another
  * source (spec.source.domain/baseUrl or spec.tenantId changed) starts over — every cursor from the start, marked
- * reset now, so a run that started before does not move it again.
+ * reset now, so a run that started before does not move it again. `streamNames` (the spec's) are marked too, also
+ * those with no cursor yet: a first run of the old source still under way must not give them its cursors.
  */
-export function stateForSource(state: JobState, source: string, now: Date): SourceCheck {
+export function stateForSource(state: JobState, source: string, now: Date, streamNames: readonly string[]): SourceCheck {
   if (state.source === source) return { state, changed: false };
   if (state.source === undefined) return { state: { ...state, source }, changed: true };
   const streams: JobState['streams'] = {};
   const described: string[] = [];
-  for (const [name, previous] of Object.entries(state.streams)) {
+  for (const name of new Set([...Object.keys(state.streams), ...streamNames])) {
     streams[name] = { cursor: {}, resetAt: now.toISOString(), resetBy: `source ${source}` };
-    described.push(`${name}: ${cursorDisplay(previous.cursor) ?? 'the start'} → the start`);
+    const before = cursorDisplay(state.streams[name]?.cursor);
+    if (before !== undefined) described.push(`${name}: ${before} → the start`);
   }
   return { state: { version: 1, source, streams }, changed: true, reset: { from: state.source, described } };
 }

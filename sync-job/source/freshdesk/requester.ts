@@ -1,7 +1,7 @@
 // Freshdesk API v2 GETs over the job's undici Agent: Basic auth, the shared rate budget, retries with
 // backoff + jitter for 5xx/timeouts/resets, a tenant-wide pause on 429, and typed errors for 401/403/4xx.
 import type { Dispatcher } from 'undici';
-import { envNames } from '../../contract.js';
+import { envNames, freshdeskApiBase } from '../../contract.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
 import { abortedError } from '../../core/clock.js';
@@ -52,10 +52,7 @@ export class FreshdeskRequester {
   constructor(options: FreshdeskRequesterOptions) {
     this.options = options;
     this.retry = options.retry ?? sourceRetryDefaults;
-    const url = new URL(options.baseUrl);
-    this.origin = url.origin;
-    const base = url.pathname.replace(/\/+$/, '');
-    this.pathPrefix = /\/api\/v2$/.test(base) ? base : `${base}/api/v2`;
+    ({ origin: this.origin, pathPrefix: this.pathPrefix } = freshdeskApiBase(options.baseUrl));
     this.authorization = `Basic ${Buffer.from(`${options.apiKey}:X`).toString('base64')}`;
   }
 

@@ -41,7 +41,7 @@ function seedSecret(name = 'fd', data: Record<string, string> = { apiKey: 'a2V5'
 }
 
 /** The source a state of acme (domain acme.freshdesk.com, tenantId defaulting to the name) is stamped with. */
-const acmeSource = 'https://acme.freshdesk.com tenant acme';
+const acmeSource = 'https://acme.freshdesk.com/api/v2 tenant acme';
 const ts = (name = 'acme') => client.find<Stored>('TenantSync', ns, name);
 const ready = (name = 'acme') => ts(name)?.status?.conditions?.find((c) => c.type === 'Ready');
 const writesOf = (verb: string, kind?: string) => client.writes.filter((w) => w.verb === verb && (kind === undefined || w.kind === kind));
@@ -410,8 +410,14 @@ describe('TenantSyncController.reconcile', () => {
       { spec: { source: { domain: 'acme-eu.freshdesk.com', credentialsSecretRef: { name: 'fd', key: 'apiKey' } } } },
     );
     await controller.reconcile(`${ns}/acme`);
-    const eu = 'https://acme-eu.freshdesk.com tenant acme';
-    expect(stateOf()).toEqual({ version: 1, source: eu, streams: { tickets: { cursor: {}, resetAt: '2025-05-01T10:00:00.000Z', resetBy: `source ${eu}` } } });
+    const eu = 'https://acme-eu.freshdesk.com/api/v2 tenant acme';
+    const reset = { cursor: {}, resetAt: '2025-05-01T10:00:00.000Z', resetBy: `source ${eu}` };
+    const after = stateOf() as { source: string; streams: Record<string, unknown> };
+    expect(after.source).toBe(eu);
+    expect(after.streams.tickets).toEqual(reset);
+    // Every stream of the spec, also those without a cursor yet (a first run of the old account may still be under way).
+    expect(Object.keys(after.streams).length).toBeGreaterThan(1);
+    for (const stream of Object.values(after.streams)) expect(stream).toEqual(reset);
     expect(recorder.events.filter((e) => e.reason === 'SourceChanged').map((e) => e.message)).toEqual([
       `The cursors were for ${acmeSource}; this TenantSync now reads ${eu}, so every stream starts over from spec.source.startDate (or the beginning): tickets: 2025-04-30T10:00:00Z → the start`,
     ]);
@@ -420,7 +426,7 @@ describe('TenantSyncController.reconcile', () => {
 
     await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' }, { spec: { tenantId: 'acme-europe' } });
     await controller.reconcile(`${ns}/acme`);
-    expect(stateOf()).toMatchObject({ source: 'https://acme-eu.freshdesk.com tenant acme-europe' });
+    expect(stateOf()).toMatchObject({ source: 'https://acme-eu.freshdesk.com/api/v2 tenant acme-europe' });
     expect(recorder.events.filter((e) => e.reason === 'SourceChanged')).toHaveLength(2);
   });
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { resyncAnnotation, resyncRequestedAtAnnotation } from '../../../operator/api/tenantsync.js';
 import { mergeState } from '../../../operator/reconcile/cursor-merge.js';
 import { manualJobName } from '../../../operator/reconcile/names.js';
-import { decideResync, parseResync, resetCursors, stateForSource } from '../../../operator/reconcile/resync.js';
+import { decideResync, parseResync, resetCursors, stateForSource, stateSource } from '../../../operator/reconcile/resync.js';
 import type { JobResult, JobState } from '../../../sync-job/contract.js';
 
 const at = (s: string) => `2025-05-01T${s}Z`;
@@ -98,35 +98,45 @@ describe('resetCursors', () => {
 
 describe('stateForSource (cursors are only good for the source they were read from)', () => {
   const now = new Date(at('12:00:00'));
-  const a = 'https://acme.freshdesk.com tenant acme';
-  const b = 'https://acme-eu.freshdesk.com tenant acme';
+  const a = 'https://acme.freshdesk.com/api/v2 tenant acme';
+  const b = 'https://acme-eu.freshdesk.com/api/v2 tenant acme';
   const kept: JobState = { version: 1, source: a, streams: { tickets: { cursor: { updatedAt: at('11:00:00') }, lastSuccessAt: at('11:05:00') } } };
   const result = (startedAt: string): JobResult => ({
     version: 1,
     outcome: 'Succeeded',
     startedAt,
     finishedAt: startedAt,
-    streams: { tickets: { outcome: 'Succeeded', records: 5, cursor: { updatedAt: at('11:00:00') } } },
+    streams: { tickets: { outcome: 'Succeeded', records: 5, cursor: { updatedAt: at('11:00:00') } }, contacts: { outcome: 'Succeeded', records: 2, cursor: { updatedAt: at('11:10:00') } } },
   });
 
   it('leaves a state of the same source alone, and only names the source in one made before it was recorded', () => {
-    expect(stateForSource(kept, a, now)).toEqual({ state: kept, changed: false });
+    expect(stateForSource(kept, a, now, ['tickets'])).toEqual({ state: kept, changed: false });
     const { source: _source, ...legacy } = kept;
-    expect(stateForSource(legacy, a, now)).toEqual({ state: kept, changed: true });
+    expect(stateForSource(legacy, a, now, ['tickets'])).toEqual({ state: kept, changed: true });
   });
 
-  it('starts every stream of another source over, marked reset now: a run that started before cannot move it again', () => {
-    const check = stateForSource(kept, b, now);
+  it('starts every stream of another source over, marked reset now — also one with no cursor yet: a run that started before cannot move them', () => {
+    const check = stateForSource(kept, b, now, ['tickets', 'contacts']);
+    const reset = { cursor: {}, resetAt: now.toISOString(), resetBy: `source ${b}` };
     expect(check).toEqual({
-      state: { version: 1, source: b, streams: { tickets: { cursor: {}, resetAt: now.toISOString(), resetBy: `source ${b}` } } },
+      state: { version: 1, source: b, streams: { tickets: reset, contacts: reset } },
       changed: true,
       reset: { from: a, described: [`tickets: ${at('11:00:00')} → the start`] },
     });
-    // The old account's run, started before the change, finishes after it: its cursor is not merged; the source stays.
+    // The old account's first run, started before the change, finishes after it: none of its cursors is merged.
     const late = mergeState(check.state, result(at('11:59:00')));
     expect(late.state).toEqual(check.state);
     const next = mergeState(check.state, result(at('12:01:00')));
     expect(next.state.source).toBe(b);
     expect(next.state.streams.tickets?.cursor).toEqual({ updatedAt: at('11:00:00') });
+  });
+
+  it('names one source however its address is spelled, as the job addresses it; another host, path or tenant id is another', () => {
+    const of = (baseUrl: string, tenantId = 'acme') => stateSource({ tenantId, source: { baseUrl } });
+    const same = ['https://acme.freshdesk.com', 'https://acme.freshdesk.com/', 'https://ACME.freshdesk.com/api/v2', 'https://acme.freshdesk.com:443/api/v2/'];
+    expect(new Set(same.map((u) => of(u)))).toEqual(new Set(['https://acme.freshdesk.com/api/v2 tenant acme']));
+    expect(of('https://acme-eu.freshdesk.com')).not.toBe(of('https://acme.freshdesk.com'));
+    expect(of('http://proxy.tools.svc/acme')).toBe('http://proxy.tools.svc/acme/api/v2 tenant acme');
+    expect(of('https://acme.freshdesk.com', 'acme-eu')).not.toBe(of('https://acme.freshdesk.com'));
   });
 });
