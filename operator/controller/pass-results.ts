@@ -35,6 +35,8 @@ export interface ChildrenFound {
   readonly cronJob: V1CronJob | undefined;
   readonly handledRunRequest: string | undefined;
   readonly handledResyncRequest: string | undefined;
+  /** This pass let the CronJob run again or changed its schedule (it was suspended — spec.suspend, a missing Secret). */
+  readonly rearmed?: boolean;
   /** The tenant's Jobs as the run gate left them. */
   readonly jobs: readonly V1Job[] | undefined;
   /** Look again this soon (a Job changed while the gate started it). */

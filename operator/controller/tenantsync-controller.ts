@@ -265,9 +265,10 @@ export class TenantSyncController implements Reconciler {
     let cronJob: V1CronJob | undefined;
     let handledRunRequest: string | undefined;
     let handledResyncRequest: string | undefined;
+    let rearmed = false;
     let gate: GateResult | undefined;
     let told: ChildrenFound['childrenEvent'];
-    const found = (): ChildrenFound => ({ spec, streamNames, secretsMissing, state, cronJob, handledRunRequest, handledResyncRequest, jobs: gate?.jobs, requeueSoonMs: gate?.requeueSoonMs, childrenEvent: told });
+    const found = (): ChildrenFound => ({ spec, streamNames, secretsMissing, state, cronJob, handledRunRequest, handledResyncRequest, rearmed, jobs: gate?.jobs, requeueSoonMs: gate?.requeueSoonMs, childrenEvent: told });
     try {
       // 3a. Run and re-sync requests it was created with (re-created from Git with them still set) asked for the
       //     deleted object, not this one: handled on the first pass, even one that ends early (a Secret not there
@@ -340,8 +341,11 @@ export class TenantSyncController implements Reconciler {
           syncPodDefaults: this.opts.syncPodDefaults,
           secretsMissing: secretsMissing !== undefined,
         });
+        const before = this.opts.cronJobs.get(owner.namespace, names.cronJob);
         const applied = await this.ensureChild<V1CronJob>(desired, owner, this.opts.cronJobs, names.cronJob);
         cronJob = applied.object;
+        // Runs re-armed: the CronJob was suspended (spec.suspend, a Secret that was missing) or ran on another schedule.
+        rearmed = before !== undefined && desired.spec?.suspend !== true && (before.spec?.suspend === true || before.spec?.schedule !== desired.spec?.schedule);
         changes.push(...childChange(applied));
       } finally {
         told = childrenEvent(changes);
@@ -730,6 +734,7 @@ export class TenantSyncController implements Reconciler {
       jobs: children.jobs ?? this.tenantJobs(key),
       handledRunRequest: children.handledRunRequest,
       handledResyncRequest: children.handledResyncRequest,
+      rearmed: children.rearmed === true,
       runs: applied.runs,
       lost: pass.lost,
       state: children.state,

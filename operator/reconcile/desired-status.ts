@@ -45,6 +45,8 @@ export interface DesiredStatusInputs {
   /** Run requests the pass handled (started, or taken as inherited), when any. */
   readonly handledRunRequest: string | undefined;
   readonly handledResyncRequest: string | undefined;
+  /** The pass let the CronJob run again (it was suspended) or changed its schedule. */
+  readonly rearmed?: boolean;
   /** Finished runs whose results the pass applied (any order). */
   readonly runs: readonly RunRecord[];
   /** Runs whose Job vanished before their result was read, in the order they were noticed. */
@@ -82,8 +84,11 @@ export function desiredStatus(inputs: DesiredStatusInputs): DesiredStatus | unde
     now,
   });
   if (inputs.handledResyncRequest !== undefined) next.lastHandledResyncRequest = inputs.handledResyncRequest;
-  // Resumed, or a new schedule: runs are due from now, so staleness counts from now (not from a success of a week ago).
-  if (schedules && (wasSuspended(old) || (old.schedule !== undefined && old.schedule !== spec.schedule.cron))) next.scheduleStartTime = formatTime(now);
+  // Resumed, a Secret that was missing arrived, or a new schedule: runs are due from now, so staleness counts from now
+  // (not from a success of a week ago). Seen on the CronJob the pass un-suspended or moved, or, when that pass could
+  // not write status, on the status it left.
+  const rearmed = inputs.rearmed === true || (schedules && (wasSuspended(old) || (old.schedule !== undefined && old.schedule !== spec.schedule.cron)));
+  if (rearmed && !suspended && spec !== undefined) next.scheduleStartTime = formatTime(now);
   if (outcome.kind === 'unchanged') {
     // Only run results are recorded: what the failed pass would have changed is left as it was.
     for (const field of ['observedGeneration', 'cronJobName', 'schedule', 'nextRunTime'] as const) {

@@ -642,6 +642,25 @@ describe('TenantSyncController metrics', () => {
     expect(await lines()).toContain(`tenantsync_last_success_timestamp_seconds{namespace="${ns}",tenantsync="acme"} ${Date.parse('2025-05-08T10:00:00Z') / 1000}`);
   });
 
+  it('resumed while its Secret is missing, it counts staleness from when the Secret arrived (the CronJob ran again), not from a week-old success', async () => {
+    seedSecret();
+    seedTenantSync('acme', { interval: '1h', suspend: true }, { creationTimestamp: '2025-05-01T08:00:00Z' });
+    await controller.reconcile(`${ns}/acme`);
+    expect(ready()).toMatchObject({ status: 'True', reason: 'Suspended' });
+    clock.advance(7 * 24 * 3600_000);
+    client.remove('Secret', ns, 'fd');
+    await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' }, { spec: { suspend: false } });
+    await controller.reconcile(`${ns}/acme`);
+    expect(ready()).toMatchObject({ status: 'False', reason: 'SecretNotFound' });
+    clock.advance(3600_000);
+    seedSecret();
+    await controller.reconcile(`${ns}/acme`);
+    expect(ts()?.status?.scheduleStartTime).toBe('2025-05-08T11:00:00Z');
+    expect(ready()).toMatchObject({ status: 'True', reason: 'Reconciled' });
+    await controller.reconcile(`${ns}/acme`);
+    expect(ts()?.status?.scheduleStartTime).toBe('2025-05-08T11:00:00Z');
+  });
+
   it('reconcileKey records a stalled InvalidSpec as stalled, not as an error', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     const controller = runnable(metrics);
