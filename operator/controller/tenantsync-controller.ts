@@ -23,7 +23,7 @@ import { conflictMessage, ownershipOf } from '../reconcile/ownership.js';
 import { decideRunNow, inheritedRequests, manualJob } from '../reconcile/run-now.js';
 import { decideResync, resetCursors, stateForSource, stateSource, type ResyncDecision, type SourceCheck } from '../reconcile/resync.js';
 import { isResultApplied, jobFinish, jobTrigger, toTime, type RunRecord } from '../reconcile/run-result.js';
-import { schedulePeriodSeconds } from '../reconcile/run-status.js';
+import { schedulePeriodSeconds, staleAnchorMs } from '../reconcile/run-status.js';
 import type { EffectiveSchedule } from '../reconcile/schedule.js';
 import { missingSecretsMessage, secretReferences, type SecretLookup } from '../reconcile/secrets.js';
 import { changedStatusJson, parseStoredStatus, readyTransitionEvent } from '../reconcile/status.js';
@@ -273,14 +273,14 @@ export class TenantSyncController implements Reconciler {
       // 3a. Run and re-sync requests it was created with (re-created from Git with them still set) asked for the
       //     deleted object, not this one: handled on the first pass, even one that ends early (a Secret not there
       //     yet, children still being collected), so no later pass runs or resets cursors for them.
-      const stored = parseStatus(raw.status);
-      const firstPass = stored.observedGeneration === undefined;
+      const storedStatus = parseStatus(raw.status);
+      const firstPass = storedStatus.observedGeneration === undefined;
       if (firstPass) {
         const inherited = inheritedRequests({
           annotations: raw.metadata.annotations,
           createdAt: toRfc3339(raw.metadata.creationTimestamp),
-          lastHandledRunRequest: stored.lastHandledRunRequest,
-          lastHandledResyncRequest: stored.lastHandledResyncRequest,
+          lastHandledRunRequest: storedStatus.lastHandledRunRequest,
+          lastHandledResyncRequest: storedStatus.lastHandledResyncRequest,
         });
         if (inherited.run !== undefined) {
           handledRunRequest = inherited.run;
@@ -291,8 +291,8 @@ export class TenantSyncController implements Reconciler {
           this.event(raw, 'Normal', eventReasons.runRequestInherited, `Re-sync request "${inherited.resync}" was already set when this TenantSync was created: no cursor reset; set a new value to re-sync`);
         }
       }
-      const lastHandledRunRequest = handledRunRequest ?? stored.lastHandledRunRequest;
-      const lastHandledResyncRequest = handledResyncRequest ?? stored.lastHandledResyncRequest;
+      const lastHandledRunRequest = handledRunRequest ?? storedStatus.lastHandledRunRequest;
+      const lastHandledResyncRequest = handledResyncRequest ?? storedStatus.lastHandledResyncRequest;
 
       // 3. Validate with the same zod schema the CRD came from; an object that got past an older CRD
       //    is reported, not retried (nothing changes until the object does).
@@ -799,14 +799,10 @@ export class TenantSyncController implements Reconciler {
   private setGauges(raw: RawTenantSync, status: TenantSyncStatus, intervalSeconds: number | undefined): void {
     const m = this.opts.metrics;
     if (!m?.tenantLastSuccessTimestampSeconds || !m.tenantIntervalSeconds || !m.tenantConsecutiveFailures || !m.tenantRunsTotal || !m.tenantRecordsSyncedTotal) return;
-    // What staleness counts from (as the Stale condition does): the last success, else the creation, or the time
-    // runs were re-armed (resumed, schedule changed) when later — so the alert does not fire at a resume.
-    const anchors = [status.lastSuccessfulRunTime ?? toRfc3339(raw.metadata.creationTimestamp), status.scheduleStartTime]
-      .map((t) => (t === undefined ? Number.NaN : Date.parse(t)))
-      .filter((ms) => !Number.isNaN(ms));
-    const lastSuccessMs = anchors.length > 0 ? Math.max(...anchors) : Number.NaN;
+    // What staleness counts from, as the Stale condition does (so the alert does not fire at a resume either).
+    const anchorMs = staleAnchorMs(status.lastSuccessfulRunTime, toRfc3339(raw.metadata.creationTimestamp), status.scheduleStartTime);
     setTenantGauges(m as TenantMetricFields, { namespace: raw.metadata.namespace ?? '', name: raw.metadata.name }, {
-      lastSuccessSeconds: Number.isNaN(lastSuccessMs) ? undefined : lastSuccessMs / 1000,
+      lastSuccessSeconds: anchorMs === undefined ? undefined : anchorMs / 1000,
       intervalSeconds,
       consecutiveFailures: status.consecutiveFailures ?? 0,
     });

@@ -159,9 +159,15 @@ export function formatPeriod(seconds: number): string {
  * succeeded), or after its runs were re-armed (resumed, schedule changed) when that is later.
  */
 export function staleDeadline(lastSuccess: string | undefined, createdAt: string | undefined, periodSeconds: number | undefined, scheduleStartTime?: string): Date | undefined {
+  const anchorMs = staleAnchorMs(lastSuccess, createdAt, scheduleStartTime);
+  if (anchorMs === undefined || periodSeconds === undefined) return undefined;
+  return new Date(anchorMs + staleFactor * periodSeconds * 1000);
+}
+
+/** What staleness counts from (ms): the last success, else the creation, or the re-arming (scheduleStartTime) when later. */
+export function staleAnchorMs(lastSuccess: string | undefined, createdAt: string | undefined, scheduleStartTime?: string): number | undefined {
   const anchors = [lastSuccess ?? createdAt, scheduleStartTime].filter((t): t is string => t !== undefined).map((t) => Date.parse(t)).filter((ms) => !Number.isNaN(ms));
-  if (anchors.length === 0 || periodSeconds === undefined) return undefined;
-  return new Date(Math.max(...anchors) + staleFactor * periodSeconds * 1000);
+  return anchors.length === 0 ? undefined : Math.max(...anchors);
 }
 
 export interface HealthInputs {
