@@ -11,7 +11,7 @@ import type { EventRecorderLike, EventType } from '../kube/events.js';
 import { eventReasons, reasons } from '../api/reasons.js';
 import { childrenEvent, statusWriteEvents, type ChildChange } from '../reconcile/child-events.js';
 import { desiredCronJob } from '../reconcile/desired-cronjob.js';
-import { desiredConfigMap, initialStateConfigMap, jobConfig } from '../reconcile/desired-configmaps.js';
+import { desiredConfigMap, initialStateConfigMap, jobConfig, stateData } from '../reconcile/desired-configmaps.js';
 import { readStateData } from '../reconcile/cursor-merge.js';
 import { desiredStatus, type DesiredStatus } from '../reconcile/desired-status.js';
 import { hasResultFinalizer, jobRefOf, keptPodResults } from '../reconcile/kept-pod-results.js';
@@ -404,18 +404,29 @@ export class TenantSyncController implements Reconciler {
       } else if (ownership === 'ours' && retain) {
         await this.opts.client.mergePatch(refOf(state), { metadata: { ownerReferences: null } }, { fieldManager });
       }
-      // Made by an older operator with app.kubernetes.io/instance (see childLabels): taken off, once.
-      if ((ownership === 'ours' || ownership === 'adoptable') && liveState.metadata?.labels?.[instanceLabel] !== undefined) {
-        await this.opts.client.mergePatch(refOf(state), { metadata: { labels: { [instanceLabel]: null } } }, { fieldManager });
-      }
       if (firstPass && ownership === 'adoptable') {
         const kept = readStateData(liveState.data);
         const streams = kept.ok ? Object.keys(kept.state.streams) : [];
         this.event(raw, 'Normal', eventReasons.stateAdopted, `Continuing from the cursors kept in ConfigMap ${names.stateConfigMap} (${streams.length} streams: ${streams.join(', ') || 'none yet'})`);
       }
+      // Made by an older operator: app.kubernetes.io/instance (see childLabels) taken off, and the source its cursors
+      // are for written in — one write, once, carrying the resourceVersion the state was read at (a newer state: 409,
+      // the pass looks again).
+      const stored = readStateData(liveState.data);
+      const label = (ownership === 'ours' || ownership === 'adoptable') && liveState.metadata?.labels?.[instanceLabel] !== undefined;
+      const stamp = stored.ok && stored.state.source === undefined;
+      if (label || stamp) {
+        const stamped = stored.ok ? { ...stored.state, source } : undefined;
+        const patch = {
+          metadata: { resourceVersion: liveState.metadata?.resourceVersion, ...(label ? { labels: { [instanceLabel]: null } } : {}) },
+          ...(stamp && stamped ? { data: stateData(stamped) } : {}),
+        };
+        await this.opts.client.mergePatch(refOf(state), patch, { fieldManager });
+        return stamped;
+      }
+      return stored.ok ? stored.state : undefined;
     }
-    const stored = readStateData(liveState?.data);
-    return stored.ok ? stored.state : undefined;
+    return undefined;
   }
 
   /**

@@ -79,7 +79,9 @@ describe('drift correction', () => {
 
   it('keeps the state ConfigMap as it is (the operator never resets cursors)', async () => {
     const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, name: 'drifty-state' };
-    const advanced = JSON.stringify({ version: 1, streams: { tickets: { cursor: { updatedAt: '2025-01-01T00:00:00Z', ids: ['1'] } } } });
+    const source = 'https://acme.freshdesk.com/api/v2 tenant drifty'; // whose cursors these are (the operator wrote it)
+    expect(JSON.parse((await getConfigMap(client, ns.name, 'drifty-state'))?.data?.['state.json'] ?? '{}')).toMatchObject({ source });
+    const advanced = JSON.stringify({ version: 1, source, streams: { tickets: { cursor: { updatedAt: '2025-01-01T00:00:00Z', ids: ['1'] } } } });
     await client.mergePatch(ref, { data: { 'state.json': advanced } });
     // A spec change makes the operator re-apply the config ConfigMap and the CronJob …
     await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns.name, name: 'drifty' }, { spec: { interval: '2h' } });

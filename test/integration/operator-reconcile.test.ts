@@ -48,7 +48,7 @@ describe('operator reconcile', () => {
     const state = await getConfigMap(client, ns.name, 'acme-state');
     expect(config?.metadata?.ownerReferences).toEqual([owner]);
     expect(state?.metadata?.ownerReferences).toEqual([owner]);
-    expect(JSON.parse(state?.data?.['state.json'] ?? '')).toEqual({ version: 1, streams: {} });
+    expect(JSON.parse(state?.data?.['state.json'] ?? '')).toEqual({ version: 1, source: 'https://acme.freshdesk.com/api/v2 tenant acme', streams: {} });
     // Server-side apply under the operator's one field manager (not create/update).
     for (const child of [cronJob, config]) {
       expect(child?.metadata?.managedFields).toContainEqual(expect.objectContaining({ manager: fieldManager, operation: 'Apply' }));

@@ -149,6 +149,7 @@ describe('run results', () => {
     // The state ConfigMap in the format the sync job reads (its own zod schema parses it).
     expect(await storedState()).toEqual({
       version: 1,
+      source: 'https://acme.freshdesk.com/api/v2 tenant acme', // whose cursors these are
       streams: {
         tickets: { cursor: { updatedAt: t1, ids: ['7', '9'] }, lastSuccessAt: at('09:30:00.120') },
         contacts: { cursor: { updatedAt: t1, ids: ['c1'] }, lastSuccessAt: at('09:30:00.120') },

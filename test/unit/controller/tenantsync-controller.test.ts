@@ -440,6 +440,11 @@ describe('TenantSyncController.reconcile', () => {
     const kept = client.find<{ metadata: { labels?: Record<string, string> }; data: Record<string, string> }>('ConfigMap', ns, 'acme-state');
     expect(kept?.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'tenantsync-operator', 'tenantsync.io/name': 'acme' });
     expect(JSON.parse(kept!.data['state.json']!)).toEqual({ ...retained, source: acmeSource });
+    // One write for both (at 5,000 tenants an upgrade costs one request each), guarded by the version it read.
+    const stateWrites = client.writes.filter((w) => w.kind === 'ConfigMap' && w.name === 'acme-state');
+    expect(stateWrites).toEqual([expect.objectContaining({ verb: 'patch', body: expect.objectContaining({ metadata: expect.objectContaining({ resourceVersion: expect.any(String) }) }) })]);
+    await controller.reconcile(`${ns}/acme`);
+    expect(client.writes.filter((w) => w.kind === 'ConfigMap' && w.name === 'acme-state')).toHaveLength(1);
   });
 
   it('re-created (Retain) with its re-sync annotation still set: no cursor reset and no run, the value counts as handled', async () => {
