@@ -306,6 +306,7 @@ export class TenantSyncController implements Reconciler {
       const config = jobConfig(ts.spec, owner.name, validation.schedule);
       streamNames = config.source.streams.map((s) => s.name);
       const configMap = desiredConfigMap(owner, config);
+      const source = stateSource(config);
       // Steps 5-7 tell what they created or changed in one Event (also when a later one fails).
       const changes: ChildChange[] = [];
       try {
@@ -319,7 +320,7 @@ export class TenantSyncController implements Reconciler {
         const [secrets, configApplied, stored] = await Promise.allSettled([
           this.checkSecrets(ts),
           this.ensureChild<V1ConfigMap>(configMap, owner, this.opts.configMaps, names.configMap),
-          this.ensureStateConfigMap(raw, owner, ts, stateSource(config), firstPass, stateChanges),
+          this.ensureStateConfigMap(raw, owner, ts, source, firstPass, stateChanges),
         ]);
         if (configApplied.status === 'fulfilled') changes.push(...childChange(configApplied.value));
         changes.push(...stateChanges);
@@ -329,7 +330,7 @@ export class TenantSyncController implements Reconciler {
         if (stored.status === 'rejected') throw stored.reason;
         if (stored.value !== undefined && state === undefined) state = stored.value;
         // 6b. Cursors are only good for the source they were read from: another account or tenantId starts over.
-        if (stored.value !== undefined && stored.value.source !== stateSource(config)) state = await this.checkStateSource(raw, owner, stateSource(config), streamNames, log);
+        if (stored.value !== undefined && stored.value.source !== source) state = await this.checkStateSource(raw, owner, source, streamNames, log);
 
         // 7. CronJob: applied whenever it differs, so a hand-edited schedule or image is put back and a
         //    deleted CronJob comes back.

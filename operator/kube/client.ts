@@ -477,8 +477,7 @@ export class KubeClient {
       idleTimer = setTimeout(() => deadline.abort(), idleMs);
       idleTimer.unref?.();
     };
-    const underWay = { method: 'WATCH', path, startedMs: performance.now() };
-    this.shared.pool.underWay.add(underWay);
+    const untrack = this.track('WATCH', path);
     try {
       touch();
       const response = await this.send({ method: 'GET', path, query, signal, timeoutMs: 0, watch: true });
@@ -511,7 +510,7 @@ export class KubeClient {
       if (signal.aborted && !(err instanceof KubeApiError && err.statusCode !== undefined)) return;
       throw err;
     } finally {
-      this.shared.pool.underWay.delete(underWay);
+      untrack();
       clearTimeout(timer);
       clearTimeout(idleTimer);
       deadline.abort(); // closes the connection if the consumer stopped early
@@ -520,7 +519,13 @@ export class KubeClient {
 
   /** Sends one request and decodes the JSON answer; non-2xx → KubeApiError. */
   async request<T>(req: RawRequest): Promise<T> {
-    const text = await this.tracked(req.method, req.path, async () => (await this.send(req)).body.text());
+    const untrack = this.track(req.method, req.path);
+    let text: string;
+    try {
+      text = await (await this.send(req)).body.text();
+    } finally {
+      untrack();
+    }
     const body = (text ? JSON.parse(text) : undefined) as T;
     if (req.write && req.write.verb !== 'delete' && isObject(body)) this.opts.onWritten?.(body);
     return body;
@@ -550,15 +555,11 @@ export class KubeClient {
       .map((r) => `${r.method} ${r.path} (${Math.round((nowMs - r.startedMs) / 1000)} s)`);
   }
 
-  /** Runs `work` (one request, body included) listed in requestsUnderWay(). */
-  private async tracked<T>(method: string, path: string, work: () => Promise<T>): Promise<T> {
+  /** Lists a request (body included; a watch for as long as it runs) in requestsUnderWay() until the returned call. */
+  private track(method: string, path: string): () => void {
     const entry = { method, path, startedMs: performance.now() };
     this.shared.pool.underWay.add(entry);
-    try {
-      return await work();
-    } finally {
-      this.shared.pool.underWay.delete(entry);
-    }
+    return () => this.shared.pool.underWay.delete(entry);
   }
 
   /** Sends a request through the rate limiter, retrying what the retry policy allows (see RetryPolicy). */

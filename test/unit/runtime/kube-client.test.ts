@@ -55,6 +55,10 @@ const json = (res: ServerResponse, code: number, body: unknown, headers: Record<
 const status = (code: number, reason: string) => ({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: `${reason} (test)` });
 const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns' } });
 const cmRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns', name: 'a' };
+/** Polls (real timers) until `done()` holds. */
+const waitUntil = async (done: () => boolean, everyMs = 5) => {
+  while (!done()) await new Promise((r) => setTimeout(r, everyMs));
+};
 
 describe('TokenBucket', () => {
   it('lets a burst through, then one request every 1/qps seconds, and refills while idle', () => {
@@ -213,7 +217,7 @@ describe('KubeClient.withSignal (the leader view)', () => {
     const leadership = new AbortController();
     const leader = client.withSignal(() => leadership.signal);
     const pending = leader.mergePatch(cmRef, { data: { x: '1' } });
-    while (seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await waitUntil(() => seen.length > 0);
     leadership.abort(new Error('lost the lease'));
     await expect(pending).rejects.toThrow('lost the lease');
     await expect(leader.create(cm('b'))).rejects.toThrow('lost the lease');
@@ -225,10 +229,7 @@ describe('KubeClient.withSignal (the leader view)', () => {
     let current = new AbortController().signal;
     const view = client.withSignal(() => current);
     const read = view.get(cmRef);
-    await new Promise<void>((resolve) => {
-      const poll = () => (seen.length > 0 ? resolve() : setTimeout(poll, 1));
-      poll();
-    });
+    await waitUntil(() => seen.length > 0, 1); // before the retry, 10–20 ms after the 503
     current = AbortSignal.abort(new Error('stopping: requests cut off'));
     await expect(read).rejects.toThrow('stopping: requests cut off');
     expect(seen).toHaveLength(1);
@@ -245,17 +246,13 @@ describe('the shipped client limits (docs/operator.md)', () => {
 });
 
 describe('KubeClient.close', () => {
-  const until = async (done: () => boolean) => {
-    while (!done()) await new Promise((r) => setTimeout(r, 5));
-  };
-
   it('cuts off requests that hang once the wait is over, in every view, after saying what was under way', async () => {
     const { client, seen } = await serve(() => undefined /* never answers */);
     const events = client.withOwnRateLimit(); // the Events' view: its own token bucket, the same connections
     const patch = client.mergePatch(cmRef, { data: { x: '1' } });
     const event = events.create(cm('e'));
     const settled = Promise.allSettled([patch, event]); // both reject during close(): handled from the start
-    await until(() => seen.length === 2);
+    await waitUntil(() => seen.length === 2);
     expect(client.requestsUnderWay()).toEqual(['PATCH /api/v1/namespaces/ns/configmaps/a (0 s)', 'POST /api/v1/namespaces/ns/configmaps (0 s)']);
     expect(events.requestsUnderWay()).toEqual(client.requestsUnderWay());
     const started = performance.now();
@@ -273,7 +270,7 @@ describe('KubeClient.close', () => {
   it('lets a request under way finish within the wait, and a later request opens new connections', async () => {
     const { client } = await serve((_req, res) => setTimeout(() => json(res, 200, cm('a')), 100));
     const read = client.get(cmRef);
-    await until(() => client.requestsUnderWay().length === 1);
+    await waitUntil(() => client.requestsUnderWay().length === 1);
     await client.close(5_000);
     await expect(read).resolves.toMatchObject({ metadata: { name: 'a' } });
     await expect(client.get(cmRef)).resolves.toMatchObject({ metadata: { name: 'a' } });
@@ -284,7 +281,7 @@ describe('KubeClient.close', () => {
     const stop = new AbortController();
     const watch = client.watch('/api/v1/configmaps', { timeoutSeconds: 60, signal: stop.signal });
     const next = watch.next();
-    await until(() => client.requestsUnderWay().length === 1);
+    await waitUntil(() => client.requestsUnderWay().length === 1);
     expect(client.requestsUnderWay()).toEqual(['WATCH /api/v1/configmaps (0 s)']);
     stop.abort();
     await expect(next).resolves.toMatchObject({ done: true });
