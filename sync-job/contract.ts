@@ -81,7 +81,7 @@ export type Cursor = z.infer<typeof cursorSchema>;
 export const stateSchema = z.object({
   version: z.literal(1),
   /**
-   * Whose cursors these are: "<source baseUrl> tenant <tenantId>", set by the operator. A TenantSync pointed at
+   * Whose cursors these are: "<Freshdesk API root> tenant <tenantId>" (see freshdeskApiRoot), set by the operator. A TenantSync pointed at
    * another Freshdesk account or tenant id must not continue from them (it would skip that source's older records).
    */
   source: z.string().optional(),

@@ -497,7 +497,7 @@ export const tenantSyncStatusSchema = z
     nextRunTime: statusTime().optional().meta({ description: 'When the next scheduled run is due.' }),
     scheduleStartTime: statusTime()
       .optional()
-      .meta({ description: 'When runs were last re-armed: the tenant resumed after spec.suspend, or its schedule changed. Stale counts from this when it is later than the last success.' }),
+      .meta({ description: 'When runs were last re-armed: the CronJob ran again after spec.suspend or a missing Secret, or its schedule changed. Stale counts from this when it is later than the last success.' }),
     lastScheduleTime: statusTime().optional().meta({ description: 'When the CronJob last started a run.' }),
     lastRun: z
       .object({
