@@ -48,7 +48,7 @@ export const printerColumns: PrinterColumn[] = [
   { name: 'Interval', type: 'string', jsonPath: '.spec.interval', description: 'spec.interval; empty means the default 2h or a cron schedule' },
   { name: 'Suspended', type: 'boolean', jsonPath: '.spec.suspend', description: 'spec.suspend: no scheduled runs start while true' },
   { name: 'Last Success', type: 'date', jsonPath: '.status.lastSuccessfulRunTime', description: 'When the last fully successful run finished' },
-  { name: 'Next Run', type: 'string', jsonPath: '.status.nextRunTime', description: 'When the next scheduled run is due (empty while suspended)' },
+  { name: 'Next Run', type: 'string', jsonPath: '.status.nextRunTime', description: 'When the next scheduled run is due (a past time: that run has not started; empty while suspended)' },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since the TenantSync was created' },
   { name: 'Failures', type: 'integer', jsonPath: '.status.consecutiveFailures', description: 'Failed runs since the last success', priority: 1 },
   { name: 'Last Outcome', type: 'string', jsonPath: '.status.lastRun.outcome', description: "The last run's outcome: Succeeded, PartiallySucceeded or Failed", priority: 1 },

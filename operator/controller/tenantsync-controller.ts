@@ -62,8 +62,8 @@ export const childTerminatingRetryMs = 2_000;
 export const maxRequeueAfterMs = 24 * 3600_000;
 /** The label older operators put on children (see childLabels); removed from the state ConfigMap. */
 const instanceLabel = 'app.kubernetes.io/instance';
-/** The next run time in status moves once the old one has passed; wake up just after it. */
-const afterNextRunSlackMs = 1_000;
+/** A pass that waits for a time (the stale deadline, the run gate) looks again just after it. */
+const wakeSlackMs = 1_000;
 
 /** The requests the controller sends: reads of Secrets and ConfigMaps, applies, creates, status patches. */
 export type ControllerClient = KubeReader & KubeWriter & StatusWriter;
@@ -222,20 +222,18 @@ export class TenantSyncController implements Reconciler {
       await this.finishRuns(raw, pass, log);
       if (resultsError !== undefined) throw resultsError;
 
-      // 14. Requeue: after a delay the error policy chose, or when the next run time or the stale deadline has passed.
+      // 14. Requeue: after a delay the error policy chose, when the run gate asked to look again, or when the tenant
+      // turns stale. Not at the next run time: the CronJob's new Job and its lastScheduleTime bring the tenant back.
       if (failure !== undefined) {
         const stalled = failure.kind === 'stalled' ? { stalled: true } : undefined;
         return failure.requeueAfterMs !== undefined ? { requeueAfterMs: failure.requeueAfterMs, ...stalled } : stalled;
       }
       const now = this.opts.clock.now().getTime();
-      const nextRunTime = desired?.status.nextRunTime;
-      const soon = children.requeueSoonMs === undefined ? undefined : now + children.requeueSoonMs - afterNextRunSlackMs;
-      const wakeTimes = [nextRunTime === undefined ? undefined : Date.parse(nextRunTime), desired?.staleAt?.getTime(), soon].filter(
-        (t): t is number => t !== undefined && !Number.isNaN(t),
-      );
+      const soon = children.requeueSoonMs === undefined ? undefined : now + children.requeueSoonMs - wakeSlackMs;
+      const wakeTimes = [desired?.staleAt?.getTime(), soon].filter((t): t is number => t !== undefined && !Number.isNaN(t));
       if (wakeTimes.length === 0) return undefined;
-      const untilNextMs = Math.min(...wakeTimes) - now + afterNextRunSlackMs;
-      return { requeueAfterMs: Math.min(Math.max(untilNextMs, afterNextRunSlackMs), maxRequeueAfterMs) };
+      const untilNextMs = Math.min(...wakeTimes) - now + wakeSlackMs;
+      return { requeueAfterMs: Math.min(Math.max(untilNextMs, wakeSlackMs), maxRequeueAfterMs) };
     } finally {
       if (childrenNote.event !== undefined) this.event(raw, 'Normal', childrenNote.event.reason, childrenNote.event.message);
     }

@@ -72,23 +72,25 @@ export function desiredStatus(inputs: DesiredStatusInputs): DesiredStatus | unde
   const suspended = spec?.suspended === true;
   const outcome: ReconcileOutcome = inputs.quietRetry ? { kind: 'unchanged' } : outcomeOf(inputs, suspended);
   const schedules = outcome.kind === 'ready' && !suspended && spec !== undefined;
+  // Resumed, a Secret that was missing arrived, or a new schedule: runs are due from now, so staleness counts from now
+  // (not from a success of a week ago). Seen on the CronJob the pass un-suspended or moved, or, when that pass could
+  // not write status, on the status it left.
+  const rearmed = inputs.rearmed === true || (schedules && (wasSuspended(old) || (old.schedule !== undefined && old.schedule !== spec.schedule.cron)));
+  const scheduleStartTime = rearmed && !suspended && spec !== undefined ? formatTime(now) : old.scheduleStartTime;
+  const lastScheduleTime = toTime(inputs.cronJob?.status?.lastScheduleTime as string | Date | undefined);
   let next = computeStatus({
     old,
     generation: inputs.generation,
     outcome,
     cronJobName: inputs.cronJob?.metadata?.name,
     schedule: spec?.schedule.cron,
-    nextRunTime: schedules ? nextScheduledRun(spec.schedule, now) : undefined,
-    lastScheduleTime: inputs.cronJob?.status?.lastScheduleTime as string | Date | undefined,
+    nextRunTime: schedules ? nextScheduledRun(spec.schedule, scheduleBase(inputs, lastScheduleTime, scheduleStartTime)) : undefined,
+    lastScheduleTime,
     lastHandledRunRequest: inputs.handledRunRequest ?? old.lastHandledRunRequest,
     now,
   });
   if (inputs.handledResyncRequest !== undefined) next.lastHandledResyncRequest = inputs.handledResyncRequest;
-  // Resumed, a Secret that was missing arrived, or a new schedule: runs are due from now, so staleness counts from now
-  // (not from a success of a week ago). Seen on the CronJob the pass un-suspended or moved, or, when that pass could
-  // not write status, on the status it left.
-  const rearmed = inputs.rearmed === true || (schedules && (wasSuspended(old) || (old.schedule !== undefined && old.schedule !== spec.schedule.cron)));
-  if (rearmed && !suspended && spec !== undefined) next.scheduleStartTime = formatTime(now);
+  if (scheduleStartTime !== undefined) next.scheduleStartTime = scheduleStartTime;
   if (outcome.kind === 'unchanged') {
     // Only run results are recorded: what the failed pass would have changed is left as it was.
     for (const field of ['observedGeneration', 'cronJobName', 'schedule', 'nextRunTime'] as const) {
@@ -122,6 +124,19 @@ export function desiredStatus(inputs: DesiredStatusInputs): DesiredStatus | unde
     generation: inputs.generation,
     storedConditions: old.conditions ?? [],
   });
+}
+
+/**
+ * The time the next scheduled run comes after: the newest of the CronJob's last start (lastScheduleTime), the time
+ * its schedule began to count (scheduleStartTime: resumed, Secret arrived, schedule changed) and, before it ever
+ * started a run, its creation, as the CronJob controller counts. So status.nextRunTime moves when the CronJob starts
+ * a run, never merely because the clock passed it: a time in the past is a run that has not started (the previous
+ * one still active, or no CronJob controller), and an idle operator writes nothing.
+ */
+function scheduleBase(inputs: DesiredStatusInputs, lastScheduleTime: string | undefined, scheduleStartTime: string | undefined): Date {
+  const created = toTime(inputs.cronJob?.metadata?.creationTimestamp as string | Date | undefined) ?? inputs.createdAt;
+  const times = [lastScheduleTime ?? created, scheduleStartTime].map((t) => Date.parse(t ?? '')).filter((t) => !Number.isNaN(t));
+  return times.length === 0 ? inputs.now : new Date(Math.max(...times));
 }
 
 /** The last pass found the tenant suspended (Ready's reason says so). */

@@ -56,8 +56,8 @@ describe('idleness', () => {
       job: { resources: { requests: { cpu: '100m', memory: '0.5Gi' } }, tolerations: [{ key: 'batch', operator: 'Exists' }] },
     } as never);
     for (const name of ['idle-interval', 'idle-schedule', 'idle-suspended', 'idle-streams']) await waitReady(client, ns.name, name);
-    // A run coming due is a real change (status.nextRunTime moves on, the CronJob controller starts a
-    // Job), so when one falls in the idle window, let it pass first: the next is an hour or more away.
+    // A run coming due is a real change (the CronJob controller starts a Job, status shows it and the next
+    // run time), so when one falls in the idle window, let it pass first: the next is an hour or more away.
     const nextRuns = (await client.list<StoredTenantSync>('tenantsync.io/v1alpha1', 'TenantSync', { namespace: ns.name })).items
       .map((ts) => Date.parse(ts.status?.nextRunTime ?? ''))
       .filter((t) => !Number.isNaN(t));

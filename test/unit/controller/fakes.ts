@@ -40,6 +40,14 @@ export class FakeClient implements KubeReader, KubeWriter, StatusWriter {
   private rv = 100;
   private uid = 0;
 
+  /** `now` stamps creationTimestamp on what a create or apply creates, as the API server does. */
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  /** What a create adds to metadata: the time (RFC 3339, as the API server writes it in JSON). */
+  private created<M extends object>(metadata: M): M {
+    return { creationTimestamp: this.now().toISOString().replace(/\.\d{3}Z$/, 'Z'), ...metadata } as M;
+  }
+
   seed<T extends object>(obj: T): T {
     const o = structuredClone(obj) as unknown as Obj;
     o.metadata.resourceVersion = String(++this.rv);
@@ -73,7 +81,7 @@ export class FakeClient implements KubeReader, KubeWriter, StatusWriter {
       throw new KubeApiError({ code: 'KUBE_CONFLICT', message: `${obj.kind} ${obj.metadata.name} has been modified`, method: 'PATCH', path: '/', statusCode: 409 });
     }
     const next = structuredClone(obj) as unknown as Obj;
-    next.metadata = { ...old?.metadata, ...next.metadata, uid: old?.metadata.uid ?? `uid-${++this.uid}`, resourceVersion: String(++this.rv) };
+    next.metadata = { ...(old?.metadata ?? this.created(next.metadata)), ...next.metadata, uid: old?.metadata.uid ?? `uid-${++this.uid}`, resourceVersion: String(++this.rv) };
     if (old?.status !== undefined) next.status = old.status;
     this.objects.set(key, next);
     return structuredClone(next) as unknown as T;
@@ -86,7 +94,7 @@ export class FakeClient implements KubeReader, KubeWriter, StatusWriter {
       throw new KubeApiError({ code: 'KUBE_ALREADY_EXISTS', message: `${obj.kind} ${obj.metadata.name} already exists`, method: 'POST', path: '/', statusCode: 409 });
     }
     this.writes.push({ verb: 'create', kind: obj.kind ?? '', name: obj.metadata.name, body: structuredClone(obj) });
-    return this.seed(obj);
+    return this.seed({ ...obj, metadata: this.created(obj.metadata) });
   }
 
   /** Lists one kind in a namespace; labelSelector supports `k=v[,k=v]`. */

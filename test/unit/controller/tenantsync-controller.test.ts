@@ -27,7 +27,7 @@ function seedTenantSync(name: string, spec: Record<string, unknown> = {}, metada
   return client.seed({
     apiVersion: 'tenantsync.io/v1alpha1',
     kind: 'TenantSync',
-    metadata: { name, namespace: ns, generation: 1, ...metadata },
+    metadata: { name, namespace: ns, generation: 1, creationTimestamp: clock.now().toISOString(), ...metadata },
     spec: {
       source: { domain: 'acme.freshdesk.com', credentialsSecretRef: { name: 'fd', key: 'apiKey' } },
       sink: { url: 'https://sink.example.com' },
@@ -47,16 +47,16 @@ const ready = (name = 'acme') => ts(name)?.status?.conditions?.find((c) => c.typ
 const writesOf = (verb: string, kind?: string) => client.writes.filter((w) => w.verb === verb && (kind === undefined || w.kind === kind));
 
 beforeEach(() => {
-  client = new FakeClient();
+  clock = new FakeClock('2025-05-01T10:00:00Z');
+  client = new FakeClient(() => clock.now());
   tenantSyncs = new FakeCache(client, 'TenantSync');
   cronJobs = new FakeCache<V1CronJob>(client, 'CronJob');
   recorder = new FakeRecorder();
-  clock = new FakeClock('2025-05-01T10:00:00Z');
   controller = new TenantSyncController({ client, tenantSyncs, cronJobs, recorder, clock, logger: silentLogger(), defaultSyncImage: 'sync:1' });
 });
 
 describe('TenantSyncController.reconcile', () => {
-  it('creates the children, reports Ready, and requeues for the next run time', async () => {
+  it('creates the children, reports Ready, and looks again when the tenant would turn stale', async () => {
     seedSecret();
     seedTenantSync('acme');
     const result = await controller.reconcile(`${ns}/acme`);
@@ -67,7 +67,10 @@ describe('TenantSyncController.reconcile', () => {
     const cron = intervalCron(7200, ns, 'acme');
     expect(ts()?.status).toMatchObject({ observedGeneration: 1, cronJobName: 'acme', schedule: cron });
     const next = Date.parse(String(ts()?.status?.nextRunTime));
-    expect(result?.requeueAfterMs).toBe(next - clock.now().getTime() + 1000);
+    expect(next).toBeGreaterThan(clock.now().getTime());
+    expect(next).toBeLessThanOrEqual(clock.now().getTime() + 7200_000);
+    // Not woken for the next run (its Job brings the tenant back); stale two periods after its creation.
+    expect(result?.requeueAfterMs).toBe(2 * 7200_000 + 1000);
     // One Event for the birth of a tenant: its three children (not one each), and its first Ready.
     expect(recorder.events.map((e) => e.reason)).toEqual(['ChildrenCreated']);
     expect(recorder.events[0]?.message).toMatch(/^Created ConfigMap acme-config, ConfigMap acme-state \(an empty sync state: .*\) and CronJob acme; ready: /);
@@ -553,14 +556,22 @@ describe('TenantSyncController.reconcile', () => {
     expect(recorder.events.at(-1)).toMatchObject({ reason: 'ChildrenUpdated', message: expect.stringMatching(/^Updated CronJob acme \(.*spec\.schedule/) });
   });
 
-  it('moves nextRunTime (one status write) once the previous one has passed', async () => {
+  it('writes nothing when the next run time merely passes; moves nextRunTime when the CronJob starts that run', async () => {
     seedSecret();
     seedTenantSync('acme', { interval: '1h' });
     await controller.reconcile(`${ns}/acme`);
     const first = String(ts()?.status?.nextRunTime);
     const patches = writesOf('patch', 'TenantSync').length;
-    clock.set(Date.parse(first) + 1000);
+    // The time passes and no Job started (no CronJob controller here): status stays as it is, overdue.
+    clock.set(Date.parse(first) + 30_000);
     await controller.reconcile(`${ns}/acme`);
+    expect(ts()?.status?.nextRunTime).toBe(first);
+    expect(writesOf('patch', 'TenantSync').length).toBe(patches);
+    // The CronJob controller starts the run and records it: the next is an hour later, in one status write.
+    const cronJob = client.find<V1CronJob>('CronJob', ns, 'acme')!;
+    client.seed({ ...cronJob, status: { lastScheduleTime: first as unknown as Date } });
+    await controller.reconcile(`${ns}/acme`);
+    expect(ts()?.status).toMatchObject({ lastScheduleTime: first });
     expect(Date.parse(String(ts()?.status?.nextRunTime)) - Date.parse(first)).toBe(3600_000);
     expect(writesOf('patch', 'TenantSync').length).toBe(patches + 1);
   });

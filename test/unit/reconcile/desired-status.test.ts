@@ -73,7 +73,8 @@ describe('desiredStatus', () => {
       {
         ready: ['True', 'Reconciled'],
         syncHealthy: 'AwaitingFirstRun',
-        fields: { observedGeneration: 2, cronJobName: 'acme', schedule: '0 */2 * * *', nextRunTime: '2025-05-01T12:00:00Z', lastScheduleTime: '2025-05-01T08:00:00Z', streams: [{ name: 'tickets' }] },
+        // The CronJob last started the 08:00 run: the 10:00 one is next (due now, not started yet).
+        fields: { observedGeneration: 2, cronJobName: 'acme', schedule: '0 */2 * * *', nextRunTime: '2025-05-01T10:00:00Z', lastScheduleTime: '2025-05-01T08:00:00Z', streams: [{ name: 'tickets' }] },
       },
     ],
     ['suspended: Ready with reason Suspended, no next run', { spec: { suspended: true, schedule, periodSeconds: 7200 } }, { ready: ['True', 'Suspended'], fields: { nextRunTime: undefined } }],
@@ -168,6 +169,29 @@ describe('desiredStatus', () => {
     expect(condition(moved?.status, 'Ready')).toMatchObject({ status: 'True', reason: 'Reconciled' });
     // Without either, it stays stale as before: a week without a success on a 2h schedule.
     expect(condition(desiredStatus(inputs({ old: longAgo, now: later }))?.status, 'Ready')).toMatchObject({ status: 'False', reason: 'Stale' });
+  });
+
+  it('nextRunTime follows the CronJob, not the clock: the first scheduled time after its last start, its creation or a re-arm', () => {
+    const next = (over: Partial<DesiredStatusInputs>) => desiredStatus(inputs(over))?.status.nextRunTime;
+    const created = { name: 'acme', creationTimestamp: '2025-05-01T09:10:00Z' as unknown as Date };
+    const neverStarted = { metadata: created, status: {} } as V1CronJob;
+    // Never started a run: the first time after the CronJob was created, as the CronJob controller counts.
+    expect(next({ cronJob: neverStarted })).toBe('2025-05-01T10:00:00Z');
+    // Its time passes without a run (a previous run still active, no CronJob controller): the same, overdue.
+    // A status that only the clock would change is not written again.
+    const overdue = desiredStatus(inputs({ cronJob: neverStarted }))!.status;
+    expect(desiredStatus(inputs({ cronJob: neverStarted, old: overdue, now: new Date('2025-05-01T12:30:00Z') }))?.status).toEqual(overdue);
+    // The CronJob starts the 10:00 run: the next is 12:00.
+    expect(next({ cronJob: { metadata: created, status: { lastScheduleTime: '2025-05-01T10:00:00Z' as unknown as Date } } as V1CronJob, now: new Date('2025-05-01T10:00:02Z') })).toBe('2025-05-01T12:00:00Z');
+    // Resumed at 15:10 after a suspend: the first time after the resume (the CronJob's last start is long past).
+    const suspendedOld: TenantSyncStatus = {
+      ...readyOld,
+      nextRunTime: undefined,
+      conditions: [{ type: 'Ready', status: 'True', reason: 'Suspended', message: 'suspended', lastTransitionTime: '2025-05-01T09:40:00Z', observedGeneration: 1 }],
+    };
+    expect(next({ old: suspendedOld, now: new Date('2025-05-01T15:10:00Z') })).toBe('2025-05-01T16:00:00Z');
+    // A TenantSync whose CronJob has no creation time (not as stored): counted from the TenantSync's.
+    expect(next({ cronJob: { metadata: { name: 'acme' } } as V1CronJob, createdAt: '2025-05-01T10:30:00Z' })).toBe('2025-05-01T12:00:00Z');
   });
 
   it('leaves status alone on a quiet retry with nothing to record', () => {

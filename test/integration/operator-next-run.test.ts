@@ -1,0 +1,60 @@
+// status.nextRunTime follows the CronJob, not the clock, against the real CronJob controller: a run time that
+// passes while the previous run is still active (concurrencyPolicy Forbid; no kubelet here, so its pod never
+// starts) starts no Job, so the TenantSync keeps that time as its next run — overdue, shown as it is — and the
+// operator writes nothing for it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestNamespace, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
+import { startOperator, type OperatorProcess } from '../support/operator-process.js';
+import { createSecret, createTenantSync, credentialsSecret, getCronJob, getTenantSync, listJobs, sleep, testClient, waitFor, waitReady } from './operator-helpers.js';
+
+const client = testClient();
+let ns: TestNamespace;
+let operator: OperatorProcess;
+
+beforeAll(async () => {
+  ns = await createTestNamespace('op-next-run');
+  await createSecret(client, ns.name, credentialsSecret, { apiKey: 'k' });
+  operator = await startOperator({ kubeconfig: testKubeconfigPath(), namespaces: [ns.name], leaseNamespace: ns.name, leaseName: 'op-next-run' });
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await ns?.cleanup();
+});
+
+const statusWrites = () => operator.metric('tenantsync_kube_write_requests_total', { resource: 'tenantsyncs/status' });
+
+describe('status.nextRunTime', () => {
+  it('stays at a run time the CronJob skipped while a run is active, and passing it writes nothing', { timeout: 240_000 }, async () => {
+    await createTenantSync(client, ns.name, 'every-minute', { schedule: '* * * * *' });
+    await waitReady(client, ns.name, 'every-minute');
+    // The CronJob controller starts the first run; the operator lets it start and shows it.
+    const running = await waitFor(
+      'the first scheduled run to show as active, with the next run a minute after it',
+      async () => {
+        const ts = await getTenantSync(client, ns.name, 'every-minute');
+        const last = ts?.status?.lastScheduleTime;
+        return last !== undefined && ts?.status?.activeRun !== undefined && ts.status.nextRunTime === new Date(Date.parse(last) + 60_000).toISOString().replace('.000Z', 'Z') && ts;
+      },
+      150_000,
+      500,
+    );
+    const overdueAt = Date.parse(running.status!.nextRunTime!);
+    // Settled first (the run's Event and a last status write), then past that run time by long enough for the
+    // CronJob controller to have looked (it wakes at each scheduled time) and skipped it.
+    await sleep(3_000);
+    const writesBefore = await statusWrites();
+    const rvBefore = (await getTenantSync(client, ns.name, 'every-minute'))?.metadata.resourceVersion;
+    await sleep(Math.max(0, overdueAt - Date.now()) + 20_000);
+
+    const cronJob = await getCronJob(client, ns.name, 'every-minute');
+    const cronJobLast = Date.parse(String(cronJob?.status?.lastScheduleTime));
+    expect(cronJobLast, 'the CronJob controller started no run while one was active').toBe(Date.parse(running.status!.lastScheduleTime!));
+    expect((await listJobs(client, ns.name)).map((j) => j.metadata?.name)).toEqual([running.status!.activeRun!.jobName]);
+    const after = await getTenantSync(client, ns.name, 'every-minute');
+    expect(Date.parse(after!.status!.nextRunTime!)).toBe(overdueAt);
+    expect(Date.parse(after!.status!.nextRunTime!)).toBeLessThan(Date.now());
+    expect(after?.metadata.resourceVersion).toBe(rvBefore);
+    expect(await statusWrites()).toBe(writesBefore);
+  });
+});
