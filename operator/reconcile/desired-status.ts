@@ -75,7 +75,7 @@ export function desiredStatus(inputs: DesiredStatusInputs): DesiredStatus | unde
   // Resumed, a Secret that was missing arrived, or a new schedule: runs are due from now, so staleness counts from now
   // (not from a success of a week ago). Seen on the CronJob the pass un-suspended or moved, or, when that pass could
   // not write status, on the status it left.
-  const rearmed = inputs.rearmed === true || (schedules && (wasSuspended(old) || (old.schedule !== undefined && old.schedule !== spec.schedule.cron)));
+  const rearmed = inputs.rearmed === true || (schedules && (wasHeld(old) || (old.schedule !== undefined && old.schedule !== spec.schedule.cron)));
   const scheduleStartTime = rearmed && !suspended && spec !== undefined ? formatTime(now) : old.scheduleStartTime;
   const lastScheduleTime = toTime(inputs.cronJob?.status?.lastScheduleTime as string | Date | undefined);
   let next = computeStatus({
@@ -139,9 +139,10 @@ function scheduleBase(inputs: DesiredStatusInputs, lastScheduleTime: string | un
   return times.length === 0 ? inputs.now : new Date(Math.max(...times));
 }
 
-/** The last pass found the tenant suspended (Ready's reason says so). */
-function wasSuspended(old: TenantSyncStatus): boolean {
-  return old.conditions?.find((c) => c.type === conditionTypes.ready)?.reason === reasons.suspended;
+/** The last pass left the CronJob held (Ready's reason says why: spec.suspend, or a Secret it could not start without). */
+function wasHeld(old: TenantSyncStatus): boolean {
+  const reason = old.conditions?.find((c) => c.type === conditionTypes.ready)?.reason;
+  return reason === reasons.suspended || reason === reasons.secretNotFound;
 }
 
 /** What the pass came to, in the terms conditions care about. */

@@ -167,6 +167,17 @@ describe('desiredStatus', () => {
     const moved = desiredStatus(inputs({ old: daily, now: new Date('2025-05-02T10:00:00Z') }));
     expect(moved?.status.scheduleStartTime).toBe('2025-05-02T10:00:00Z');
     expect(condition(moved?.status, 'Ready')).toMatchObject({ status: 'True', reason: 'Reconciled' });
+    // The Secret arrived after a week (the CronJob was held): counted from then, also when the pass that let the CronJob
+    // run could not write status and a later pass finds it running (only the stored status tells).
+    const secretMissingOld: TenantSyncStatus = {
+      ...longAgo,
+      nextRunTime: undefined,
+      conditions: [{ type: 'Ready', status: 'False', reason: 'SecretNotFound', message: 'no Secret', lastTransitionTime: '2025-05-01T09:40:00Z', observedGeneration: 1 }],
+    };
+    const arrived = desiredStatus(inputs({ old: secretMissingOld, now: later }));
+    expect(arrived?.status.scheduleStartTime).toBe('2025-05-09T10:00:00Z');
+    expect(arrived?.status.nextRunTime).toBe('2025-05-09T12:00:00Z');
+    expect(condition(arrived?.status, 'Ready')).toMatchObject({ status: 'True', reason: 'Reconciled' });
     // Without either, it stays stale as before: a week without a success on a 2h schedule.
     expect(condition(desiredStatus(inputs({ old: longAgo, now: later }))?.status, 'Ready')).toMatchObject({ status: 'False', reason: 'Stale' });
   });
