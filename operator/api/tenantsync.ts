@@ -494,7 +494,7 @@ export const tenantSyncStatusSchema = z
       }),
     cronJobName: z.string().optional().meta({ description: 'Name of the CronJob that runs the syncs.' }),
     schedule: z.string().optional().meta({ description: 'The effective cron schedule of the CronJob, derived from interval or taken from schedule.' }),
-    nextRunTime: statusTime().optional().meta({ description: 'The first scheduled time after the CronJob last started a run; it moves when the CronJob starts that run, so a time in the past is a run that has not started (the previous run still active, or no CronJob controller).' }),
+    nextRunTime: statusTime().optional().meta({ description: 'The first scheduled time after the CronJob last started a run (or after scheduleStartTime). It moves when the CronJob starts that run, so a time in the past is a run that has not started: the previous run is still active, no CronJob controller is running, or it was more than 10 minutes late and skipped.' }),
     scheduleStartTime: statusTime()
       .optional()
       .meta({ description: 'When runs were last re-armed: the CronJob ran again after spec.suspend or a missing Secret, or its schedule changed. Stale counts from this when it is later than the last success.' }),

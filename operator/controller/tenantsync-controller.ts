@@ -343,8 +343,12 @@ export class TenantSyncController implements Reconciler {
         const before = this.opts.cronJobs.get(owner.namespace, names.cronJob);
         const applied = await this.ensureChild<V1CronJob>(desired, owner, this.opts.cronJobs, names.cronJob);
         cronJob = applied.object;
-        // Runs re-armed: the CronJob was suspended (spec.suspend, a Secret that was missing) or ran on another schedule.
-        rearmed = before !== undefined && desired.spec?.suspend !== true && (before.spec?.suspend === true || before.spec?.schedule !== desired.spec?.schedule);
+        // Runs re-armed: the CronJob was suspended (spec.suspend, a Secret that was missing) or ran on another schedule
+        // (cron or time zone).
+        rearmed =
+          before !== undefined &&
+          desired.spec?.suspend !== true &&
+          (before.spec?.suspend === true || before.spec?.schedule !== desired.spec?.schedule || (before.spec?.timeZone ?? '') !== (desired.spec?.timeZone ?? ''));
         changes.push(...childChange(applied));
       } finally {
         told = childrenEvent(changes);

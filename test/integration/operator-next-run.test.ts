@@ -14,7 +14,8 @@ let operator: OperatorProcess;
 beforeAll(async () => {
   ns = await createTestNamespace('op-next-run');
   await createSecret(client, ns.name, credentialsSecret, { apiKey: 'k' });
-  operator = await startOperator({ kubeconfig: testKubeconfigPath(), namespaces: [ns.name], leaseNamespace: ns.name, leaseName: 'op-next-run' });
+  // Resync every 5 s: passes run through the window (the time is not merely left alone for want of a pass).
+  operator = await startOperator({ kubeconfig: testKubeconfigPath(), namespaces: [ns.name], leaseNamespace: ns.name, leaseName: 'op-next-run', args: ['--resync-period=5'] });
 });
 
 afterAll(async () => {
@@ -34,16 +35,23 @@ describe('status.nextRunTime', () => {
       async () => {
         const ts = await getTenantSync(client, ns.name, 'every-minute');
         const last = ts?.status?.lastScheduleTime;
-        return last !== undefined && ts?.status?.activeRun !== undefined && ts.status.nextRunTime === new Date(Date.parse(last) + 60_000).toISOString().replace('.000Z', 'Z') && ts;
+        // Started (startTime): the Job controller's last change to the run before the window.
+        return last !== undefined && ts?.status?.activeRun?.startTime !== undefined && ts.status.nextRunTime === new Date(Date.parse(last) + 60_000).toISOString().replace('.000Z', 'Z') && ts;
       },
       150_000,
       500,
     );
     const overdueAt = Date.parse(running.status!.nextRunTime!);
-    // Settled first (the run's Event and a last status write), then past that run time by long enough for the
-    // CronJob controller to have looked (it wakes at each scheduled time) and skipped it.
-    await sleep(3_000);
-    const writesBefore = await statusWrites();
+    // Settled first (no status write for 3 s), then past that run time by long enough for the CronJob controller
+    // to have looked (it wakes at each scheduled time) and skipped it, and for several resync passes.
+    let writesBefore = -1;
+    await waitFor('status writes to settle', async () => {
+      const now = await statusWrites();
+      const settled = now === writesBefore;
+      writesBefore = now;
+      return settled;
+    }, 30_000, 3_000);
+    const passesBefore = await operator.metric('tenantsync_reconcile_total');
     const rvBefore = (await getTenantSync(client, ns.name, 'every-minute'))?.metadata.resourceVersion;
     await sleep(Math.max(0, overdueAt - Date.now()) + 20_000);
 
@@ -56,5 +64,6 @@ describe('status.nextRunTime', () => {
     expect(Date.parse(after!.status!.nextRunTime!)).toBeLessThan(Date.now());
     expect(after?.metadata.resourceVersion).toBe(rvBefore);
     expect(await statusWrites()).toBe(writesBefore);
+    expect(await operator.metric('tenantsync_reconcile_total')).toBeGreaterThan(passesBefore + 3);
   });
 });

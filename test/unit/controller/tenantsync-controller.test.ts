@@ -677,6 +677,21 @@ describe('TenantSyncController metrics', () => {
     expect(ts()?.status?.scheduleStartTime).toBe('2025-05-08T11:00:00Z');
   });
 
+  it('a new time zone re-arms the schedule: the next run is the first one after the change, not a past one', async () => {
+    seedSecret();
+    seedTenantSync('acme', { schedule: '0 4 * * *', timeZone: 'Europe/Berlin' }, { creationTimestamp: '2025-04-01T00:00:00Z' });
+    await controller.reconcile(`${ns}/acme`);
+    // The CronJob started today's 04:00 Berlin run (02:00Z); at 10:00Z the zone changes to New York.
+    client.seed({ ...client.find<V1CronJob>('CronJob', ns, 'acme')!, status: { lastScheduleTime: '2025-05-01T02:00:00Z' as unknown as Date } });
+    await controller.reconcile(`${ns}/acme`);
+    expect(ts()?.status?.nextRunTime).toBe('2025-05-02T02:00:00Z');
+    await client.mergePatch({ apiVersion: 'tenantsync.io/v1alpha1', kind: 'TenantSync', namespace: ns, name: 'acme' }, { spec: { timeZone: 'America/New_York' } });
+    await controller.reconcile(`${ns}/acme`);
+    expect(client.find<V1CronJob>('CronJob', ns, 'acme')?.spec?.timeZone).toBe('America/New_York');
+    // 04:00 in New York is 08:00Z: today's is past and the CronJob controller will not start it; tomorrow's is next.
+    expect(ts()?.status).toMatchObject({ scheduleStartTime: '2025-05-01T10:00:00Z', nextRunTime: '2025-05-02T08:00:00Z' });
+  });
+
   it('reconcileKey records a stalled InvalidSpec as stalled, not as an error', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     const controller = runnable(metrics);
