@@ -52,7 +52,7 @@ describe('status.nextRunTime', () => {
       return settled;
     }, 30_000, 3_000);
     const passesBefore = await operator.metric('tenantsync_reconcile_total');
-    const rvBefore = (await getTenantSync(client, ns.name, 'every-minute'))?.metadata.resourceVersion;
+    const settled = await getTenantSync(client, ns.name, 'every-minute');
     await sleep(Math.max(0, overdueAt - Date.now()) + 20_000);
 
     const cronJob = await getCronJob(client, ns.name, 'every-minute');
@@ -62,7 +62,7 @@ describe('status.nextRunTime', () => {
     const after = await getTenantSync(client, ns.name, 'every-minute');
     expect(Date.parse(after!.status!.nextRunTime!)).toBe(overdueAt);
     expect(Date.parse(after!.status!.nextRunTime!)).toBeLessThan(Date.now());
-    expect(after?.metadata.resourceVersion).toBe(rvBefore);
+    expect(after?.metadata.resourceVersion, `written during the window:\n${JSON.stringify(settled)}\n${JSON.stringify(after)}`).toBe(settled?.metadata.resourceVersion);
     expect(await statusWrites()).toBe(writesBefore);
     expect(await operator.metric('tenantsync_reconcile_total')).toBeGreaterThan(passesBefore + 3);
   });
