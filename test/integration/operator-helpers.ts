@@ -95,6 +95,18 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
+/** Waits until a count stops moving (the same on two reads `intervalMs` apart) and returns it. */
+export async function waitSettled(what: string, count: () => Promise<number>, timeoutMs = 30_000, intervalMs = 3_000): Promise<number> {
+  let before = -1;
+  await waitFor(what, async () => {
+    const now = await count();
+    const settled = now === before;
+    before = now;
+    return settled;
+  }, timeoutMs, intervalMs);
+  return before;
+}
+
 /** Waits for Ready=True at the current generation and returns the object. */
 export function waitReady(client: KubeClient, namespace: string, name: string, timeoutMs = 60_000): Promise<StoredTenantSync> {
   return waitFor(`TenantSync ${namespace}/${name} Ready=True at its generation`, async () => {

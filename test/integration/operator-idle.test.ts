@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNamespace, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
 import { startOperator, type OperatorProcess } from '../support/operator-process.js';
-import { createSecret, createTenantSync, credentialsSecret, sleep, testClient, waitFor, waitReady, type StoredTenantSync } from './operator-helpers.js';
+import { createSecret, createTenantSync, credentialsSecret, sleep, testClient, waitReady, waitSettled, type StoredTenantSync } from './operator-helpers.js';
 
 const client = testClient();
 const idleMs = 60_000;
@@ -64,13 +64,7 @@ describe('idleness', () => {
     const dueInWindow = nextRuns.filter((t) => t <= Date.now() + idleMs + 60_000);
     if (dueInWindow.length > 0) await sleep(Math.max(...dueInWindow) - Date.now() + 5_000);
     // Settled: the write count stops moving (Events and the last status writes land).
-    let before = -1;
-    await waitFor('writes to settle', async () => {
-      const now = await objectWrites();
-      const settled = now === before;
-      before = now;
-      return settled;
-    }, 30_000, 3_000);
+    const before = await waitSettled('writes to settle', objectWrites);
     const reconcilesBefore = await operator.metric('tenantsync_reconcile_total');
     const readsBefore = await readsByResource();
 

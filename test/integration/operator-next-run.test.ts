@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNamespace, testKubeconfigPath, type TestNamespace } from '../controlplane/test-kube.js';
 import { startOperator, type OperatorProcess } from '../support/operator-process.js';
-import { createSecret, createTenantSync, credentialsSecret, getCronJob, getTenantSync, listJobs, sleep, testClient, waitFor, waitReady } from './operator-helpers.js';
+import { createSecret, createTenantSync, credentialsSecret, getCronJob, getTenantSync, listJobs, sleep, testClient, waitFor, waitReady, waitSettled } from './operator-helpers.js';
 
 const client = testClient();
 let ns: TestNamespace;
@@ -44,13 +44,7 @@ describe('status.nextRunTime', () => {
     const overdueAt = Date.parse(running.status!.nextRunTime!);
     // Settled first (no status write for 3 s), then past that run time by long enough for the CronJob controller
     // to have looked (it wakes at each scheduled time) and skipped it, and for several resync passes.
-    let writesBefore = -1;
-    await waitFor('status writes to settle', async () => {
-      const now = await statusWrites();
-      const settled = now === writesBefore;
-      writesBefore = now;
-      return settled;
-    }, 30_000, 3_000);
+    const writesBefore = await waitSettled('status writes to settle', statusWrites);
     const passesBefore = await operator.metric('tenantsync_reconcile_total');
     const settled = await getTenantSync(client, ns.name, 'every-minute');
     await sleep(Math.max(0, overdueAt - Date.now()) + 20_000);
