@@ -131,7 +131,8 @@ export function desiredStatus(inputs: DesiredStatusInputs): DesiredStatus | unde
  * its schedule began to count (scheduleStartTime: resumed, Secret arrived, schedule changed) and, before it ever
  * started a run, its creation, as the CronJob controller counts. So status.nextRunTime moves when the CronJob starts
  * a run, never merely because the clock passed it: a time in the past is a run that has not started (the previous
- * one still active, or no CronJob controller), and an idle operator writes nothing.
+ * one still active, no CronJob controller, or skipped as more than startingDeadlineSeconds late), and an idle
+ * operator writes nothing.
  */
 function scheduleBase(inputs: DesiredStatusInputs, lastScheduleTime: string | undefined, scheduleStartTime: string | undefined): Date {
   const created = toTime(inputs.cronJob?.metadata?.creationTimestamp as string | Date | undefined) ?? inputs.createdAt;
