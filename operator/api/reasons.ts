@@ -21,6 +21,8 @@ export const syncReasons = {
   partiallyFailed: 'SyncPartiallyFailed',
   stale: 'Stale',
   awaitingFirstRun: 'AwaitingFirstRun',
+  /** The active run's pod cannot start: its image, its configuration, or no node takes it. */
+  runBlocked: 'RunBlocked',
 } as const;
 
 /** Reasons of the Events about a TenantSync (besides a change of Ready, which uses the condition's reason). */

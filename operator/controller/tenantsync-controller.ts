@@ -222,15 +222,15 @@ export class TenantSyncController implements Reconciler {
       await this.finishRuns(raw, pass, log);
       if (resultsError !== undefined) throw resultsError;
 
-      // 14. Requeue: after a delay the error policy chose, when the run gate asked to look again, or when the tenant
-      // turns stale. Not at the next run time: the CronJob's new Job and its lastScheduleTime bring the tenant back.
+      // 14. Requeue: after a delay the error policy chose, when the run gate asked to look again, when the tenant
+      // turns stale, or when an unschedulable run pod's grace ends. Not at the next run time: the CronJob's new Job and its lastScheduleTime bring the tenant back.
       if (failure !== undefined) {
         const stalled = failure.kind === 'stalled' ? { stalled: true } : undefined;
         return failure.requeueAfterMs !== undefined ? { requeueAfterMs: failure.requeueAfterMs, ...stalled } : stalled;
       }
       const now = this.opts.clock.now().getTime();
       const soon = children.requeueSoonMs === undefined ? undefined : now + children.requeueSoonMs - wakeSlackMs;
-      const wakeTimes = [desired?.staleAt?.getTime(), soon].filter((t): t is number => t !== undefined && !Number.isNaN(t));
+      const wakeTimes = [desired?.staleAt?.getTime(), desired?.recheckAt?.getTime(), soon].filter((t): t is number => t !== undefined && !Number.isNaN(t));
       if (wakeTimes.length === 0) return undefined;
       const untilNextMs = Math.min(...wakeTimes) - now + wakeSlackMs;
       return { requeueAfterMs: Math.min(Math.max(untilNextMs, wakeSlackMs), maxRequeueAfterMs) };
@@ -746,6 +746,7 @@ export class TenantSyncController implements Reconciler {
       quietRetry: pass.quietRetry,
       cronJob: children.cronJob ?? this.opts.cronJobs.get(raw.metadata.namespace ?? '', childNames(raw.metadata.name).cronJob),
       jobs: children.jobs ?? this.tenantJobs(key),
+      pods: this.tenantPods(key),
       handledRunRequest: children.handledRunRequest,
       handledResyncRequest: children.handledResyncRequest,
       rearmed: children.rearmed === true,

@@ -1,10 +1,11 @@
 // The next status of a TenantSync as one pure function of what a pass gathered (stored status, how the
 // operator's work ended, the CronJob, the tenant's Jobs, the runs applied, the cursors, the time): the
 // controller does the I/O, calls desiredStatus once, and writes the result only when it differs.
-import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { JobState } from '../../sync-job/contract.js';
 import { conditionTypes, type TenantSyncStatus } from '../api/tenantsync.js';
 import { reasons } from '../api/reasons.js';
+import { blockedRun } from './run-blocked.js';
 import { runQueue, waitingRuns } from './run-gate.js';
 import { jobTrigger, toTime, type RunRecord } from './run-result.js';
 import { foldRuns, withRunHealth } from './run-status.js';
@@ -42,6 +43,8 @@ export interface DesiredStatusInputs {
   readonly cronJob: V1CronJob | undefined;
   /** The tenant's Jobs as the pass left them (status.activeRun and waitingRuns). */
   readonly jobs: readonly V1Job[];
+  /** The tenant's run pods as cached: the active run's tell whether it cannot start (RunBlocked). */
+  readonly pods?: readonly V1Pod[] | undefined;
   /** Run requests the pass handled (started, or taken as inherited), when any. */
   readonly handledRunRequest: string | undefined;
   readonly handledResyncRequest: string | undefined;
@@ -62,6 +65,8 @@ export interface DesiredStatus {
   readonly status: TenantSyncStatus;
   /** When the tenant turns stale, if it can and has not yet: the controller looks again then. */
   readonly staleAt: Date | undefined;
+  /** When an unschedulable run pod's grace ends (then it is reported as RunBlocked): the controller looks again then. */
+  readonly recheckAt?: Date | undefined;
 }
 
 /** The status this pass should leave, or undefined when it must leave status alone (a quiet retry with nothing to record). */
@@ -110,8 +115,9 @@ export function desiredStatus(inputs: DesiredStatusInputs): DesiredStatus | unde
     next = foldRuns({ status: next, runs: inputs.runs, state: inputs.state, streamNames });
   }
   if (spec === undefined) return { status: next, staleAt: undefined };
+  const check = blockedRun(runQueue(inputs.jobs).active[0], inputs.pods ?? [], now);
   // SyncHealthy and how it shows in Ready.
-  return withRunHealth({
+  const health = withRunHealth({
     status: next,
     name: inputs.name,
     cronJobName: next.cronJobName,
@@ -123,7 +129,9 @@ export function desiredStatus(inputs: DesiredStatusInputs): DesiredStatus | unde
     outcome,
     generation: inputs.generation,
     storedConditions: old.conditions ?? [],
+    blocked: check.blocked,
   });
+  return { ...health, recheckAt: check.recheckAt };
 }
 
 /**

@@ -196,7 +196,7 @@ export function resultMessage(result: JobResult): string {
 }
 
 /** Container reasons meaning the image could not be pulled or named: the container never ran. */
-const imagePullReasons: ReadonlySet<string> = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
+export const imagePullReasons: ReadonlySet<string> = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
 
 /** What Kubernetes says about a run that left no usable result: Job condition, container state, exit code. */
 export function noResultMessage(finish: JobFinish, attempt: Attempt | undefined, parsed: ParsedMessage): string {

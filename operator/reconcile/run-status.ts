@@ -7,6 +7,7 @@ import { conditionTypes, type Condition, type TenantSyncStatus } from '../api/te
 import { nextRunTime } from './cron.js';
 import { cursorDisplay } from './cursor-merge.js';
 import { setCondition, sortConditions, type ConditionInput } from './conditions.js';
+import type { BlockedRun } from './run-blocked.js';
 import type { RunRecord } from './run-result.js';
 import type { EffectiveSchedule } from './schedule.js';
 import type { ReconcileOutcome } from './status.js';
@@ -181,6 +182,8 @@ export interface HealthInputs {
   readonly scheduleStartTime?: string | undefined;
   /** A suspended tenant runs nothing on purpose: it is never stale. */
   readonly suspended: boolean;
+  /** The active run cannot start (its pod says why): reported before anything else. */
+  readonly blocked?: BlockedRun | undefined;
   readonly now: Date;
 }
 
@@ -191,7 +194,8 @@ export interface SyncHealth {
 }
 
 /**
- * SyncHealthy: False (SyncFailed / SyncPartiallyFailed) when the last run did not fully succeed;
+ * SyncHealthy: False (RunBlocked) while the active run's pod cannot start; False (SyncFailed / SyncPartiallyFailed)
+ * when the last run did not fully succeed;
  * False (Stale) when no run succeeded within staleFactor periods; True after a success; Unknown
  * before the first run finished.
  */
@@ -206,6 +210,10 @@ export function syncHealth(inputs: HealthInputs): SyncHealth {
   const lastRun = status.lastRun;
   const staleAt = deadline !== undefined && !stale ? deadline : undefined;
   const type = conditionTypes.syncHealthy;
+  if (inputs.blocked !== undefined) {
+    const message = `run ${inputs.blocked.jobName} cannot start: ${inputs.blocked.message}. Pods: kubectl describe pods -l job-name=${inputs.blocked.jobName}`;
+    return { condition: { type, status: 'False', reason: syncReasons.runBlocked, message }, staleAt };
+  }
   if (lastRun !== undefined && lastRun.outcome !== 'Succeeded') {
     const partial = lastRun.outcome === 'PartiallySucceeded';
     const count = status.consecutiveFailures ?? 1;

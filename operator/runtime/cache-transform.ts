@@ -9,6 +9,7 @@ type Loose = KubernetesObject & { spec?: Record<string, unknown>; status?: Recor
 
 interface PodStatusLike {
   phase?: unknown;
+  conditions?: { type?: unknown }[];
   containerStatuses?: { name?: unknown; state?: { terminated?: unknown; waiting?: unknown } }[];
 }
 
@@ -18,7 +19,8 @@ interface PodStatusLike {
  * status and annotations and from its pods; manual runs are made from the CronJob's template).
  * CronJobs, ConfigMaps and TenantSyncs keep their spec/data: the operator compares and reads them.
  * A run's Pod keeps only what its result needs: spec.nodeName, status.phase and each container's
- * terminated (or waiting) state — the termination message is in there.
+ * terminated (or waiting) state — the termination message is in there — and its PodScheduled condition
+ * (with the waiting state, it tells a run that cannot start).
  */
 export function withoutUnreadFields<T extends KubernetesObject>(obj: T): T {
   const { managedFields: _managed, annotations, ...metadata } = obj.metadata ?? {};
@@ -35,8 +37,10 @@ export function withoutUnreadFields<T extends KubernetesObject>(obj: T): T {
     const status = (out.status ?? {}) as PodStatusLike;
     const nodeName = out.spec?.nodeName;
     out.spec = nodeName === undefined ? {} : { nodeName };
+    const scheduled = (status.conditions ?? []).filter((c) => c.type === 'PodScheduled');
     out.status = {
       ...(status.phase !== undefined ? { phase: status.phase } : {}),
+      ...(scheduled.length > 0 ? { conditions: scheduled } : {}),
       containerStatuses: (status.containerStatuses ?? []).map((c) => ({
         name: c.name,
         state: {

@@ -205,6 +205,20 @@ describe('desiredStatus', () => {
     expect(next({ cronJob: { metadata: { name: 'acme' } } as V1CronJob, createdAt: '2025-05-01T10:30:00Z' })).toBe('2025-05-01T12:00:00Z');
   });
 
+  it("a run whose pod cannot start shows in SyncHealthy and Ready (RunBlocked) while it lasts, and not once it runs", () => {
+    const active: V1Job = { metadata: { name: 'acme-1', uid: 'u1', creationTimestamp: '2025-05-01T09:59:00Z' as unknown as Date }, spec: { suspend: false, template: {} }, status: { startTime: '2025-05-01T09:59:30Z' as unknown as Date } };
+    const podOf = (state: object) => ({
+      metadata: { name: 'acme-1-abcde', ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'acme-1', uid: 'u1', controller: true }] },
+      status: { phase: 'Pending', containerStatuses: [{ name: 'sync', image: 'x', imageID: '', ready: false, restartCount: 0, state }] },
+    });
+    const blocked = desiredStatus(inputs({ old: readyOld, jobs: [active], pods: [podOf({ waiting: { reason: 'ErrImagePull', message: 'not found' } })] }));
+    expect(condition(blocked?.status, 'SyncHealthy')).toMatchObject({ status: 'False', reason: 'RunBlocked', message: expect.stringMatching(/^run acme-1 cannot start: pod acme-1-abcde cannot pull its image \(ErrImagePull: not found\); check spec\.job\.image/) });
+    expect(condition(blocked?.status, 'Ready')).toMatchObject({ status: 'False', reason: 'RunBlocked' });
+    expect(blocked?.status.activeRun).toMatchObject({ jobName: 'acme-1' });
+    const running = desiredStatus(inputs({ old: blocked!.status, jobs: [active], pods: [podOf({ running: { startedAt: '2025-05-01T10:00:00Z' } })] }));
+    expect(condition(running?.status, 'Ready')).toMatchObject({ status: 'True', reason: 'Reconciled' });
+  });
+
   it('leaves status alone on a quiet retry with nothing to record', () => {
     expect(desiredStatus(inputs({ old: readyOld, quietRetry: true, failure: { kind: 'retry', reason: 'KubeApiError', message: '503' } }))).toBeUndefined();
   });

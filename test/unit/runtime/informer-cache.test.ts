@@ -89,6 +89,28 @@ describe('cache transform', () => {
     expect(withoutUnreadFields(job)).toEqual({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, spec: { suspend: false, activeDeadlineSeconds: 60 }, status: { succeeded: 1 } });
   });
 
+  it("keeps of a run's Pod its node, phase, container states and PodScheduled condition (a run that cannot start), nothing else", () => {
+    const scheduled = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes', lastTransitionTime: '2025-05-01T10:00:00Z' };
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', managedFields },
+      spec: { containers: [{ name: 'sync', image: 'i' }] },
+      status: {
+        phase: 'Pending',
+        conditions: [{ type: 'Initialized', status: 'True' }, scheduled],
+        containerStatuses: [{ name: 'sync', image: 'i', ready: false, state: { waiting: { reason: 'ImagePullBackOff', message: 'm' } } }],
+      },
+    };
+    expect(withoutUnreadFields(pod as never)).toEqual({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: {},
+      status: { phase: 'Pending', conditions: [scheduled], containerStatuses: [{ name: 'sync', state: { waiting: { reason: 'ImagePullBackOff', message: 'm' } } }] },
+    });
+  });
+
   it('is applied to every cached object', async () => {
     const stub = stubClient({ listOf: () => [cm('x', '5')] });
     const informer = start(stub.client, ['a'], { transform: withoutUnreadFields });
