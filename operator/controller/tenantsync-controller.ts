@@ -18,6 +18,7 @@ import { hasResultFinalizer, jobRefOf, keptPodResults } from '../reconcile/kept-
 import { fieldManager, nameLabel, resultFinalizer, type OwnerIdentity } from '../reconcile/labels.js';
 import { mergePatch } from '../reconcile/merge-patch.js';
 import { childNames, nameLabelValue } from '../reconcile/names.js';
+import { runNeverRan } from '../reconcile/run-blocked.js';
 import { nextRunToStart, overdueGraceSeconds, overdueRuns, startPatch, untilOverdueMs } from '../reconcile/run-gate.js';
 import { conflictMessage, ownershipOf } from '../reconcile/ownership.js';
 import { decideRunNow, inheritedRequests, manualJob } from '../reconcile/run-now.js';
@@ -128,14 +129,15 @@ export class TenantSyncController implements Reconciler {
   }
 
   /**
-   * A Job of the tenant was deleted (history limit, a person, the garbage collector). If it had started
-   * and its result was never applied, that run's result is lost: reported by the next pass (issue 12 item 3).
+   * A Job of the tenant was deleted (history limit, a person, the garbage collector). If it had run and its
+   * result was never applied, that run's result is lost: reported by the next pass (issue 12 item 3).
    */
   private noteDeletedJob(key: string, job: V1Job): void {
     const uid = job.metadata?.uid ?? '';
     if (this.appliedJobUids.delete(uid) || isResultApplied(job)) return;
+    // Never started (still waiting its turn), or started but its container never ran (a blocked run deleted by hand).
     const neverStarted = job.spec?.suspend === true && jobFinish(job) === undefined;
-    if (neverStarted || uid === '') return;
+    if (neverStarted || uid === '' || runNeverRan(job, this.tenantPods(key))) return;
     const lost = this.lostRuns.get(key) ?? new Map<string, LostRun>();
     if (!lost.has(uid)) lost.set(uid, { uid, jobName: job.metadata?.name ?? '', detectedAt: toTime(this.opts.clock.now()) ?? '', job });
     this.lostRuns.set(key, lost);
