@@ -78,8 +78,8 @@ if ready == nil or ready.status == "Unknown" then
   return hs
 end
 
--- Not ready: the operator could not finish, or (reason SyncFailed, SyncPartiallyFailed, Stale) it did and
--- the data is not flowing: the last run failed, or none succeeded within 2x the interval.
+-- Not ready: the operator could not finish, or (reason RunBlocked, SyncFailed, SyncPartiallyFailed, Stale) it did and
+-- the data is not flowing: a run cannot start, the last run failed, or none succeeded within 2x the interval.
 if ready.status == "False" then
   hs.status = "Degraded"
   hs.message = explain(ready, "Not ready")
