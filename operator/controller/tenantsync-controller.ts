@@ -225,7 +225,8 @@ export class TenantSyncController implements Reconciler {
       if (resultsError !== undefined) throw resultsError;
 
       // 14. Requeue: after a delay the error policy chose, when the run gate asked to look again, when the tenant
-      // turns stale, or when an unschedulable run pod's grace ends. Not at the next run time: the CronJob's new Job and its lastScheduleTime bring the tenant back.
+      // turns stale, or when a run pod's grace ends (RunBlocked). Not at the next run time: the CronJob's new Job
+      // and its lastScheduleTime bring the tenant back.
       if (failure !== undefined) {
         const stalled = failure.kind === 'stalled' ? { stalled: true } : undefined;
         return failure.requeueAfterMs !== undefined ? { requeueAfterMs: failure.requeueAfterMs, ...stalled } : stalled;

@@ -65,7 +65,7 @@ export interface DesiredStatus {
   readonly status: TenantSyncStatus;
   /** When the tenant turns stale, if it can and has not yet: the controller looks again then. */
   readonly staleAt: Date | undefined;
-  /** When an unschedulable run pod's grace ends (then it is reported as RunBlocked): the controller looks again then. */
+  /** When a run pod's grace ends (unschedulable, or an error the kubelet retries; then RunBlocked): look again then. */
   readonly recheckAt?: Date | undefined;
 }
 
