@@ -7,7 +7,7 @@ import { conditionTypes, type TenantSyncStatus } from '../api/tenantsync.js';
 import { reasons } from '../api/reasons.js';
 import { blockedRun } from './run-blocked.js';
 import { runQueue, waitingRuns } from './run-gate.js';
-import { jobTrigger, toTime, type RunRecord } from './run-result.js';
+import { jobTrigger, latestMs, toTime, type RunRecord } from './run-result.js';
 import { foldRuns, withRunHealth } from './run-status.js';
 import { nextScheduledRun, type EffectiveSchedule } from './schedule.js';
 import { computeStatus, formatTime, type ReconcileOutcome } from './status.js';
@@ -103,7 +103,9 @@ export function desiredStatus(inputs: DesiredStatusInputs): DesiredStatus | unde
       else (next as Record<string, unknown>)[field] = old[field];
     }
   }
-  next = withRunQueue(next, inputs.jobs);
+  // The active run: shown in status.activeRun, and its pods tell whether it cannot start (RunBlocked below).
+  const active = runQueue(inputs.jobs).active[0];
+  next = withRunQueue(next, active, inputs.jobs);
   const latestLost = inputs.lost.at(-1);
   if (latestLost !== undefined) {
     next.lostRuns = (old.lostRuns ?? 0) + inputs.lost.length;
@@ -115,7 +117,7 @@ export function desiredStatus(inputs: DesiredStatusInputs): DesiredStatus | unde
     next = foldRuns({ status: next, runs: inputs.runs, state: inputs.state, streamNames });
   }
   if (spec === undefined) return { status: next, staleAt: undefined };
-  const check = blockedRun(runQueue(inputs.jobs).active[0], inputs.pods ?? [], now);
+  const check = blockedRun(active, inputs.pods ?? [], now);
   // SyncHealthy and how it shows in Ready.
   const health = withRunHealth({
     status: next,
@@ -144,8 +146,7 @@ export function desiredStatus(inputs: DesiredStatusInputs): DesiredStatus | unde
  */
 function scheduleBase(inputs: DesiredStatusInputs, lastScheduleTime: string | undefined, scheduleStartTime: string | undefined): Date {
   const created = toTime(inputs.cronJob?.metadata?.creationTimestamp as string | Date | undefined) ?? inputs.createdAt;
-  const times = [lastScheduleTime ?? created, scheduleStartTime].map((t) => Date.parse(t ?? '')).filter((t) => !Number.isNaN(t));
-  return times.length === 0 ? inputs.now : new Date(Math.max(...times));
+  return new Date(latestMs([lastScheduleTime ?? created, scheduleStartTime]) ?? inputs.now.getTime());
 }
 
 /** The last pass left the CronJob held (Ready's reason says why: spec.suspend, or a Secret it could not start without). */
@@ -169,10 +170,9 @@ function outcomeOf(inputs: DesiredStatusInputs, suspended: boolean): ReconcileOu
   return { kind: 'retrying', reason: failure.reason, message: failure.message };
 }
 
-/** status.activeRun and status.waitingRuns, rebuilt from the tenant's Jobs. */
-function withRunQueue(status: TenantSyncStatus, jobs: readonly V1Job[]): TenantSyncStatus {
+/** status.activeRun (the active Job, runQueue's first) and status.waitingRuns, rebuilt from the tenant's Jobs. */
+function withRunQueue(status: TenantSyncStatus, active: V1Job | undefined, jobs: readonly V1Job[]): TenantSyncStatus {
   const next = { ...status };
-  const active = runQueue(jobs).active[0];
   if (active === undefined) delete next.activeRun;
   else {
     const startTime = toTime(active.status?.startTime as string | Date | undefined);

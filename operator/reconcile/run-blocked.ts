@@ -4,7 +4,7 @@
 // a blip (a registry timeout, a runtime hiccup, a node being added) are reported once they have lasted a while.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { jobRefOf } from './kept-pod-results.js';
-import { jobFinish, toTime } from './run-result.js';
+import { jobFinish, timeMs, toTime } from './run-result.js';
 
 export interface BlockedRun {
   readonly jobName: string;
@@ -49,14 +49,14 @@ export function blockedRun(active: V1Job | undefined, pods: readonly V1Pod[], no
     if (pod.metadata?.deletionTimestamp || (pod.status?.phase !== undefined && pod.status.phase !== 'Pending')) continue;
     const podName = pod.metadata?.name ?? '';
     const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-    const scheduledSince = Date.parse(toTime(scheduled?.lastTransitionTime as string | Date | undefined) ?? '');
+    const scheduledSince = timeMs(scheduled?.lastTransitionTime as string | Date | undefined);
     for (const container of pod.status?.containerStatuses ?? []) {
       const waiting = container.state?.waiting;
       const known = waitingReasons.get(waiting?.reason ?? '');
       if (known === undefined) continue;
       // On its node since (else since it was created): the kubelet has been trying that long.
-      const since = Number.isNaN(scheduledSince) ? Date.parse(toTime(pod.metadata?.creationTimestamp as string | Date | undefined) ?? '') : scheduledSince;
-      const reportAt = known.retried && !Number.isNaN(since) ? since + retriedErrorGraceSeconds * 1000 : now.getTime();
+      const since = scheduledSince ?? timeMs(pod.metadata?.creationTimestamp as string | Date | undefined);
+      const reportAt = known.retried && since !== undefined ? since + retriedErrorGraceSeconds * 1000 : now.getTime();
       if (now.getTime() < reportAt) {
         later(reportAt);
         continue;
@@ -65,7 +65,7 @@ export function blockedRun(active: V1Job | undefined, pods: readonly V1Pod[], no
       return { blocked: { jobName, message: `pod ${podName} ${known.what} (${why}); ${known.check}; ${laterRunsOnly}` }, recheckAt: undefined };
     }
     if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
-      const since = Number.isNaN(scheduledSince) ? now.getTime() : scheduledSince;
+      const since = scheduledSince ?? now.getTime();
       const reportAt = since + unschedulableGraceSeconds * 1000;
       if (now.getTime() < reportAt) {
         later(reportAt);

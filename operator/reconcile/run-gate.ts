@@ -3,7 +3,7 @@
 // operator lets one waiting Job start at a time, oldest first, only when no other run is active.
 import type { V1Job } from '@kubernetes/client-node';
 import { deadlineAnnotation } from './labels.js';
-import { jobFinish, jobTrigger, toTime, type Trigger } from './run-result.js';
+import { jobFinish, jobTrigger, timeMs, toTime, type Trigger } from './run-result.js';
 
 /** A Job that waits for its turn. */
 export interface WaitingRun {
@@ -20,7 +20,7 @@ export interface RunQueue {
 }
 
 const isSuspended = (job: V1Job) => job.spec?.suspend === true;
-const createdMs = (job: V1Job) => Date.parse(toTime(job.metadata?.creationTimestamp as string | Date | undefined) ?? '') || 0;
+const createdMs = (job: V1Job) => timeMs(job.metadata?.creationTimestamp as string | Date | undefined) || 0;
 
 /** The tenant's unfinished Jobs, split into the active ones and the waiting queue (creation order, then name). */
 export function runQueue(jobs: readonly V1Job[]): RunQueue {
@@ -57,9 +57,9 @@ export const overdueGraceSeconds = 120;
 export function runDeadline(job: V1Job): number | undefined {
   const annotated = Date.parse(job.spec?.template?.metadata?.annotations?.[deadlineAnnotation] ?? '');
   if (!Number.isNaN(annotated)) return annotated;
-  const started = Date.parse(toTime(job.status?.startTime as string | Date | undefined) ?? '');
+  const started = timeMs(job.status?.startTime as string | Date | undefined);
   const seconds = job.spec?.activeDeadlineSeconds;
-  return Number.isNaN(started) || seconds === undefined ? undefined : started + seconds * 1000;
+  return started === undefined || seconds === undefined ? undefined : started + seconds * 1000;
 }
 
 /** Active runs (not being deleted) still unfinished `overdueGraceSeconds` after their deadline: Kubernetes will not end them. */

@@ -33,6 +33,18 @@ export function toTime(time: Time): string | undefined {
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** toTime in milliseconds since the epoch; undefined for a missing, null or bad time. */
+export function timeMs(time: Time): number | undefined {
+  const t = toTime(time);
+  return t === undefined ? undefined : Date.parse(t);
+}
+
+/** The latest of these times in milliseconds; undefined when none is a time. */
+export function latestMs(times: readonly Time[]): number | undefined {
+  const ms = times.map(timeMs).filter((t): t is number => t !== undefined);
+  return ms.length === 0 ? undefined : Math.max(...ms);
+}
+
 export interface JobFinish {
   readonly state: 'Complete' | 'Failed';
   /** When the Job finished (its terminal condition's transition, else completionTime). */

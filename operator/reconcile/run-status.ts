@@ -8,7 +8,7 @@ import { nextRunTime } from './cron.js';
 import { cursorDisplay } from './cursor-merge.js';
 import { setCondition, sortConditions, type ConditionInput } from './conditions.js';
 import type { BlockedRun } from './run-blocked.js';
-import type { RunRecord } from './run-result.js';
+import { latestMs, type RunRecord } from './run-result.js';
 import type { EffectiveSchedule } from './schedule.js';
 import type { ReconcileOutcome } from './status.js';
 
@@ -167,8 +167,7 @@ export function staleDeadline(lastSuccess: string | undefined, createdAt: string
 
 /** What staleness counts from (ms): the last success, else the creation, or the re-arming (scheduleStartTime) when later. */
 export function staleAnchorMs(lastSuccess: string | undefined, createdAt: string | undefined, scheduleStartTime?: string): number | undefined {
-  const anchors = [lastSuccess ?? createdAt, scheduleStartTime].filter((t): t is string => t !== undefined).map((t) => Date.parse(t)).filter((ms) => !Number.isNaN(ms));
-  return anchors.length === 0 ? undefined : Math.max(...anchors);
+  return latestMs([lastSuccess ?? createdAt, scheduleStartTime]);
 }
 
 export interface HealthInputs {
